@@ -1,0 +1,543 @@
+"""Finding the customer a free-text note is about.
+
+``CustomerIndex(records)`` is built once; ``index.match(text)`` reads a note (not just a name) and returns a
+``Match``: the customer, or the candidates when the mention fits several equally well, or a new customer.
+
+How it stays fast at 100k customers: every key a customer can be named by (name, aliases, company and its
+core, pinyin forms, surname, first/last name, given name) is precomputed into hash maps. A note yields a
+few hundred candidate spans (Latin token n-grams, CJK substrings at each position), each looked up in O(1).
+rapidfuzz only scores small buckets (same first two letters, similar length) and only when no exact key hit.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .names import (
+    CJK_HONORIFICS,
+    COMMON_SURNAME_SET,
+    COMMON_WORD_NAMES,
+    COMPOUND_SURNAMES,
+    LATIN_TITLES,
+    HONORIFIC_BREAKERS,
+    WORDS_ENDING_IN_SURNAME,
+    has_cjk,
+    is_cjk,
+    looks_like_cjk_person,
+    name_pinyin,
+    normalize_text,
+    split_cjk_name,
+)
+from .notes import CustomerRecord
+
+MAX_MATCH_CHARS = 2000  # only the head of a very long note is searched for the customer
+
+# Kinds of evidence and their weight.
+NAME, ALIAS, PINYIN, COMPANY, FUZZY, SURNAME, GIVEN, FIRST, LAST, COMPANY_WORD, COMPANY_SHORT = range(11)
+STRENGTH = {NAME: 10, ALIAS: 10, PINYIN: 9, COMPANY: 8, FUZZY: 7, SURNAME: 5, GIVEN: 5, FIRST: 5, LAST: 5,
+            COMPANY_WORD: 4, COMPANY_SHORT: 4}
+FULL_KINDS = frozenset({NAME, ALIAS, PINYIN, COMPANY})
+MAX_CANDIDATES = 8
+
+LATIN_COMPANY_SUFFIXES = frozenset(
+    "co company corp corporation inc incorporated ltd limited llc plc gmbh ag sa srl bv group holdings intl "
+    "international lp llp pte pty".split()
+)
+CJK_COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "总公司", "分公司", "集团", "公司", "工作室")
+CJK_REGIONS = tuple(
+    "中国 北京 上海 天津 重庆 深圳 广州 杭州 苏州 南京 成都 武汉 西安 宁波 厦门 青岛 东莞 佛山 温州 无锡 义乌 长沙 郑州 "
+    "济南 合肥 福州 昆明 大连 沈阳 哈尔滨 香港 台湾 台北 澳门 广东 浙江 江苏 山东 福建 四川 湖北 湖南 河南 河北".split()
+)
+CJK_INDUSTRY_WORDS = tuple(
+    "贸易 科技 食品 物流 建材 医疗 广告 酒业 服饰 电子 药业 汽配 家电 软件 餐饮 机电 实业 商贸 网络 信息 文化 传媒 "
+    "设计 咨询 工程 制造 机械 化工 纺织 服装 电器 材料 能源 环保 建筑 装饰 地产 置业 投资 控股 农业 生物 医药 器械 "
+    "超市 商行 五金 塑胶 包装 印刷 家居 家具 灯饰 照明 进出口 国际 供应链 酒店 旅游 教育 汽车 运输 电气 自动化".split()
+)
+CJK_SHORT_FOLLOWERS = ("那边", "这边", "公司", "方面", "集团", "的人", "那里")
+# 小X / 老X ("小李", "老王") unless the pair is an ordinary word.
+XIAO_LAO_WORDS = frozenset("小于 小时 小米 小区 小姐 老师 老板 老公 老婆 小心 小孩 小学 老家 老实 小吃 小组 小说 老年 小额 小批".split())
+
+NEW_MARKERS_CJK = ("新来的客户", "新的客户", "潜在客户", "意向客户", "新联系人", "新客户", "新来的", "新客人", "新客")
+NEW_MARKERS_LATIN = re.compile(
+    r"\b(?:new\s+(?:lead|customer|client|contact|prospect|account)s?|prospect|potential\s+(?:customer|client)|lead)\b"
+    r"\s*(?:[:,\-–—]\s*|\b(?:named|called|is)\s+)?",
+)
+CJK_NAME_STOP = frozenset("说来电打在要想问咨是的对和跟今明昨下上通发已希需表觉刚也都把给让从到去过了吗呢吧啊，,。.、（(：: ")
+
+_LATIN_TOKEN = re.compile(r"[a-z][a-z0-9]*|[0-9]+[a-z][a-z0-9]*")
+_BREAK_GAP = re.compile(r"^[\s.&'’\-]*$")
+_SENTENCE_BREAKS = set(".!?:;,，。！？：；\n()（）[]\"“”")
+
+_t2s = None
+
+
+def _get_t2s():
+    global _t2s
+    if _t2s is None:
+        try:
+            import opencc
+
+            _t2s = opencc.OpenCC("t2s").convert
+        except Exception:  # pragma: no cover - opencc missing: no Traditional support
+            _t2s = False
+    return _t2s or None
+
+
+def _latin_tokens(s: str) -> list[str]:
+    return _LATIN_TOKEN.findall(s)
+
+
+def _cjk_company_cores(company: str) -> list[str]:
+    out = [company]
+    core = company
+    for suf in CJK_COMPANY_SUFFIXES:
+        if core.endswith(suf) and len(core) - len(suf) >= 2:
+            core = core[: -len(suf)]
+            out.append(core)
+            break
+    for reg in CJK_REGIONS:
+        if core.startswith(reg) and len(core) - len(reg) >= 2:
+            out.append(core[len(reg):])
+            break
+    return out
+
+
+@dataclass
+class Hit:
+    start: int
+    end: int
+    rids: tuple[int, ...]
+    kind: int
+    strength: float
+
+
+@dataclass
+class Match:
+    customer: CustomerRecord | None = None
+    ambiguous: bool = False
+    candidates: list[CustomerRecord] = field(default_factory=list)
+    mention: str | None = None
+    is_new: bool = False  # a person introduced as new: customer is None, mention is their name
+    span: tuple[int, int] | None = None  # where the mention is in the note text
+    kind: str | None = None  # what matched: name, alias, pinyin, company, fuzzy, surname, ...
+
+
+KIND_NAMES = {NAME: "name", ALIAS: "alias", PINYIN: "pinyin", COMPANY: "company", FUZZY: "fuzzy", SURNAME: "surname",
+              GIVEN: "given_name", FIRST: "first_name", LAST: "last_name", COMPANY_WORD: "company",
+              COMPANY_SHORT: "company"}
+
+
+def _add(d: dict, key: str, value) -> None:
+    cur = d.get(key)
+    if cur is None:
+        d[key] = [value]
+    elif value not in cur:
+        cur.append(value)
+
+
+class CustomerIndex:
+    def __init__(self, records: list[CustomerRecord]):
+        self.records: list[CustomerRecord] = list(records)
+        self.full: dict[str, list[tuple[int, int]]] = {}  # key -> [(rid, kind)]
+        self.latin_part: dict[str, list[tuple[int, int]]] = {}  # single token -> [(rid, kind)]
+        self.cjk_surname: dict[str, list[int]] = {}
+        self.cjk_given: dict[str, list[int]] = {}
+        self.cjk_short: dict[str, list[int]] = {}
+        self.fuzzy: dict[tuple[str, int], list[tuple[str, int]]] = {}  # (first 2 chars, len) -> [(spaced key, rid)]
+        self.max_cjk_key = 4
+        t2s = _get_t2s()
+        for rid, rec in enumerate(self.records):
+            try:
+                self._index(rid, rec, t2s)
+            except Exception:
+                continue
+        self._fuzzy_lists = {k: ([s for s, _ in v], [r for _, r in v]) for k, v in self.fuzzy.items()}
+        self.fuzzy = {}
+
+    # ---- building -------------------------------------------------------------------------------------------
+    def _add_latin_full(self, rid: int, text: str, kind: int) -> None:
+        toks = _latin_tokens(text)
+        if not toks:
+            return
+        _add(self.full, "".join(toks), (rid, kind))
+        spaced = " ".join(toks)
+        if len(spaced) >= 5:
+            _add(self.fuzzy, (spaced[:2], len(spaced)), (spaced, rid))
+
+    def _add_cjk_full(self, rid: int, text: str, kind: int) -> None:
+        key = "".join(c for c in text if not c.isspace())
+        if len(key) >= 2:
+            _add(self.full, key, (rid, kind))
+            if len(key) > self.max_cjk_key:
+                self.max_cjk_key = min(len(key), 16)
+
+    def _index(self, rid: int, rec: CustomerRecord, t2s) -> None:
+        name = normalize_text((rec.name or "").strip(), t2s)
+        if has_cjk(name):
+            compact = "".join(c for c in name if not c.isspace())
+            self._add_cjk_full(rid, compact, NAME)
+            if looks_like_cjk_person(compact):
+                sur, given = split_cjk_name(compact)
+                _add(self.cjk_surname, sur, rid)
+                if len(given) >= 2:
+                    _add(self.cjk_given, given, rid)
+                syl = name_pinyin(compact)
+                if len(syl) >= 2:
+                    ns = len(sur)
+                    s_py, g_py = "".join(syl[:ns]), "".join(syl[ns:])
+                    _add(self.full, s_py + g_py, (rid, PINYIN))
+                    _add(self.full, g_py + s_py, (rid, PINYIN))
+                    spaced = " ".join([s_py, *syl[ns:]])
+                    _add(self.fuzzy, (spaced[:2], len(spaced)), (spaced, rid))
+                    _add(self.latin_part, s_py, (rid, LAST))
+                    if len(given) >= 2:
+                        _add(self.latin_part, g_py, (rid, FIRST))
+            # a Latin part, e.g. "王伟 David Wang"
+            if _latin_tokens(name):
+                self._index_latin_person(rid, name)
+        else:
+            self._index_latin_person(rid, name)
+        for alias in rec.aliases or ():
+            a = normalize_text(str(alias).strip(), t2s)
+            if not a:
+                continue
+            if has_cjk(a):
+                self._add_cjk_full(rid, a, ALIAS)
+            else:
+                self._add_latin_full(rid, a, ALIAS)
+        if rec.company:
+            comp = normalize_text(rec.company.strip(), t2s)
+            if has_cjk(comp):
+                for core in _cjk_company_cores("".join(comp.split())):
+                    self._add_cjk_full(rid, core, COMPANY)
+                core = _cjk_company_cores("".join(comp.split()))[-1]
+                for ind in CJK_INDUSTRY_WORDS:
+                    if core.endswith(ind) and len(core) - len(ind) >= 2:
+                        _add(self.cjk_short, core[: -len(ind)], rid)
+                        break
+            else:
+                toks = _latin_tokens(comp)
+                if toks:
+                    self._add_latin_full(rid, comp, COMPANY)
+                    core = list(toks)
+                    while len(core) > 1 and core[-1] in LATIN_COMPANY_SUFFIXES:
+                        core.pop()
+                    if core != toks:
+                        self._add_latin_full(rid, " ".join(core), COMPANY)
+                    if len(core) >= 2 and len(core[0]) >= 4 and core[0] not in COMMON_WORD_NAMES:
+                        _add(self.latin_part, core[0], (rid, COMPANY_WORD))
+
+    def _index_latin_person(self, rid: int, name: str) -> None:
+        toks = [t for t in _latin_tokens(name) if t not in LATIN_TITLES]
+        if not toks:
+            return
+        self._add_latin_full(rid, " ".join(toks), NAME)
+        if len(toks) >= 2:
+            if len(toks) > 2:
+                self._add_latin_full(rid, toks[0] + " " + toks[-1], NAME)
+            _add(self.full, toks[-1] + toks[0], (rid, NAME))  # "Smith Bob" / "Wang Wei" order
+            _add(self.latin_part, toks[0], (rid, FIRST))
+            _add(self.latin_part, toks[-1], (rid, LAST))
+
+    # ---- matching -------------------------------------------------------------------------------------------
+    def match(self, text: str) -> Match:
+        try:
+            return self._match(text if isinstance(text, str) else str(text))
+        except Exception:  # never let a strange note break the parser
+            return Match()
+
+    def _match(self, text: str) -> Match:
+        orig = text[:MAX_MATCH_CHARS]
+        n = normalize_text(orig, _get_t2s())
+        hits: list[Hit] = []
+        latin_ngrams = self._latin_hits(orig, n, hits)
+        self._cjk_hits(n, hits)
+        if not any(h.kind in FULL_KINDS for h in hits):
+            self._fuzzy_hits(latin_ngrams, hits)
+        new = self._new_customer(orig, n, hits)
+        if new is not None:
+            return new
+        return self._resolve(orig, hits)
+
+    def _latin_hits(self, orig: str, n: str, hits: list[Hit]):
+        toks = [(m.start(), m.end(), m.group()) for m in _LATIN_TOKEN.finditer(n)]
+        if not toks:
+            return []
+        # where token i starts a new phrase (punctuation or CJK in between)
+        joined = [True] * len(toks)
+        for i in range(1, len(toks)):
+            joined[i] = bool(_BREAK_GAP.match(n[toks[i - 1][1]: toks[i][0]]))
+        ngrams = []
+        full = self.full
+        for i in range(len(toks)):
+            s0 = toks[i][0]
+            key = ""
+            for L in range(1, 5):
+                j = i + L - 1
+                if j >= len(toks) or (L > 1 and not joined[j]):
+                    break
+                key += toks[j][2]
+                e = toks[j][1]
+                ok = self._latin_ok(orig, toks, i, j)
+                ngrams.append((s0, e, i, j, ok))
+                vals = full.get(key)
+                if vals and ok:
+                    self._push(hits, s0, e, vals)
+            tok = toks[i][2]
+            vals = self.latin_part.get(tok)
+            if vals and self._latin_ok(orig, toks, i, i, strict=True):
+                self._push(hits, s0, toks[i][1], vals)
+        return [(s, e, n[s:e]) for s, e, i, j, ok in ngrams if ok]
+
+    @staticmethod
+    def _latin_ok(orig: str, toks, i: int, j: int, strict: bool = False) -> bool:
+        """Whether tokens i..j can be a name: not plain common words, unless capitalised mid-sentence or titled."""
+        words = [toks[k][2] for k in range(i, j + 1)]
+        if not all(w in COMMON_WORD_NAMES for w in words):
+            if not strict:
+                return True
+            if words[0] not in COMMON_WORD_NAMES:
+                return True
+        if i > 0 and toks[i - 1][2] in LATIN_TITLES:
+            return True
+        # capitalised and not at a sentence start
+        first = orig[toks[i][0]: toks[i][0] + 1]
+        if not first.isupper():
+            return False
+        k = toks[i][0] - 1
+        while k >= 0 and orig[k] == " ":
+            k -= 1
+        if k < 0 or orig[k] in _SENTENCE_BREAKS:
+            return False
+        return True
+
+    def _push(self, hits, s, e, vals, kind_override=None, strength=None):
+        by_kind: dict[int, list[int]] = {}
+        for rid, kind in vals:
+            by_kind.setdefault(kind_override if kind_override is not None else kind, []).append(rid)
+        for kind, rids in by_kind.items():
+            hits.append(Hit(s, e, tuple(dict.fromkeys(rids)), kind, strength or STRENGTH[kind]))
+
+    def _cjk_hits(self, n: str, hits: list[Hit]) -> None:
+        full, sur_d, given_d, short_d = self.full, self.cjk_surname, self.cjk_given, self.cjk_short
+        maxk = self.max_cjk_key
+        L_n = len(n)
+        i = 0
+        while i < L_n:
+            if not is_cjk(n[i]):
+                i += 1
+                continue
+            j = i
+            while j < L_n and is_cjk(n[j]):
+                j += 1
+            # run n[i:j]
+            for p in range(i, j):
+                for L in range(2, min(maxk, j - p) + 1):
+                    sub = n[p: p + L]
+                    vals = full.get(sub)
+                    if vals:
+                        self._push(hits, p, p + L, vals)
+                    if L <= 3:
+                        g = given_d.get(sub)
+                        if g and not (p > i and (n[p - 1] in COMMON_SURNAME_SET)):
+                            hits.append(Hit(p, p + L, tuple(g), GIVEN, STRENGTH[GIVEN]))
+                    if L <= 6:
+                        sh = short_d.get(sub)
+                        if sh and n.startswith(CJK_SHORT_FOLLOWERS, p + L):
+                            hits.append(Hit(p, p + L, tuple(sh), COMPANY_SHORT, STRENGTH[COMPANY_SHORT]))
+                # surname + honorific, 老X / 小X
+                for sl in (2, 1):
+                    sur = n[p: p + sl]
+                    if len(sur) < sl or (sl == 2 and sur not in COMPOUND_SURNAMES):
+                        continue
+                    rids = sur_d.get(sur)
+                    if not rids:
+                        continue
+                    q = p + sl
+                    hon = next((h for h in CJK_HONORIFICS if n.startswith(h, q)), None)
+                    if hon is not None:
+                        br = HONORIFIC_BREAKERS.get(hon)
+                        if br and q + 1 < L_n and n[q + 1] in br:
+                            hon = None
+                        elif p > i and n[p - 1: p + 1] in WORDS_ENDING_IN_SURNAME:
+                            hon = None
+                    if hon is not None:
+                        hits.append(Hit(p, q + len(hon), tuple(rids), SURNAME, STRENGTH[SURNAME]))
+                    elif sl == 1 and p > i and n[p - 1] in "老小" and sur in COMMON_SURNAME_SET and \
+                            n[p - 1: p + 1] not in XIAO_LAO_WORDS and not (p - 2 >= i and n[p - 2] in "大从最较"):
+                        hits.append(Hit(p - 1, q, tuple(rids), SURNAME, STRENGTH[SURNAME]))
+                    break
+            i = j
+
+    def _fuzzy_hits(self, ngrams, hits: list[Hit]) -> None:
+        if not self._fuzzy_lists:
+            return
+        from rapidfuzz import fuzz, process
+
+        seen = set()
+        for s, e, raw in ngrams:
+            q = " ".join(_latin_tokens(raw))
+            if q in seen or len(q) < 5 or (" " not in q and len(q) < 6):
+                continue
+            seen.add(q)
+            cut = 88 if len(q) >= 8 else 90
+            best: dict[int, float] = {}
+            for ln in range(len(q) - 2, len(q) + 3):
+                bucket = self._fuzzy_lists.get((q[:2], ln))
+                if not bucket:
+                    continue
+                keys, rids = bucket
+                for _k, score, idx in process.extract(q, keys, scorer=fuzz.ratio, score_cutoff=cut, limit=10):
+                    rid = rids[idx]
+                    if score > best.get(rid, 0):
+                        best[rid] = score
+            if best:
+                top = max(best.values())
+                rids = tuple(r for r, sc in best.items() if sc >= top - 1.0)
+                hits.append(Hit(s, e, rids, FUZZY, STRENGTH[FUZZY] + (top - 88) / 12))
+
+    # ---- new customers --------------------------------------------------------------------------------------
+    def _new_customer(self, orig: str, n: str, hits: list[Hit]) -> Match | None:
+        span = None
+        for marker in NEW_MARKERS_CJK:
+            k = n.find(marker)
+            if k < 0:
+                continue
+            q = k + len(marker)
+            while q < len(n) and n[q] in "：:，, 、-叫是姓":
+                q += 1
+            span = self._cjk_name_at(n, q)
+            if span is None:
+                # "钱多多是新客户"
+                b = k
+                if n[max(0, b - 1): b] == "是":
+                    b -= 1
+                a = b
+                while a > 0 and is_cjk(n[a - 1]) and b - a < 4:
+                    a -= 1
+                for a2 in range(a, b - 1):
+                    if n[a2] in COMMON_SURNAME_SET and b - a2 >= 2:
+                        span = (a2, b)
+                        break
+            if span:
+                break
+        if span is None:
+            m = NEW_MARKERS_LATIN.search(n)
+            if m:
+                span = self._latin_name_at(orig, m.end())
+        if span is None:
+            span = self._from_unknown_company(orig, n, hits)
+        if span is None:
+            return None
+        s, e = span
+        # the full name is known: it is that customer, not a new one
+        if any(h.kind in (NAME, ALIAS, PINYIN) and h.start < e and s < h.end for h in hits):
+            return None
+        return Match(mention=orig[s:e], is_new=True, span=(s, e), kind="new")
+
+    @staticmethod
+    def _cjk_name_at(n: str, q: int):
+        if q >= len(n):
+            return None
+        sl = 2 if n[q: q + 2] in COMPOUND_SURNAMES else 1
+        if sl == 1 and n[q] not in COMMON_SURNAME_SET:
+            return None
+        for hon in CJK_HONORIFICS:
+            if n.startswith(hon, q + sl):
+                return q, q + sl + len(hon)
+        e = q + sl
+        while e < len(n) and e - q < sl + 2 and is_cjk(n[e]) and n[e] not in CJK_NAME_STOP:
+            e += 1
+        return (q, e) if e - q >= 2 else None
+
+    @staticmethod
+    def _latin_name_at(orig: str, q: int):
+        toks = []
+        for m in re.finditer(r"[A-Za-z][A-Za-z'’\-]*|\S", orig[q: q + 80]):
+            w = m.group()
+            if not w[0].isalpha() or not w[0].isupper():
+                break
+            if w.lower() in LATIN_TITLES or w.rstrip(".").lower() in LATIN_TITLES:
+                toks.append((q + m.start(), q + m.end()))
+                continue
+            if w.lower() in COMMON_WORD_NAMES - {"will", "mark", "may", "grace", "rose", "frank", "ray"}:
+                break
+            toks.append((q + m.start(), q + m.end()))
+            if len(toks) >= 3:
+                break
+        if not toks:
+            return None
+        return toks[0][0], toks[-1][1]
+
+    def _from_unknown_company(self, orig: str, n: str, hits: list[Hit]):
+        # "Tom from Umbrella Corp" where Umbrella Corp is no known company
+        for m in re.finditer(r"\b([A-Z][a-z'’\-]+(?:\s+[A-Z][a-z'’\-]+){0,2})\s+(?:from|of|at)\s+([A-Z][\w&'’\-]*(?:\s+[A-Z][\w&'’\-.]*){0,3})", orig):
+            name_s, name_e = m.span(1)
+            comp_s, comp_e = m.span(2)
+            words = m.group(1).split()
+            if all(w.lower() in COMMON_WORD_NAMES or w.lower() in LATIN_TITLES for w in words):
+                continue
+            if any(h.start < comp_e and comp_s < h.end for h in hits):
+                continue  # the company is known
+            if words[0].lower() in ("met", "called", "call", "visited", "lunch", "meeting", "email", "emailed"):
+                continue
+            return name_s, name_e
+        # "好运来超市的王经理" with an unknown company
+        for m in re.finditer(r"([\u4e00-\u9fff]{2,10}?(?:公司|超市|集团|工厂|厂|商行|酒店|店))的", n):
+            cs, ce = m.span(1)
+            if any(h.start < ce and cs < h.end for h in hits):
+                continue
+            span = self._cjk_name_at(n, m.end())
+            if span:
+                return span
+        return None
+
+    # ---- choosing -------------------------------------------------------------------------------------------
+    def _resolve(self, orig: str, hits: list[Hit]) -> Match:
+        if not hits:
+            return Match()
+        # per record: best hit, plus corroborating evidence from other, non-overlapping hits
+        best_hit: dict[int, Hit] = {}
+        for h in hits:
+            if len(h.rids) > 200 and h.kind not in FULL_KINDS:
+                rids = h.rids[:200]  # a surname shared by thousands: ambiguous anyway
+            else:
+                rids = h.rids
+            for rid in rids:
+                b = best_hit.get(rid)
+                if b is None or (h.strength, h.end - h.start, -h.start) > (b.strength, b.end - b.start, -b.start):
+                    best_hit[rid] = h
+        score: dict[int, float] = {}
+        rid_hits: dict[int, list[Hit]] = {}
+        for h in hits:
+            for rid in h.rids[:200]:
+                rid_hits.setdefault(rid, []).append(h)
+        for rid, b in best_hit.items():
+            sc = b.strength
+            used = [(b.start, b.end)]
+            for h in sorted(rid_hits[rid], key=lambda h: -h.strength):
+                if h is b or any(h.start < e and s < h.end for s, e in used):
+                    continue
+                sc += min(3.0, h.strength / 3)
+                used.append((h.start, h.end))
+            score[rid] = sc
+        top = max(score.values())
+        tied = [rid for rid, sc in score.items() if sc >= top - 1e-6]
+        # several records tied: ambiguous if they share the mention, else the first-mentioned wins
+        groups: dict[int, list[int]] = {}
+        for rid in tied:
+            groups.setdefault(id(best_hit[rid]), []).append(rid)
+        if len(groups) > 1:
+            first = min(groups.values(), key=lambda rs: (best_hit[rs[0]].start, -(best_hit[rs[0]].end)))
+            # different hits over the same words (e.g. "Wang" as a surname and as part of a company) are one mention
+            h0 = best_hit[first[0]]
+            tied = [rid for rid in tied if best_hit[rid].start < h0.end and h0.start < best_hit[rid].end]
+        else:
+            tied = next(iter(groups.values()))
+        h = best_hit[tied[0]]
+        mention = orig[h.start: h.end]
+        kind = KIND_NAMES.get(h.kind)
+        if len(tied) == 1:
+            return Match(customer=self.records[tied[0]], mention=mention, span=(h.start, h.end), kind=kind)
+        cands = [self.records[r] for r in sorted(tied)[:MAX_CANDIDATES]]
+        return Match(ambiguous=True, candidates=cands, mention=mention, span=(h.start, h.end), kind=kind)
