@@ -66,6 +66,152 @@ def cmd_parse(args) -> int:
     return 0
 
 
+def _settings(args):
+    from bot.settings import load_settings
+
+    overrides = {"database_url": args.db} if getattr(args, "db", None) else {}
+    return load_settings(**overrides)
+
+
+def _user(args) -> str:
+    import getpass
+
+    if getattr(args, "as_user", None):
+        return args.as_user.strip()
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "me"
+
+
+def cmd_chat(args) -> int:
+    import asyncio
+
+    from bot.console import ConsoleChat, ConsoleSender, ensure_console_member
+    from bot.wiring import build_app
+
+    settings = _settings(args)
+    sender = ConsoleSender()
+    app = build_app(settings, senders=[sender])
+    user = _user(args)
+
+    async def main() -> None:
+        try:
+            if args.demo:
+                from bot.demo import load_demo
+
+                async with app.db.write() as session:
+                    await load_demo(session, user, app.services.clock(), settings.timezone)
+            member = await ensure_console_member(app, user)
+            print(f"crmbot · {member.display_name} ({member.role}) · {settings.db_url}")
+            print("Type a note, /help for commands, /quit to leave. 直接输入记录，/help 查看命令。")
+            chat = ConsoleChat(app, user, sender)
+            await chat.run(tick=_tick_function(app))
+        finally:
+            await app.close()
+
+    asyncio.run(main())
+    return 0
+
+
+def _tick_function(app):
+    try:
+        from reminders.scheduler import tick
+    except ImportError:  # the scheduler lands separately; the chat works without it
+        return None
+
+    async def run() -> None:
+        await tick(app, app.services.clock())
+
+    return run
+
+
+def cmd_import(args) -> int:
+    import asyncio
+
+    from bot.wiring import build_app
+    from storage import crm
+    from storage.importer import import_sheet_bytes
+    from storage.spreadsheet import SheetError
+
+    app = build_app(_settings(args))
+    try:
+        data = open(args.file, "rb").read()
+    except OSError as exc:
+        print(f"crmbot: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+
+    async def main():
+        try:
+            async with app.db.write() as session:
+                team = await crm.first_team(session) or await crm.create_team(session, "My team", app.settings.timezone)
+                actor = await crm.member_by_name(session, team.id, args.as_user) if args.as_user else None
+                return await import_sheet_bytes(session, team, actor, data, args.file)
+        finally:
+            await app.close()
+
+    try:
+        summary = asyncio.run(main())
+    except SheetError as exc:
+        print(f"Import failed, nothing changed: {exc}", file=sys.stderr)
+        return 1
+    print(summary.render(args.lang, limit=50))
+    return 0
+
+
+def cmd_export(args) -> int:
+    import asyncio
+
+    from bot.wiring import build_app
+    from storage import crm
+    from storage.exporter import customer_sheet, to_csv, to_xlsx
+
+    app = build_app(_settings(args))
+
+    async def main():
+        try:
+            async with app.db.read() as session:
+                team = await crm.first_team(session)
+                return await customer_sheet(session, team.id, app.settings.zone) if team else []
+        finally:
+            await app.close()
+
+    rows = asyncio.run(main())
+    data = to_xlsx(rows, args.lang) if args.format == "xlsx" else to_csv(rows, args.lang)
+    out = args.out or f"customers.{args.format}"
+    if out == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        with open(out, "wb") as fh:
+            fh.write(data)
+        print(f"{len(rows)} customers → {out}")
+    return 0
+
+
+def cmd_outbox(args) -> int:
+    import asyncio
+
+    from bot.wiring import build_app
+    from storage.messaging import outbox_by_status
+
+    app = build_app(_settings(args))
+
+    async def main():
+        try:
+            async with app.db.read() as session:
+                return await outbox_by_status(session, args.status, args.limit)
+        finally:
+            await app.close()
+
+    rows = asyncio.run(main())
+    if not rows:
+        print(f"no {args.status} messages")
+    for row in rows:
+        text = (row.body.get("text") or "").replace("\n", " ")[:60]
+        print(f"{row.id}\t{row.status}\t{row.kind}\t{row.platform}:{row.chat_id}\tattempts={row.attempts}\t{row.last_error or ''}\t{text}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="crmbot", description="A CRM assistant for your team messenger.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -83,6 +229,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", help="when the note was sent, ISO-8601 with UTC offset")
     p.add_argument("--batch", action="store_true", help="one note per line on stdin, one JSON per line out")
     p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("chat", help="chat with the bot in this terminal (embedded SQLite by default)")
+    p.add_argument("--as", dest="as_user", help="who is typing (default: your login name)")
+    p.add_argument("--demo", action="store_true", help="load a small sample team and customer list")
+    p.add_argument("--db", help="database URL (default: CRMBOT_DATABASE_URL or a SQLite file)")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("import", help="import customers from a CSV or XLSX file")
+    p.add_argument("file")
+    p.add_argument("--as", dest="as_user", help="owner for rows without one")
+    p.add_argument("--db")
+    p.add_argument("--lang", choices=["en", "zh"], default="en")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export the customer sheet")
+    p.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    p.add_argument("--out", help="file to write (default customers.FORMAT; - for stdout)")
+    p.add_argument("--db")
+    p.add_argument("--lang", choices=["en", "zh"], default="en")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("outbox", help="list outgoing messages by status (failed ones stay visible here)")
+    p.add_argument("--status", default="failed", choices=["pending", "sending", "sent", "failed", "dropped"])
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_outbox)
     return ap
 
 

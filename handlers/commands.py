@@ -1,0 +1,329 @@
+"""Slash commands: one explicit table, each entry a plain async function (ctx, args) -> replies."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from storage import crm
+from storage.models import ChatLink, Customer, Invite, Team
+
+from . import access, quick_note
+from . import format as fmt
+from .context import Context
+from .messages import Incoming, Outgoing
+from .texts import t
+
+Handler = Callable[[Context, str], Awaitable[list[Outgoing]]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    aliases: tuple[str, ...]  # Chinese and short forms, for typing in a console or a chat
+    run: Handler
+    help_en: str
+    help_zh: str
+    in_menu: bool = True  # shown in messengers' command menus
+
+
+async def cmd_help(ctx: Context, args: str) -> list[Outgoing]:
+    lines = ["Text me a note, e.g. \"called Wang, wants quote Friday\". Commands:"] if ctx.lang == "en" else ["直接发记录，比如“拜访了李娜，下周三前发报价”。命令："]
+    for command in COMMANDS:
+        if command.in_menu:
+            alias = f" ({command.aliases[0]})" if ctx.lang == "zh" and command.aliases else ""
+            lines.append(f"/{command.name}{alias} — {command.help_zh if ctx.lang == 'zh' else command.help_en}")
+    return [Outgoing("\n".join(lines))]
+
+
+async def cmd_start(ctx: Context, args: str) -> list[Outgoing]:
+    return [Outgoing(t("welcome_back", ctx.lang, name=ctx.member.display_name))]
+
+
+async def cmd_find(ctx: Context, args: str) -> list[Outgoing]:
+    query = args.strip()
+    if not query:
+        return [Outgoing(t("find_usage", ctx.lang))]
+    found = await find_customers(ctx, query)
+    if not found:
+        return [Outgoing(t("find_none", ctx.lang, q=fmt.clip(query, 40)))]
+    now = ctx.services.clock()
+    lines = [t("find_header", ctx.lang, n=len(found))]
+    for c in found[:10]:
+        parts = [c.name]
+        if c.company and c.company != c.name:
+            parts.append(c.company)
+        parts.append(fmt.TIER[ctx.lang].get(c.tier, c.tier))
+        if c.phone and not ctx.in_group:
+            parts.append(c.phone)
+        parts.append(fmt.ago(c.last_contact_at, now.astimezone(ctx.zone), ctx.lang))
+        lines.append("• " + " · ".join(parts))
+    return [Outgoing("\n".join(lines))]
+
+
+async def find_customers(ctx: Context, query: str) -> list[Customer]:
+    """Substring hits first, then what the fuzzy matcher (pinyin, typos, honorifics) adds."""
+    hits = await crm.search_customers(ctx.session, ctx.team.id, query)
+    seen = {c.id for c in hits}
+    parser = await ctx.services.indexes.parser(ctx.team.id, ctx.session)
+    parsed = parser.parse(query, ctx.now)
+    extra = [r for r in ([parsed.customer] if parsed.customer else []) + list(parsed.candidates) if r.id not in seen]
+    for record in extra:
+        customer = await crm.get_customer(ctx.session, record.id)
+        if customer is not None:
+            hits.append(customer)
+    return await access.visible(ctx.session, ctx.member, hits)
+
+
+async def resolve_customer(ctx: Context, query: str) -> Customer | None:
+    exact = await access.visible(ctx.session, ctx.member, await crm.customers_by_name(ctx.session, ctx.team.id, query))
+    if len(exact) == 1:
+        return exact[0]
+    found = await find_customers(ctx, query)
+    return found[0] if len(found) == 1 else None
+
+
+async def cmd_customer(ctx: Context, args: str) -> list[Outgoing]:
+    query = args.strip()
+    if not query:
+        return [Outgoing(t("customer_usage", ctx.lang))]
+    customer = await resolve_customer(ctx, query)
+    if customer is None:
+        return [Outgoing(t("customer_unknown", ctx.lang, q=fmt.clip(query, 40)))]
+    await crm.audit(ctx.session, "read", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform)
+    return [Outgoing(await customer_card(ctx, customer))]
+
+
+async def customer_card(ctx: Context, c: Customer) -> str:
+    lang, now = ctx.lang, ctx.services.clock().astimezone(ctx.zone)
+    head = c.name + (f" · {c.company}" if c.company and c.company != c.name else "")
+    owner = await ctx.session.get(crm.Member, c.owner_id) if c.owner_id else None
+    facts = [fmt.TIER[lang].get(c.tier, c.tier), fmt.STAGE[lang].get(c.stage, c.stage)]
+    if owner:
+        facts.append(("负责人 " if lang == "zh" else "owner ") + owner.display_name)
+    lines = [head, " · ".join(facts)]
+    if ctx.in_group:
+        lines.append(t("group_no_contacts", lang))
+    else:
+        contacts = [x for x in (c.phone, c.email) if x]
+        if contacts:
+            lines.append("☎ " + " · ".join(contacts))
+    if c.birthday or c.lunar_birthday:
+        bits = []
+        if c.birthday:
+            bits.append(c.birthday)
+        if c.lunar_birthday:
+            bits.append(("农历 " if lang == "zh" else "lunar ") + c.lunar_birthday)
+        lines.append("🎂 " + " · ".join(bits))
+    lines.append(("上次联系：" if lang == "zh" else "Last contact: ") + fmt.ago(c.last_contact_at, now, lang))
+    for task in await crm.open_tasks_of_customer(ctx.session, c.id):
+        lines.append(f"☐ #{task.id} {fmt.due(task.due_at, task.due_has_time, ctx.zone, lang, now.date())}: {task.text}")
+    for note in await crm.recent_interactions(ctx.session, c.id, 5):
+        when = fmt.day(note.occurred_at.astimezone(ctx.zone).date(), lang, now.date())
+        money = ""
+        if note.amount is not None and not ctx.in_group:
+            money = " · " + fmt.money(note.amount, note.currency, lang)
+        lines.append(f"– {when} {fmt.CHANNEL[lang].get(note.channel, note.channel)}: {fmt.clip(note.text, 50)}{money}")
+    return "\n".join(lines)
+
+
+async def cmd_tasks(ctx: Context, args: str) -> list[Outgoing]:
+    tasks = await crm.open_tasks(ctx.session, ctx.member.id)
+    if not tasks:
+        return [Outgoing(t("tasks_none", ctx.lang))]
+    now = ctx.services.clock()
+    today = now.astimezone(ctx.zone).date()
+    lines = [t("tasks_header", ctx.lang, n=len(tasks))]
+    for task in tasks[:30]:
+        customer = await crm.get_customer(ctx.session, task.customer_id) if task.customer_id else None
+        when = fmt.due(task.due_at, task.due_has_time, ctx.zone, ctx.lang, today)
+        late = task.due_at is not None and _is_overdue(task, now, ctx.zone)
+        flag = f"⚠️ {t('overdue', ctx.lang)} " if late else ""
+        name = customer.name if customer else t("no_customer", ctx.lang)
+        lines.append(f"#{task.id} {flag}{when} · {name}: {fmt.clip(task.text, 40)}")
+    if len(tasks) > 30:
+        lines.append(f"… +{len(tasks) - 30}")
+    return [Outgoing("\n".join(lines))]
+
+
+def _is_overdue(task, now, zone) -> bool:
+    if task.due_has_time:
+        return task.due_at < now
+    return task.due_at.astimezone(zone).date() < now.astimezone(zone).date()
+
+
+async def cmd_done(ctx: Context, args: str) -> list[Outgoing]:
+    number = args.strip().lstrip("#")
+    if not number.isdigit():
+        return [Outgoing(t("done_usage", ctx.lang))]
+    task = await ctx.session.get(crm.Task, int(number))
+    if task is None or task.assignee_id != ctx.member.id or task.status != "open":
+        return [Outgoing(t("done_unknown", ctx.lang, n=number))]
+    task.status = "done"
+    task.done_at = ctx.services.clock()
+    ctx.session.add(task)
+    customer = await crm.get_customer(ctx.session, task.customer_id) if task.customer_id else None
+    await crm.audit(ctx.session, "task_done", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=task.customer_id, platform=ctx.msg.platform, detail=f"task {task.id}")
+    return [Outgoing(t("done_ok", ctx.lang, customer=customer.name if customer else t("no_customer", ctx.lang), task=task.text))]
+
+
+async def cmd_undo(ctx: Context, args: str) -> list[Outgoing]:
+    note = await crm.last_interaction_by(ctx.session, ctx.member.id)
+    if note is None:
+        return [Outgoing(t("nothing_to_undo", ctx.lang))]
+    return await quick_note.undo(ctx, note)
+
+
+def split_name_company(args: str) -> tuple[str, str | None]:
+    for sep in (",", "，", "|", "、", "/"):
+        if sep in args:
+            name, _, company = args.partition(sep)
+            return name.strip(), company.strip() or None
+    parts = args.split()
+    if len(parts) >= 2 and all(ord(ch) > 0x2E80 for ch in parts[0]):  # Chinese names carry no spaces
+        return parts[0], " ".join(parts[1:])
+    return args.strip(), None
+
+
+async def cmd_new(ctx: Context, args: str) -> list[Outgoing]:
+    name, company = split_name_company(args)
+    if not name or len(name) > 100:
+        return [Outgoing(t("new_usage", ctx.lang))]
+    existing = await crm.customers_by_name(ctx.session, ctx.team.id, name)
+    if any(c.company == company or company is None for c in existing):
+        return [Outgoing(t("new_exists", ctx.lang, name=name))]
+    customer = await crm.add_customer(ctx.session, Customer(team_id=ctx.team.id, owner_id=ctx.member.id, name=name, company=company, stage="potential"))
+    await crm.audit(ctx.session, "create_customer", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=name)
+    ctx.services.indexes.changed(ctx.team.id)
+    suffix = f" ({company})" if company else ""
+    return [Outgoing(t("new_ok", ctx.lang, name=name, company=suffix))]
+
+
+async def cmd_note(ctx: Context, args: str) -> list[Outgoing]:
+    return await quick_note.file_note(ctx, args.strip())
+
+
+async def cmd_link(ctx: Context, args: str) -> list[Outgoing]:
+    if ctx.member.role not in ("admin", "manager"):
+        return [Outgoing(t("invite_denied", ctx.lang))]
+    await _link(ctx)
+    return [Outgoing(t("linked", ctx.lang, team=ctx.team.name))]
+
+
+async def _link(ctx: Context) -> ChatLink:
+    link = (await ctx.session.exec(select(ChatLink).where(ChatLink.platform == ctx.msg.platform, ChatLink.chat_id == ctx.msg.chat_id))).first()
+    if link is None:
+        link = ChatLink(team_id=ctx.team.id, platform=ctx.msg.platform, chat_id=ctx.msg.chat_id)
+        ctx.session.add(link)
+        await ctx.session.flush()
+    return link
+
+
+async def cmd_subscribe(ctx: Context, args: str) -> list[Outgoing]:
+    what = args.strip().lower()
+    if what not in ("digest", "摘要", "日报"):
+        return [Outgoing(t("subscribe_usage", ctx.lang))]
+    link = await _link(ctx)
+    if "digest" not in link.subscriptions:
+        link.subscriptions = [*link.subscriptions, "digest"]
+        ctx.session.add(link)
+    return [Outgoing(t("subscribed", ctx.lang, what="digests" if ctx.lang == "en" else "团队摘要"))]
+
+
+async def cmd_invite(ctx: Context, args: str) -> list[Outgoing]:
+    if ctx.member.role not in ("admin", "manager"):
+        return [Outgoing(t("invite_denied", ctx.lang))]
+    role = args.strip().lower() or "rep"
+    role = {"销售": "rep", "经理": "manager"}.get(role, role)
+    if role not in ("rep", "manager") or (role == "manager" and ctx.member.role != "admin"):
+        role = "rep"
+    code = secrets.token_hex(4).upper()
+    ctx.session.add(Invite(code=code, team_id=ctx.team.id, role=role, created_by=ctx.member.id))
+    role_word = {"rep": ("rep", "销售"), "manager": ("manager", "经理")}[role][ctx.lang == "zh"]
+    return [Outgoing(t("invite_ok", ctx.lang, role=role_word, code=code))]
+
+
+async def cmd_join(ctx: Context, args: str) -> list[Outgoing]:
+    return [Outgoing(t("already_member", ctx.lang, team=ctx.team.name))]
+
+
+COMMANDS: list[Command] = [
+    Command("help", ("帮助",), cmd_help, "this list", "命令列表"),
+    Command("start", ("开始",), cmd_start, "start", "开始", in_menu=False),
+    Command("find", ("查找", "搜索", "找"), cmd_find, "search customers", "搜索客户"),
+    Command("customer", ("客户",), cmd_customer, "customer card and timeline", "客户卡片和记录"),
+    Command("tasks", ("任务", "待办"), cmd_tasks, "my open follow-ups", "我的待跟进"),
+    Command("done", ("完成",), cmd_done, "mark follow-up N done", "完成跟进"),
+    Command("undo", ("撤销",), cmd_undo, "remove my last note", "撤销上一条记录"),
+    Command("new", ("新建", "新客户"), cmd_new, "add a customer: /new NAME, COMPANY", "新建客户"),
+    Command("note", ("记录",), cmd_note, "take a note (in groups)", "记录（群里用）"),
+    Command("subscribe", ("订阅",), cmd_subscribe, "this chat gets digests", "本群订阅摘要"),
+    Command("link", ("关联",), cmd_link, "link this group to the team", "本群关联团队", in_menu=False),
+    Command("invite", ("邀请",), cmd_invite, "invite code: /invite rep|manager", "生成邀请码"),
+    Command("join", ("加入",), cmd_join, "join with a code", "用邀请码加入", in_menu=False),
+]
+
+_BY_NAME = {name: c for c in COMMANDS for name in (c.name, *c.aliases)}
+
+
+def parse_command(text: str) -> tuple[str, str]:
+    head, _, rest = text[1:].partition(" ")
+    head = head.split("@", 1)[0]  # Telegram appends @botname in groups
+    if "\n" in head:
+        head, _, more = head.partition("\n")
+        rest = more + (" " + rest if rest else "")
+    return head.lower(), rest.strip()
+
+
+async def run(ctx: Context, text: str) -> list[Outgoing]:
+    name, args = parse_command(text)
+    command = _BY_NAME.get(name)
+    if command is None:
+        return [Outgoing(t("unknown_command", ctx.lang, cmd="/" + fmt.clip(name, 20)))]
+    if ctx.in_group and ctx.msg.platform != "console" and command.name not in ("link",) and not await _group_linked(ctx):
+        return [Outgoing(t("group_not_linked", ctx.lang))]
+    return await command.run(ctx, args)
+
+
+async def _group_linked(ctx: Context) -> bool:
+    link = (await ctx.session.exec(select(ChatLink).where(ChatLink.platform == ctx.msg.platform, ChatLink.chat_id == ctx.msg.chat_id))).first()
+    return link is not None and link.team_id == ctx.team.id
+
+
+async def for_stranger(msg: Incoming, text: str, lang: str, services, session) -> list[Outgoing]:
+    """Someone we don't know: /start on a new installation makes a team; /join CODE joins one."""
+    name, args = parse_command(text) if text.startswith("/") else ("", "")
+    if name in ("start", "开始") and await crm.first_team(session) is None:
+        team = await crm.create_team(session, f"{msg.sender_name or 'My'}'s team" if lang == "en" else f"{msg.sender_name or '我'}的团队", getattr(services.settings, "timezone", "Asia/Shanghai"))
+        await crm.create_member(session, team, msg.sender_name or msg.sender_id, role="admin", platform=msg.platform, user_id=msg.sender_id, language=lang, timezone=msg.sender_timezone)
+        await crm.audit(session, "create_team", team_id=team.id, platform=msg.platform, detail=team.name)
+        return [Outgoing(t("welcome_admin", lang, team=team.name))]
+    if name in ("join", "加入") and args:
+        invite = await session.get(Invite, args.strip().upper())
+        if invite is None or invite.used_by is not None:
+            return [Outgoing(t("join_bad", lang))]
+        team = await session.get(Team, invite.team_id)
+        member = await crm.create_member(
+            session, team, msg.sender_name or msg.sender_id, role=invite.role, platform=msg.platform, user_id=msg.sender_id, language=lang, timezone=msg.sender_timezone, manager_id=invite.created_by if invite.role == "rep" else None
+        )
+        invite.used_by = member.id
+        session.add(invite)
+        await crm.audit(session, "join", team_id=team.id, member_id=member.id, platform=msg.platform, detail=invite.role)
+        return [Outgoing(t("join_ok", lang, team=team.name, name=member.display_name))]
+    if msg.chat_kind == "group" and not (msg.addressed or text.startswith("/")):
+        return []
+    return [Outgoing(t("not_member", lang))]
+
+
+async def import_file(ctx: Context) -> list[Outgoing]:
+    from storage.importer import import_sheet_bytes
+    from storage.spreadsheet import SheetError
+
+    try:
+        summary = await import_sheet_bytes(ctx.session, ctx.team, ctx.member, ctx.msg.file_bytes or b"", ctx.msg.file_name or "upload.csv")
+    except SheetError as exc:
+        return [Outgoing(t("import_failed", ctx.lang, reason=str(exc)))]
+    ctx.services.indexes.changed(ctx.team.id)
+    return [Outgoing(summary.render(ctx.lang))]

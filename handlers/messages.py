@@ -1,0 +1,56 @@
+"""The neutral message types: the only thing adapters and handlers share.
+
+Adapters translate a platform update into an ``Incoming`` and send ``Outgoing`` replies;
+handlers never see a telegram or slack object.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    payload: str  # opaque: a prompt id and a choice, checked against the presser
+
+
+@dataclass
+class Outgoing:
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)  # rows of buttons
+    image_path: str | None = None
+    file_path: str | None = None
+
+    def to_body(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_body(cls, body: dict) -> Outgoing:
+        rows = [[Button(**b) for b in row] for row in body.get("buttons") or []]
+        return cls(text=body.get("text", ""), buttons=rows, image_path=body.get("image_path"), file_path=body.get("file_path"))
+
+
+@dataclass(frozen=True)
+class Incoming:
+    platform: str  # "console" | "telegram" | "slack"
+    chat_id: str
+    chat_kind: str  # "private" | "group"
+    sender_id: str
+    sender_name: str
+    text: str
+    message_id: str
+    sent_at: dt.datetime
+    button_payload: str | None = None  # set when the message is a button press
+    reply_to_bot: bool = False  # a reply to one of the bot's messages
+    addressed: bool = False  # mentions the bot (groups)
+    language_hint: str | None = None  # the platform's idea of the sender's language (e.g. "zh-hans")
+    sender_timezone: str | None = None
+    file_name: str | None = None  # a document sent along (import)
+    file_bytes: bytes | None = None
+    media_kind: str | None = None  # "voice" | "photo" | "sticker" | … : something we cannot read
+
+    @property
+    def key(self) -> str:
+        """Unique per message: the same key twice is a redelivery."""
+        return f"{self.platform}:{self.chat_id}:{self.message_id}"

@@ -1,0 +1,154 @@
+"""Answers to the bot's questions: button presses (opaque payloads) and short typed replies."""
+from __future__ import annotations
+
+import datetime as dt
+
+from storage import crm, messaging
+from storage.models import Customer, Interaction, Prompt
+
+from . import access, quick_note
+from . import format as fmt
+from .context import Context
+from .messages import Button, Outgoing
+from .texts import t
+
+TEXT_ANSWER_WINDOW = dt.timedelta(minutes=30)
+NAME_MAX_CHARS = 40
+
+
+async def press(ctx: Context, payload: str) -> list[Outgoing]:
+    parts = payload.split(":")
+    if len(parts) != 3 or parts[0] != "p":
+        return [Outgoing(t("prompt_closed", ctx.lang))]
+    prompt = await messaging.prompt_get(ctx.session, parts[1])
+    if prompt is None or prompt.status != "open":
+        return [Outgoing(t("prompt_closed", ctx.lang))]
+    if prompt.member_id != ctx.member.id:
+        return [Outgoing(t("prompt_not_yours", ctx.lang))]
+    note = await _note_of(ctx, prompt)
+    if note is None:
+        messaging.close_prompt(ctx.session, prompt)
+        return [Outgoing(t("prompt_closed", ctx.lang))]
+    choice = parts[2]
+    handler = {
+        "pick_customer": _pick,
+        "create_customer": _create,
+        "name_customer": _name_buttons,
+        "filed": _filed,
+    }.get(prompt.kind)
+    if handler is None:
+        return [Outgoing(t("prompt_closed", ctx.lang))]
+    return await handler(ctx, prompt, note, choice)
+
+
+async def answer_with_text(ctx: Context, text: str) -> list[Outgoing] | None:
+    """A typed reply to an open question, or None when the text is a new note."""
+    since = ctx.services.clock() - TEXT_ANSWER_WINDOW
+    prompt = await messaging.prompt_open_in_chat(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, since)
+    if prompt is None or prompt.kind not in ("name_customer", "change_date"):
+        return None
+    note = await _note_of(ctx, prompt)
+    if note is None:
+        return None
+    if prompt.kind == "change_date":
+        return await _change_date(ctx, prompt, note, text)
+    if len(text) > NAME_MAX_CHARS or "\n" in text:
+        return None
+    parser = await ctx.services.indexes.parser(ctx.team.id, ctx.session)
+    parsed = parser.parse(text, ctx.now)
+    if parsed.customer is not None and not parsed.ambiguous:
+        customer = await crm.get_customer(ctx.session, parsed.customer.id)
+        if customer is not None and await access.can_see(ctx.session, ctx.member, customer):
+            messaging.close_prompt(ctx.session, prompt)
+            return await quick_note.attach(ctx, note, customer, prompt.data.get("birthdays"))
+    if parsed.follow_ups or parsed.channel != "other" or len(text.split()) > 4:
+        return None  # reads like a new note, not a name
+    messaging.close_prompt(ctx.session, prompt)
+    return await _offer_create(ctx, note, text.strip(), prompt.data)
+
+
+async def _note_of(ctx: Context, prompt: Prompt) -> Interaction | None:
+    note = await ctx.session.get(Interaction, prompt.data.get("interaction_id"))
+    if note is None or note.team_id != ctx.team.id:
+        return None
+    return note
+
+
+async def _pick(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -> list[Outgoing]:
+    if choice == "new":
+        return await _ask_name(ctx, prompt, note)
+    if choice.startswith("c") and choice[1:].isdigit() and int(choice[1:]) in prompt.data.get("candidates", []):
+        customer = await crm.get_customer(ctx.session, int(choice[1:]))
+        if customer is not None and await access.can_see(ctx.session, ctx.member, customer):
+            messaging.close_prompt(ctx.session, prompt)
+            return await quick_note.attach(ctx, note, customer, prompt.data.get("birthdays"))
+    return [Outgoing(t("prompt_closed", ctx.lang))]
+
+
+async def _create(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -> list[Outgoing]:
+    if choice == "other":
+        return await _ask_name(ctx, prompt, note)
+    if choice != "create":
+        return [Outgoing(t("prompt_closed", ctx.lang))]
+    messaging.close_prompt(ctx.session, prompt)
+    name = prompt.data["name"]
+    customer = await crm.add_customer(ctx.session, Customer(team_id=ctx.team.id, owner_id=ctx.member.id, name=name, stage="potential"))
+    await crm.audit(ctx.session, "create_customer", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=name)
+    ctx.services.indexes.changed(ctx.team.id)
+    return await quick_note.attach(ctx, note, customer, prompt.data.get("birthdays"))
+
+
+async def _name_buttons(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -> list[Outgoing]:
+    if choice == "skip":
+        messaging.close_prompt(ctx.session, prompt)
+        return [Outgoing(t("skipped", ctx.lang))]
+    return [Outgoing(t("prompt_closed", ctx.lang))]
+
+
+async def _filed(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -> list[Outgoing]:
+    if choice == "undo":
+        messaging.close_prompt(ctx.session, prompt)
+        return await quick_note.undo(ctx, note)
+    if choice == "wrong":
+        return await _ask_name(ctx, prompt, note)
+    if choice == "date":
+        messaging.close_prompt(ctx.session, prompt)
+        await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "change_date", {"interaction_id": note.id})
+        return [Outgoing(t("ask_date", ctx.lang))]
+    return [Outgoing(t("prompt_closed", ctx.lang))]
+
+
+async def _ask_name(ctx: Context, prompt: Prompt, note: Interaction) -> list[Outgoing]:
+    messaging.close_prompt(ctx.session, prompt)
+    data = {"interaction_id": note.id, "birthdays": prompt.data.get("birthdays") or {}}
+    new = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "name_customer", data)
+    return [Outgoing(t("ask_name", ctx.lang), [[Button(t("btn_skip", ctx.lang), f"p:{new.id}:skip")]])]
+
+
+async def _offer_create(ctx: Context, note: Interaction, name: str, data: dict) -> list[Outgoing]:
+    prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "create_customer", {**data, "interaction_id": note.id, "name": name})
+    rows = [[Button(t("btn_create", ctx.lang, name=name), f"p:{prompt.id}:create")], [Button(t("btn_skip", ctx.lang), f"p:{prompt.id}:other")]]
+    return [Outgoing(t("not_found_name", ctx.lang, name=name), rows)]
+
+
+async def _change_date(ctx: Context, prompt: Prompt, note: Interaction, text: str) -> list[Outgoing] | None:
+    from .understanding.when import resolve_when
+
+    found = resolve_when(text, ctx.now)
+    if found is None:
+        if len(text) > NAME_MAX_CHARS:
+            return None  # a new note, not an answer
+        return [Outgoing(t("date_not_understood", ctx.lang))]
+    messaging.close_prompt(ctx.session, prompt)
+    tasks = [task for task in await crm.tasks_of_interaction(ctx.session, note.id) if task.status == "open"]
+    if not tasks:
+        from storage.models import Task
+
+        task = Task(team_id=note.team_id, customer_id=note.customer_id, assignee_id=ctx.member.id, interaction_id=note.id, text=fmt.clip(note.text, 80))
+        tasks = [task]
+    for task in tasks:
+        task.due_at = quick_note.due_at(found.date, found.time, ctx.zone)
+        task.due_has_time = found.time is not None
+        ctx.session.add(task)
+    when = fmt.due(tasks[0].due_at, tasks[0].due_has_time, ctx.zone, ctx.lang, ctx.today)
+    return [Outgoing(t("date_changed", ctx.lang, when=when))]

@@ -1,0 +1,137 @@
+"""The entry point for every incoming message: dedupe, identify, dispatch, queue the replies.
+
+All effects of one message (its inbox row, what it files, its replies in the outbox) are written
+in one transaction, so a crash leaves either everything or nothing, and a redelivered message
+(same key) changes nothing.
+"""
+from __future__ import annotations
+
+import logging
+import unicodedata
+
+from sqlalchemy.exc import IntegrityError
+
+from storage import crm, messaging
+from storage.models import Outbox, Team, utcnow
+
+from . import commands, language, prompts, quick_note
+from .context import Context, Services
+from .messages import Incoming, Outgoing
+from .texts import t
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT_CHARS = 50_000  # hard cap on what we even look at; longer input is cut before anything else
+
+
+def clean_text(text: str | None) -> str:
+    """Normalise what adapters hand us: no NULs or control characters, NFC, trimmed."""
+    if not text:
+        return ""
+    text = text[:MAX_INPUT_CHARS]
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    return unicodedata.normalize("NFC", text).strip()
+
+
+async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
+    """Handle one message; returns the replies (already queued in the outbox for delivery)."""
+    try:
+        async with services.db.write() as session:
+            row = await messaging.inbox_get(session, msg.key)
+            if row is not None and row.status == "handled":
+                return []  # redelivery: nothing twice
+            if row is None:
+                row = await messaging.inbox_record(session, msg.key, msg.platform, msg.chat_id, msg.sender_id, _payload(msg))
+            replies = await dispatch(msg, services, session)
+            row.status = "handled"
+            row.handled_at = utcnow()
+            session.add(row)
+            await queue_replies(session, msg, replies)
+    except IntegrityError:
+        log.info("duplicate delivery of %s raced; ignored", msg.key)
+        return []
+    except Exception:
+        log.exception("handling %s failed", msg.key)
+        for team_id in list(services.indexes._parsers):
+            services.indexes.changed(team_id)
+        lang = language.choose(msg.text or "", msg.language_hint, None, getattr(services.settings, "language", "en"))
+        replies = [Outgoing(t("error", lang))]
+        await _record_failure(msg, services, replies)
+        return replies
+    services.on_outbox()
+    return replies
+
+
+async def _record_failure(msg: Incoming, services: Services, replies: list[Outgoing]) -> None:
+    """Keep what the user sent even when handling failed, and tell them once."""
+    try:
+        async with services.db.write() as session:
+            row = await messaging.inbox_get(session, msg.key)
+            if row is None:
+                row = await messaging.inbox_record(session, msg.key, msg.platform, msg.chat_id, msg.sender_id, _payload(msg))
+            row.status = "failed"
+            session.add(row)
+            await queue_replies(session, msg, replies)
+        services.on_outbox()
+    except Exception:
+        log.exception("could not record the failure of %s", msg.key)
+
+
+def _payload(msg: Incoming) -> dict:
+    return {
+        "text": msg.text,
+        "sender_name": msg.sender_name,
+        "chat_kind": msg.chat_kind,
+        "sent_at": msg.sent_at.isoformat(),
+        "button": msg.button_payload,
+        "file_name": msg.file_name,
+        "media_kind": msg.media_kind,
+    }
+
+
+async def queue_replies(session, msg: Incoming, replies: list[Outgoing]) -> None:
+    for i, reply in enumerate(replies):
+        await messaging.outbox_add(
+            session,
+            Outbox(key=f"reply:{msg.key}:{i}", kind="reply", platform=msg.platform, chat_id=msg.chat_id, chat_kind=msg.chat_kind, body=reply.to_body()),
+        )
+
+
+async def dispatch(msg: Incoming, services: Services, session) -> list[Outgoing]:
+    text = clean_text(msg.text)
+    member = await crm.member_by_identity(session, msg.platform, msg.sender_id)
+    lang = language.choose(text, msg.language_hint, member.language if member else None, getattr(services.settings, "language", "en"))
+
+    if member is None:
+        return await commands.for_stranger(msg, text, lang, services, session)
+    team = await session.get(Team, member.team_id)
+    ctx = Context(msg=msg, services=services, session=session, member=member, team=team, lang=lang)
+    _learn_language(ctx, text)
+
+    if msg.button_payload:
+        return await prompts.press(ctx, msg.button_payload)
+    if msg.media_kind and not msg.file_bytes:
+        return [Outgoing(t("unsupported_media", lang, kind=_media_word(msg.media_kind, lang)))]
+    if msg.file_bytes is not None:
+        return await commands.import_file(ctx)
+    if text.startswith("/"):
+        return await commands.run(ctx, text)
+    if ctx.in_group and not (msg.addressed or msg.reply_to_bot):
+        return []  # plain chatter in a group is not for us
+    answered = await prompts.answer_with_text(ctx, text)
+    if answered is not None:
+        return answered
+    return await quick_note.file_note(ctx, text)
+
+
+def _learn_language(ctx: Context, text: str) -> None:
+    said = language.detect(text)
+    if said and said != ctx.member.language:
+        ctx.member.language = said
+        ctx.session.add(ctx.member)
+
+
+def _media_word(kind: str, lang: str) -> str:
+    words = {"voice": ("voice messages", "语音"), "photo": ("photos", "图片"), "sticker": ("stickers", "表情"), "video": ("videos", "视频")}
+    en, zh = words.get(kind, ("that kind of message", "这类消息"))
+    return zh if lang == "zh" else en

@@ -1,0 +1,170 @@
+"""The outbox's delivery path: claim due rows atomically, send them within the platform's limits,
+record the result. The database is the source of truth; a row is sent by one worker only.
+
+Claiming is a conditional UPDATE on SQLite (one writer at a time) and SELECT … FOR UPDATE SKIP
+LOCKED on PostgreSQL, so several processes never take the same row. A worker that dies while
+sending leaves rows in 'sending'; they return to 'pending' after the lease runs out.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import text
+
+from handlers.messages import Outgoing
+from storage.db import Database
+from storage.models import Outbox
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+
+
+class RetryLater(Exception):
+    """The platform asked us to wait (429) or the network failed: try again after `seconds`."""
+
+    def __init__(self, seconds: float, reason: str = "") -> None:
+        super().__init__(reason or f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class PermanentFailure(Exception):
+    """The platform refused the message for good (blocked, chat gone, bad request)."""
+
+
+class Sender(Protocol):
+    platform: str
+
+    async def send(self, row: Outbox, message: Outgoing) -> None: ...
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def claim(db: Database, platforms: list[str], now: dt.datetime, worker: str, limit: int = 50) -> list[Outbox]:
+    """Atomically take up to `limit` due rows for these platforms."""
+    if not platforms:
+        return []
+    params = {"now": now, "worker": worker, "limit": limit, "stale": now - LEASE}
+    names = ", ".join(f":p{i}" for i in range(len(platforms)))
+    params |= {f"p{i}": p for i, p in enumerate(platforms)}
+    async with db.write() as session:
+        conn = await session.connection()
+        # rows left 'sending' by a dead worker go back to the queue
+        await conn.execute(
+            text(f"UPDATE outbox SET status='pending' WHERE status='sending' AND claimed_at < :stale AND platform IN ({names})"),
+            _bind(db, params),
+        )
+        if db.is_sqlite:
+            pick = f"SELECT id FROM outbox WHERE status='pending' AND due_at <= :now AND platform IN ({names}) ORDER BY due_at, id LIMIT :limit"
+        else:
+            pick = f"SELECT id FROM outbox WHERE status='pending' AND due_at <= :now AND platform IN ({names}) ORDER BY due_at, id LIMIT :limit FOR UPDATE SKIP LOCKED"
+        ids = [r[0] for r in (await conn.execute(text(pick), _bind(db, params))).all()]
+        if not ids:
+            return []
+        marks = ", ".join(f":i{i}" for i in range(len(ids)))
+        await conn.execute(
+            text(f"UPDATE outbox SET status='sending', claimed_by=:worker, claimed_at=:now WHERE id IN ({marks}) AND status='pending'"),
+            _bind(db, params | {f"i{i}": v for i, v in enumerate(ids)}),
+        )
+    async with db.read() as session:
+        from sqlmodel import col, select
+
+        rows = (await session.exec(select(Outbox).where(col(Outbox.id).in_(ids), Outbox.claimed_by == worker, Outbox.status == "sending").order_by(Outbox.due_at, Outbox.id))).all()
+    return list(rows)
+
+
+def _bind(db: Database, params: dict) -> dict:
+    """Raw SQL bypasses our UTC column type: store datetimes the way UTCDateTime does."""
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(dt.timezone.utc)
+            if db.is_sqlite:
+                value = value.replace(tzinfo=None).isoformat(sep=" ")
+        out[key] = value
+    return out
+
+
+async def finish(db: Database, row_id: int, *, ok: bool, now: dt.datetime, error: str | None = None, retry_in: float | None = None) -> None:
+    async with db.write() as session:
+        row = await session.get(Outbox, row_id)
+        if row is None:
+            return
+        row.attempts += 1
+        if ok:
+            row.status, row.sent_at, row.last_error = "sent", now, None
+        elif retry_in is not None and row.attempts < MAX_ATTEMPTS:
+            row.status, row.due_at, row.last_error = "pending", now + dt.timedelta(seconds=retry_in), error
+        else:
+            row.status, row.last_error = "failed", error
+            log.error("outbox %s (%s to %s) failed for good: %s", row.key, row.kind, row.chat_id, error)
+        session.add(row)
+
+
+def backoff(attempts: int) -> float:
+    return min(2.0 ** attempts, 300.0)
+
+
+@dataclass
+class Deliverer:
+    """Sends what is due through the senders it has. One per process."""
+
+    db: Database
+    senders: dict[str, Sender]
+    clock: Callable[[], dt.datetime]
+    worker: str = ""
+
+    def __post_init__(self) -> None:
+        self.worker = self.worker or worker_id()
+        self.wakeup = asyncio.Event()
+
+    async def deliver_due(self, limit: int = 50) -> int:
+        """One pass: claim what is due and send it. Returns how many rows were handled."""
+        rows = await claim(self.db, list(self.senders), self.clock(), self.worker, limit)
+        for row in rows:
+            await self.send_one(row)
+        return len(rows)
+
+    async def send_one(self, row: Outbox) -> None:
+        sender = self.senders[row.platform]
+        message = Outgoing.from_body(row.body)
+        try:
+            await sender.send(row, message)
+        except RetryLater as exc:
+            await finish(self.db, row.id, ok=False, now=self.clock(), error=str(exc), retry_in=exc.seconds)
+        except PermanentFailure as exc:
+            await finish(self.db, row.id, ok=False, now=self.clock(), error=str(exc))
+        except Exception as exc:  # network and unknown errors: retry with backoff, keep the error visible
+            log.warning("sending %s failed: %r", row.key, exc)
+            await finish(self.db, row.id, ok=False, now=self.clock(), error=repr(exc)[:500], retry_in=backoff(row.attempts))
+        else:
+            await finish(self.db, row.id, ok=True, now=self.clock())
+
+    async def drain(self) -> int:
+        total = 0
+        while n := await self.deliver_due():
+            total += n
+        return total
+
+    async def run_forever(self, idle_seconds: float = 1.0) -> None:
+        while True:
+            try:
+                if await self.deliver_due():
+                    continue
+            except Exception:
+                log.exception("delivery pass failed")
+            self.wakeup.clear()
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), idle_seconds)
+            except asyncio.TimeoutError:
+                pass

@@ -1,0 +1,167 @@
+"""Queries on teams, members, customers, interactions and tasks. Each takes the session explicitly."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .models import AuditLog, Customer, Identity, Interaction, Member, Task, Team, utcnow
+
+
+# --- teams and members -------------------------------------------------------------------------
+async def first_team(session: AsyncSession) -> Team | None:
+    return (await session.exec(select(Team).order_by(Team.id).limit(1))).first()
+
+
+async def create_team(session: AsyncSession, name: str, timezone: str = "Asia/Shanghai") -> Team:
+    team = Team(name=name, timezone=timezone)
+    session.add(team)
+    await session.flush()
+    return team
+
+
+async def member_by_identity(session: AsyncSession, platform: str, user_id: str) -> Member | None:
+    stmt = select(Member).join(Identity, col(Identity.member_id) == col(Member.id)).where(
+        Identity.platform == platform, Identity.platform_user_id == user_id, Member.active == True  # noqa: E712
+    )
+    return (await session.exec(stmt)).first()
+
+
+async def member_by_name(session: AsyncSession, team_id: int, name: str) -> Member | None:
+    stmt = select(Member).where(Member.team_id == team_id, func.lower(Member.display_name) == name.strip().lower())
+    return (await session.exec(stmt)).first()
+
+
+async def create_member(
+    session: AsyncSession,
+    team: Team,
+    display_name: str,
+    *,
+    role: str = "rep",
+    platform: str | None = None,
+    user_id: str | None = None,
+    language: str = "en",
+    timezone: str | None = None,
+    manager_id: int | None = None,
+) -> Member:
+    member = Member(
+        team_id=team.id, display_name=display_name, role=role, language=language, timezone=timezone or team.timezone, manager_id=manager_id
+    )
+    session.add(member)
+    await session.flush()
+    if platform and user_id:
+        session.add(Identity(member_id=member.id, platform=platform, platform_user_id=user_id))
+        await session.flush()
+    return member
+
+
+async def team_members(session: AsyncSession, team_id: int) -> list[Member]:
+    return list((await session.exec(select(Member).where(Member.team_id == team_id, Member.active == True).order_by(Member.id))).all())  # noqa: E712
+
+
+async def identities_of(session: AsyncSession, member_id: int) -> list[Identity]:
+    return list((await session.exec(select(Identity).where(Identity.member_id == member_id))).all())
+
+
+# --- customers ---------------------------------------------------------------------------------
+async def get_customer(session: AsyncSession, customer_id: int) -> Customer | None:
+    return await session.get(Customer, customer_id)
+
+
+async def team_customers(session: AsyncSession, team_id: int) -> list[Customer]:
+    return list((await session.exec(select(Customer).where(Customer.team_id == team_id))).all())
+
+
+async def add_customer(session: AsyncSession, customer: Customer) -> Customer:
+    session.add(customer)
+    await session.flush()
+    return customer
+
+
+async def customers_by_name(session: AsyncSession, team_id: int, name: str) -> list[Customer]:
+    stmt = select(Customer).where(Customer.team_id == team_id, func.lower(Customer.name) == name.strip().lower())
+    return list((await session.exec(stmt)).all())
+
+
+async def search_customers(session: AsyncSession, team_id: int, text: str, limit: int = 20) -> list[Customer]:
+    """Substring search over name, company, aliases, phone and email."""
+    like = f"%{text.strip().lower()}%"
+    stmt = (
+        select(Customer)
+        .where(Customer.team_id == team_id)
+        .where(
+            or_(
+                func.lower(Customer.name).like(like),
+                func.lower(func.coalesce(Customer.company, "")).like(like),
+                func.lower(col(Customer.aliases)).like(like),
+                func.coalesce(Customer.phone, "").like(like),
+                func.lower(func.coalesce(Customer.email, "")).like(like),
+            )
+        )
+        .order_by(Customer.name)
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())
+
+
+# --- interactions and tasks --------------------------------------------------------------------
+async def add_interaction(session: AsyncSession, interaction: Interaction) -> Interaction:
+    session.add(interaction)
+    await session.flush()
+    if interaction.customer_id is not None:
+        await touch_customer(session, interaction.customer_id, interaction.occurred_at)
+    return interaction
+
+
+async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetime) -> None:
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        return
+    if customer.last_contact_at is None or customer.last_contact_at < at:
+        customer.last_contact_at = at
+    customer.updated_at = utcnow()
+    session.add(customer)
+
+
+async def recent_interactions(session: AsyncSession, customer_id: int, limit: int = 5) -> list[Interaction]:
+    stmt = select(Interaction).where(Interaction.customer_id == customer_id).order_by(col(Interaction.occurred_at).desc(), col(Interaction.id).desc()).limit(limit)
+    return list((await session.exec(stmt)).all())
+
+
+async def last_interaction_by(session: AsyncSession, member_id: int) -> Interaction | None:
+    stmt = select(Interaction).where(Interaction.author_id == member_id).order_by(col(Interaction.id).desc()).limit(1)
+    return (await session.exec(stmt)).first()
+
+
+async def tasks_of_interaction(session: AsyncSession, interaction_id: int) -> list[Task]:
+    return list((await session.exec(select(Task).where(Task.interaction_id == interaction_id))).all())
+
+
+async def open_tasks(session: AsyncSession, assignee_id: int) -> list[Task]:
+    # overdue first: by due date, undated last
+    stmt = (
+        select(Task)
+        .where(Task.assignee_id == assignee_id, Task.status == "open")
+        .order_by(col(Task.due_at).is_(None), col(Task.due_at), col(Task.id))
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def open_tasks_of_customer(session: AsyncSession, customer_id: int) -> list[Task]:
+    stmt = select(Task).where(Task.customer_id == customer_id, Task.status == "open").order_by(col(Task.due_at).is_(None), col(Task.due_at))
+    return list((await session.exec(stmt)).all())
+
+
+async def audit(
+    session: AsyncSession,
+    action: str,
+    *,
+    team_id: int | None = None,
+    member_id: int | None = None,
+    customer_id: int | None = None,
+    platform: str | None = None,
+    detail: str = "",
+) -> None:
+    session.add(AuditLog(action=action, team_id=team_id, member_id=member_id, customer_id=customer_id, platform=platform, detail=detail[:500]))

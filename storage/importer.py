@@ -1,0 +1,180 @@
+"""Importing a customer sheet: one transaction, duplicates merged, bad rows rejected with a reason.
+
+A duplicate is a row with the same phone or email as a customer we have (or an earlier row), or a
+near-identical name at the same company. Merging fills empty fields and adds aliases and tags;
+it never overwrites what is already known.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .models import STAGES, TIERS, Customer, Member, Team, utcnow
+from .spreadsheet import SheetRow, read_sheet_bytes, split_aliases
+
+TIER_WORDS = {"important": "important", "重要": "important", "vip": "important", "a": "important", "special": "special", "特殊": "special", "b": "special", "general": "general", "普通": "general", "一般": "general", "c": "general"}
+STAGE_WORDS = {s: s for s in STAGES} | {"潜在": "potential", "新": "new", "新客户": "new", "活跃": "active", "忠诚": "loyal", "老客户": "loyal", "流失": "churned"}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NAME_SIMILARITY = 92  # token_sort_ratio at or above this, at the same company, is the same customer
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    merged: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (row, reason)
+
+    def render(self, lang: str, limit: int = 5) -> str:
+        head = (
+            f"导入：新增 {self.imported}，合并 {self.merged}，拒绝 {len(self.rejected)}。"
+            if lang == "zh"
+            else f"Import: {self.imported} new, {self.merged} merged, {len(self.rejected)} rejected."
+        )
+        lines = [head]
+        for row, reason in self.rejected[:limit]:
+            lines.append(f"  {'第' + str(row) + '行' if lang == 'zh' else 'row ' + str(row)}: {reason}")
+        if len(self.rejected) > limit:
+            lines.append(f"  … +{len(self.rejected) - limit}")
+        return "\n".join(lines)
+
+
+def normalize_phone(value: str | None) -> str | None:
+    if not value:
+        return None
+    digits = re.sub(r"[^\d+]", "", value)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    return digits or None
+
+
+def parse_birthday(value: str | None) -> str | None:
+    """'1980-03-05', '3/5', '03-05', '3月5日' → 'MM-DD'; None when unreadable."""
+    if not value:
+        return None
+    nums = [int(n) for n in re.findall(r"\d+", value)]
+    if len(nums) >= 3 and nums[0] > 31:
+        month, day = nums[1], nums[2]
+    elif len(nums) >= 2:
+        month, day = nums[0], nums[1]
+    else:
+        return None
+    try:
+        dt.date(2024, month, day)  # leap year: 02-29 is a real birthday
+    except ValueError:
+        return None
+    return f"{month:02d}-{day:02d}"
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"[\s.,，。()（）]", "", name).lower()
+
+
+class _Known:
+    """What we have, indexed for duplicate checks (customers in the database plus rows imported so far)."""
+
+    def __init__(self, customers: list[Customer]) -> None:
+        self.by_phone: dict[str, Customer] = {}
+        self.by_email: dict[str, Customer] = {}
+        self.by_company: dict[str, list[Customer]] = {}
+        for c in customers:
+            self.add(c)
+
+    def add(self, c: Customer) -> None:
+        if (p := normalize_phone(c.phone)) is not None:
+            self.by_phone.setdefault(p, c)
+        if c.email:
+            self.by_email.setdefault(c.email.lower(), c)
+        self.by_company.setdefault(_name_key(c.company or ""), []).append(c)
+
+    def find(self, name: str, company: str | None, phone: str | None, email: str | None) -> Customer | None:
+        if phone and (hit := self.by_phone.get(normalize_phone(phone) or "")):
+            return hit
+        if email and (hit := self.by_email.get(email.lower())):
+            return hit
+        key = _name_key(name)
+        for c in self.by_company.get(_name_key(company or ""), []):
+            if fuzz.token_sort_ratio(_name_key(c.name), key) >= NAME_SIMILARITY:
+                return c
+        return None
+
+
+async def import_rows(session: AsyncSession, team: Team, actor: Member | None, rows: list[SheetRow]) -> ImportSummary:
+    summary = ImportSummary()
+    existing = list((await session.exec(select(Customer).where(Customer.team_id == team.id))).all())
+    members = {m.display_name.lower(): m for m in (await session.exec(select(Member).where(Member.team_id == team.id))).all()}
+    known = _Known(existing)
+    for row in rows:
+        v = row.values
+        name = (v.get("name") or "").strip()
+        if not name:
+            summary.rejected.append((row.line, "no name"))
+            continue
+        if len(name) > 100:
+            summary.rejected.append((row.line, "name too long"))
+            continue
+        email = v.get("email")
+        if email and not _EMAIL.match(email):
+            summary.rejected.append((row.line, f"bad email {email[:40]}"))
+            continue
+        tier = TIER_WORDS.get((v.get("tier") or "general").strip().lower())
+        if tier is None:
+            summary.rejected.append((row.line, f"unknown tier {v['tier'][:20]} (important/special/general)"))
+            continue
+        stage = STAGE_WORDS.get((v.get("stage") or "").strip().lower()) if v.get("stage") else None
+        owner = members.get((v.get("owner") or "").strip().lower())
+        fields = {
+            "company": v.get("company"),
+            "phone": v.get("phone"),
+            "email": email,
+            "tier": tier,
+            "birthday": parse_birthday(v.get("birthday")),
+            "lunar_birthday": parse_birthday(v.get("lunar_birthday")),
+            "language": v.get("language"),
+        }
+        match = known.find(name, fields["company"], fields["phone"], email)
+        if match is not None:
+            _merge(match, name, fields, split_aliases(v.get("aliases")), split_aliases(v.get("tags")))
+            if match.owner_id is None and owner is not None:
+                match.owner_id = owner.id
+            session.add(match)
+            summary.merged += 1
+            continue
+        customer = Customer(
+            team_id=team.id,
+            name=name,
+            aliases=list(split_aliases(v.get("aliases"))),
+            tags=list(split_aliases(v.get("tags"))),
+            owner_id=owner.id if owner else (actor.id if actor else None),
+            stage=stage or "potential",
+            **{k: val for k, val in fields.items() if val is not None},
+        )
+        session.add(customer)
+        known.add(customer)
+        summary.imported += 1
+    await session.flush()
+    return summary
+
+
+def _merge(c: Customer, name: str, fields: dict, aliases: tuple[str, ...], tags: tuple[str, ...]) -> None:
+    for key, value in fields.items():
+        if value and not getattr(c, key) and key != "tier":
+            setattr(c, key, value)
+    if fields["tier"] in TIERS and c.tier == "general" and fields["tier"] != "general":
+        c.tier = fields["tier"]
+    new_aliases = [a for a in (*aliases, name) if a != c.name and a not in c.aliases]
+    if new_aliases:
+        c.aliases = [*c.aliases, *new_aliases]
+    new_tags = [x for x in tags if x not in c.tags]
+    if new_tags:
+        c.tags = [*c.tags, *new_tags]
+    c.updated_at = utcnow()
+
+
+async def import_sheet_bytes(session: AsyncSession, team: Team, actor: Member | None, data: bytes, filename: str) -> ImportSummary:
+    rows = read_sheet_bytes(data, filename)  # SheetError before anything is written
+    return await import_rows(session, team, actor, rows)

@@ -1,0 +1,78 @@
+"""Queries on the inbox (incoming keys), the outbox (outgoing messages) and prompts (open questions)."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .models import Inbox, Outbox, Prompt, utcnow
+
+
+async def inbox_get(session: AsyncSession, key: str) -> Inbox | None:
+    return (await session.exec(select(Inbox).where(Inbox.key == key))).first()
+
+
+async def inbox_record(session: AsyncSession, key: str, platform: str, chat_id: str, sender_id: str, payload: dict) -> Inbox:
+    row = Inbox(key=key, platform=platform, chat_id=chat_id, sender_id=sender_id, payload=payload)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def inbox_unhandled(session: AsyncSession, platform: str, limit: int = 500) -> list[Inbox]:
+    stmt = select(Inbox).where(Inbox.platform == platform, Inbox.status == "received").order_by(Inbox.id).limit(limit)
+    return list((await session.exec(stmt)).all())
+
+
+async def outbox_add(session: AsyncSession, row: Outbox) -> bool:
+    """Insert unless the key exists already; True when inserted."""
+    existing = (await session.exec(select(Outbox.id).where(Outbox.key == row.key))).first()
+    if existing is not None:
+        return False
+    session.add(row)
+    await session.flush()
+    return True
+
+
+async def outbox_by_status(session: AsyncSession, status: str, limit: int = 100) -> list[Outbox]:
+    stmt = select(Outbox).where(Outbox.status == status).order_by(col(Outbox.id).desc()).limit(limit)
+    return list((await session.exec(stmt)).all())
+
+
+def new_prompt_id() -> str:
+    return secrets.token_urlsafe(9)
+
+
+async def prompt_add(session: AsyncSession, member_id: int, platform: str, chat_id: str, kind: str, data: dict) -> Prompt:
+    # one open question per chat: a newer one replaces the older (its buttons answer "no longer open")
+    for old in (await session.exec(select(Prompt).where(Prompt.platform == platform, Prompt.chat_id == chat_id, Prompt.member_id == member_id, Prompt.status == "open"))).all():
+        old.status = "expired"
+        session.add(old)
+    prompt = Prompt(id=new_prompt_id(), member_id=member_id, platform=platform, chat_id=chat_id, kind=kind, data=data)
+    session.add(prompt)
+    await session.flush()
+    return prompt
+
+
+async def prompt_get(session: AsyncSession, prompt_id: str) -> Prompt | None:
+    return await session.get(Prompt, prompt_id)
+
+
+async def prompt_open_in_chat(session: AsyncSession, member_id: int, platform: str, chat_id: str, since: dt.datetime) -> Prompt | None:
+    stmt = (
+        select(Prompt)
+        .where(Prompt.member_id == member_id, Prompt.platform == platform, Prompt.chat_id == chat_id, Prompt.status == "open", col(Prompt.created_at) >= since)
+        .order_by(col(Prompt.created_at).desc())
+        .limit(1)
+    )
+    return (await session.exec(stmt)).first()
+
+
+def close_prompt(session: AsyncSession, prompt: Prompt) -> None:
+    prompt.status = "answered"
+    session.add(prompt)
+
+
+__all__ = ["utcnow"]

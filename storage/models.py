@@ -1,0 +1,200 @@
+"""The tables. Every datetime is timezone-aware (stored as UTC).
+
+Enumerations are kept as short strings (portable, readable in a SQL shell); the allowed values
+are the tuples below, checked where values enter (handlers, importer).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .types import JSONDict, JSONList, UTCDateTime
+
+ROLES = ("rep", "manager", "admin")
+TIERS = ("important", "special", "general")
+STAGES = ("potential", "new", "active", "loyal", "churned")
+CHANNELS = ("call", "visit", "meeting", "email", "message", "other")
+RISKS = ("overdue_payment", "complaint", "churn", "distress")
+OUTCOMES = ("won", "lost")
+TASK_STATUSES = ("open", "done", "cancelled")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    timezone: str = "Asia/Shanghai"
+    holiday_country: str = "CN"
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    display_name: str
+    role: str = "rep"
+    manager_id: int | None = Field(default=None, foreign_key="member.id")
+    timezone: str = "Asia/Shanghai"
+    language: str = "en"
+    active: bool = True
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Identity(SQLModel, table=True):
+    """One messenger account of a member; a member may have one per platform."""
+
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    platform: str
+    platform_user_id: str
+
+
+class CustomerBase(SQLModel):
+    name: str
+    company: str | None = None
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSONList(), nullable=False))
+    phone: str | None = None
+    email: str | None = None
+    tier: str = "general"
+    stage: str = "potential"
+    birthday: str | None = None  # "MM-DD", solar
+    lunar_birthday: str | None = None  # "MM-DD", lunar calendar
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSONList(), nullable=False))
+    language: str | None = None  # for greetings; None: guess from the name
+
+
+class Customer(CustomerBase, table=True):
+    __table_args__ = (Index("ix_customer_team_name", "team_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    owner_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    last_contact_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Interaction(SQLModel, table=True):
+    """One quick note. customer_id is None while the note waits for its customer (status 'pending')."""
+
+    __table_args__ = (Index("ix_interaction_customer_time", "customer_id", "occurred_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    author_id: int = Field(foreign_key="member.id", index=True)
+    channel: str = "other"
+    text: str
+    occurred_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    amount: float | None = None
+    currency: str | None = None
+    risk: list[str] = Field(default_factory=list, sa_column=Column(JSONList(), nullable=False))
+    outcome: str | None = None
+    status: str = "filed"  # filed | pending
+    source_key: str | None = Field(default=None, unique=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (Index("ix_task_status_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    assignee_id: int = Field(foreign_key="member.id", index=True)
+    interaction_id: int | None = Field(default=None, foreign_key="interaction.id", index=True)
+    text: str
+    due_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    due_has_time: bool = False  # False: a date only; reminded at the start of the working day
+    status: str = "open"
+    done_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    team_id: int | None = Field(default=None, index=True)
+    member_id: int | None = Field(default=None, index=True)
+    customer_id: int | None = Field(default=None, index=True)
+    action: str
+    platform: str | None = None
+    detail: str = ""
+
+
+class Inbox(SQLModel, table=True):
+    """Every incoming message, keyed (platform, chat, message id): redelivery is a no-op."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    platform: str
+    chat_id: str
+    sender_id: str
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSONDict(), nullable=False))
+    status: str = "received"  # received | handled
+    received_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    handled_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class Outbox(SQLModel, table=True):
+    """Every outgoing message (replies and pushes): a unique key and a status."""
+
+    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    kind: str = "reply"  # reply | reminder | overdue | greeting | nag | digest | …
+    platform: str
+    chat_id: str
+    chat_kind: str = "private"
+    member_id: int | None = Field(default=None, index=True)
+    body: dict = Field(default_factory=dict, sa_column=Column(JSONDict(), nullable=False))
+    status: str = "pending"  # pending | sending | sent | failed | dropped
+    due_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    attempts: int = 0
+    last_error: str | None = None
+    late: bool = False
+    claimed_by: str | None = None
+    claimed_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    sent_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Prompt(SQLModel, table=True):
+    """A question the bot asked and is waiting on (which customer? create? change the date?).
+
+    Its id is the opaque button payload; answering checks the presser is the member asked.
+    """
+
+    id: str = Field(primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    platform: str
+    chat_id: str
+    kind: str
+    data: dict = Field(default_factory=dict, sa_column=Column(JSONDict(), nullable=False))
+    status: str = "open"  # open | answered | expired
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ChatLink(SQLModel, table=True):
+    """A group chat linked to a team, and what it subscribed to (digest)."""
+
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    platform: str
+    chat_id: str
+    subscriptions: list[str] = Field(default_factory=list, sa_column=Column(JSONList(), nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Invite(SQLModel, table=True):
+    code: str = Field(primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    role: str = "rep"
+    created_by: int | None = Field(default=None, foreign_key="member.id")
+    used_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

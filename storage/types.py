@@ -1,0 +1,58 @@
+"""Column types shared by the models."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import DateTime, Text
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes stored as UTC on every backend.
+
+    SQLite keeps no offset, so values come back naive; this type normalises both ways
+    so Python code only ever sees aware datetimes (sqlmodel rejects naive ones anyway).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class JSONList(TypeDecorator):
+    """A list of strings kept as JSON text (portable across SQLite and PostgreSQL)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return json.dumps(list(value or []), ensure_ascii=False)
+
+    def process_result_value(self, value, dialect):
+        return json.loads(value) if value else []
+
+
+class JSONDict(TypeDecorator):
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return json.dumps(value or {}, ensure_ascii=False, default=str)
+
+    def process_result_value(self, value, dialect):
+        return json.loads(value) if value else {}
