@@ -212,6 +212,44 @@ def cmd_outbox(args) -> int:
     return 0
 
 
+def cmd_run(args) -> int:
+    import asyncio
+
+    from bot.runner import serve
+    from bot.wiring import build_app
+
+    app = build_app(_settings(args), with_adapters=True)
+    if not app.adapters:
+        print("crmbot: no messenger configured. Set TELEGRAM_BOT_TOKEN (Telegram) or SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Slack); or try `uv run crmbot chat`.", file=sys.stderr)
+        return 2
+    return asyncio.run(serve(app))
+
+
+def cmd_tick(args) -> int:
+    import asyncio
+
+    from bot.console import ConsoleSender
+    from bot.wiring import build_app
+
+    at = _parse_now(args.at)
+    app = build_app(_settings(args), clock=lambda: at, senders=[ConsoleSender()])
+
+    async def main() -> None:
+        try:
+            tick = _tick_function(app)
+            if tick is None:
+                print("crmbot: the scheduler is not installed", file=sys.stderr)
+                return
+            await tick()
+            sent = await app.deliverer.drain()
+            print(f"— tick at {at.isoformat()}: {sent} message(s) delivered to the console")
+        finally:
+            await app.close()
+
+    asyncio.run(main())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="crmbot", description="A CRM assistant for your team messenger.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -249,6 +287,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db")
     p.add_argument("--lang", choices=["en", "zh"], default="en")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("run", help="serve every configured messenger (Telegram, Slack) with the scheduler")
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("tick", help="run everything due as of a moment (reminders, greetings, nags, digests)")
+    p.add_argument("--at", help="ISO-8601 moment (default: now)")
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_tick)
 
     p = sub.add_parser("outbox", help="list outgoing messages by status (failed ones stay visible here)")
     p.add_argument("--status", default="failed", choices=["pending", "sending", "sent", "failed", "dropped"])

@@ -19,9 +19,25 @@ class App:
     services: Services
     deliverer: Deliverer
     senders: dict[str, Sender] = field(default_factory=dict)
+    adapters: list = field(default_factory=list)  # bot.adapter.Adapter
 
     async def close(self) -> None:
         await self.db.dispose()
+
+
+def configured_adapters(settings: Settings, services: Services) -> list:
+    """The messengers whose credentials are set, in a fixed order. Imported lazily: a console-only
+    install never loads PTB or Bolt."""
+    adapters = []
+    if settings.telegram_bot_token:
+        from .telegram import TelegramAdapter
+
+        adapters.append(TelegramAdapter(settings, services))
+    if settings.slack_bot_token:
+        from .slack import SlackAdapter
+
+        adapters.append(SlackAdapter(settings, services))
+    return adapters
 
 
 def build_app(
@@ -30,16 +46,18 @@ def build_app(
     clock: Callable[[], dt.datetime] = system_clock,
     senders: list[Sender] | None = None,
     migrate: bool = True,
+    with_adapters: bool = False,
 ) -> App:
     settings = settings or load_settings()
     db = Database(settings.db_url)
     if migrate:
         db.migrate()
     services = Services(db=db, settings=settings, clock=clock)
-    by_platform = {s.platform: s for s in senders or []}
+    adapters = configured_adapters(settings, services) if with_adapters else []
+    by_platform = {s.platform: s for s in senders or []} | {a.platform: a.sender for a in adapters}
     deliverer = Deliverer(db=db, senders=by_platform, clock=clock)
     services.on_outbox = deliverer.wakeup.set
-    return App(settings=settings, db=db, services=services, deliverer=deliverer, senders=by_platform)
+    return App(settings=settings, db=db, services=services, deliverer=deliverer, senders=by_platform, adapters=adapters)
 
 
 def load_customer_records(db_url: str | None):

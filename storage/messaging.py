@@ -45,11 +45,19 @@ def new_prompt_id() -> str:
     return secrets.token_urlsafe(9)
 
 
+# Questions answered by typing; only one of them may be open per chat, or a typed answer would be
+# ambiguous. Button-only prompts (filed notes, reminders) stay usable side by side.
+TEXT_ANSWER_KINDS = ("name_customer", "change_date")
+
+
 async def prompt_add(session: AsyncSession, member_id: int, platform: str, chat_id: str, kind: str, data: dict) -> Prompt:
-    # one open question per chat: a newer one replaces the older (its buttons answer "no longer open")
-    for old in (await session.exec(select(Prompt).where(Prompt.platform == platform, Prompt.chat_id == chat_id, Prompt.member_id == member_id, Prompt.status == "open"))).all():
-        old.status = "expired"
-        session.add(old)
+    if kind in TEXT_ANSWER_KINDS:
+        stmt = select(Prompt).where(
+            Prompt.platform == platform, Prompt.chat_id == chat_id, Prompt.member_id == member_id, Prompt.status == "open", col(Prompt.kind).in_(TEXT_ANSWER_KINDS)
+        )
+        for old in (await session.exec(stmt)).all():
+            old.status = "expired"
+            session.add(old)
     prompt = Prompt(id=new_prompt_id(), member_id=member_id, platform=platform, chat_id=chat_id, kind=kind, data=data)
     session.add(prompt)
     await session.flush()
@@ -63,7 +71,14 @@ async def prompt_get(session: AsyncSession, prompt_id: str) -> Prompt | None:
 async def prompt_open_in_chat(session: AsyncSession, member_id: int, platform: str, chat_id: str, since: dt.datetime) -> Prompt | None:
     stmt = (
         select(Prompt)
-        .where(Prompt.member_id == member_id, Prompt.platform == platform, Prompt.chat_id == chat_id, Prompt.status == "open", col(Prompt.created_at) >= since)
+        .where(
+            Prompt.member_id == member_id,
+            Prompt.platform == platform,
+            Prompt.chat_id == chat_id,
+            Prompt.status == "open",
+            col(Prompt.kind).in_(TEXT_ANSWER_KINDS),
+            col(Prompt.created_at) >= since,
+        )
         .order_by(col(Prompt.created_at).desc())
         .limit(1)
     )
