@@ -37,6 +37,7 @@ class ParsedNote:
     candidates: list[CustomerRecord] = field(default_factory=list)
     mention: str | None = None
     is_new: bool = False  # introduced as a new customer (mention is their name)
+    mention_span: tuple[int, int] | None = None  # [start, end) of the mention in text
     channel: str = "other"
     follow_ups: list[FollowUp] = field(default_factory=list)
     amount: float | None = None
@@ -71,3 +72,74 @@ class ParsedNote:
             "birthday": self.birthday,
             "lunar_birthday": self.lunar_birthday,
         }
+
+
+MAX_NOTE_CHARS = 4000  # the parser reads at most this much of a note (customer matching reads less)
+
+
+class NoteParser:
+    """Reads one quick note against a ``CustomerIndex``. Thread-safe after construction; never raises."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def parse(self, text: str, now: dt.datetime) -> ParsedNote:
+        if not isinstance(text, str):
+            text = "" if text is None else str(text)
+        try:
+            return self._parse(text, now)
+        except Exception:  # a bug must not lose the user's note
+            return ParsedNote(text=text)
+
+    def _parse(self, text: str, now: dt.datetime) -> ParsedNote:
+        from .amounts import find_amounts
+        from .birthdays import find_birthday
+        from .followups import choose_follow_ups
+        from .lexicon import detect_channel, detect_outcome, detect_risks
+        from .matching import _get_t2s
+        from .names import normalize_text
+
+        note = ParsedNote(text=text)
+        head = text[:MAX_NOTE_CHARS]
+        if not head.strip():
+            return note
+        n = normalize_text(head, _get_t2s())
+        m = self.index.match(head)
+        note.customer, note.ambiguous, note.candidates = m.customer, m.ambiguous, list(m.candidates)
+        note.mention, note.is_new, note.mention_span = m.mention, m.is_new, m.span
+        note.channel = detect_channel(n)
+        note.risk = detect_risks(n)
+        note.outcome = detect_outcome(n)
+        if note.outcome == "lost" and "churn" not in note.risk and _LOST_TO_RIVAL.search(n):
+            note.risk.append("churn")
+        mentions = _find_times(head, now)
+        busy = [(t.start, t.end) for t in mentions]
+        if m.span:
+            busy.append(m.span)
+        for a in find_amounts(n):
+            if any(a.start < e and s < a.end for s, e in busy):
+                continue
+            note.amount, note.currency = a.value, a.currency
+            break
+        b = find_birthday(n)
+        if b is not None:
+            if b.lunar:
+                note.lunar_birthday = b.mmdd
+            else:
+                note.birthday = b.mmdd
+        note.follow_ups = choose_follow_ups(head, n, now, mentions, b, m.span)
+        return note
+
+
+import re as _re
+
+_LOST_TO_RIVAL = _re.compile(r"competitor|rival|another (?:vendor|supplier)|对手|别家|其他供应商|别的供应商|竞品")
+
+
+def _find_times(text: str, now: dt.datetime):
+    try:
+        from .when import find_times
+
+        return list(find_times(text, now) or [])
+    except Exception:  # resolver missing or failing: no dates rather than no note
+        return []

@@ -1,0 +1,151 @@
+"""Money in a quick note: 3万 = 30000 CNY, 120k USD, $45,000, 1.2m, 五千块, ¥800, €2,500, 200k RMB.
+
+Counts of units, invoice numbers, days, phone numbers, dates and times are not money.
+Works on the normalized note (lower-case, half-width).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def cn_number(s: str) -> float | None:
+    """一百二十 → 120, 三千五 → 3500, 十五 → 15, 二〇二六 → 2026."""
+    if not s:
+        return None
+    if all(c in _CN_DIGITS for c in s):
+        v = 0
+        for c in s:
+            v = v * 10 + _CN_DIGITS[c]
+        return float(v)
+    total, num, last_unit = 0, 0, 1
+    for c in s:
+        if c in _CN_DIGITS:
+            num = _CN_DIGITS[c]
+        elif c in _CN_UNITS:
+            u = _CN_UNITS[c]
+            total += (num or (1 if u == 10 else 0)) * u
+            num, last_unit = 0, u
+        else:
+            return None
+    if num:
+        # 三千五 = 3500: a trailing digit counts in the unit below the last one
+        total += num * (last_unit // 10 if last_unit >= 10 else 1)
+    return float(total)
+
+
+_NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
+_PRE = r"(?P<pre>us\$|hk\$|usd|rmb|cny|eur|gbp|hkd|jpy|\$|¥|￥|€|£)?\s?"
+_MUL = r"(?:\s?(?P<mul>千万|百万|亿|万|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|million|thousand|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
+_SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|yen))?"
+_AMOUNT = re.compile(_PRE + _NUM + _MUL + _SUF)
+
+_MULTIPLIERS = {"千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "w": 1e4, "k": 1e3, "m": 1e6, "mn": 1e6, "mm": 1e6,
+                "million": 1e6, "thousand": 1e3, "bn": 1e9, "billion": 1e9, "千": 1e3}
+_CURRENCY = {
+    "us$": "USD", "usd": "USD", "$": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD", "美元": "USD", "美金": "USD",
+    "us dollar": "USD", "us dollars": "USD", "hk$": "HKD", "hkd": "HKD", "港币": "HKD", "港元": "HKD",
+    "rmb": "CNY", "cny": "CNY", "¥": "CNY", "￥": "CNY", "元": "CNY", "块": "CNY", "块钱": "CNY", "人民币": "CNY", "yuan": "CNY",
+    "eur": "EUR", "€": "EUR", "euro": "EUR", "euros": "EUR", "欧元": "EUR",
+    "gbp": "GBP", "£": "GBP", "pound": "GBP", "pounds": "GBP", "英镑": "GBP", "jpy": "JPY", "日元": "JPY", "yen": "JPY",
+}
+# what follows a number that is a count, a date or a time, not money
+_NOT_MONEY_AFTER = re.compile(
+    r"^\s?(?:件|个|台|套|箱|吨|公斤|kg|千克|克|米|平|平米|平方|只|瓶|盒|包|袋|张|份|人|位|名|天|日|号|月|年|周|星期|次|家|款|种|条|"
+    r"根|支|把|辆|部|批|层|楼|小时|分钟|点|时|岁|折|成|倍|%|％|units?\b|pcs\b|pieces?\b|boxes\b|box\b|cartons?\b|pallets?\b|"
+    r"containers?\b|days?\b|weeks?\b|months?\b|years?\b|yrs?\b|hours?\b|hrs?\b|mins?\b|minutes?\b|percent\b|people\b|"
+    r"employees\b|staff\b|sets?\b|tons?\b|tonnes?\b|items?\b|skus?\b|users?\b|seats?\b|licen[cs]es?\b|machines?\b|samples?\b|"
+    r"am\b|pm\b|a\.m|p\.m|:|/|-\d|\.\d|st\b|nd\b|rd\b|th\b|x\b|kg\b|lbs?\b|km\b|cm\b|mm\b|ml\b|gb\b|mb\b)"
+)
+_NOT_MONEY_BEFORE = re.compile(
+    r"(?:invoice|inv|#|no\.?|number|po|order|ref|订单号|发票|发票号|单号|编号|合同号|tel|phone|mobile|电话|手机|room|ext|"
+    r"版本|version|v|型号|model|第|/|:|-)\s*$"
+)
+_MONEY_CONTEXT = re.compile(
+    r"(?:budget|price|priced|quote|quoted|quotation|deal size|worth|total|amount|valued at|value|invoice for|payment of|paid|pay|"
+    r"deposit|预算|报价|价格|货款|金额|付款|回款|合同额|总价|单价|定金|订金|尾款|欠款|欠|收款|成交价|标的)\s*(?:of|is|at|:|：|为|是|约|大概|around|about)?\s*$"
+)
+_MONEY_WORDS_AFTER = re.compile(r"^\s?(?:的)?(?:货款|款|欠款|尾款|定金|预算|报价|订单|合同|生意|单子|的单|budget|deal|order|contract)")
+
+
+@dataclass
+class Amount:
+    value: float
+    currency: str | None
+    start: int
+    end: int
+
+
+def find_amounts(n: str) -> list[Amount]:
+    out: list[Amount] = []
+    for m in _AMOUNT.finditer(n):
+        try:
+            a = _read(n, m)
+        except Exception:
+            a = None
+        if a is not None:
+            out.append(a)
+    return out
+
+
+def _read(n: str, m: re.Match) -> Amount | None:
+    num_s, pre, mul, suf, tail = m.group("num"), m.group("pre"), m.group("mul"), m.group("suf"), m.group("tail")
+    s = m.start("pre") if pre else m.start("num")
+    e = m.end()
+    # a number glued to letters or digits before it is part of a code ("inv1043", "A380")
+    if s > 0 and not pre and (n[s - 1].isalnum() and not ("\u4e00" <= n[s - 1] <= "\u9fff")):
+        return None
+    if num_s[0].isdigit():
+        value = float(num_s.replace(",", ""))
+        digits = len(num_s.replace(",", "").split(".")[0])
+    else:
+        v = cn_number(num_s)
+        if v is None:
+            return None
+        value = v
+        digits = 0
+    after = n[e: e + 12]
+    before = n[max(0, s - 14): s]
+    if _NOT_MONEY_AFTER.match(after) and not suf and not pre:
+        return None
+    if not pre and _NOT_MONEY_BEFORE.search(before):
+        return None
+    if mul:
+        value *= _MULTIPLIERS[mul]
+        if tail and mul in ("万", "w"):  # 3万5 = 35000
+            t = float(tail) if tail.isdigit() else float(_CN_DIGITS.get(tail, 0))
+            value += t * 1000
+    has_marker = bool(pre or suf)
+    money_mul = mul in ("万", "w", "亿", "千万", "百万", "k", "m", "mn", "mm", "million", "thousand", "bn", "billion")
+    if not has_marker and not money_mul:
+        # a bare number: money only when the words around it say so ("budget 5000", "报价5000", "8000的货款")
+        if not (_MONEY_CONTEXT.search(before) or _MONEY_WORDS_AFTER.match(after)) or value < 10:
+            return None
+        if mul == "千" and not _MONEY_CONTEXT.search(before) and not _MONEY_WORDS_AFTER.match(after):
+            return None
+    if not has_marker and digits >= 7 and not mul:
+        return None  # phone numbers and the like
+    if value <= 0:
+        return None
+    currency = None
+    for mark in (pre, suf):
+        if mark:
+            currency = _CURRENCY.get(mark.strip()) or currency
+    if currency is None and mul in ("万", "w", "亿", "千万", "百万"):
+        currency = "CNY"
+    if currency is None and mul == "千" and not pre:
+        currency = None
+    return Amount(value, currency, s, e)
+
+
+def find_amount(n: str) -> tuple[float | None, str | None]:
+    """The money the note names (the first amount), with its currency."""
+    found = find_amounts(n)
+    if not found:
+        return None, None
+    # prefer an amount with a currency or a multiplier over a bare one found by context
+    a = found[0]
+    return a.value, a.currency

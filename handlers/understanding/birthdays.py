@@ -1,0 +1,141 @@
+"""Birthdays stated in a note: 生日是12月8号 → "12-08", "birthday March 3" → "03-03", 农历八月十五 → lunar "08-15".
+
+Works on the normalized note (lower-case, half-width, Simplified).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from .amounts import cn_number
+
+_MONTHS = {
+    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5, "jun": 6,
+    "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9, "oct": 10, "october": 10,
+    "nov": 11, "november": 11, "dec": 12, "december": 12,
+}
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_CN_MONTH_NAMES = {"正": 1, "冬": 11, "腊": 12}
+
+_ZH_DATE = re.compile(
+    r"(?P<lunar>农历|阴历|旧历)?\s*(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九十正冬腊])\s*月(?:份)?\s*"
+    r"(?P<d>\d{1,2}|初[一二三四五六七八九十]|廿[一二三四五六七八九]?|三十|二十[一二三四五六七八九]?|十[一二三四五六七八九]?|[一二三四五六七八九十])\s*(?:号|日)?"
+)
+_EN_DATE = re.compile(
+    rf"(?P<mon>{_MONTH_RE})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>{_MONTH_RE})\b|"
+    r"\b(?P<m3>\d{1,2})[/.-](?P<d3>\d{1,2})\b(?![/.-]\d)"
+)
+_BDAY_WORD = re.compile(r"生日|生辰|出生|寿辰|大寿|birthday|b-?day|born on|date of birth|\bdob\b")
+_LUNAR_WORD = re.compile(r"农历|阴历|旧历|lunar")
+_ACTION = re.compile(
+    r"记得|别忘|不要忘|提醒|送|寄|准备|祝福|祝|买|订|发.{0,4}(?:祝福|红包|消息|信息)|打.{0,2}电话|问候|"
+    r"remember|remind|don'?t forget|send|gift|card|flowers|cake|wish|greet|call|buy|order|prepare"
+)
+
+
+@dataclass
+class Birthday:
+    month: int
+    day: int
+    lunar: bool
+    start: int
+    end: int
+    action: bool  # the note asks to do something for it (记得送礼, remember to send a card)
+
+    @property
+    def mmdd(self) -> str:
+        return f"{self.month:02d}-{self.day:02d}"
+
+
+def _zh_day(s: str) -> int | None:
+    if s.isdigit():
+        return int(s)
+    if s.startswith("初"):
+        v = cn_number(s[1:])
+        return int(v) if v else None
+    if s.startswith("廿"):
+        v = cn_number(s[1:]) if len(s) > 1 else 0
+        return 20 + int(v or 0)
+    v = cn_number(s)
+    return int(v) if v else None
+
+
+def _zh_month(s: str) -> int | None:
+    if s.isdigit():
+        return int(s)
+    if s in _CN_MONTH_NAMES:
+        return _CN_MONTH_NAMES[s]
+    v = cn_number(s)
+    return int(v) if v else None
+
+
+def find_birthday(n: str) -> Birthday | None:
+    try:
+        return _find_birthday(n)
+    except Exception:
+        return None
+
+
+def _find_birthday(n: str) -> Birthday | None:
+    for bw in _BDAY_WORD.finditer(n):
+        lo, hi = max(0, bw.start() - 16), min(len(n), bw.end() + 30)
+        window = n[lo:hi]
+        best = None
+        for rx in (_ZH_DATE, _EN_DATE):
+            for m in rx.finditer(window):
+                s, e = lo + m.start(), lo + m.end()
+                # the date must be next to the birthday word: nearest one wins
+                dist = bw.start() - e if e <= bw.start() else s - bw.end()
+                if dist > 12:
+                    continue
+                g = m.groupdict()
+                if rx is _ZH_DATE:
+                    month, day = _zh_month(g["m"]), _zh_day(g["d"])
+                elif g.get("mon"):
+                    month, day = _MONTHS[g["mon"]], int(g["d1"])
+                elif g.get("mon2"):
+                    month, day = _MONTHS[g["mon2"]], int(g["d2"])
+                else:
+                    month, day = int(g["m3"]), int(g["d3"])
+                if not month or not day or not (1 <= month <= 12 and 1 <= day <= 31):
+                    continue
+                if best is None or dist < best[0]:
+                    best = (dist, month, day, min(s, bw.start()), max(e, bw.end()))
+        if best:
+            _, month, day, s, e = best
+            lunar = bool(_LUNAR_WORD.search(n[max(0, s - 8): e + 10]))
+            action = bool(_ACTION.search(n[e:])) or bool(_ACTION.search(n[max(0, s - 12): s]))
+            return Birthday(month, day, lunar, s, e, action)
+    return None
+
+
+def next_occurrence(b: Birthday, today: dt.date) -> dt.date | None:
+    """The next date (today or later) the birthday falls on, converting lunar birthdays to the solar calendar."""
+    try:
+        if b.lunar:
+            from lunardate import LunarDate
+
+            for year in (today.year - 1, today.year, today.year + 1, today.year + 2):
+                day = b.day
+                while day >= 28:
+                    try:
+                        d = LunarDate(year, b.month, day).toSolarDate()
+                        break
+                    except ValueError:
+                        day -= 1
+                else:
+                    d = LunarDate(year, b.month, day).toSolarDate()
+                if d >= today:
+                    return d
+            return None
+        for year in (today.year, today.year + 1, today.year + 2, today.year + 3, today.year + 4):
+            try:
+                d = dt.date(year, b.month, b.day)
+            except ValueError:  # 02-29
+                continue
+            if d >= today:
+                return d
+    except Exception:
+        return None
+    return None

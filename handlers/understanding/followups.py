@@ -1,0 +1,155 @@
+"""Choosing the follow-up(s) a note asks for: which time mentions are due dates, and the task text for each.
+
+Rules (spec "Resolving dates"):
+- a time mention that refers to the past, or "today" describing when the interaction happened, is no follow-up;
+- every other mention on or after today is one follow-up, in text order; its task is the words of its clause;
+- a birthday is a follow-up only when the note asks for an action (记得送礼, remember to send a card);
+- an action asked for without a date ("prepare a quote") gives a follow-up with no date.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from .birthdays import Birthday, next_occurrence
+from .lexicon import CLAUSE_BREAK
+
+MAX_TASK_CHARS = 60
+
+_TODAY_WORDS = re.compile(r"^(?:today|今天|今日|this morning|this afternoon|今早|今天上午|今天下午|今晚|tonight)$")
+_PAST_MARK = re.compile(
+    r"\b\w+ed\b|了|刚|已经|已|\b(?:met|went|came|saw|got|had|spoke|told|said|sent|took|gave|rang|brought|left)\b"
+)
+_ACTION_MARK = re.compile(
+    r"\b(?:send|call|email|e-mail|text|ping|follow up|follow-up|remind|prepare|need|needs|must|should|please|pls|by|before|due|"
+    r"deliver|ship|confirm|schedule|arrange|book|check|quote|visit|meet|contact|reach out|get back|try again|chase|submit)\b|"
+    r"之前|以前|前|要|记得|发|给|请|需要|跟进|联系|回电|报价|拜访|寄|送|准备|安排|确认|提醒|再聊|再谈|回复|催|提交|交|约"
+)
+_ACTION_CLAUSE = re.compile(
+    r"^\s*(?:please\s+|pls\s+|need to\s+|must\s+|should\s+|remember to\s+|don'?t forget to\s+|then\s+|and\s+)?"
+    r"(?:send|call|email|e-mail|text|ping|follow up|remind|prepare|deliver|ship|confirm|schedule|arrange|book|check|quote|"
+    r"visit|meet|contact|reach out|get back|try again|chase|submit|draft|update|write|share)\b|"
+    r"(?:记得|别忘了?|需要|要|请|尽快|马上|抓紧)?(?:给.{1,6})?(?:发|跟进|联系|回电|报价|拜访|寄|送|准备|安排|确认|提醒|再聊|再谈|回复|催|提交|约)"
+)
+_LEAD_STRIP = re.compile(
+    r"^(?:\s|[-–—:：,，.。]|and\b|then\b|also\b|he said\b|she said\b|they said\b|said\b|说|他说|她说|他们说|对方说|再|并|然后|之前|以前|前|"
+    r"by\b|before\b|on\b|at\b|in\b|until\b|due\b|of\b)+"
+)
+_TAIL_STRIP = re.compile(
+    r"(?:\s|[-–—:：,，.。]|\bby|\bbefore|\bon|\bat|\bin|\buntil|\bdue|\bnext|\bthis|\bfor|\bof|\bto|的|在|于|之前|以前|前)+$"
+)
+
+
+def _clause_bounds(text: str, s: int, e: int) -> tuple[int, int]:
+    cs, ce = 0, len(text)
+    for m in CLAUSE_BREAK.finditer(text):
+        if m.end() <= s and not m.group().strip() in ("and", "but"):
+            cs = m.end()
+        elif m.start() >= e:
+            if m.group().strip() in ("and", "but"):
+                continue
+            ce = m.start()
+            break
+    return cs, ce
+
+
+def task_text(text: str, s: int, e: int, cut: list[tuple[int, int]]) -> str:
+    """The words of the clause around [s, e) without the time phrase and the customer mention."""
+    cs, ce = _clause_bounds(text, s, e)
+    chars = list(text[cs:ce])
+    for a, b in [(s, e), *cut]:
+        for k in range(max(a, cs), min(b, ce)):
+            chars[k - cs] = " "
+    t = "".join(chars)
+    t = re.sub(r"\s+", " ", t).strip()
+    for _ in range(3):
+        t = _LEAD_STRIP.sub("", t)
+        t = _TAIL_STRIP.sub("", t)
+    t = re.sub(r"\s+", " ", t).strip()
+    if len(t) > MAX_TASK_CHARS:
+        t = t[:MAX_TASK_CHARS].rstrip() + "…"
+    return t
+
+
+def _is_interaction_today(n: str, mention, cs: int, ce: int) -> bool:
+    """"visited him today" / 今天拜访了: today is when it happened, not a due date."""
+    if mention.time is not None:
+        return False
+    if not _TODAY_WORDS.match(mention.text.strip().lower()):
+        return False
+    clause = n[cs:ce]
+    rest = clause.replace(mention.text.lower(), " ")
+    return bool(_PAST_MARK.search(rest)) and not _ACTION_MARK.search(rest)
+
+
+def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: Birthday | None,
+                      customer_span: tuple[int, int] | None):
+    from .notes import FollowUp
+
+    today = now.date()
+    cut = [customer_span] if customer_span else []
+    items: list[tuple[int, FollowUp]] = []
+    mentions = _merge(list(mentions or []))
+    for m in mentions:
+        try:
+            if getattr(m, "past", False) or m.date is None or m.date < today:
+                continue
+            if birthday and m.start < birthday.end and birthday.start < m.end:
+                continue
+            cs, ce = _clause_bounds(n, m.start, m.end)
+            if m.date == today and _is_interaction_today(n, m, cs, ce):
+                continue
+            task = task_text(text, m.start, m.end, cut) or _default_task(text)
+            items.append((m.start, FollowUp(m.date, m.time, task)))
+        except Exception:
+            continue
+    if birthday and birthday.action:
+        d = next_occurrence(birthday, today)
+        if d is not None:
+            after = text[birthday.end:]
+            task = task_text(text, birthday.end + 1, birthday.end + 1, cut) if after.strip(" ，,。.") else ""
+            items.append((birthday.start, FollowUp(d, None, task or _birthday_task(text))))
+    items.sort(key=lambda x: x[0])
+    if items:
+        return [f for _, f in items]
+    # an action without a date
+    for mm in CLAUSE_BREAK.finditer(n + "\n"):
+        pass
+    pos = 0
+    for piece in re.split(r"[,;:.!?\n，。；：！？]", n):
+        st = pos
+        pos += len(piece) + 1
+        if _ACTION_CLAUSE.search(piece) and not _PAST_MARK.search(piece[:6]):
+            task = task_text(text, st, st, cut)
+            if task:
+                return [FollowUp(None, None, task)]
+    return []
+
+
+def _merge(mentions):
+    """"Friday" + "5pm" found apart become one mention."""
+    mentions = sorted(mentions, key=lambda m: m.start)
+    out = []
+    for m in mentions:
+        if out:
+            p = out[-1]
+            if p.time is None and m.time is not None and 0 <= m.start - p.end <= 4 and not getattr(m, "past", False):
+                out[-1] = _Merged(p.start, m.end, p.text + " " + m.text, p.date, m.time, p.deadline or m.deadline, p.past)
+                continue
+        out.append(m)
+    return out
+
+
+class _Merged:
+    __slots__ = ("start", "end", "text", "date", "time", "deadline", "past")
+
+    def __init__(self, start, end, text, date, time, deadline, past):
+        self.start, self.end, self.text, self.date, self.time, self.deadline, self.past = start, end, text, date, time, deadline, past
+
+
+def _default_task(text: str) -> str:
+    return "跟进" if re.search(r"[\u4e00-\u9fff]", text) else "follow up"
+
+
+def _birthday_task(text: str) -> str:
+    return "生日祝福" if re.search(r"[\u4e00-\u9fff]", text) else "birthday"

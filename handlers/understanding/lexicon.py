@@ -1,0 +1,261 @@
+"""Lexicons for quick notes (Chinese + English): channel, risk and outcome.
+
+All functions take the *normalized* note (lower-case, half-width, Simplified; see names.normalize_text) so one
+lexicon covers Traditional input and any capitalisation. Each returns plain values; none raises.
+"""
+from __future__ import annotations
+
+import re
+
+CLAUSE_BREAK = re.compile(r"[,;:.!?\n，。；：！？、()（）\[\]]|\s-\s|\band\b|\bbut\b|但是|然后|并且")
+
+# ---------------------------------------------------------------------------------------------------------------
+# Channel
+# ---------------------------------------------------------------------------------------------------------------
+# (pattern, channel, kind): kind "past" = clearly happened, "noun" = the medium named, "imp" = an imperative
+# English verb (call her / email him / ping her): always a plan, never the channel.
+_CHANNEL_CUES: list[tuple[str, str, str]] = [
+    # meeting (checked before call: "video call" is a meeting)
+    (r"video\s*(?:call|chat|conference|meeting)|videocall|zoom(?:\s*call)?|teams\s*(?:call|meeting)|google\s*meet|"
+     r"facetime|webex|skype\s*(?:call|meeting)|视频(?:会议|通话|电话|会|聊)?|腾讯会议|钉钉会议|飞书会议|线上会议", "meeting", "noun"),
+    (r"\b(?:met|meeting|meetings|met up|catch[- ]up)\b|\bmeet\s+(?:with|up)\b|in person|face[- ]to[- ]face|"
+     r"\b(?:lunch|dinner|breakfast|coffee|drinks)\b|\b(?:expo|trade\s*show|tradeshow|exhibition|conference|"
+     r"trade fair|the fair|summit|showroom)\b|came (?:to|by|over to) (?:our|the|my) (?:office|factory|showroom|booth|stand|warehouse|site)|"
+     r"came by|dropped by|stopped by our|visited us|visited our|came in\b|on[- ]site visit to us", "meeting", "noun"),
+    (r"见面|见了面|碰面|碰了面|会面|面谈|面聊|开会|开了会|会议|会谈|洽谈|约见|见了|"
+     r"来(?:了)?(?:我们|我司|我们公司|公司|厂里|工厂|展厅|办公室|门店|店里)|来访|到访|参观|吃饭|吃了饭|饭局|请.{0,4}吃|"
+     r"午饭|午餐|晚饭|晚餐|早餐|早茶|喝茶|喝咖啡|喝了咖啡|咖啡|展会|展览|博览会|交易会|广交会|峰会|论坛", "meeting", "noun"),
+    # visit
+    (r"\bvisited\b|\bvisiting\b|\bsite visit\b|\bon[- ]site\b|went to (?:their|his|her|the client'?s?|the customer'?s?) |"
+     r"\bwent over to\b|\bdropped in (?:at|on)\b|stopped by (?:their|his|her)", "visit", "past"),
+    (r"拜访|拜会|上门|登门|走访|实地|去见|去看了|"
+     r"(?:去|到)(?:了)?(?:他们|对方|客户|他|她|他家|她家)?(?:的)?(?:公司|工厂|厂里|厂|店里|门店|办公室|仓库|总部|现场|那边|那里)", "visit", "past"),
+    # call
+    (r"\b(?:called|phoned|rang|calling|ring(?:s)? me|gave (?:me|us|him|her|them) a (?:call|ring))\b|"
+     r"\b(?:phone|voice|conference|sales|quick|intro|short|long|follow[- ]up) call\b|\bcall (?:from|with)\b|"
+     r"\b(?:had|got|took|made|on) (?:a |the )?(?:call|phone call)\b|\bon the phone\b|\bover the phone\b|\bby phone\b|"
+     r"\bphone call\b|\bcalled back\b|\bcalls? in\b", "call", "past"),
+    (r"来电话?|来了电话|打(?:了|过)?(?:个|一个|一通|几个|两个)?电话|通(?:了|过)?(?:个)?电话|电话(?:沟通|联系|咨询|里|中|说|讲|告知|通知|聊|确认|反馈|过来|打来|上)|"
+     r"电联|致电|回电话?|回了电话|接到.{0,6}电话|微信(?:电话|语音)|语音通话|打给", "call", "past"),
+    # email
+    (r"\be-?mail(?:ed|s)?\b|\bemailing\b|\bvia email\b|\bby email\b|\bin (?:an|his|her|their) email\b|\binbox\b", "email", "noun"),
+    (r"邮件|电邮|邮箱|email", "email", "noun"),
+    # message
+    (r"\b(?:wechat(?:ted|ed)?|whats\s?app(?:ed)?|sms|texted|text(?:s|ed)? (?:me|us)|messaged|dm(?:ed|'d)?|telegram|"
+     r"line message|slack(?:ed)?|chat(?:ted)? (?:on|via|over)|im|imessage|signal message|via (?:text|chat|message))\b", "message", "noun"),
+    (r"企业微信|微信|短信|发(?:了)?(?:个)?(?:信息|消息)|回(?:了)?(?:信息|消息)|(?:信息|消息|留言)(?:说|里|中|讲|:|：)|留言|钉钉|"
+     r"飞书|\bqq\b|\bwx\b|\bvx\b", "message", "noun"),
+    # imperatives: a planned contact, the follow-up, not the channel
+    (r"(?:^|(?<=[,;:.!?\n，。；：！？]))\s*(?:please\s+|pls\s+|need to\s+|remember to\s+|must\s+|should\s+)?"
+     r"(?:call|ring|phone|email|e-mail|text|ping|message|wechat|whatsapp|visit|meet|follow up with|reach out to)\b",
+     "other", "imp"),
+]
+_CHANNEL_RES = [(re.compile(p), ch, kind) for p, ch, kind in _CHANNEL_CUES]
+
+_PLAN_NEAR_EN = re.compile(
+    r"(?<![a-z])(?:will|'ll|to|need to|needs to|going to|gonna|should|must|plan(?:ning|s)? to|want(?:s)? to|let'?s|please|pls|"
+    r"remind me to|can|could|would|shall)\s+(?:\w+\s+){0,2}$"
+)
+_PLAN_CLAUSE_EN = re.compile(
+    r"(?<![a-z])(?:schedul(?:e|ed|ing)|set(?:ting)? up|arrang(?:e|ed|ing)|book(?:ed|ing)?|next|upcoming|kick-?off|follow-?up|"
+    r"propos(?:e|ed|ing)|request(?:ed|s)?|asked for|wants?|invit(?:e|ed|ing))\b[^,;:.!?]*$"
+)
+_PLAN_BEFORE_ZH = re.compile(
+    r"(?:要|再(?!次)|记得|准备|打算|计划|安排|约(?:了|好)?|待会|回头|下次|需要|会|将|想|提醒|别忘了?|到时|请|帮我|稍后|晚点|改天|"
+    r"尽快|马上|明天|后天|大后天|下周|下星期|下个?月|周[一二三四五六日天]|星期[一二三四五六日天]|\d+号|\d+月|\d+日|\d+点|天后|周后|"
+    r"月底|月初|过几天|过两天|年后|节后)[^，。；：！？,;:!?]{0,6}$"
+)
+_FUTURE_AFTER_EN = re.compile(
+    r"^\W{0,3}(?:\w+\W+){0,2}?(?:on |at |for |this |next |)?(?:tomorrow|tonight|next|monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|"
+    r"march|april|june|july|august|september|october|november|december|\d{1,2}/\d{1,2}|\d{1,2}\s*(?:am|pm)|in \d+|later|soon)\b"
+)
+_RESCHEDULE = re.compile(r"\b(?:moved|rescheduled|postponed|pushed|brought forward|cancelled|canceled)\b|改到|改期|推迟|延期|提前到|挪到")
+
+
+def detect_channel(n: str) -> str:
+    """How the interaction happened: call / visit / meeting / email / message / other."""
+    try:
+        return _detect_channel(n)
+    except Exception:
+        return "other"
+
+
+def _clause_start(n: str, pos: int) -> int:
+    last = 0
+    for m in CLAUSE_BREAK.finditer(n, 0, pos):
+        last = m.end()
+    return last
+
+
+def _detect_channel(n: str) -> str:
+    found: list[tuple[int, int, str, str]] = []
+    for rx, ch, kind in _CHANNEL_RES:
+        for m in rx.finditer(n):
+            if m.end() > m.start():
+                found.append((m.start(), m.end(), ch, kind))
+    if not found:
+        return "other"
+    # longest cue wins where cues overlap ("video call" over "call")
+    found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+    chosen: list[tuple[int, int, str, str]] = []
+    for f in found:
+        if chosen and f[0] < chosen[-1][1]:
+            continue
+        chosen.append(f)
+    for s, e, ch, kind in chosen:
+        if kind == "imp":
+            continue
+        cs = _clause_start(n, s)
+        before = n[cs:s]
+        if _PLAN_BEFORE_ZH.search(before) or _PLAN_NEAR_EN.search(before) or _PLAN_CLAUSE_EN.search(before):
+            continue
+        if kind == "noun" and s > 0 and not _RESCHEDULE.search(n[s: s + 60]):
+            after = n[e: e + 14]
+            if _FUTURE_AFTER_EN.search(after):
+                continue
+        return ch
+    return "other"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Risk
+# ---------------------------------------------------------------------------------------------------------------
+_RISK_CUES = {
+    "overdue_payment": (
+        r"overdue|past[- ]due|\bunpaid\b|\bowes? (?:us|me)\b|\bowing\b|\boutstanding (?:balance|invoices?|payments?|amount|debt)\b|"
+        r"\b(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|not|never|still not|yet to be|yet to)\s+(?:been\s+)?paid\b|"
+        r"\blate (?:payment|paying|payer)s?\b|\bpayment (?:is |was )?(?:late|delayed|overdue|missing)\b|\bbehind on (?:payment|paying)|"
+        r"\bchas(?:e|ing) (?:the )?payment|\bbounced (?:check|cheque)|\bdefault(?:ed)? on|\bin arrears\b|\barrears\b|"
+        r"欠款|拖欠|欠(?:了|着)?(?:我们|我司|我方|公司)?.{0,6}?(?:款|钱|账|元|万|块)|还欠|欠账|逾期|拖款|拖着不付|拖(?:到|着|延)?.{0,3}(?:付款|货款|款)|"
+        r"(?:货款|款|尾款|账款|付款).{0,4}(?:拖|延迟|推迟|没到|未到|没付|未付|没结|未结|还没)|没(?:有)?(?:付款|付钱|结款|回款|给钱)|"
+        r"未(?:付款|付|结款|回款)|还没(?:付|给|结|打款)|催款|催收|赖账|坏账|呆账|账期(?:超|过)"
+    ),
+    "complaint": (
+        r"\bcomplain(?:t|ts|ed|ing|s)?\b|\bupset\b|\bunhappy\b|\bangry\b|\bfurious\b|\bmad (?:at|about)\b|\bdissatisfied\b|"
+        r"\bnot (?:happy|satisfied|pleased)\b|\bfrustrat(?:ed|ing)\b|\bannoyed\b|\bdisappointed\b|\birritated\b|\bescalat(?:e|ed|ing|ion)\b|"
+        r"\bbad review\b|\bnegative review\b|\bpoor (?:quality|service)\b|\bdefective\b|\bdefects?\b|\bdamaged\b|\bbroken\b|"
+        r"\bwrong (?:items?|order|delivery|goods|parts?)\b|\bpissed\b|\bthreaten(?:ed|s|ing)? (?:to|legal)|\brefund\b|\breturn(?:ed|ing)? the goods|"
+        r"投诉|不满|抱怨|生气|发火|发脾气|不高兴|意见(?:很|非常|特别)?大|差评|吐槽|埋怨|恼火|失望|质量问题|不爽|火大|索赔|质疑|退货|退款|骂"
+    ),
+    "churn": (
+        r"\bcompetitor'?s?\b|\b(?:another|other|different|new|cheaper) (?:suppliers?|vendors?|providers?|partners?|manufacturers?)\b|"
+        r"\bswitch(?:ing|ed)? (?:to|over|suppliers|vendors)\b|\bmov(?:e|ing) (?:to|over to) (?:a |another |an? )|\bcancel(?:l)?(?:ing|ed|s|ation)?\b|"
+        r"\bterminat(?:e|ed|ing|ion)\b|\b(?:not|won'?t|will not|doesn'?t|don'?t|isn'?t|aren'?t) (?:going to )?renew(?:ing)?\b|"
+        r"\bnon[- ]renewal\b|\bleaving us\b|\bchurn(?:ing|ed)?\b|\bshopping around\b|\bend(?:ing)? (?:the|our) (?:contract|partnership|relationship)\b|"
+        r"\bpull(?:ing|ed)? (?:the|their) (?:business|account)\b|\bgoing elsewhere\b|"
+        r"考虑(?:别的|其他|别家|换|其它)|别的供应商|其他供应商|其它供应商|别家|竞争对手|竞品|对手|换(?:供应商|厂家|一家|别家|合作方)|转(?:向|投)|"
+        r"取消.{0,4}(?:订单|合同|合作|订货|采购|项目)|(?:订单|合同|合作|订货|采购|项目).{0,4}取消|不续约|不再续|不续签|不再合作|"
+        r"停止合作|终止合作|解约|退单|撤单|流失|找了别家|被.{0,6}抢走|不合作了|不跟我们合作|不用我们"
+    ),
+    "distress": (
+        r"\bbankrupt(?:cy|cies)?\b|\binsolven(?:t|cy)\b|\bchapter (?:7|11)\b|\blay(?:ing)?[- ]?offs?\b|\blaid off\b|\bcash[- ]?flow\b|"
+        r"\bcash crunch\b|\bshut(?:ting)? down\b|\bshutdown\b|\bclosing down\b|\bclos(?:e|ing) (?:the|their|its) (?:doors|factory|plant|business|shop)\b|"
+        r"\bgoing under\b|\bout of business\b|\bliquidat(?:e|ed|ion|ing)\b|\breceivership\b|\bfinancial (?:trouble|difficult(?:y|ies)|problems?|distress)\b|"
+        r"\bstruggling financially\b|\bcan'?t (?:pay|make) (?:salaries|wages|payroll|staff)\b|\brestructur(?:e|ed|ing)\b|\bdownsiz(?:e|ed|ing)\b|"
+        r"\bfiled for\b|\bfurlough(?:s|ed)?\b|\bredundancies\b|"
+        r"破产|倒闭|裁员|资金紧张|资金链|资金困难|资金周转|资金问题|周转困难|周转不灵|现金流|停产|停业|关门|关厂|歇业|清算|资不抵债|经营困难|"
+        r"经营不善|亏损|发不出工资|欠薪|查封|重组|减产|停工|撑不下去|快不行了|跑路"
+    ),
+}
+_RISK_RES = {k: re.compile(v) for k, v in _RISK_CUES.items()}
+_NEGATION_BEFORE = re.compile(
+    r"(?<![a-z])(?:不再|不会|没有|没|未|无|并不|并没有|别|不|not|no|never|n't|no longer|without|nor|isn'?t|wasn'?t|didn'?t|doesn'?t|"
+    r"hasn'?t|haven'?t|won'?t|any)\s*(?:more\s+)?(?:\w+\s+)?$"
+)
+_RESOLVED = {
+    "overdue_payment": re.compile(
+        r"\bpaid (?:the |their |his |her |its |all |off |up |in full)?(?:\w+ )?(?:overdue|outstanding|late|balance|invoice|debt|arrears|in full|everything|up)|"
+        r"\bpaid in full\b|\bsettled (?:the |their |all )?(?:\w+ )?(?:invoice|balance|account|payment|debt|bill)s?|"
+        r"\bcleared (?:the |their |all )?(?:\w+ )?(?:balance|invoices?|debt|arrears|payment)|\bpayment (?:was |has been )?received\b|"
+        r"\breceived (?:the |their |full )?payment\b|\bcaught up on\b|\bno longer (?:overdue|late|owes?)\b|\bnothing (?:is )?overdue\b|"
+        r"已付清|已结清|已还清|付清了|结清了|还清了|款已到|已回款|回款了|款到了|钱到了|已经付款|已付款|已经结清|已到账|到账了|补齐了|"
+        r"付完了|还完了|不再拖欠|不欠了|已经还了|已经付了|结清"
+    ),
+    "complaint": re.compile(
+        r"\bcomplaint (?:was |has been |is )?(?:resolved|closed|withdrawn|handled|settled)\b|\bno (?:more |longer )?(?:upset|angry|complaints?)\b|"
+        r"\b(?:happy|satisfied) now\b|\bwithdr[ae]w (?:the|his|her|their) complaint|"
+        r"投诉(?:已|已经)?(?:解决|撤销|撤回|处理好|处理完)|问题(?:已|已经)(?:解决|处理)|撤(?:销|回)了?投诉|不生气了|消气了|满意了"
+    ),
+    "churn": re.compile(
+        r"\bdecided to stay\b|\b(?:will |is going to )?stay(?:ing)? with us\b|\brenewed\b|\bnot (?:cancell?ing|switching|leaving)\b|"
+        r"\bwon'?t (?:cancel|switch|leave)\b|\bno longer (?:considering|looking)|"
+        r"不换了|继续合作|不取消了|决定留下|续约了|续签了|已续约|不考虑别家"
+    ),
+    "distress": re.compile(r"\bno longer (?:in trouble|struggling)\b|渡过难关|资金(?:问题)?(?:已|已经)解决"),
+}
+
+
+def detect_risks(n: str) -> list[str]:
+    out = []
+    for risk, rx in _RISK_RES.items():
+        try:
+            if any(not _negated_resolution(n, r.start()) for r in _RESOLVED[risk].finditer(n)):
+                continue
+            for m in rx.finditer(n):
+                if not _negated(n, m.start(), m.group()):
+                    out.append(risk)
+                    break
+        except Exception:
+            continue
+    return out
+
+
+_NEG_RESOLUTION = re.compile(
+    r"(?:(?<![a-z])(?:not|never|hasn'?t|haven'?t|didn'?t|doesn'?t|won'?t|yet to|still not|not yet|if|once|when|until|before|should|will|to)|"
+    r"没|未|还没|没有|如果|等|要|会)\s*(?:been\s+)?$"
+)
+
+
+def _negated_resolution(n: str, s: int) -> bool:
+    return bool(_NEG_RESOLUTION.search(n[max(0, s - 14): s]))
+
+
+def _negated(n: str, s: int, cue: str) -> bool:
+    if cue[:1] in "不没未无" or cue.startswith(("not ", "hasn", "haven", "didn", "never", "still")):
+        return False  # the cue carries its own negation ("不满", "hasn't paid")
+    before = n[max(0, s - 16): s]
+    cs = _clause_start(before, len(before))
+    return bool(_NEGATION_BEFORE.search(before[cs:]))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Outcome
+# ---------------------------------------------------------------------------------------------------------------
+_WON = re.compile(
+    r"\bsigned\b(?! up for (?:a|the) (?:demo|trial|webinar|newsletter))|"
+    r"\b(?:deal|contract|order|po|agreement|purchase order)\s+(?:is\s+|was\s+|has been\s+|got\s+|now\s+)?(?:signed|closed|confirmed|won|placed|received|done|secured)\b|"
+    r"\b(?:closed|won|landed|secured|clinched|bagged|booked|got|received|confirmed|placed)\s+(?:the\s+|a\s+|an\s+|this\s+|our\s+|their\s+|his\s+|her\s+|its\s+|first\s+|new\s+|big\s+)*"
+    r"(?:deal|contract|order|orders|account|tender|bid|po|purchase order|business)\b|\bpo received\b|\bit'?s a deal\b|\bdeal done\b|"
+    r"签了|已签|签约|签下|签好|签署了|签订了|合同签了|签单|确认订单|订单确认|确认了订单|下单|下了单|成交|拿下|中标|收到.{0,6}订单|定下来了|敲定|"
+    r"订了|采购了|付了定金|已付定金"
+)
+_LOST = re.compile(
+    r"\blost (?:the |this |that |our |a |an )?(?:deal|order|contract|bid|tender|account|client|customer|business|opportunity|sale|it|them)\b|"
+    r"\bdeal (?:is |was |has )?(?:lost|dead|off|fell through|collapsed)\b|\bfell through\b|"
+    r"\b(?:went|gone|going|decided to go) with (?:a |another |their |the |an )?(?:competitor|other|different|another|cheaper)|"
+    r"\bchose (?:a |another |the )?(?:competitor|other|another|different)|\b(?:didn'?t|did not) win\b|\bno deal\b|"
+    r"\bnot moving forward\b|\bpassed on (?:us|our)\b|\bturned (?:us )?down\b|\brejected (?:our|the) (?:offer|proposal|quote|bid)\b|"
+    r"丢单|丢了(?:单|订单|客户|这单|项目|合同)|单子丢了|没拿下|没谈成|未谈成|谈崩|黄了|没成交|落标|未中标|没中标|选了别家|"
+    r"选择了(?:别家|其他|竞争对手|对手)|被.{0,6}抢走|输给|失去了?(?:订单|客户|这个客户)|拒绝了我们"
+)
+_NOT_YET = re.compile(
+    r"(?:n't|要|准备|打算|将|会|可能|想|考虑|还没|还没有|没有|没|未|尚未|来|去|等|明天|后天|下周|下个?月|周[一二三四五六日天]|\d+号|\d+日|"
+    r"(?<![a-z])(?:will|to|going to|ready to|about to|wants? to|plan(?:s|ning)? to|expect(?:s|ed)? to|hope to|not|n't|yet to|before|if|may|might|"
+    r"could|should|would|need to|interested in|almost|close to|nearly))\s*(?:\w+\s+)?$"
+)
+
+
+def detect_outcome(n: str) -> str | None:
+    try:
+        for m in _LOST.finditer(n):
+            return "lost"
+        for m in _WON.finditer(n):
+            before = n[max(0, m.start() - 14): m.start()]
+            before = before[_clause_start(before, len(before)):]
+            if _NOT_YET.search(before):
+                continue
+            return "won"
+    except Exception:
+        pass
+    return None
