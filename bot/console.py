@@ -34,7 +34,7 @@ class ConsoleSender:
         lines = []
         if row.kind != "reply":
             lines.append(f"🔔 [{row.kind}{' · late' if row.late else ''}]")
-        lines.append(message.text)
+        lines.extend(message.text.splitlines() or [""])
         if message.buttons:
             self.choices = [b.payload for line in message.buttons for b in line]
             labels = [b.label for line in message.buttons for b in line]
