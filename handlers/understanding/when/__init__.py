@@ -6,11 +6,23 @@ Public API (stable, used by the note parser and `crmbot when`):
   inside a free-text note, with its span, in text order.
 - ``resolve_when(text, now) -> Resolved | None``: the whole string read as one
   time expression (what `crmbot when` prints).
+
+How it works: normalize.py makes a same-length Simplified / ASCII-lower-case copy
+of the text; the rules of zh.py and en.py turn pieces of it into partial values
+(parts.py); compose.py keeps the longest, merges neighbours ("明天" + "下午3点")
+and resolves them against ``now``. See the README-style notes in each module.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
+
+from . import en, zh  # noqa: F401  (registers the rules)
+from .compose import group, resolve, select
+from .normalize import normalize
+from .parts import Part
+from .rules import Ctx
 
 
 @dataclass(frozen=True)
@@ -35,9 +47,68 @@ class TimeMention:
     past: bool = False  # refers to the past or to "today" as when something happened
 
 
+# Cheap gate: no digit, no CJK date character and no English date word -> no date.
+_TRIGGER = re.compile(
+    r"\d|[今明昨前后听寻琴星礼周月号日点时早晚午夜凌晨底初旬内年过半一二三四五六七八九十两廿]"
+    r"|(?<![a-z])(?:to(?:day|night|nite|morrow|mo)|tm[rw]|yday|yesterday|mon|tue|wed|thu|fri|sat|sun|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|week|month|year|noon|midnight|morning|"
+    r"afternoon|evening|eo[dwmy]|cob|end|mid|early|late|next|last|this|coming|upcoming|ago|hence|"
+    r"christmas|xmas|new|half|quarter|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"first|second|third|now|asap|day|hour|minute|fortnight|a\s)")
+_MAX_RESOLVE = 200
+_FILLER = re.compile(r"(?<![a-z])(?:at|on|the|around|about|approximately|approx|for|in|of|ish|circa|"
+                     r"by|before|roughly|some\s*time|sometime)(?![a-z])|[\s,.;:!?@()\-，。、的在于]+")
+
+
+def _parts(norm: str, ctx: Ctx) -> list[Part]:
+    found: list[Part] = []
+    if _TRIGGER.search(norm):
+        zh.ZH.scan(norm, ctx, found)
+        en.EN.scan(norm, ctx, found)
+    return group(select(found), norm)
+
+
 def find_times(text: str, now: dt.datetime) -> list[TimeMention]:
-    raise NotImplementedError
+    """Every date/time expression in a note. Weak readings ("sat", a bare "9") count
+    only when they combine with something else."""
+    if not text:
+        return []
+    ctx = Ctx.of(now)
+    norm = normalize(text)
+    out = []
+    for p in _parts(norm, ctx):
+        if p.weak or p.marker:
+            continue
+        r = resolve(p, ctx, norm)
+        if r is None:
+            continue
+        day, time, past = r
+        out.append(TimeMention(p.start, p.end, text[p.start:p.end], day, time,
+                               deadline=p.deadline, past=past))
+    return out
 
 
 def resolve_when(text: str, now: dt.datetime) -> Resolved | None:
-    raise NotImplementedError
+    """The whole string as one time expression, or None."""
+    if not text or not text.strip() or len(text) > _MAX_RESOLVE:
+        return None
+    ctx = Ctx.of(now)
+    norm = normalize(text)
+    best, best_r = None, None
+    for p in _parts(norm, ctx):
+        if p.marker:
+            continue
+        r = resolve(p, ctx, norm, keep_clock=True)
+        if r is not None and (best is None or p.length > best.length):
+            best, best_r = p, r
+    leftover = norm if best is None else norm[:best.start] + " " + norm[best.end:]
+    covered = not re.search(r"[a-z\u4e00-\u9fff\d]", _FILLER.sub(" ", leftover))
+    if best is None or not covered:
+        from .fallback import dateparser_when
+
+        fb = dateparser_when(text, now)
+        if fb is not None and (best is None or best.length < len(norm.strip()) / 2):
+            return Resolved(*fb)
+    if best is None:
+        return None
+    return Resolved(best_r[0], best_r[1])

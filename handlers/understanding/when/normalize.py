@@ -1,0 +1,46 @@
+"""Text normalisation that keeps character offsets.
+
+The rules in zh.py / en.py match a normalised copy of the note, and the spans they
+find are reported on the original text, so every step here maps one character to
+exactly one character:
+
+- Traditional -> Simplified Chinese with OpenCC (t2s). OpenCC converts phrase by
+  phrase; in practice t2s keeps the length, and when it does not we convert
+  character by character, which always does.
+- full-width ASCII (２０２６／１２，：) -> ASCII; ideographic space -> space.
+- ASCII letters lower-cased (str.lower() can change the length of some non-ASCII
+  letters, so only A-Z are touched).
+"""
+from __future__ import annotations
+
+import re
+
+_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_TABLE = {**_FULLWIDTH, 0x3000: 0x20, **{c: c + 32 for c in range(ord("A"), ord("Z") + 1)},
+          # Typographic apostrophe/colon variants that appear in time expressions.
+          0x2019: 0x27, 0x2236: 0x3A, 0xFE55: 0x3A}
+# Only text with CJK ideographs needs OpenCC.
+_HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+
+_converter = None
+
+
+def _t2s(text: str) -> str:
+    global _converter
+    if _converter is None:
+        import opencc  # a few ms; only paid when Chinese text shows up
+
+        _converter = opencc.OpenCC("t2s")
+    out = _converter.convert(text)
+    if len(out) == len(text):
+        return out
+    # A phrase rule changed the length: fall back to one character at a time.
+    return "".join(c if len(conv := _converter.convert(c)) != 1 else conv for c in text)
+
+
+def normalize(text: str) -> str:
+    """Same-length normalised copy of ``text`` (see module doc)."""
+    out = text.translate(_TABLE)
+    if _HAS_CJK.search(out):
+        out = _t2s(out)
+    return out

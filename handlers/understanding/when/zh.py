@@ -1,0 +1,290 @@
+"""Chinese rules (Mandarin and common Cantonese), on Simplified, normalised text.
+
+Each rule produces one partial value; compose.py glues neighbours together, so
+"下个月" + "5号", "明天" + "下午" + "3点" and "下周三" + "前" need no combined rules.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from .numerals import ZH_DIGITS_YEAR, ZH_NUM, zh_value
+from .parts import add_months, end_of_month, expand_year, monday_of
+from .rules import P, RuleSet
+
+ZH = RuleSet("zh")
+rule = ZH.rule
+
+N = ZH_NUM
+
+# --- days relative to today ----------------------------------------------------
+
+_DAY_WORDS = {"今天": 0, "今日": 0, "今儿": 0, "今朝": 0, "明天": 1, "明日": 1, "明儿": 1,
+              "听日": 1, "听朝": 1, "后天": 2, "后日": 2, "大后天": 3, "大后日": 3,
+              "昨天": -1, "昨日": -1, "昨儿": -1, "寻日": -1, "琴日": -1, "噚日": -1,
+              "前天": -2, "前日": -2, "大前天": -3, "大前日": -3}
+_DAY_POD = {"今早": (0, "morning"), "今晨": (0, "morning"), "今晚": (0, "evening"),
+            "今夜": (0, "evening"), "明早": (1, "morning"), "明晨": (1, "morning"),
+            "明晚": (1, "evening"), "昨晚": (-1, "evening"), "昨夜": (-1, "evening"),
+            "前晚": (-2, "evening")}
+
+
+@rule("|".join(sorted(list(_DAY_WORDS) + list(_DAY_POD), key=len, reverse=True)))
+def day_word(m, ctx):
+    w = m.group()
+    off, pod = _DAY_POD.get(w, (_DAY_WORDS.get(w), None))
+    return P(m, date=ctx.today + dt.timedelta(days=off), pod=pod, past=off < 0)
+
+
+# --- weeks and weekdays --------------------------------------------------------
+
+_THIS = "这一个|这个|这一|今个|本个|这|本|今"
+_NEXT = "下下个|下下|下一个|下个|下一|下"
+_LAST = "上上个|上上|上一个|上个|上一|上"
+_WEEK = "星期|礼拜|周"
+_WD = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5,
+       "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+
+
+def _week_off(prefix: str | None) -> int | None:
+    if not prefix:
+        return None
+    if prefix.startswith("下"):
+        return 2 if prefix.startswith("下下") else 1
+    if prefix.startswith("上"):
+        return -2 if prefix.startswith("上上") else -1
+    return 0
+
+
+# A numeral or 个 right before 周/星期 makes it a duration ("两周", "三个星期"), and
+# 每周一 is a recurrence, not a date; 周三次 is "three times a week".
+@rule(rf"(?<![\d一二两三四五六七八九十几每个])({_THIS}|{_NEXT}|{_LAST})?的?(?:{_WEEK})"
+      r"([一二三四五六日天末1-7])(?![次回遍趟个\d])")
+def weekday(m, ctx):
+    off = _week_off(m.group(1))
+    return P(m, weekday=_WD[m.group(2)], week_off=off, past=off is not None and off < 0)
+
+
+@rule(rf"(?<![\d一二两三四五六七八九十几每])({_THIS}|{_NEXT}|{_LAST})(?:{_WEEK})(?![一二三四五六日天末1-7])")
+def week(m, ctx):
+    off = _week_off(m.group(1))
+    return P(m, week_off=off, week_grain=True, past=off < 0)
+
+
+# --- months ----------------------------------------------------------------------
+
+def _month_off(prefix: str) -> int:
+    return _week_off(prefix) or 0
+
+
+@rule(rf"({_THIS}|{_NEXT}|{_LAST})个?月(?!份?[底末尾初中])")
+def month_ref(m, ctx):
+    off = _month_off(m.group(1))
+    return P(m, month_off=off, past=off < 0)
+
+
+# 月底 / 下个月初 / 12月中旬 / 年底
+@rule(rf"(?:({_THIS}|{_NEXT}|{_LAST})个?|({N})|)月份?的?(底|末|尾|初|中旬|上旬|下旬|中)")
+def month_part(m, ctx):
+    prefix, num, which = m.group(1), m.group(2), m.group(3)
+    today = ctx.today
+    if num:
+        month = zh_value(num)
+        if not month or not 1 <= month <= 12:
+            return None
+        year = today.year + (1 if month < today.month else 0)
+        base = dt.date(year, month, 1)
+    else:
+        base = add_months(today.replace(day=1), _month_off(prefix) if prefix else 0)
+    if which in ("底", "末", "尾"):
+        d = end_of_month(base)
+    elif which in ("初", "上旬"):
+        d = base
+        if not prefix and not num and d < today:  # bare 月初 late in a month: the next one
+            d = add_months(base, 1)
+    elif which == "下旬":
+        d = base.replace(day=21)
+    else:  # 中, 中旬
+        d = base.replace(day=15)
+    return P(m, date=d, past=d < today and prefix is not None and prefix.startswith("上"))
+
+
+@rule(r"(今|明|去|前|后)年的?(底|末|初)?")
+def year_ref(m, ctx):
+    off = {"今": 0, "明": 1, "去": -1, "前": -2, "后": 2}[m.group(1)]
+    year = ctx.today.year + off
+    if m.group(2) in ("底", "末"):
+        return P(m, date=dt.date(year, 12, 31), past=off < 0)
+    if m.group(2) == "初":
+        return P(m, date=dt.date(year, 1, 1), past=off < 0)
+    # Alone, "明年" is too vague to schedule: it only dates a month/day next to it.
+    return P(m, year=year, weak=True, past=off < 0)
+
+
+@rule(r"(?<![今明去前后\d])年(底|末)")
+def year_end(m, ctx):
+    return P(m, date=dt.date(ctx.today.year, 12, 31))
+
+
+# 十月第一个星期一 / 十月的最后一个周五 / 下个月第二个礼拜三
+@rule(rf"(?:({N})月|({_THIS}|{_NEXT}|{_LAST})个?月)的?(?:第({N})|(最后))一?个?(?:{_WEEK})([一二三四五六日天1-7])")
+def nth_weekday(m, ctx):
+    num, prefix, nth, last, wd = m.groups()
+    n = -1 if last else zh_value(nth)
+    if not n or n > 5:
+        return None
+    if num:
+        month = zh_value(num)
+        if not month or not 1 <= month <= 12:
+            return None
+        return P(m, month=month, nth=n, weekday=_WD[wd])
+    return P(m, month_off=_month_off(prefix), nth=n, weekday=_WD[wd])
+
+
+# --- explicit dates ----------------------------------------------------------
+
+# 2015年3月3号, 二零一五年三月三號, 12月5日, 12月5 (no 号), 3月 (alone: weak)
+@rule(rf"(?:({ZH_DIGITS_YEAR})年)?({N})月(?:份)?(?:({N})(?:日|号)?)?(?![\d零〇一二两三四五六七八九十个])")
+def month_day(m, ctx):
+    month = zh_value(m.group(2))
+    if not month or not 1 <= month <= 12:
+        return None
+    year = expand_year(zh_value(m.group(1))) if m.group(1) else None
+    day = None
+    if m.group(3):
+        day = zh_value(m.group(3))
+        if not day or not 1 <= day <= 31:
+            return None
+    # 三月 alone is weak ("三月" in passing); 3月份 / 2015年3月 name a month outright.
+    weak = day is None and year is None and "份" not in m.group()
+    return P(m, year=year, month=month, day=day, weak=weak)
+
+
+# A day of the month: 5号, 二十号, 廿号. Not a building, line or room number.
+_NOT_DAY_AFTER = "楼线仓机门店厂房柜窗位车间室馆桌箱件型院栋座口桥路街码球选床台包货品"
+
+
+@rule(rf"(?<![\d年第])({N})(号|日)(?![{_NOT_DAY_AFTER}内游])")
+def day_of_month(m, ctx):
+    day = zh_value(m.group(1))
+    if not day or not 1 <= day <= 31:
+        return None
+    # N日 is also "N days" in writing; only 号 stands alone.
+    return P(m, day=day, weak=m.group(2) == "日")
+
+
+# --- offsets from now --------------------------------------------------------------
+
+_UNIT_DAYS = {"天": 1, "日": 1, "周": 7, "星期": 7, "礼拜": 7}
+
+
+@rule(rf"(再过|过)?({N}|半)?(个)?(半)?(天|日|周|星期|礼拜|月|年|小时|钟头|钟|分钟|分)"
+      r"(之后|以后|后|之内|以内|内|之前|以前|前)?")
+def offset(m, ctx):
+    lead, num, ge, half, unit, tail = m.groups()
+    if not tail and not lead:
+        return None  # "逾期两周", "三天" alone: a length of time, not a date
+    if num is None and half is None:
+        return None
+    n = 0.5 if num == "半" else (zh_value(num) if num else 1)
+    if n is None:
+        return None
+    if half and num != "半":
+        n += 0.5
+    if unit == "月" and not ge and num != "半":
+        return None  # "3月后" is March; months take 个: 三个月后
+    if unit in ("钟", "分") and not (ge or unit == "分"):
+        return None
+    sign = -1 if tail and tail.endswith("前") else 1
+    deadline = bool(tail and tail.endswith("内"))
+    fields = {"past": sign < 0, "deadline": deadline}
+    if unit in ("小时", "钟头", "钟", "分钟", "分"):
+        minutes = n * 60 if unit in ("小时", "钟头", "钟") else n
+        return P(m, exact=ctx.now + sign * dt.timedelta(minutes=minutes), **fields)
+    if unit in _UNIT_DAYS:
+        days = round(n * _UNIT_DAYS[unit])
+        return P(m, date=ctx.today + dt.timedelta(days=sign * days), clock=unit in "天日", **fields)
+    if unit == "月":
+        whole = int(n)
+        d = add_months(ctx.today, sign * whole)
+        if n != whole:
+            d += dt.timedelta(days=sign * 15)
+        return P(m, date=d, **fields)
+    return P(m, date=add_months(ctx.today, sign * round(n * 12)), **fields)  # 年
+
+
+# --- time of day ---------------------------------------------------------------
+
+_POD = {"凌晨": "early", "清晨": "morning", "早上": "morning", "早晨": "morning", "上午": "morning",
+        "朝早": "morning", "朝头早": "morning", "早": "morning", "中午": "noon", "正午": "noon",
+        "晌午": "noon", "午间": "noon", "下午": "afternoon", "午后": "afternoon",
+        "晏昼": "afternoon", "晏晝": "afternoon", "傍晚": "evening", "黄昏": "evening",
+        "晚上": "evening", "晚间": "evening", "夜晚": "evening", "晚": "evening",
+        "夜里": "night", "夜间": "night", "半夜": "night", "深夜": "night", "午夜": "night"}
+
+
+@rule("|".join(sorted(_POD, key=len, reverse=True)))
+def part_of_day(m, ctx):
+    w = m.group()
+    if w == "午夜":  # midnight itself, a time
+        return P(m, hour=24, minute=0, meridiem="h24")
+    # 早/晚 alone are also "early"/"late" (早点, 晚了): weak unless next to a time.
+    return P(m, pod=_POD[w], weak=w in ("早", "晚"))
+
+
+# 3点, 三点钟, 三点半, 三点一刻, 三点十五(分), 三点零五, 三点三 (Cantonese: 3 x 5 min),
+# 三点踏三 / 搭三 / 三个字, 3点整, 三点差五分 (2:55), 15时30分.
+@rule(rf"(?<![第.])({N})(点|时)(钟)?(?:(整)|(半)|([一三13])刻|差({N})分?|(?:踏|搭)?({N}|半)(个字|分)?)?")
+def clock(m, ctx):
+    hour = zh_value(m.group(1))
+    if hour is None or hour > 24:
+        return None
+    _, unit, zhong, whole, half, quarter, less, mins, mins_unit = m.groups()
+    minute = 0
+    if half:
+        minute = 30
+    elif quarter:
+        minute = 15 * int(quarter.replace("一", "1").replace("三", "3"))
+    elif less:
+        v = zh_value(less)
+        if v is None or not 0 < v < 60:
+            return None
+        hour, minute = hour - 1, 60 - v
+    elif mins:
+        if mins == "半":
+            minute = 30
+        else:
+            v = zh_value(mins)
+            if v is None:
+                return None
+            # 三点三 / 三点踏三 / 三点三个字: Cantonese counts 5-minute marks.
+            if (mins_unit == "个字" or (not mins_unit and len(mins) == 1 and not mins.isdigit())) \
+                    and "零" not in mins and v < 12:
+                v *= 5
+            if v > 59:
+                return None
+            minute = v
+    meridiem = "h24" if hour > 12 or hour == 0 or m.group(1).startswith("0") else None
+    bare = not (zhong or whole or half or quarter or less or mins)
+    # 一点 is "a bit" (便宜一点); 几点/两点意见 are not times. Bare N时 is rare as a time.
+    weak = bare and (m.group(1) in ("一", "1") or unit == "时")
+    if bare and m.end() < len(m.string) and m.string[m.end()] in "意建要问需原优缺区理看想儿":
+        return None
+    return P(m, hour=hour, minute=minute, meridiem=meridiem, weak=weak)
+
+
+# --- deadline markers -------------------------------------------------------------
+
+# 下周三前 / 月底之前 / 5号以前 / 本周内; not 前往, 前来, 前后 (about).
+@rule(r"(?:之前|以前|为止|之内|以内|前(?![往来去台面期景后夕天日晚年])|内(?![容部]))")
+def after_marker(m, ctx):
+    return P(m, marker="after", deadline=True)
+
+
+@rule(r"(?:截止到|截至|截止|最迟|最晚|不晚于|不迟于|务必在|必须在)")
+def before_marker(m, ctx):
+    return P(m, marker="before", deadline=True)
+
+
+@rule(r"现在|马上|立刻|立即")
+def now_word(m, ctx):
+    return P(m, date=ctx.today, weak=True)
