@@ -1,18 +1,27 @@
-"""Which language to answer in: what the sender writes, then the platform's hint, then what we know."""
+"""Which language to answer in: what the sender writes, then what we know of them, then the platform's hint.
+
+Mixed notes are common ("visited 黄磊 at 金鼎建材 today"): the language is the one carrying the
+sentence, so Chinese characters are weighed against English words. A bare name or a number says
+nothing about the language and leaves the known one in place.
+"""
 from __future__ import annotations
 
 import re
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]{2,}")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+MIN_CJK = 4  # fewer Chinese characters than this (a name) decide nothing on their own
+MIN_WORDS = 3
 
 
 def detect(text: str) -> str | None:
-    """'zh' or 'en' when the text says so clearly, else None (digits, emoji, a bare command)."""
-    body = re.sub(r"^/\S+", "", text or "")
-    if _CJK.search(body):
+    """'zh' or 'en' when the text says so clearly, else None (a name, digits, emoji, a bare command)."""
+    body = re.sub(r"^/\S+", "", text or "")[:2000]
+    cjk = len(_CJK.findall(body))
+    words = len(_LATIN_WORD.findall(body))
+    if cjk >= MIN_CJK and cjk > words:
         return "zh"
-    if _LATIN.search(body):
+    if words >= MIN_WORDS and words >= cjk:
         return "en"
     return None
 

@@ -113,7 +113,7 @@ async def _filed(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -
         return await _ask_name(ctx, prompt, note)
     if choice == "date":
         messaging.close_prompt(ctx.session, prompt)
-        await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "change_date", {"interaction_id": note.id})
+        await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "change_date", {"interaction_id": note.id}, now=ctx.services.clock())
         return [Outgoing(t("ask_date", ctx.lang))]
     return [Outgoing(t("prompt_closed", ctx.lang))]
 
@@ -121,12 +121,12 @@ async def _filed(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -
 async def _ask_name(ctx: Context, prompt: Prompt, note: Interaction) -> list[Outgoing]:
     messaging.close_prompt(ctx.session, prompt)
     data = {"interaction_id": note.id, "birthdays": prompt.data.get("birthdays") or {}}
-    new = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "name_customer", data)
+    new = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "name_customer", data, now=ctx.services.clock())
     return [Outgoing(t("ask_name", ctx.lang), [[Button(t("btn_skip", ctx.lang), f"p:{new.id}:skip")]])]
 
 
 async def _offer_create(ctx: Context, note: Interaction, name: str, data: dict) -> list[Outgoing]:
-    prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "create_customer", {**data, "interaction_id": note.id, "name": name})
+    prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "create_customer", {**data, "interaction_id": note.id, "name": name}, now=ctx.services.clock())
     rows = [[Button(t("btn_create", ctx.lang, name=name), f"p:{prompt.id}:create")], [Button(t("btn_skip", ctx.lang), f"p:{prompt.id}:other")]]
     return [Outgoing(t("not_found_name", ctx.lang, name=name), rows)]
 

@@ -57,7 +57,7 @@ async def file_note(ctx: Context, text: str) -> list[Outgoing]:
 
     keep = {"interaction_id": note.id, "birthdays": birthdays}
     if candidates:
-        prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "pick_customer", {**keep, "candidates": [c.id for c in candidates]})
+        prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "pick_customer", {**keep, "candidates": [c.id for c in candidates]}, now=ctx.services.clock())
         rows = [[Button(_label(c), f"p:{prompt.id}:c{c.id}")] for c in candidates]
         rows.append([Button(t("btn_new", ctx.lang), f"p:{prompt.id}:new")])
         mention = parsed.mention or ""
@@ -65,10 +65,10 @@ async def file_note(ctx: Context, text: str) -> list[Outgoing]:
         return [Outgoing(question + _pending_summary(ctx, tasks), rows)]
     if parsed.is_new and parsed.mention:
         name = parsed.mention.strip()
-        prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "create_customer", {**keep, "name": name})
+        prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "create_customer", {**keep, "name": name}, now=ctx.services.clock())
         rows = [[Button(t("btn_create", ctx.lang, name=name), f"p:{prompt.id}:create")], [Button(t("btn_other", ctx.lang), f"p:{prompt.id}:other")]]
         return [Outgoing(t("new_customer_q", ctx.lang, name=name) + _pending_summary(ctx, tasks), rows)]
-    prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "name_customer", keep)
+    prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "name_customer", keep, now=ctx.services.clock())
     return [Outgoing(t("no_customer_q", ctx.lang) + _pending_summary(ctx, tasks), [[Button(t("btn_skip", ctx.lang), f"p:{prompt.id}:skip")]])]
 
 
@@ -173,7 +173,7 @@ async def confirmation(ctx: Context, note: Interaction, customer: Customer, task
         extras.append(t("lunar_birthday_set", lang, date=birthdays["lunar_birthday"]))
     if extras:
         lines.append(" · ".join(extras))
-    prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "filed", {"interaction_id": note.id})
+    prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "filed", {"interaction_id": note.id}, now=ctx.services.clock())
     buttons = [
         [
             Button(t("btn_wrong_customer", lang), f"p:{prompt.id}:wrong"),

@@ -50,7 +50,8 @@ def new_prompt_id() -> str:
 TEXT_ANSWER_KINDS = ("name_customer", "change_date")
 
 
-async def prompt_add(session: AsyncSession, member_id: int, platform: str, chat_id: str, kind: str, data: dict) -> Prompt:
+async def prompt_add(session: AsyncSession, member_id: int, platform: str, chat_id: str, kind: str, data: dict, now: dt.datetime | None = None) -> Prompt:
+    """Open a question; `now` is the injected clock's time (typed answers are accepted for a while after it)."""
     if kind in TEXT_ANSWER_KINDS:
         stmt = select(Prompt).where(
             Prompt.platform == platform, Prompt.chat_id == chat_id, Prompt.member_id == member_id, Prompt.status == "open", col(Prompt.kind).in_(TEXT_ANSWER_KINDS)
@@ -58,7 +59,7 @@ async def prompt_add(session: AsyncSession, member_id: int, platform: str, chat_
         for old in (await session.exec(stmt)).all():
             old.status = "expired"
             session.add(old)
-    prompt = Prompt(id=new_prompt_id(), member_id=member_id, platform=platform, chat_id=chat_id, kind=kind, data=data)
+    prompt = Prompt(id=new_prompt_id(), member_id=member_id, platform=platform, chat_id=chat_id, kind=kind, data=data, created_at=now or utcnow())
     session.add(prompt)
     await session.flush()
     return prompt
