@@ -19,7 +19,7 @@ from .rules import Ctx
 
 # What may separate two parts of one expression ("Friday, 5pm", "明天 下午3点",
 # "wednesday of next week", "at 9am on Saturday", "十月的第一个").
-_GAP = re.compile(r"(?:\s+|[,，、]|at|on|@|around|about|approx\.?|approximately|the|of|from|for|in|的|在|于|-)*")
+_GAP = re.compile(r"(?:\s+|[,，、()]|at|on|@|around|about|approx\.?|approximately|the|of|from|for|in|的|在|于|-)*")
 _MAX_GAP = 16
 _DAY_FIELDS = ("year", "month", "day", "month_off", "week_off", "nth")
 
@@ -57,10 +57,11 @@ def can_merge(a: Part, b: Part) -> bool:
 
 def merge(a: Part, b: Part) -> Part:
     fields = {f: getattr(a, f) if getattr(a, f) is not None else getattr(b, f) for f in VALUE_FIELDS}
+    # Two weak halves can make a strong whole: "明年" + "3月", "march" + "first".
+    weak = a.weak and b.weak and not (fields["month"] is not None and (fields["year"] or fields["day"]))
     return replace(a, start=min(a.start, b.start), end=max(a.end, b.end), rule=f"{a.rule}+{b.rule}",
                    **fields, clock=a.clock or b.clock, past=a.past or b.past,
-                   deadline=a.deadline or b.deadline, weak=a.weak and b.weak,
-                   week_grain=False)
+                   deadline=a.deadline or b.deadline, weak=weak, week_grain=False)
 
 
 def group(parts: list[Part], text: str) -> list[Part]:

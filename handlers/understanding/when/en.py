@@ -107,7 +107,7 @@ def now_word(m, ctx):
 
 # --- weekdays and weeks ---------------------------------------------------------------
 
-@rule(B + r"(?:(this|next|last|past|previous|coming|upcoming)\s+)?(" + WEEKDAY + r")(s)?(\.)?"
+@rule(B + r"(?:(this|next|last|past|previous|(?:this\s+)?coming|(?:this\s+)?upcoming)\s+)?(" + WEEKDAY + r")(s)?(\.)?"
       r"(\s+after\s+next)?" + E)
 def weekday(m, ctx):
     which, name, plural, _, after_next = m.groups()
@@ -118,7 +118,7 @@ def weekday(m, ctx):
         return P(m, date=next_weekday(ctx.today, wd, 2))
     weak = not which and name in _WEAK_WEEKDAYS and not _BACKING.search(m.string, 0, m.start()) \
         and not re.match(r"[.,]?\s*(?:\d|" + MONTH + ")", m.string[m.end():])
-    if which in ("coming", "upcoming"):
+    if which and which.endswith("coming"):
         return P(m, weekday=wd)
     off = {"this": 0, "next": 1, "last": -1, "past": -1, "previous": -1}.get(which)
     return P(m, weekday=wd, week_off=off, past=off is not None and off < 0, weak=weak)

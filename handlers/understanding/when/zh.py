@@ -217,7 +217,7 @@ def offset(m, ctx):
 _POD = {"凌晨": "early", "清晨": "morning", "早上": "morning", "早晨": "morning", "上午": "morning",
         "朝早": "morning", "朝头早": "morning", "早": "morning", "中午": "noon", "正午": "noon",
         "晌午": "noon", "午间": "noon", "下午": "afternoon", "午后": "afternoon",
-        "晏昼": "afternoon", "晏晝": "afternoon", "傍晚": "evening", "黄昏": "evening",
+        "晏昼": "afternoon", "晏晝": "afternoon", "下昼": "afternoon", "傍晚": "evening", "黄昏": "evening",
         "晚上": "evening", "晚间": "evening", "夜晚": "evening", "晚": "evening",
         "夜里": "night", "夜间": "night", "半夜": "night", "深夜": "night", "午夜": "night"}
 
@@ -267,7 +267,10 @@ def clock(m, ctx):
     bare = not (zhong or whole or half or quarter or less or mins)
     # 一点 is "a bit" (便宜一点); 几点/两点意见 are not times. Bare N时 is rare as a time.
     weak = bare and (m.group(1) in ("一", "1") or unit == "时")
-    if bare and m.end() < len(m.string) and m.string[m.end()] in "意建要问需原优缺区理看想儿":
+    # "有两点顾虑", "这三点", "第一点": points of a list, not hours.
+    if bare and m.start() > 0 and m.string[m.start() - 1] in "有这那几些每":
+        return None
+    if bare and m.end() < len(m.string) and m.string[m.end()] in "意建要问需原优缺区理看想儿顾疑担":
         return None
     return P(m, hour=hour, minute=minute, meridiem=meridiem, weak=weak)
 
