@@ -15,6 +15,7 @@ from .birthdays import Birthday, next_occurrence
 from .lexicon import CLAUSE_BREAK
 
 MAX_TASK_CHARS = 60
+MAX_MENTIONS = 12
 
 _TODAY_WORDS = re.compile(r"^(?:today|今天|今日|this morning|this afternoon|今早|今天上午|今天下午|今晚|tonight)$")
 _PAST_MARK = re.compile(
@@ -28,7 +29,7 @@ _ACTION_MARK = re.compile(
 _ACTION_CLAUSE = re.compile(
     r"^\s*(?:please\s+|pls\s+|need to\s+|must\s+|should\s+|remember to\s+|don'?t forget to\s+|then\s+|and\s+)?"
     r"(?:send|call|email|e-mail|text|ping|follow up|remind|prepare|deliver|ship|confirm|schedule|arrange|book|check|quote|"
-    r"visit|meet|contact|reach out|get back|try again|chase|submit|draft|update|write|share)\b|"
+    r"visit|meet|contact|reach out|get back|try again|chase|submit|draft|update|write|share)\b(?! with\b| from\b)|"
     r"(?:记得|别忘了?|需要|要|请|尽快|马上|抓紧)?(?:给.{1,6})?(?:发|跟进|联系|回电|报价|拜访|寄|送|准备|安排|确认|提醒|再聊|再谈|回复|催|提交|约)"
 )
 _LEAD_STRIP = re.compile(
@@ -41,8 +42,9 @@ _TAIL_STRIP = re.compile(
 
 
 def _clause_bounds(text: str, s: int, e: int) -> tuple[int, int]:
-    cs, ce = 0, len(text)
-    for m in CLAUSE_BREAK.finditer(text):
+    lo, hi = max(0, s - 200), min(len(text), e + 200)
+    cs, ce = lo, hi
+    for m in CLAUSE_BREAK.finditer(text, lo, hi):
         if m.end() <= s and not m.group().strip() in ("and", "but"):
             cs = m.end()
         elif m.start() >= e:
@@ -89,7 +91,7 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
     today = now.date()
     cut = [customer_span] if customer_span else []
     items: list[tuple[int, FollowUp]] = []
-    mentions = _merge(list(mentions or []))
+    mentions = _merge(list(mentions or [])[:MAX_MENTIONS])
     for m in mentions:
         try:
             if getattr(m, "past", False) or m.date is None or m.date < today:
@@ -113,10 +115,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
     if items:
         return [f for _, f in items]
     # an action without a date
-    for mm in CLAUSE_BREAK.finditer(n + "\n"):
-        pass
     pos = 0
-    for piece in re.split(r"[,;:.!?\n，。；：！？]", n):
+    for piece in re.split(r"[,;:.!?\n，。；：！？]", n[:1500])[:30]:
         st = pos
         pos += len(piece) + 1
         if _ACTION_CLAUSE.search(piece) and not _PAST_MARK.search(piece[:6]):

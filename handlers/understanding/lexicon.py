@@ -125,7 +125,7 @@ _RISK_CUES = {
     "overdue_payment": (
         r"overdue|past[- ]due|\bunpaid\b|\bowes? (?:us|me)\b|\bowing\b|\boutstanding (?:balance|invoices?|payments?|amount|debt)\b|"
         r"\b(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|not|never|still not|yet to be|yet to)\s+(?:been\s+)?paid\b|"
-        r"\blate (?:payment|paying|payer)s?\b|\bpayment (?:is |was )?(?:late|delayed|overdue|missing)\b|\bbehind on (?:payment|paying)|"
+        r"\blate (?:payment|paying|payer)s?\b|\bpayments? (?:is |was |are |were |will be |would be |going to be |gonna be |still |)(?:late|delayed|overdue|missing)\b|\bpa(?:y|ying) late\b|\bbehind on (?:payment|paying)|"
         r"\bchas(?:e|ing) (?:the )?payment|\bbounced (?:check|cheque)|\bdefault(?:ed)? on|\bin arrears\b|\barrears\b|"
         r"欠款|拖欠|欠(?:了|着)?(?:我们|我司|我方|公司)?.{0,6}?(?:款|钱|账|元|万|块)|还欠|欠账|逾期|拖款|拖着不付|拖(?:到|着|延)?.{0,3}(?:付款|货款|款)|"
         r"(?:货款|款|尾款|账款|付款).{0,4}(?:拖|延迟|推迟|没到|未到|没付|未付|没结|未结|还没)|没(?:有)?(?:付款|付钱|结款|回款|给钱)|"
@@ -228,7 +228,7 @@ _WON = re.compile(
     r"\b(?:closed|won|landed|secured|clinched|bagged|booked|got|received|confirmed|placed)\s+(?:the\s+|a\s+|an\s+|this\s+|our\s+|their\s+|his\s+|her\s+|its\s+|first\s+|new\s+|big\s+)*"
     r"(?:deal|contract|order|orders|account|tender|bid|po|purchase order|business)\b|\bpo received\b|\bit'?s a deal\b|\bdeal done\b|"
     r"签了|已签|签约|签下|签好|签署了|签订了|合同签了|签单|确认订单|订单确认|确认了订单|下单|下了单|成交|拿下|中标|收到.{0,6}订单|定下来了|敲定|"
-    r"订了|采购了|付了定金|已付定金"
+    r"订了|采购了|付了定金|已付定金|(?<![a-z])(?:ordered|purchased|re-?ordered)\b"
 )
 _LOST = re.compile(
     r"\blost (?:the |this |that |our |a |an )?(?:deal|order|contract|bid|tender|account|client|customer|business|opportunity|sale|it|them)\b|"

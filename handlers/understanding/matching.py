@@ -30,14 +30,17 @@ from .names import (
 )
 from .notes import CustomerRecord
 
-MAX_MATCH_CHARS = 2000  # only the head of a very long note is searched for the customer
+MAX_MATCH_CHARS = 1000  # only the head of a very long note is searched for the customer
 
 # Kinds of evidence and their weight.
 NAME, ALIAS, PINYIN, COMPANY, FUZZY, SURNAME, GIVEN, FIRST, LAST, COMPANY_WORD, COMPANY_SHORT = range(11)
 STRENGTH = {NAME: 10, ALIAS: 10, PINYIN: 9, COMPANY: 8, FUZZY: 7, SURNAME: 5, GIVEN: 5, FIRST: 5, LAST: 5,
-            COMPANY_WORD: 4, COMPANY_SHORT: 4}
+            COMPANY_WORD: 4, COMPANY_SHORT: 6}
 FULL_KINDS = frozenset({NAME, ALIAS, PINYIN, COMPANY})
 MAX_CANDIDATES = 8
+MAX_HITS = 48  # evidence kept per note (strongest first)
+MAX_FUZZY_QUERIES = 40
+FUZZY_HEAD_CHARS = 400
 
 LATIN_COMPANY_SUFFIXES = frozenset(
     "co company corp corporation inc incorporated ltd limited llc plc gmbh ag sa srl bv group holdings intl "
@@ -131,7 +134,7 @@ def _add(d: dict, key: str, value) -> None:
     cur = d.get(key)
     if cur is None:
         d[key] = [value]
-    elif value not in cur:
+    elif cur[-1] != value:  # a record adds its keys together: checking the last entry is enough
         cur.append(value)
 
 
@@ -226,6 +229,8 @@ class CustomerIndex:
                         self._add_latin_full(rid, " ".join(core), COMPANY)
                     if len(core) >= 2 and len(core[0]) >= 4 and core[0] not in COMMON_WORD_NAMES:
                         _add(self.latin_part, core[0], (rid, COMPANY_WORD))
+                    for k in range(2, len(core)):  # "Pacific Rim" of "Pacific Rim Imports"
+                        _add(self.full, "".join(core[:k]), (rid, COMPANY_SHORT))
 
     def _index_latin_person(self, rid: int, name: str) -> None:
         toks = [t for t in _latin_tokens(name) if t not in LATIN_TITLES]
@@ -376,6 +381,8 @@ class CustomerIndex:
 
         seen = set()
         for s, e, raw in ngrams:
+            if s > FUZZY_HEAD_CHARS or len(seen) >= MAX_FUZZY_QUERIES:
+                break
             q = " ".join(_latin_tokens(raw))
             if q in seen or len(q) < 5 or (" " not in q and len(q) < 6):
                 continue
@@ -496,6 +503,8 @@ class CustomerIndex:
     def _resolve(self, orig: str, hits: list[Hit]) -> Match:
         if not hits:
             return Match()
+        if len(hits) > MAX_HITS:
+            hits = sorted(hits, key=lambda h: (-h.strength, h.start))[:MAX_HITS]
         # per record: best hit, plus corroborating evidence from other, non-overlapping hits
         best_hit: dict[int, Hit] = {}
         for h in hits:

@@ -59,6 +59,10 @@ def norm_char(c: str) -> str:
     n = unicodedata.normalize("NFKC", c)
     if len(n) != 1:
         return c.lower()
+    if "\u00c0" <= n <= "\u024f":  # Latin with diacritics: Müller -> muller
+        d = unicodedata.normalize("NFKD", n)
+        if d and d[0].isascii():
+            return d[0].lower()
     return n.lower()
 
 
@@ -69,7 +73,13 @@ def normalize_text(text: str, t2s=None) -> str:
     """Lower-case, NFKC (full-width to half-width) and Traditional→Simplified, keeping every index in place."""
     if text.isascii():
         return text.lower()
-    out = "".join(norm_char(c) for c in text)
+    whole = unicodedata.normalize("NFKC", text)
+    if len(whole) == len(text) and not any("\u00c0" <= c <= "\u024f" for c in whole):
+        out = whole.lower()
+        if len(out) != len(text):
+            out = "".join(norm_char(c) for c in text)
+    else:
+        out = "".join(norm_char(c) for c in text)
     if t2s is not None:
         try:
             conv = t2s(out)

@@ -74,7 +74,10 @@ class ParsedNote:
         }
 
 
-MAX_NOTE_CHARS = 4000  # the parser reads at most this much of a note (customer matching reads less)
+MAX_NOTE_CHARS = 2000  # the parser reads at most this much of a note (customer matching reads less)
+
+
+MAX_DATE_CHARS = 1000  # time expressions are looked for in the head of the note
 
 
 class NoteParser:
@@ -112,7 +115,7 @@ class NoteParser:
         note.outcome = detect_outcome(n)
         if note.outcome == "lost" and "churn" not in note.risk and _LOST_TO_RIVAL.search(n):
             note.risk.append("churn")
-        mentions = _find_times(head, now)
+        mentions = _find_times(head[:MAX_DATE_CHARS], now)
         busy = [(t.start, t.end) for t in mentions]
         if m.span:
             busy.append(m.span)
