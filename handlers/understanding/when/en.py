@@ -70,7 +70,7 @@ _DAY_WORDS = {"today": 0, "tonight": 0, "tonite": 0, "tomorrow": 1, "tomorrows":
               "tmr": 1, "tmw": 1, "tomo": 1, "yesterday": -1, "yday": -1}
 
 
-@rule(B + r"(?:(later|earlier)\s+)?(today|tonight|tonite|tomorrows?|tmrw|tmr|tmw|tomo|yesterday|yday)(?:'s)?" + E)
+@rule(B + r"(?:(later|earlier)\s+)?(today|tonight|tonite|tomorrows?|tmrw|tmr|tmw|tomo|yesterday|yday)(?:'s)?" + E, needs='to[dnm]|tm|yday|yesterday')
 def day_word(m, ctx):
     off = _DAY_WORDS[m.group(2)]
     pod = "evening" if m.group(2).startswith("toni") else None
@@ -78,19 +78,19 @@ def day_word(m, ctx):
              past=off < 0 or m.group(1) == "earlier")
 
 
-@rule(B + r"(?:the\s+)?day\s+(after\s+tomorrow|before\s+yesterday)" + E)
+@rule(B + r"(?:the\s+)?day\s+(after\s+tomorrow|before\s+yesterday)" + E, needs='tomorrow|yesterday')
 def day_after_tomorrow(m, ctx):
     off = 2 if m.group(1).startswith("after") else -2
     return P(m, date=ctx.today + dt.timedelta(days=off), past=off < 0)
 
 
-@rule(B + r"this\s+(morning|afternoon|evening|am|pm)" + E)
+@rule(B + r"this\s+(morning|afternoon|evening|am|pm)" + E, needs='this')
 def this_pod(m, ctx):
     pod = {"am": "morning", "pm": "afternoon"}.get(m.group(1), m.group(1))
     return P(m, date=ctx.today, pod=pod)
 
 
-@rule(B + r"(?:(?:in|during)\s+the\s+|early\s+|late\s+|at\s+)?(morning|afternoon|evening|night|am|pm)" + E)
+@rule(B + r"(?:(?:in|during)\s+the\s+|early\s+|late\s+|at\s+)?(morning|afternoon|evening|night|am|pm)" + E, needs='morning|afternoon|evening|night|[ap]m')
 def part_of_day(m, ctx):
     w = m.group(1)
     if w in ("am", "pm") and not m.group().startswith("in"):
@@ -100,7 +100,7 @@ def part_of_day(m, ctx):
     return P(m, pod={"am": "morning", "pm": "afternoon"}.get(w, w))
 
 
-@rule(B + r"(?:right\s+now|now|at\s+this\s+time|asap)" + E)
+@rule(B + r"(?:right\s+now|now|at\s+this\s+time|asap)" + E, needs='now|this time|asap')
 def now_word(m, ctx):
     return P(m, date=ctx.today, weak=True)
 
@@ -108,7 +108,7 @@ def now_word(m, ctx):
 # --- weekdays and weeks ---------------------------------------------------------------
 
 @rule(B + r"(?:(this|next|last|past|previous|(?:this\s+)?coming|(?:this\s+)?upcoming)\s+)?(" + WEEKDAY + r")(s)?(\.)?"
-      r"(\s+after\s+next)?" + E)
+      r"(\s+after\s+next)?" + E, needs='mon|tue|wed|thu|fri|sat|sun')
 def weekday(m, ctx):
     which, name, plural, _, after_next = m.groups()
     if plural and not which:
@@ -124,20 +124,20 @@ def weekday(m, ctx):
     return P(m, weekday=wd, week_off=off, past=off is not None and off < 0, weak=weak)
 
 
-@rule(B + r"(?:the\s+)?(this|current|next|last|past|previous|following|coming|upcoming)\s+week(?:'s)?" + E)
+@rule(B + r"(?:the\s+)?(this|current|next|last|past|previous|following|coming|upcoming)\s+week(?:'s)?" + E, needs='week')
 def week(m, ctx):
     off = {"this": 0, "current": 0, "last": -1, "past": -1, "previous": -1}.get(m.group(1), 1)
     return P(m, week_off=off, week_grain=True, past=off < 0)
 
 
-@rule(B + r"(?:the\s+)?week\s+(after\s+next|before\s+last)" + E)
+@rule(B + r"(?:the\s+)?week\s+(after\s+next|before\s+last)" + E, needs='week')
 def week_after_next(m, ctx):
     off = 2 if m.group(1).startswith("after") else -2
     return P(m, week_off=off, week_grain=True, past=off < 0)
 
 
 @rule(B + r"(early|beginning\s+of|start\s+of|mid|middle\s+of|late|end\s+of|later)[\s-]+(?:the\s+)?"
-      r"(this|next|the|last)\s+week" + E)
+      r"(this|next|the|last)\s+week" + E, needs='week')
 def part_of_week(m, ctx):
     which, rel = m.groups()
     off = {"next": 1, "last": -1}.get(rel, 0)
@@ -155,19 +155,19 @@ def part_of_week(m, ctx):
 
 # --- months and years ----------------------------------------------------------------
 
-@rule(B + r"(?:the\s+)?(this|current|next|last|past|previous|following|coming)\s+month" + E)
+@rule(B + r"(?:the\s+)?(this|current|next|last|past|previous|following|coming)\s+month" + E, needs='month')
 def month_ref(m, ctx):
     off = {"this": 0, "current": 0, "last": -1, "past": -1, "previous": -1}.get(m.group(1), 1)
     return P(m, month_off=off, past=off < 0)
 
 
-@rule(B + r"(this|next|last)\s+year" + E)
+@rule(B + r"(this|next|last)\s+year" + E, needs='year')
 def year_ref(m, ctx):
     off = {"this": 0, "next": 1, "last": -1}[m.group(1)]
     return P(m, year=ctx.today.year + off, weak=True, past=off < 0)
 
 
-@rule(B + r"(in\s+|of\s+|during\s+)?(" + MONTH + r")(?:,?\s+(\d{4}))?" + E)
+@rule(B + r"(in\s+|of\s+|during\s+)?(" + MONTH + r")(?:,?\s+(\d{4}))?" + E, needs='jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec')
 def month_name(m, ctx):
     lead, name, year = m.groups()
     if name == "may" and not year:
@@ -179,7 +179,7 @@ def month_name(m, ctx):
 
 
 @rule(B + r"(early|beginning\s+of|start\s+of|mid|middle\s+of|late|end\s+of|the\s+end\s+of)[\s-]*"
-      r"(?:(the\s+)?(this|next|last)\s+month|(" + MONTH + r")|the\s+month|month)" + E)
+      r"(?:(the\s+)?(this|next|last)\s+month|(" + MONTH + r")|the\s+month|month)" + E, needs='month|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec')
 def part_of_month(m, ctx):
     which, _, rel, name = m.groups()
     today = ctx.today
@@ -201,7 +201,7 @@ def part_of_month(m, ctx):
 
 @rule(B + r"(?:by\s+)?(eod|cob|end\s+of\s+(?:the\s+)?(?:business\s+)?day|end\s+of\s+today|close\s+of\s+business"
       r"|eow|end\s+of\s+(?:the\s+|this\s+)?week|eom|month[\s-]end|end\s+of\s+(?:the\s+|this\s+)?month"
-      r"|eoy|year[\s-]end|end\s+of\s+(?:the\s+|this\s+)?year)" + E)
+      r"|eoy|year[\s-]end|end\s+of\s+(?:the\s+|this\s+)?year)" + E, needs='eo[dwmy]|cob|end|close')
 def end_of(m, ctx):
     w, today = m.group(1), ctx.today
     if w.startswith(("eow", "end of")) and "week" in w or w == "eow":
@@ -221,7 +221,7 @@ _HOLIDAYS = {"christmas eve": (12, 24), "christmas": (12, 25), "xmas": (12, 25),
              "new year's day": (1, 1), "new years day": (1, 1), "new year": (1, 1)}
 
 
-@rule(B + r"(christmas\s+eve|christmas|xmas|new\s+year'?s\s+eve|new\s+year'?s\s+day|new\s+year)(?:\s+(\d{4}))?" + E)
+@rule(B + r"(christmas\s+eve|christmas|xmas|new\s+year'?s\s+eve|new\s+year'?s\s+day|new\s+year)(?:\s+(\d{4}))?" + E, needs='christmas|xmas|new year')
 def holiday(m, ctx):
     month, day = _HOLIDAYS[re.sub(r"\s+", " ", m.group(1))]
     return P(m, month=month, day=day, year=_year(m.group(2)))
@@ -231,7 +231,7 @@ def holiday(m, ctx):
 
 # "Feb 18", "february the 15th", "march first", "April 14, 2015", "feb13", "Sep 20"
 @rule(B + r"(" + MONTH + r")[\s.,/-]*(?:the\s+)?(\d{1,2}(?:st|nd|rd|th)?|" + ORD + r")" + E +
-      r"(?!\d|:\d|\s*(?:%|k\b|pcs|units?|days?|weeks?|hours?))(?:,?\s*(\d{4})(?!\d))?")
+      r"(?!\d|:\d|\s*(?:%|k\b|pcs|units?|days?|weeks?|hours?))(?:,?\s*(\d{4})(?!\d))?", needs='jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec')
 def month_day(m, ctx):
     day = _day(m.group(2))
     if day is None:
@@ -241,7 +241,7 @@ def month_day(m, ctx):
 
 # "15th february", "31/oct/1974", "31-Oct-74", "14april 2015", "4th of july", "the 1st of march"
 @rule(NB + r"(?:the\s+)?(\d{1,2}(?:st|nd|rd|th)?|" + B + ORD + r")[\s./-]*(?:(?:day\s+)?of\s+)?(" + MONTH + r")"
-      + E + r"(?:[\s,./-]*(\d{4}|'?\d{2})(?![\d:.]|\s*(?:[ap]\.?m|h\d)))?")
+      + E + r"(?:[\s,./-]*(\d{4}|'?\d{2})(?![\d:.]|\s*(?:[ap]\.?m|h\d)))?", needs='jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec')
 def day_month(m, ctx):
     day = _day(m.group(1))
     if day is None:
@@ -250,7 +250,7 @@ def day_month(m, ctx):
 
 
 # "the 15th", "on the first", "20th of" (+ "next month" / "october" merged in compose)
-@rule(B + r"(?:(on\s+)?the\s+)?(\d{1,2}(?:st|nd|rd|th)|" + ORD + r"|\d{1,2})(\s+day)?(\s+of)?(?!\s+(?:the\s+)?(?:week|year|" + WEEKDAY + "))" + E)
+@rule(B + r"(?:(on\s+)?the\s+)?(\d{1,2}(?:st|nd|rd|th)|" + ORD + r"|\d{1,2})(\s+day)?(\s+of)?(?!\s+(?:the\s+)?(?:week|year|" + WEEKDAY + "))" + E, needs='\\d(?:st|nd|rd|th)|first|second|third|th(?![a-z])|\\d\\s+(?:day\\s+)?of')
 def day_of_month(m, ctx):
     on_the, num, day_word, of = m.groups()
     has_the = "the" in m.group()[: m.start(2) - m.start()]
@@ -265,7 +265,7 @@ def day_of_month(m, ctx):
 
 # "first tuesday of october", "last friday in october", "the first monday of this month"
 @rule(B + r"(?:the\s+)?(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)\s+(" + WEEKDAY +
-      r")\s+(?:of|in)\s+(?:the\s+)?(?:(this|next|last|current|previous)\s+month|month|(" + MONTH + r")(?:\s+(\d{4}))?)" + E)
+      r")\s+(?:of|in)\s+(?:the\s+)?(?:(this|next|last|current|previous)\s+month|month|(" + MONTH + r")(?:\s+(\d{4}))?)" + E, needs='mon|tue|wed|thu|fri|sat|sun')
 def nth_weekday(m, ctx):
     nth_word, wd, rel, name, year = m.groups()
     nth = -1 if nth_word == "last" else en_value(nth_word)
@@ -276,7 +276,7 @@ def nth_weekday(m, ctx):
 
 
 # "last day of october 2015", "the 5th last day of May"
-@rule(B + r"(?:the\s+)?(?:(" + ORD + r")\s+)?last\s+day\s+(?:of|in)\s+(" + MONTH + r")(?:\s+(\d{4}))?" + E)
+@rule(B + r"(?:the\s+)?(?:(" + ORD + r")\s+)?last\s+day\s+(?:of|in)\s+(" + MONTH + r")(?:\s+(\d{4}))?" + E, needs='last day')
 def last_day_of(m, ctx):
     nth = en_value(m.group(1)) if m.group(1) else 1
     month, year = _month(m.group(2)), _year(m.group(3))
@@ -288,14 +288,14 @@ def last_day_of(m, ctx):
 
 
 # 2026-12-05, 2026/12/5, 2026.12.5
-@rule(NB + r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d/.-])")
+@rule(NB + r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d/.-])", needs='\\d{4}[-/.]')
 def iso_date(m, ctx):
     d = safe_date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
     return P(m, date=d) if d else None
 
 
 # 12/5, 12/5/2026, 10/31/74, 2-15, 2 / 15, 10.31.1974 (month first)
-@rule(NB + r"(\d{1,2})(\s?[/-]\s?|\.)(\d{1,2})(?:\2(\d{4}|\d{2}))?(?![\d/-]|\.\d|\s*(?:%|[-~]|to\s))")
+@rule(NB + r"(\d{1,2})(\s?[/-]\s?|\.)(\d{1,2})(?:\2(\d{4}|\d{2}))?(?![\d/-]|\.\d|\s*(?:%|[-~]|to\s))", needs='\\d\\s?[/.-]\\s?\\d')
 def numeric_date(m, ctx):
     month, day, sep = int(m.group(1)), int(m.group(3)), m.group(2).strip()
     if not (1 <= month <= 12 and 1 <= day <= 31):
@@ -341,7 +341,7 @@ def _offset(m, ctx, n, unit, sign, **flags):
 
 # "in 3 days", "within 2 weeks", "in the next 10 days", "after 30 days", "in half an hour"
 @rule(B + r"(in|within|after)\s+(?:the\s+next\s+)?(" + EN_COUNT + r"|half\s+an?)\s*" + _UNIT +
-      r"(?:\s+(?:from\s+now|time))?" + E)
+      r"(?:\s+(?:from\s+now|time))?" + E, needs='(?:in|within|after)\\s')
 def in_n_units(m, ctx):
     lead, count, unit = m.groups()
     if count.startswith("half"):
@@ -358,7 +358,7 @@ def in_n_units(m, ctx):
 
 
 # "3 days from now", "a week hence", "2 weeks later", "7 days ago", "2 thursdays back"
-@rule(B + r"(?:in\s+)?(" + EN_COUNT + r")\s+" + _UNIT + r"\s+(from\s+now|from\s+today|hence|later|ago|back|earlier)" + E)
+@rule(B + r"(?:in\s+)?(" + EN_COUNT + r")\s+" + _UNIT + r"\s+(from\s+now|from\s+today|hence|later|ago|back|earlier)" + E, needs='from now|from today|hence|later|ago|back|earlier')
 def n_units_from_now(m, ctx):
     count, unit, tail = m.groups()
     sign = -1 if tail in ("ago", "back", "earlier") else 1
@@ -367,7 +367,7 @@ def n_units_from_now(m, ctx):
 
 # "upcoming two days", "next 3 weeks", "2 upcoming weeks"
 @rule(B + r"(?:(?:upcoming|coming|next)\s+(" + EN_COUNT + r")|(" + EN_COUNT + r")\s+(?:upcoming|coming))\s+"
-      r"(days?|weeks?)" + E)
+      r"(days?|weeks?)" + E, needs='coming|next')
 def upcoming_n(m, ctx):
     count = m.group(1) or m.group(2)
     if count in ("a", "an"):
@@ -378,7 +378,7 @@ def upcoming_n(m, ctx):
 # --- clock times ------------------------------------------------------------------------
 
 # 3pm, 3 p.m., 3:15pm, 3:18a, 3ish pm, 330 p.m., 1030am
-@rule(NB + r"(\d{1,2})(?::?(\d{2}))?\s*(?:ish\s*)?" + AMPM + E)
+@rule(NB + r"(\d{1,2})(?::?(\d{2}))?\s*(?:ish\s*)?" + AMPM + E, needs='\\d\\s*(?:ish\\s*)?[ap]')
 def clock_ampm(m, ctx):
     hour, minute = int(m.group(1)), int(m.group(2) or 0)
     if not 1 <= hour <= 12 or minute > 59:
@@ -387,7 +387,7 @@ def clock_ampm(m, ctx):
 
 
 # 15:30, 3:30, 08:00, 15:30:00
-@rule(NB + r"(\d{1,2}):(\d{2})(?::\d{2})?(?![\d:])")
+@rule(NB + r"(\d{1,2}):(\d{2})(?::\d{2})?(?![\d:])", needs='\\d:\\d')
 def clock_colon(m, ctx):
     hour, minute = int(m.group(1)), int(m.group(2))
     if hour > 24 or minute > 59:
@@ -397,7 +397,7 @@ def clock_colon(m, ctx):
 
 
 # 15h00, 3h18, 16h (French-style hours)
-@rule(NB + r"(\d{1,2})h(\d{2})?(?![a-z\d])")
+@rule(NB + r"(\d{1,2})h(\d{2})?(?![a-z\d])", needs='\\dh')
 def clock_h(m, ctx):
     hour, minute = int(m.group(1)), int(m.group(2) or 0)
     if hour > 23 or minute > 59:
@@ -413,7 +413,7 @@ _AFTER_CLOCK_OK = re.compile(r"\s*(?:$|[,.;:!?)\-，。]|(?:am|pm|a\.m|p\.m|o'?\
 # "at 3", "at 3 15", "at 1030", "around 730", "by 5", "@ 10", "at three twenty"
 @rule(B + r"(at|@|around|about|approximately|approx\.?|by|before|until|till)\s*"
       r"(?:(\d{1,2})(?:\s(\d{2})|(\d{2}))?(?!\d)|(" + EN_NUM_WORD + r")(?:[\s-]+(" + EN_NUM_WORD + r"))?)(?:\s*ish)?"
-      r"(?![\d:/.]\d|\s*(?:" + AMPM + r"))" + E)
+      r"(?![\d:/.]\d|\s*(?:" + AMPM + r"))" + E, needs='at|@|around|about|approx|by|before|until|till')
 def at_clock(m, ctx):
     lead, h, mm1, mm2, wh, wm = m.groups()[:6]
     if not _AFTER_CLOCK_OK.match(m.string, m.end()):
@@ -433,7 +433,7 @@ def at_clock(m, ctx):
 
 
 # "three am", "ten thirty am", "nine fifty nine a m", "seven thirty p.m."
-@rule(B + r"(" + EN_NUM_WORD + r")(?:[\s-]+(" + EN_NUM_WORD + r"))?\s*" + AMPM + E)
+@rule(B + r"(" + EN_NUM_WORD + r")(?:[\s-]+(" + EN_NUM_WORD + r"))?\s*" + AMPM + E, needs='one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve')
 def word_clock_ampm(m, ctx):
     hour = en_value(m.group(1))
     minute = en_value(m.group(2)) if m.group(2) else 0
@@ -443,7 +443,7 @@ def word_clock_ampm(m, ctx):
 
 
 # "3 o'clock", "three oclock"
-@rule(B + r"(\d{1,2}|" + EN_NUM_WORD + r")\s*o'?\s?clock(?:\s*" + AMPM + ")?" + E)
+@rule(B + r"(\d{1,2}|" + EN_NUM_WORD + r")\s*o'?\s?clock(?:\s*" + AMPM + ")?" + E, needs='clock')
 def oclock(m, ctx):
     hour = en_value(m.group(1))
     if hour is None or hour > 24:
@@ -454,7 +454,7 @@ def oclock(m, ctx):
 
 # A bare hour right before a day or part of day: "9 tomorrow", "8 tonight", "3 in the morning"
 @rule(NB + B + r"(\d{1,2}|" + EN_NUM_WORD + r")(?=\s+(?:in\s+the\s+(?:morning|afternoon|evening|am|pm)|tonight|"
-      r"this\s+(?:morning|afternoon|evening)|tomorrow|today))")
+      r"this\s+(?:morning|afternoon|evening)|tomorrow|today))", needs='tonight|this|tomorrow|today|in the')
 def bare_hour(m, ctx):
     hour = en_value(m.group(1))
     if hour is None or not 0 < hour <= 12:
@@ -467,7 +467,7 @@ _HOUR_SPEC = r"(\d{1,2}h?|" + EN_NUM_WORD + r"|noon|midnight)(?:\s*" + AMPM + r"
 
 # "half past 3 pm", "a quarter to noon", "20 minutes to 2pm", "twenty after 3pm", "15 minutes from 1pm"
 @rule(B + r"(?:(at|for)\s+)?(half|(?:a\s+)?quarter|\d{1,2}|" + EN_NUM_WORD + r")(\s+minutes?)?\s+"
-      r"(past|after|to|till|before|of|from)\s+" + _HOUR_SPEC + E)
+      r"(past|after|to|till|before|of|from)\s+" + _HOUR_SPEC + E, needs='(?:half|quarter|minutes?|\\d|one|two|three|four|five|six|seven|eight|nine|ten|teen|ty)\\s+(?:minutes?\\s+)?(?:past|after|to|till|before|of|from)\\s')
 def relative_clock(m, ctx):
     lead, amount, minutes_word, rel, hspec = m.groups()[:5]
     meridiem = _meridiem(m, 6, 7)
@@ -503,7 +503,7 @@ def relative_clock(m, ctx):
 
 
 # "half three" (British: 3:30)
-@rule(B + r"half\s+(\d{1,2}|" + EN_NUM_WORD + r")" + E + r"(?![\d:])")
+@rule(B + r"half\s+(\d{1,2}|" + EN_NUM_WORD + r")" + E + r"(?![\d:])", needs='half')
 def half_hour(m, ctx):
     hour = en_value(m.group(1))
     if hour is None or not 1 <= hour <= 12:
@@ -511,7 +511,7 @@ def half_hour(m, ctx):
     return P(m, hour=hour, minute=30, weak=True)
 
 
-@rule(B + r"(?:at\s+|by\s+|around\s+)?(?:12\s*)?(noon|midday|mid\s+day|midnight)" + E)
+@rule(B + r"(?:at\s+|by\s+|around\s+)?(?:12\s*)?(noon|midday|mid\s+day|midnight)" + E, needs='noon|mid\\s?day|midnight')
 def noon(m, ctx):
     if m.group(1) == "midnight":
         return P(m, hour=24, minute=0, meridiem="h24")
@@ -523,7 +523,7 @@ _TZ = {"utc": 0, "gmt": 0, "z": 0, "bst": 1, "cet": 1, "cest": 2, "ist": 5.5, "s
        "pst": -8, "pdt": -7}
 
 
-@rule(B + r"\(?(utc|gmt|bst|cest|cet|ist|sgt|hkt|jst|aest|aedt|est|edt|cdt|mst|mdt|pst|pdt)\)?" + E)
+@rule(B + r"\(?(utc|gmt|bst|cest|cet|ist|sgt|hkt|jst|aest|aedt|est|edt|cdt|mst|mdt|pst|pdt)\)?" + E, needs='utc|gmt|bst|cet|ist|sgt|hkt|jst|aest|aedt|est|edt|cdt|mst|mdt|pst|pdt')
 def timezone(m, ctx):
     return P(m, tz=_TZ[m.group(1)], weak=True)
 
@@ -531,11 +531,11 @@ def timezone(m, ctx):
 # --- deadline markers ---------------------------------------------------------------------
 
 @rule(B + r"(?:no\s+later\s+than|not\s+later\s+than|latest\s+by|by|before|due(?:\s+(?:on|by|date))?:?"
-      r"|deadline(?:\s+is)?:?|prior\s+to)(?=\s)")
+      r"|deadline(?:\s+is)?:?|prior\s+to)(?=\s)", needs='by|before|later|due|deadline|prior|latest')
 def before_marker(m, ctx):
     return P(m, marker="before", deadline=True)
 
 
-@rule(B + r"at\s+the\s+latest" + E)
+@rule(B + r"at\s+the\s+latest" + E, needs='latest')
 def after_marker(m, ctx):
     return P(m, marker="after", deadline=True)

@@ -28,21 +28,35 @@ Handler = Callable[[re.Match, Ctx], "Part | None"]
 
 
 class RuleSet:
+    """Rules of one language. Patterns compile on first use, so importing is cheap.
+
+    ``needs`` is a cheap regex that must occur in the text for the rule to be worth
+    running (most notes have no 月, no 点, no month name): scanning is the hot path.
+    """
+
     def __init__(self, name: str):
         self.name = name
-        self.rules: list[tuple[re.Pattern, Handler]] = []
+        self._specs: list[tuple[str, str | None, Handler]] = []
+        self._rules: list[tuple[re.Pattern, re.Pattern | None, Handler]] | None = None
 
-    def rule(self, pattern: str, flags: int = 0):
-        rx = re.compile(pattern, flags)
-
+    def rule(self, pattern: str, needs: str | None = None):
         def register(fn: Handler) -> Handler:
-            self.rules.append((rx, fn))
+            self._specs.append((pattern, needs, fn))
+            self._rules = None
             return fn
 
         return register
 
+    @property
+    def rules(self) -> list[tuple[re.Pattern, re.Pattern | None, Handler]]:
+        if self._rules is None:
+            self._rules = [(re.compile(p), re.compile(n) if n else None, fn) for p, n, fn in self._specs]
+        return self._rules
+
     def scan(self, text: str, ctx: Ctx, out: list[Part]) -> None:
-        for rx, fn in self.rules:
+        for rx, needs, fn in self.rules:
+            if needs is not None and needs.search(text) is None:
+                continue
             for m in rx.finditer(text):
                 p = fn(m, ctx)
                 if p is not None:

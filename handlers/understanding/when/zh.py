@@ -28,7 +28,7 @@ _DAY_POD = {"今早": (0, "morning"), "今晨": (0, "morning"), "今晚": (0, "e
             "前晚": (-2, "evening")}
 
 
-@rule("|".join(sorted(list(_DAY_WORDS) + list(_DAY_POD), key=len, reverse=True)))
+@rule("|".join(sorted(list(_DAY_WORDS) + list(_DAY_POD), key=len, reverse=True)), needs='[今明听后昨寻琴噚前]')
 def day_word(m, ctx):
     w = m.group()
     off, pod = _DAY_POD.get(w, (_DAY_WORDS.get(w), None))
@@ -58,13 +58,13 @@ def _week_off(prefix: str | None) -> int | None:
 # A numeral or 个 right before 周/星期 makes it a duration ("两周", "三个星期"), and
 # 每周一 is a recurrence, not a date; 周三次 is "three times a week".
 @rule(rf"(?<![\d一二两三四五六七八九十几每个])({_THIS}|{_NEXT}|{_LAST})?的?(?:{_WEEK})"
-      r"([一二三四五六日天末1-7])(?![次回遍趟个\d])")
+      r"([一二三四五六日天末1-7])(?![次回遍趟个\d])", needs='[周期拜]')
 def weekday(m, ctx):
     off = _week_off(m.group(1))
     return P(m, weekday=_WD[m.group(2)], week_off=off, past=off is not None and off < 0)
 
 
-@rule(rf"(?<![\d一二两三四五六七八九十几每])({_THIS}|{_NEXT}|{_LAST})(?:{_WEEK})(?![一二三四五六日天末1-7])")
+@rule(rf"(?<![\d一二两三四五六七八九十几每])({_THIS}|{_NEXT}|{_LAST})(?:{_WEEK})(?![一二三四五六日天末1-7])", needs='[周期拜]')
 def week(m, ctx):
     off = _week_off(m.group(1))
     return P(m, week_off=off, week_grain=True, past=off < 0)
@@ -76,14 +76,14 @@ def _month_off(prefix: str) -> int:
     return _week_off(prefix) or 0
 
 
-@rule(rf"({_THIS}|{_NEXT}|{_LAST})个?月(?!份?[底末尾初中])")
+@rule(rf"({_THIS}|{_NEXT}|{_LAST})个?月(?!份?[底末尾初中])", needs='月')
 def month_ref(m, ctx):
     off = _month_off(m.group(1))
     return P(m, month_off=off, past=off < 0)
 
 
 # 月底 / 下个月初 / 12月中旬 / 年底
-@rule(rf"(?:({_THIS}|{_NEXT}|{_LAST})个?|({N})|)月份?的?(底|末|尾|初|中旬|上旬|下旬|中)")
+@rule(rf"(?:({_THIS}|{_NEXT}|{_LAST})个?|({N})|)月份?的?(底|末|尾|初|中旬|上旬|下旬|中)", needs='月')
 def month_part(m, ctx):
     prefix, num, which = m.group(1), m.group(2), m.group(3)
     today = ctx.today
@@ -108,7 +108,7 @@ def month_part(m, ctx):
     return P(m, date=d, past=d < today and prefix is not None and prefix.startswith("上"))
 
 
-@rule(r"(今|明|去|前|后)年的?(底|末|初)?")
+@rule(r"(今|明|去|前|后)年的?(底|末|初)?", needs='年')
 def year_ref(m, ctx):
     off = {"今": 0, "明": 1, "去": -1, "前": -2, "后": 2}[m.group(1)]
     year = ctx.today.year + off
@@ -120,13 +120,13 @@ def year_ref(m, ctx):
     return P(m, year=year, weak=True, past=off < 0)
 
 
-@rule(r"(?<![今明去前后\d])年(底|末)")
+@rule(r"(?<![今明去前后\d])年(底|末)", needs='年')
 def year_end(m, ctx):
     return P(m, date=dt.date(ctx.today.year, 12, 31))
 
 
 # 十月第一个星期一 / 十月的最后一个周五 / 下个月第二个礼拜三
-@rule(rf"(?:({N})月|({_THIS}|{_NEXT}|{_LAST})个?月)的?(?:第({N})|(最后))一?个?(?:{_WEEK})([一二三四五六日天1-7])")
+@rule(rf"(?:({N})月|({_THIS}|{_NEXT}|{_LAST})个?月)的?(?:第({N})|(最后))一?个?(?:{_WEEK})([一二三四五六日天1-7])", needs='第|最后')
 def nth_weekday(m, ctx):
     num, prefix, nth, last, wd = m.groups()
     n = -1 if last else zh_value(nth)
@@ -143,7 +143,7 @@ def nth_weekday(m, ctx):
 # --- explicit dates ----------------------------------------------------------
 
 # 2015年3月3号, 二零一五年三月三號, 12月5日, 12月5 (no 号), 3月 (alone: weak)
-@rule(rf"(?:({ZH_DIGITS_YEAR})年)?({N})月(?:份)?(?:({N})(?:日|号)?)?(?![\d零〇一二两三四五六七八九十个])")
+@rule(rf"(?:({ZH_DIGITS_YEAR})年)?({N})月(?:份)?(?:({N})(?:日|号)?)?(?![\d零〇一二两三四五六七八九十个])", needs='月')
 def month_day(m, ctx):
     month = zh_value(m.group(2))
     if not month or not 1 <= month <= 12:
@@ -163,7 +163,7 @@ def month_day(m, ctx):
 _NOT_DAY_AFTER = "楼线仓机门店厂房柜窗位车间室馆桌箱件型院栋座口桥路街码球选床台包货品"
 
 
-@rule(rf"(?<![\d年第])({N})(号|日)(?![{_NOT_DAY_AFTER}内游])")
+@rule(rf"(?<![\d年第])({N})(号|日)(?![{_NOT_DAY_AFTER}内游])", needs='[号日]')
 def day_of_month(m, ctx):
     day = zh_value(m.group(1))
     if not day or not 1 <= day <= 31:
@@ -178,7 +178,7 @@ _UNIT_DAYS = {"天": 1, "日": 1, "周": 7, "星期": 7, "礼拜": 7}
 
 
 @rule(rf"(再过|过)?({N}|半)?(个)?(半)?(天|日|周|星期|礼拜|月|年|小时|钟头|钟|分钟|分)"
-      r"(之后|以后|后|之内|以内|内|之前|以前|前)?")
+      r"(之后|以后|后|之内|以内|内|之前|以前|前)?", needs='[天日周期拜月年时钟分](?:之|以)?[后前内]|过')
 def offset(m, ctx):
     lead, num, ge, half, unit, tail = m.groups()
     if not tail and not lead:
@@ -222,7 +222,7 @@ _POD = {"凌晨": "early", "清晨": "morning", "早上": "morning", "早晨": "
         "夜里": "night", "夜间": "night", "半夜": "night", "深夜": "night", "午夜": "night"}
 
 
-@rule("|".join(sorted(_POD, key=len, reverse=True)))
+@rule("|".join(sorted(_POD, key=len, reverse=True)), needs='[早晚午晨夜昼凌晏黄傍深半]')
 def part_of_day(m, ctx):
     w = m.group()
     if w == "午夜":  # midnight itself, a time
@@ -233,7 +233,7 @@ def part_of_day(m, ctx):
 
 # 3点, 三点钟, 三点半, 三点一刻, 三点十五(分), 三点零五, 三点三 (Cantonese: 3 x 5 min),
 # 三点踏三 / 搭三 / 三个字, 3点整, 三点差五分 (2:55), 15时30分.
-@rule(rf"(?<![第.])({N})(点|时)(钟)?(?:(整)|(半)|([一三13])刻|差({N})分?|(?:踏|搭)?({N}|半)(个字|分)?)?")
+@rule(rf"(?<![第.])({N})(点|时)(钟)?(?:(整)|(半)|([一三13])刻|差({N})分?|(?:踏|搭)?({N}|半)(个字|分)?)?", needs='[点时]')
 def clock(m, ctx):
     hour = zh_value(m.group(1))
     if hour is None or hour > 24:
@@ -278,16 +278,16 @@ def clock(m, ctx):
 # --- deadline markers -------------------------------------------------------------
 
 # 下周三前 / 月底之前 / 5号以前 / 本周内; not 前往, 前来, 前后 (about).
-@rule(r"(?:之前|以前|为止|之内|以内|前(?![往来去台面期景后夕天日晚年])|内(?![容部]))")
+@rule(r"(?:之前|以前|为止|之内|以内|前(?![往来去台面期景后夕天日晚年])|内(?![容部]))", needs='[前内止]')
 def after_marker(m, ctx):
     return P(m, marker="after", deadline=True)
 
 
-@rule(r"(?:截止到|截至|截止|最迟|最晚|不晚于|不迟于|务必在|必须在)")
+@rule(r"(?:截止到|截至|截止|最迟|最晚|不晚于|不迟于|务必在|必须在)", needs='[截最不务必]')
 def before_marker(m, ctx):
     return P(m, marker="before", deadline=True)
 
 
-@rule(r"现在|马上|立刻|立即")
+@rule(r"现在|马上|立刻|立即", needs='[现马立]')
 def now_word(m, ctx):
     return P(m, date=ctx.today, weak=True)
