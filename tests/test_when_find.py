@@ -157,3 +157,28 @@ def test_long_note_is_fast():
     ms = find_times(note, NOW)
     assert time.perf_counter() - t0 < 1.0
     assert len(ms) == 600
+
+
+def test_time_ranges_give_their_start():
+    assert found("call 2-3pm tomorrow") == [("2-3pm tomorrow", "2025-03-13", "14:00")]
+    assert found("lunch 11-1pm Friday") == [("11-1pm Friday", "2025-03-14", "11:00")]
+
+
+def test_dotted_times_need_am_pm_or_a_quarter():
+    assert found("see you 10.30am") == [("10.30am", "2025-03-12", "10:30")]
+    assert found("meet at 4.15") == [("at 4.15", "2025-03-12", "16:15")]
+    assert find_times("sold at 2.75 each", NOW) == []
+
+
+def test_clock_time_told_as_past_stays_today():
+    m = one("she phoned at 8:40, all good")
+    assert (m.date, m.time, m.past) == (NOW.date(), dt.time(8, 40), True)
+    m = one("call her at 8:40")  # an instruction: the next 8:40
+    assert not m.past and m.date == dt.date(2025, 3, 12) and m.time == dt.time(20, 40)
+
+
+def test_week_deadlines():
+    m = one("quote by next week")
+    assert m.deadline and m.date == dt.date(2025, 3, 17)
+    m = one("本周内给答复")
+    assert m.deadline and m.date == dt.date(2025, 3, 14)  # Friday of this week

@@ -131,7 +131,7 @@ def _day(p: Part, ctx: Ctx, past_ctx: bool) -> tuple[dt.date | None, bool]:
         return next_weekday(today, p.weekday), False
     if p.week_off is not None:
         monday = monday_of(today) + dt.timedelta(days=7 * p.week_off)
-        if p.deadline:  # "本周内", "by next week": the working week's end
+        if p.deadline and p.week_off == 0:  # "本周内", "by this week": the working week's end
             friday = monday + dt.timedelta(days=4)
             return (friday if friday >= today else monday + dt.timedelta(days=6)), False
         return (today if p.week_off == 0 else monday), False
@@ -230,6 +230,12 @@ def resolve(p: Part, ctx: Ctx, text: str, keep_clock: bool = False):
             hour_start = local_now.replace(minute=0, second=0, microsecond=0)
             moment = next((base + dt.timedelta(hours=c, minutes=mi) for c in cands
                            if base + dt.timedelta(hours=c, minutes=mi) >= hour_start), None)
+            if (moment is None or moment > local_now) and not p.deadline and past_context(text, p.start, p.end):
+                # "called at 9am" (sent at 10): today's 9 o'clock, not tomorrow's
+                earlier = [base + dt.timedelta(hours=c, minutes=mi) for c in cands]
+                earlier = [t for t in earlier if t <= local_now]
+                if earlier:
+                    moment, past_reading = earlier[-1], True
             if moment is None:
                 moment = base + dt.timedelta(days=1, hours=cands[0], minutes=mi)
         moment = moment.astimezone(now.tzinfo)

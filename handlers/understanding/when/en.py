@@ -259,8 +259,10 @@ def day_of_month(m, ctx):
     day = _day(num)
     if day is None:
         return None
-    # "the 15th" stands alone; "15th", "first" or "20 of" need a month or weekday next to them.
-    return P(m, day=day, weak=not has_the)
+    # "the 15th" and "on the first" stand alone; "15th", "the first" (time we met) or
+    # "20 of" (us) need a month or weekday next to them.
+    strong = not of and (on_the or has_the and num[:1].isdigit())
+    return P(m, day=day, weak=not strong)
 
 
 # "first tuesday of october", "last friday in october", "the first monday of this month"
@@ -378,12 +380,25 @@ def upcoming_n(m, ctx):
 # --- clock times ------------------------------------------------------------------------
 
 # 3pm, 3 p.m., 3:15pm, 3:18a, 3ish pm, 330 p.m., 1030am
-@rule(NB + r"(\d{1,2})(?::?(\d{2}))?\s*(?:ish\s*)?" + AMPM + E, needs='\\d\\s*(?:ish\\s*)?[ap]')
+@rule(NB + r"(\d{1,2})(?:[:.]?(\d{2}))?\s*(?:ish\s*)?" + AMPM + E, needs='\\d\\s*(?:ish\\s*)?[ap]')
 def clock_ampm(m, ctx):
     hour, minute = int(m.group(1)), int(m.group(2) or 0)
     if not 1 <= hour <= 12 or minute > 59:
         return None
     return P(m, hour=hour, minute=minute, meridiem=_meridiem(m, 3, 4))
+
+
+# "3-4pm", "2:30 - 3:30 pm", "10 to 11am": the start, with the end's am/pm
+@rule(NB + r"(\d{1,2})(?:[:.](\d{2}))?\s*(?:-|–|~|to|until|till)\s*(\d{1,2})(?:[:.]\d{2})?\s*" + AMPM + E,
+      needs=r"\d\s*(?:-|–|~|to|until|till)\s*\d")
+def clock_range(m, ctx):
+    h1, m1, h2 = int(m.group(1)), int(m.group(2) or 0), int(m.group(3))
+    if not (1 <= h1 <= 12 and 1 <= h2 <= 12) or m1 > 59:
+        return None
+    meridiem = _meridiem(m, 4, 5)
+    if meridiem == "pm" and h1 > h2 and h2 != 12:
+        meridiem = "am"  # "11-1pm" starts in the morning
+    return P(m, hour=h1, minute=m1, meridiem=meridiem)
 
 
 # 15:30, 3:30, 08:00, 15:30:00
@@ -412,20 +427,20 @@ _AFTER_CLOCK_OK = re.compile(r"\s*(?:$|[,.;:!?)\-，。]|(?:am|pm|a\.m|p\.m|o'?\
 
 # "at 3", "at 3 15", "at 1030", "around 730", "by 5", "@ 10", "at three twenty"
 @rule(B + r"(at|@|around|about|approximately|approx\.?|by|before|until|till)\s*"
-      r"(?:(\d{1,2})(?:\s(\d{2})|(\d{2}))?(?!\d)|(" + EN_NUM_WORD + r")(?:[\s-]+(" + EN_NUM_WORD + r"))?)(?:\s*ish)?"
+      r"(?:(\d{1,2})(?:\s(\d{2})|(\d{2})|\.([03][05]|[14]5)(?=\s|$))?(?!\d)|(" + EN_NUM_WORD + r")(?:[\s-]+(" + EN_NUM_WORD + r"))?)(?:\s*ish)?"
       r"(?![\d:/.]\d|\s*(?:" + AMPM + r"))" + E, needs='at|@|around|about|approx|by|before|until|till')
 def at_clock(m, ctx):
-    lead, h, mm1, mm2, wh, wm = m.groups()[:6]
+    lead, h, mm1, mm2, mm3, wh, wm = m.groups()[:7]
     if not _AFTER_CLOCK_OK.match(m.string, m.end()):
         return None  # "at 3 locations", "by 5%"
     hour = int(h) if h else en_value(wh)
-    mins = mm1 or mm2
+    mins = mm1 or mm2 or mm3
     minute = int(mins) if mins else (en_value(wm) if wm else 0)
     if hour is None or minute is None or hour > 24 or minute > 59:
         return None
     if wm and not 10 <= minute <= 59 and not wm.startswith(("oh", "zero")):
         return None  # "at three two" is not a time
-    start = m.start(2) if h else m.start(5)
+    start = m.start(2) if h else m.start(6)
     if lead not in ("by", "before", "until", "till"):
         start = m.start()
     h24 = bool(h) and (hour > 12 or h.startswith("0"))
@@ -487,6 +502,8 @@ def relative_clock(m, ctx):
         n = en_value(amount)
         if not (minutes_word or meridiem or lead):
             return None  # "5 to 10" is a range
+        if not minutes_word and rel in ("to", "till", "before") and n is not None and n <= 12:
+            return None  # "2 to 4pm" is a range too
     if n is None or not 0 < n < 60:
         return None
     if rel in ("to", "till", "before", "of"):
