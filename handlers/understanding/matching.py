@@ -38,6 +38,7 @@ STRENGTH = {NAME: 10, ALIAS: 10, PINYIN: 9, COMPANY: 8, FUZZY: 7, SURNAME: 5, GI
             COMPANY_WORD: 4, COMPANY_SHORT: 6}
 FULL_KINDS = frozenset({NAME, ALIAS, PINYIN, COMPANY})
 MAX_CANDIDATES = 8
+BIG = 64  # a hit naming more records than this is a common name: it needs corroboration
 MAX_HITS = 48  # evidence kept per note (strongest first)
 MAX_FUZZY_QUERIES = 40
 FUZZY_HEAD_CHARS = 400
@@ -51,6 +52,7 @@ CJK_REGIONS = tuple(
     "中国 北京 上海 天津 重庆 深圳 广州 杭州 苏州 南京 成都 武汉 西安 宁波 厦门 青岛 东莞 佛山 温州 无锡 义乌 长沙 郑州 "
     "济南 合肥 福州 昆明 大连 沈阳 哈尔滨 香港 台湾 台北 澳门 广东 浙江 江苏 山东 福建 四川 湖北 湖南 河南 河北".split()
 )
+_REGION_SET = frozenset(CJK_REGIONS)
 CJK_INDUSTRY_WORDS = tuple(
     "贸易 科技 食品 物流 建材 医疗 广告 酒业 服饰 电子 药业 汽配 家电 软件 餐饮 机电 实业 商贸 网络 信息 文化 传媒 "
     "设计 咨询 工程 制造 机械 化工 纺织 服装 电器 材料 能源 环保 建筑 装饰 地产 置业 投资 控股 农业 生物 医药 器械 "
@@ -67,6 +69,17 @@ NEW_MARKERS_LATIN = re.compile(
 )
 CJK_NAME_STOP = frozenset("说来电打在要想问咨是的对和跟今明昨下上通发已希需表觉刚也都把给让从到去过了吗呢吧啊，,。.、（(：: ")
 
+# words that never start or end a (typo'd) name: fuzzy matching skips n-grams with them at either end
+FUNCTION_WORDS = frozenset(
+    """a an the and or but if then to of in on at by for with from about into over after before as is are was were be been
+    he she they we i you it his her their our my your him them us me this that these those there here not no yes ok
+    called call calls calling emailed email met meet meeting visited visit wants want wanted said says asked sent send
+    will would can could should must may might need needs please pls today tomorrow yesterday next last week month year
+    monday tuesday wednesday thursday friday saturday sunday quote price list order deal contract invoice payment
+    updated update new lead customer client back again no answer try days weeks interested bulk around proposal
+    discount shipment delayed upset happy unhappy demo expo lunch dinner coffee signed lost won sample samples units
+    follow up ping text message renewal budget deck forecast spoke talked""".split()
+)
 _LATIN_TOKEN = re.compile(r"[a-z][a-z0-9]*|[0-9]+[a-z][a-z0-9]*")
 _BREAK_GAP = re.compile(r"^[\s.&'’\-]*$")
 _SENTENCE_BREAKS = set(".!?:;,，。！？：；\n()（）[]\"“”")
@@ -98,9 +111,9 @@ def _cjk_company_cores(company: str) -> list[str]:
             core = core[: -len(suf)]
             out.append(core)
             break
-    for reg in CJK_REGIONS:
-        if core.startswith(reg) and len(core) - len(reg) >= 2:
-            out.append(core[len(reg):])
+    for rl in (2, 3):
+        if core[:rl] in _REGION_SET and len(core) - rl >= 2:
+            out.append(core[rl:])
             break
     return out
 
@@ -109,7 +122,7 @@ def _cjk_company_cores(company: str) -> list[str]:
 class Hit:
     start: int
     end: int
-    rids: tuple[int, ...]
+    rids: list[int]  # shared with the index: never modify
     kind: int
     strength: float
 
@@ -154,8 +167,20 @@ class CustomerIndex:
                 self._index(rid, rec, t2s)
             except Exception:
                 continue
-        self._fuzzy_lists = {k: ([s for s, _ in v], [r for _, r in v]) for k, v in self.fuzzy.items()}
+        self._fuzzy_lists = {}
+        for k, v in self.fuzzy.items():
+            uniq: dict[str, list[int]] = {}
+            for key, rid in v:
+                uniq.setdefault(key, []).append(rid)
+            self._fuzzy_lists[k] = (list(uniq), list(uniq.values()))
         self.fuzzy = {}
+        # tuples of ints are not tracked by the cyclic GC: 100k customers then add nothing to each collection
+        for d in (self.full, self.latin_part, self.cjk_surname, self.cjk_given, self.cjk_short):
+            for k, v in d.items():
+                d[k] = tuple(v)
+        self._fuzzy_lists = {k: (tuple(keys), tuple(tuple(r) for r in rl)) for k, (keys, rl) in self._fuzzy_lists.items()}
+        self._split_cache: dict[int, tuple] = {}
+        self._big_sets: dict[int, frozenset] = {}
 
     # ---- building -------------------------------------------------------------------------------------------
     def _add_latin_full(self, rid: int, text: str, kind: int) -> None:
@@ -316,12 +341,17 @@ class CustomerIndex:
             return False
         return True
 
-    def _push(self, hits, s, e, vals, kind_override=None, strength=None):
-        by_kind: dict[int, list[int]] = {}
-        for rid, kind in vals:
-            by_kind.setdefault(kind_override if kind_override is not None else kind, []).append(rid)
-        for kind, rids in by_kind.items():
-            hits.append(Hit(s, e, tuple(dict.fromkeys(rids)), kind, strength or STRENGTH[kind]))
+    def _push(self, hits, s, e, vals):
+        by_kind = self._split_cache.get(id(vals))
+        if by_kind is None or by_kind[0] is not vals:
+            groups: dict[int, list[int]] = {}
+            for rid, kind in vals:
+                groups.setdefault(kind, []).append(rid)
+            by_kind = (vals, [(k, list(dict.fromkeys(r))) for k, r in groups.items()])
+            if len(self._split_cache) < 200000:
+                self._split_cache[id(vals)] = by_kind
+        for kind, rids in by_kind[1]:
+            hits.append(Hit(s, e, rids, kind, STRENGTH[kind]))
 
     def _cjk_hits(self, n: str, hits: list[Hit]) -> None:
         full, sur_d, given_d, short_d = self.full, self.cjk_surname, self.cjk_given, self.cjk_short
@@ -345,11 +375,11 @@ class CustomerIndex:
                     if L <= 3:
                         g = given_d.get(sub)
                         if g and not (p > i and (n[p - 1] in COMMON_SURNAME_SET)):
-                            hits.append(Hit(p, p + L, tuple(g), GIVEN, STRENGTH[GIVEN]))
+                            hits.append(Hit(p, p + L, g, GIVEN, STRENGTH[GIVEN]))
                     if L <= 6:
                         sh = short_d.get(sub)
                         if sh and n.startswith(CJK_SHORT_FOLLOWERS, p + L):
-                            hits.append(Hit(p, p + L, tuple(sh), COMPANY_SHORT, STRENGTH[COMPANY_SHORT]))
+                            hits.append(Hit(p, p + L, sh, COMPANY_SHORT, STRENGTH[COMPANY_SHORT]))
                 # surname + honorific, 老X / 小X
                 for sl in (2, 1):
                     sur = n[p: p + sl]
@@ -367,10 +397,10 @@ class CustomerIndex:
                         elif p > i and n[p - 1: p + 1] in WORDS_ENDING_IN_SURNAME:
                             hon = None
                     if hon is not None:
-                        hits.append(Hit(p, q + len(hon), tuple(rids), SURNAME, STRENGTH[SURNAME]))
+                        hits.append(Hit(p, q + len(hon), rids, SURNAME, STRENGTH[SURNAME]))
                     elif sl == 1 and p > i and n[p - 1] in "老小" and sur in COMMON_SURNAME_SET and \
                             n[p - 1: p + 1] not in XIAO_LAO_WORDS and not (p - 2 >= i and n[p - 2] in "大从最较"):
-                        hits.append(Hit(p - 1, q, tuple(rids), SURNAME, STRENGTH[SURNAME]))
+                        hits.append(Hit(p - 1, q, rids, SURNAME, STRENGTH[SURNAME]))
                     break
             i = j
 
@@ -383,7 +413,10 @@ class CustomerIndex:
         for s, e, raw in ngrams:
             if s > FUZZY_HEAD_CHARS or len(seen) >= MAX_FUZZY_QUERIES:
                 break
-            q = " ".join(_latin_tokens(raw))
+            toks = _latin_tokens(raw)
+            if toks[0] in FUNCTION_WORDS or toks[-1] in FUNCTION_WORDS:
+                continue
+            q = " ".join(toks)
             if q in seen or len(q) < 5 or (" " not in q and len(q) < 6):
                 continue
             seen.add(q)
@@ -393,14 +426,14 @@ class CustomerIndex:
                 bucket = self._fuzzy_lists.get((q[:2], ln))
                 if not bucket:
                     continue
-                keys, rids = bucket
+                keys, rid_lists = bucket
                 for _k, score, idx in process.extract(q, keys, scorer=fuzz.ratio, score_cutoff=cut, limit=10):
-                    rid = rids[idx]
-                    if score > best.get(rid, 0):
-                        best[rid] = score
+                    for rid in rid_lists[idx]:
+                        if score > best.get(rid, 0):
+                            best[rid] = score
             if best:
                 top = max(best.values())
-                rids = tuple(r for r, sc in best.items() if sc >= top - 1.0)
+                rids = [r for r, sc in best.items() if sc >= top - 1.0]
                 hits.append(Hit(s, e, rids, FUZZY, STRENGTH[FUZZY] + (top - 88) / 12))
 
     # ---- new customers --------------------------------------------------------------------------------------
@@ -503,50 +536,76 @@ class CustomerIndex:
     def _resolve(self, orig: str, hits: list[Hit]) -> Match:
         if not hits:
             return Match()
-        if len(hits) > MAX_HITS:
-            hits = sorted(hits, key=lambda h: (-h.strength, h.start))[:MAX_HITS]
-        # per record: best hit, plus corroborating evidence from other, non-overlapping hits
-        best_hit: dict[int, Hit] = {}
-        for h in hits:
-            if len(h.rids) > 200 and h.kind not in FULL_KINDS:
-                rids = h.rids[:200]  # a surname shared by thousands: ambiguous anyway
-            else:
-                rids = h.rids
-            for rid in rids:
-                b = best_hit.get(rid)
-                if b is None or (h.strength, h.end - h.start, -h.start) > (b.strength, b.end - b.start, -b.start):
-                    best_hit[rid] = h
+        # the same key found again further on is the same evidence ("王总…王总")
+        seen, uniq = set(), []
+        for h in sorted(hits, key=lambda h: (-h.strength, h.start, h.start - h.end)):
+            sig = (h.kind, tuple(h.rids) if len(h.rids) <= 8 else id(h.rids))
+            if sig in seen:
+                continue
+            seen.add(sig)
+            uniq.append(h)
+        hits = uniq[:MAX_HITS]
+        sets = [frozenset(h.rids) if len(h.rids) <= BIG else self._big_set(h.rids) for h in hits]
+        small = [k for k, h in enumerate(hits) if len(h.rids) <= BIG]
+        big = [k for k, h in enumerate(hits) if len(h.rids) > BIG]
+        cand: set[int] = set()
+        for k in small:
+            cand.update(hits[k].rids)
+        # large hits (a common surname or first name) count where they corroborate each other
+        for x in range(len(big)):
+            for y in range(x + 1, len(big)):
+                a, b = hits[big[x]], hits[big[y]]
+                if a.start < b.end and b.start < a.end:
+                    continue
+                inter = sets[big[x]] & sets[big[y]]
+                if len(inter) <= BIG:
+                    cand.update(inter)
+        best_hit: dict[int, int] = {}
         score: dict[int, float] = {}
-        rid_hits: dict[int, list[Hit]] = {}
-        for h in hits:
-            for rid in h.rids[:200]:
-                rid_hits.setdefault(rid, []).append(h)
-        for rid, b in best_hit.items():
-            sc = b.strength
-            used = [(b.start, b.end)]
-            for h in sorted(rid_hits[rid], key=lambda h: -h.strength):
-                if h is b or any(h.start < e and s < h.end for s, e in used):
+        for rid in cand:
+            mine = [k for k in range(len(hits)) if rid in sets[k]]
+            b = mine[0]  # hits are sorted strongest first
+            sc = hits[b].strength
+            used = [(hits[b].start, hits[b].end)]
+            for k in mine[1:]:
+                h = hits[k]
+                if any(h.start < e and s0 < h.end for s0, e in used):
                     continue
                 sc += min(3.0, h.strength / 3)
                 used.append((h.start, h.end))
-            score[rid] = sc
-        top = max(score.values())
+            best_hit[rid], score[rid] = b, sc
+        top = max(score.values()) if score else -1.0
+        big_top = max((hits[k].strength for k in big), default=-1.0)
+        if big and big_top > top:
+            # only an uncorroborated common name: ambiguous among its many holders
+            k = next(k for k in big if hits[k].strength == big_top)
+            h = hits[k]
+            cands = [self.records[r] for r in h.rids[:MAX_CANDIDATES]]
+            return Match(ambiguous=True, candidates=cands, mention=orig[h.start: h.end], span=(h.start, h.end),
+                         kind=KIND_NAMES.get(h.kind))
         tied = [rid for rid, sc in score.items() if sc >= top - 1e-6]
-        # several records tied: ambiguous if they share the mention, else the first-mentioned wins
         groups: dict[int, list[int]] = {}
         for rid in tied:
-            groups.setdefault(id(best_hit[rid]), []).append(rid)
+            groups.setdefault(best_hit[rid], []).append(rid)
         if len(groups) > 1:
-            first = min(groups.values(), key=lambda rs: (best_hit[rs[0]].start, -(best_hit[rs[0]].end)))
-            # different hits over the same words (e.g. "Wang" as a surname and as part of a company) are one mention
-            h0 = best_hit[first[0]]
-            tied = [rid for rid in tied if best_hit[rid].start < h0.end and h0.start < best_hit[rid].end]
+            # different mentions tie: the first-mentioned wins; hits over the same words are one mention
+            k0 = min(groups, key=lambda k: (hits[k].start, -hits[k].end))
+            h0 = hits[k0]
+            tied = [rid for rid in tied if hits[best_hit[rid]].start < h0.end and h0.start < hits[best_hit[rid]].end]
         else:
             tied = next(iter(groups.values()))
-        h = best_hit[tied[0]]
+        h = hits[best_hit[tied[0]]]
         mention = orig[h.start: h.end]
         kind = KIND_NAMES.get(h.kind)
         if len(tied) == 1:
             return Match(customer=self.records[tied[0]], mention=mention, span=(h.start, h.end), kind=kind)
         cands = [self.records[r] for r in sorted(tied)[:MAX_CANDIDATES]]
         return Match(ambiguous=True, candidates=cands, mention=mention, span=(h.start, h.end), kind=kind)
+
+    def _big_set(self, rids) -> frozenset:
+        fs = self._big_sets.get(id(rids))
+        if fs is None:
+            fs = frozenset(rids)
+            if len(self._big_sets) < 100000:
+                self._big_sets[id(rids)] = fs
+        return fs
