@@ -1,0 +1,315 @@
+"""The Telegram adapter: python-telegram-bot v22 on the shared event loop, nothing lost, nothing doubled.
+
+Receiving. We do not use PTB's Updater: it moves the getUpdates offset in memory before handlers
+run, so a crash loses updates. Our own loop stores every update in the inbox (raw JSON, status
+'received') and only then asks for the next offset, which is what confirms updates to Telegram.
+Webhook mode stores the update before answering 200. On start-up, inbox rows still 'received'
+(a crash between receiving and replying) are handled first. Handling goes through PTB's
+Application (a TypeHandler) into the shared router, whose inbox dedupe makes redeliveries no-ops.
+
+Sending is not done here: replies are queued in the outbox by the router and the Deliverer hands
+them to `TelegramSender`, which paces nothing itself and reports 429s as RetryLater.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections import Counter
+
+from sqlalchemy.exc import IntegrityError
+from telegram import BotCommand, Message, Update
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from handlers import router
+from handlers.commands import COMMANDS
+from storage import messaging
+
+from .telegram_incoming import PLATFORM, Translated, translate
+from .telegram_sender import TelegramSender, _seconds
+from .telegram_webhook import WebhookServer, new_secret, path_of
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is nothing new
+MAX_HANDLING_TRIES = 5  # an update whose file could not be fetched is retried, then left for the next start
+
+
+class TelegramConflict(RuntimeError):
+    """Another process is polling (or serving a webhook for) the same bot token."""
+
+
+class TelegramAdapter:
+    platform = PLATFORM
+
+    def __init__(self, settings, services, *, poll_timeout: float = POLL_TIMEOUT, webhook_host: str = "0.0.0.0") -> None:
+        self.settings = settings
+        self.services = services
+        self.poll_timeout = poll_timeout
+        self.webhook_host = webhook_host
+        builder = Application.builder().token(settings.telegram_bot_token).updater(None).job_queue(None)
+        if settings.telegram_api_url:
+            base = settings.telegram_api_url.rstrip("/").removesuffix("/bot")
+            builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+        self.application = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self.sender = TelegramSender(self._ready_bot)
+        self.webhook: WebhookServer | None = None
+        self.me = None
+        self._init_lock = asyncio.Lock()
+        self._ready = False
+        self._stopped = False
+        self._offset: int | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._queue: asyncio.Queue[Update] = asyncio.Queue()
+        self._failure: asyncio.Future | None = None
+        self._unfinished: Counter[str] = Counter()
+
+    @property
+    def bot(self):
+        return self.application.bot
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._failure = asyncio.get_running_loop().create_future()
+        self._stopped = False
+        try:
+            await self._ready_bot()
+        except InvalidToken as exc:
+            raise RuntimeError("Telegram rejected TELEGRAM_BOT_TOKEN (check it with @BotFather)") from exc
+        self.me = self.bot.bot
+        log.info("telegram: logged in as @%s", self.me.username)
+        await self._set_commands()
+        await self._recover()
+        if self.settings.telegram_webhook_url:
+            await self._start_webhook()
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)  # polling and a webhook exclude each other
+            try:
+                await self._poll_once(timeout=0)  # a second instance finds out here, before it says "running"
+            except Conflict as exc:
+                raise self._conflict(exc) from exc
+            self._tasks.append(asyncio.create_task(self._poll_forever(), name="telegram-poll"))
+
+    async def stop(self) -> None:
+        self._stopped = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._tasks.clear()
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
+        async with self._init_lock:
+            if self._ready:
+                self._ready = False
+                await self.application.shutdown()
+
+    async def failed(self) -> BaseException:
+        """Returns (with the reason) if the adapter stops on its own for good, e.g. a 409 Conflict."""
+        assert self._failure is not None, "start() first"
+        return await asyncio.shield(self._failure)
+
+    async def _ready_bot(self):
+        async with self._init_lock:
+            if not self._ready:
+                if self._stopped:
+                    raise TelegramError("telegram adapter stopped")
+                await self.application.initialize()
+                self._ready = True
+        return self.bot
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._failure is not None and not self._failure.done():
+            self._failure.set_result(exc)
+
+    def _conflict(self, exc: Conflict) -> TelegramConflict:
+        return TelegramConflict(
+            f"Telegram: another instance is already receiving updates for this bot token (409 Conflict: {exc.message}). "
+            "Stopping; run a single `crmbot run` per bot token."
+        )
+
+    async def _set_commands(self) -> None:
+        menu = [c for c in COMMANDS if c.in_menu]
+        try:
+            await self.bot.set_my_commands([BotCommand(c.name, c.help_en[:256]) for c in menu])
+            await self.bot.set_my_commands([BotCommand(c.name, c.help_zh[:256]) for c in menu], language_code="zh")
+        except TelegramError as exc:  # the menu is a convenience; the commands work without it
+            log.warning("telegram: could not set the command menu: %s", exc)
+
+    # -- receiving: polling ----------------------------------------------------------------------
+
+    async def _poll_once(self, timeout: float) -> None:
+        await self._retry_unfinished()
+        updates = await self.bot.get_updates(offset=self._offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES)
+        if not updates:
+            return
+        todo = await self._store(updates)  # durable first …
+        self._offset = updates[-1].update_id + 1  # … then the next getUpdates may confirm them
+        for update in todo:
+            await self._process(update)
+
+    async def _poll_forever(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self._poll_once(self.poll_timeout)
+                delay = 1.0
+            except Conflict as exc:
+                self._fail(self._conflict(exc))
+                return
+            except InvalidToken as exc:
+                log.error("telegram: the bot token was revoked (%s); stopping", exc)
+                self._fail(RuntimeError("Telegram rejected TELEGRAM_BOT_TOKEN"))
+                return
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # network or database trouble: the same offset is asked again
+                log.warning("telegram: polling failed (%r); retrying in %.0fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+
+    # -- receiving: webhook ----------------------------------------------------------------------
+
+    async def _start_webhook(self) -> None:
+        url = self.settings.telegram_webhook_url
+        secret = new_secret()
+        self.webhook = WebhookServer(path_of(url), secret, self._accept, host=self.webhook_host, port=self.settings.telegram_webhook_port)
+        await self.webhook.start()
+        self._tasks.append(asyncio.create_task(self._work_queue(), name="telegram-webhook-worker"))
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+        log.info("telegram: webhook set to %s", url)
+
+    async def _accept(self, data: dict) -> None:
+        """Called by the webhook server before it answers 200: store, then queue for handling."""
+        update = Update.de_json(data, self.bot)
+        for todo in await self._store([update]):
+            self._queue.put_nowait(todo)
+
+    async def _work_queue(self) -> None:
+        while True:
+            update = await self._queue.get()
+            await self._retry_unfinished()
+            await self._process(update)
+
+    # -- the inbox -------------------------------------------------------------------------------
+
+    def _translate(self, update: Update) -> Translated | None:
+        return translate(update, self.me, self.services.clock())
+
+    async def _store(self, updates: list[Update]) -> list[Update]:
+        """Write the updates that are for us to the inbox; returns those still to be handled."""
+        todo: dict[str, Update] = {}
+        try:
+            async with self.services.db.write() as session:
+                for update in updates:
+                    translated = self._translate(update)
+                    if translated is None:
+                        continue
+                    msg = translated.incoming
+                    row = await messaging.inbox_get(session, msg.key)
+                    if row is None:
+                        payload = {"update": update.to_dict(), "update_id": update.update_id}
+                        await messaging.inbox_record(session, msg.key, PLATFORM, msg.chat_id, msg.sender_id, payload)
+                        todo[msg.key] = update
+                    elif row.status == "received":
+                        todo[msg.key] = update
+                    # else: a redelivery of something already handled — nothing to do
+        except IntegrityError:  # the same update arrived twice at once; the other copy is stored
+            return []
+        return list(todo.values())
+
+    async def _recover(self) -> None:
+        """Handle what was stored but not handled before the last stop (a crash, a kill -9)."""
+        seen: set[str] = set()
+        while True:
+            async with self.services.db.read() as session:
+                rows = [r for r in await messaging.inbox_unhandled(session, PLATFORM) if r.key not in seen]
+            if not rows:
+                return
+            log.info("telegram: handling %d update(s) received before the last stop", len(rows))
+            for row in rows:
+                seen.add(row.key)
+                raw = (row.payload or {}).get("update")
+                if raw:
+                    await self._process(Update.de_json(raw, self.bot))
+
+    async def _retry_unfinished(self) -> None:
+        if not self._unfinished:
+            return
+        async with self.services.db.read() as session:
+            rows = [await messaging.inbox_get(session, key) for key in list(self._unfinished)]
+        for row in rows:
+            if row is None or row.status != "received" or self._unfinished[row.key] >= MAX_HANDLING_TRIES:
+                if row is not None:
+                    self._unfinished.pop(row.key, None)  # handled, or left for the next start
+                continue
+            await self._process(Update.de_json(row.payload["update"], self.bot))
+
+    # -- handling --------------------------------------------------------------------------------
+
+    async def _process(self, update: Update) -> None:
+        await self.application.process_update(update)
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        translated = self._translate(update)
+        if translated is None:
+            return
+        msg = translated.incoming
+        if translated.callback_id:
+            await self._quietly(self.bot.answer_callback_query(translated.callback_id))
+        if translated.file_id:
+            try:
+                msg = dataclasses.replace(msg, file_bytes=await self._download(translated.file_id))
+            except TelegramError as exc:
+                self._unfinished[msg.key] += 1
+                log.warning("telegram: could not fetch %s for %s (%s); will retry", msg.file_name, msg.key, exc)
+                return
+        await router.handle(msg, self.services)
+        self._unfinished.pop(msg.key, None)
+        if translated.callback_id:
+            await self._settle_keyboard(update, msg.button_payload)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram: handling an update failed", exc_info=context.error)
+
+    async def _download(self, file_id: str) -> bytes:
+        file = await self.bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+
+    async def _settle_keyboard(self, update: Update, payload: str | None) -> None:
+        """Once a question is answered (or found closed), its buttons go and the choice is shown."""
+        message = update.callback_query.message
+        if not isinstance(message, Message) or message.reply_markup is None or not payload:
+            return
+        parts = payload.split(":")
+        if len(parts) != 3:
+            return
+        async with self.services.db.read() as session:
+            prompt = await messaging.prompt_get(session, parts[1])
+        if prompt is None or prompt.status == "open":
+            return  # a forged payload, or a question still open (someone else pressed)
+        label = next((b.text for row in message.reply_markup.inline_keyboard for b in row if b.callback_data == payload), None)
+        if message.text:
+            text = f"{message.text}\n→ {label}" if label else message.text
+            await self._quietly(self.bot.edit_message_text(text[:4096], chat_id=message.chat.id, message_id=message.message_id, reply_markup=None))
+        else:
+            await self._quietly(self.bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=message.message_id, reply_markup=None))
+
+    @staticmethod
+    async def _quietly(call) -> None:
+        """Cosmetic calls (answering a press, removing a keyboard) may fail: an old query, an old message."""
+        try:
+            await call
+        except TelegramError as exc:
+            log.debug("telegram: %s", exc)

@@ -1,0 +1,123 @@
+"""Outbox rows → Telegram: text with inline keyboards, photos, documents; errors → retry or give up.
+
+The Deliverer decides when a row goes out (and paces it); this only sends it and says how it went:
+RetryLater on 429 (Telegram's retry_after) and network trouble, PermanentFailure when Telegram
+refuses for good (blocked, chat gone, bad request).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram.warnings import PTBDeprecationWarning
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from handlers.messages import Outgoing
+from reminders.delivery import PermanentFailure, RetryLater
+from storage.models import Outbox
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+NETWORK_RETRY_SECONDS = 5.0
+
+
+def keyboard(message: Outgoing) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label[:64], callback_data=b.payload) for b in row] for row in message.buttons])
+
+
+def chunks(text: str, size: int = MAX_TEXT) -> list[str]:
+    """Split a long text on line breaks into messages Telegram accepts (rare: replies are short)."""
+    if len(text) <= size:
+        return [text]
+    out, current = [], ""
+    for line in text.split("\n"):
+        while len(line) > size:
+            if current:
+                out.append(current)
+                current = ""
+            out.append(line[:size])
+            line = line[size:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > size:
+            out.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        out.append(current)
+    return out
+
+
+def reply_target(row: Outbox) -> int | None:
+    """In groups a reply quotes the message it answers (keys look like reply:telegram:<chat>:<id>:<n>)."""
+    if row.kind != "reply" or row.chat_kind != "group":
+        return None
+    parts = row.key.split(":")
+    if len(parts) >= 5 and parts[0] == "reply" and parts[1] == PLATFORM and parts[-2].isdigit():
+        return int(parts[-2])
+    return None
+
+
+class TelegramSender:
+    platform = PLATFORM
+
+    def __init__(self, bot: Callable[[], Awaitable[Bot]]) -> None:
+        self._bot = bot  # the initialized bot, when the adapter is ready
+
+    async def send(self, row: Outbox, message: Outgoing) -> None:
+        bot = await self._bot()
+        chat_id: int | str = int(row.chat_id) if row.chat_id.lstrip("-").isdigit() else row.chat_id
+        try:
+            try:
+                await self._send(bot, chat_id, row, message)
+            except ChatMigrated as moved:  # the group became a supergroup: same conversation, new id
+                log.info("telegram chat %s moved to %s", chat_id, moved.new_chat_id)
+                await self._send(bot, moved.new_chat_id, row, message)
+        except RetryAfter as exc:
+            raise RetryLater(_seconds(exc), f"telegram 429: {exc.message}") from exc
+        except Forbidden as exc:
+            raise PermanentFailure(f"telegram 403: {exc.message}") from exc
+        except BadRequest as exc:
+            raise PermanentFailure(f"telegram 400: {exc.message}") from exc
+        except (TimedOut, NetworkError) as exc:
+            raise RetryLater(NETWORK_RETRY_SECONDS, f"telegram network: {exc.message}") from exc
+        except FileNotFoundError as exc:
+            raise PermanentFailure(f"attachment missing: {exc.filename}") from exc
+
+    async def _send(self, bot: Bot, chat_id: int | str, row: Outbox, message: Outgoing) -> None:
+        markup = keyboard(message)
+        quote = reply_target(row)
+        reply = ReplyParameters(message_id=quote, allow_sending_without_reply=True) if quote else None
+        text = message.text or ""
+        attachment = message.image_path or message.file_path
+        if attachment:
+            caption = text if len(text) <= MAX_CAPTION else None
+            with Path(attachment).open("rb") as handle:
+                kwargs = {"caption": caption, "reply_markup": markup if caption is not None else None, "reply_parameters": reply}
+                if message.image_path:
+                    await bot.send_photo(chat_id, photo=handle, **kwargs)
+                else:
+                    await bot.send_document(chat_id, document=handle, filename=Path(attachment).name, **kwargs)
+            if caption is not None:
+                return
+            reply = None
+        parts = chunks(text) if text else []
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            await bot.send_message(chat_id, part, reply_markup=markup if last else None, reply_parameters=reply if i == 0 else None)
+
+
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that retry_after becomes a timedelta; accept both
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
