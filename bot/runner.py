@@ -31,7 +31,10 @@ async def serve(app, stop: asyncio.Event | None = None) -> int:
             start_scheduler = None
         if start_scheduler is not None:
             scheduler = start_scheduler(app)
-        await stop.wait()
+        failure = await _until_stopped_or_failed(stop, started)
+        if failure is not None:  # an adapter gave up on its own (e.g. 409: another instance polls)
+            log.error("%s", failure)
+            return 1
         return 0
     except Exception as exc:  # e.g. a second instance on the same Telegram token
         log.error("%s", exc)
@@ -50,3 +53,16 @@ async def serve(app, stop: asyncio.Event | None = None) -> int:
         except (asyncio.CancelledError, Exception):
             pass
         await app.close()
+
+
+async def _until_stopped_or_failed(stop: asyncio.Event, adapters: list) -> BaseException | None:
+    """Wait for a stop signal, or for an adapter that offers `failed()` to report it stopped for good."""
+    waiting = [asyncio.ensure_future(stop.wait())]
+    waiting += [asyncio.ensure_future(a.failed()) for a in adapters if hasattr(a, "failed")]
+    try:
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waiting:
+            task.cancel()
+    failures = [t.result() for t in done if t is not waiting[0]]
+    return failures[0] if failures else None
