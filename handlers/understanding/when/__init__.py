@@ -47,14 +47,6 @@ class TimeMention:
     past: bool = False  # refers to the past or to "today" as when something happened
 
 
-# Cheap gate: no digit, no CJK date character and no English date word -> no date.
-_TRIGGER = re.compile(
-    r"\d|[今明昨前后听寻琴星礼周月号日点时早晚午夜凌晨底初旬内年过半一二三四五六七八九十两廿]"
-    r"|(?<![a-z])(?:to(?:day|night|nite|morrow|mo)|tm[rw]|yday|yesterday|mon|tue|wed|thu|fri|sat|sun|"
-    r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|week|month|year|noon|midnight|morning|"
-    r"afternoon|evening|eo[dwmy]|cob|end|mid|early|late|next|last|this|coming|upcoming|ago|hence|"
-    r"christmas|xmas|new|half|quarter|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-    r"first|second|third|now|asap|day|hour|minute|fortnight|a\s)")
 _MAX_RESOLVE = 200
 _FILLER = re.compile(r"(?<![a-z])(?:at|on|the|around|about|approximately|approx|for|in|of|ish|circa|"
                      r"by|before|roughly|some\s*time|sometime)(?![a-z])|[\s,.;:!?@()\-，。、的在于]+")
@@ -62,9 +54,8 @@ _FILLER = re.compile(r"(?<![a-z])(?:at|on|the|around|about|approximately|approx|
 
 def _parts(norm: str, ctx: Ctx) -> list[Part]:
     found: list[Part] = []
-    if _TRIGGER.search(norm):
-        zh.ZH.scan(norm, ctx, found)
-        en.EN.scan(norm, ctx, found)
+    zh.ZH.scan(norm, ctx, found)  # each rule first checks a cheap "needs" regex
+    en.EN.scan(norm, ctx, found)
     return group(select(found), norm)
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from .numerals import EN_COUNT, EN_NUM_WORD, EN_ORDINAL, en_value
+from .festivals import next_festival
 from .parts import (add_months, end_of_month, expand_year, monday_of, next_weekday,
                     prev_weekday, safe_date)
 from .rules import P, RuleSet
@@ -216,15 +217,31 @@ def end_of(m, ctx):
     return P(m, date=d, deadline=m.group().startswith("by"))
 
 
-_HOLIDAYS = {"christmas eve": (12, 24), "christmas": (12, 25), "xmas": (12, 25),
-             "new year's eve": (12, 31), "new years eve": (12, 31),
-             "new year's day": (1, 1), "new years day": (1, 1), "new year": (1, 1)}
+_HOLIDAY = (r"christmas\s+eve|christmas|xmas|new\s+year'?s\s+eve|new\s+year'?s\s+day|new\s+year|"
+            r"valentine'?s\s+day|easter")
 
 
-@rule(B + r"(christmas\s+eve|christmas|xmas|new\s+year'?s\s+eve|new\s+year'?s\s+day|new\s+year)(?:\s+(\d{4}))?" + E, needs='christmas|xmas|new year')
+# "christmas", "easter 2014", "three days after easter", "2nd tuesday after christmas"
+@rule(B + r"(?:(" + ORD + "|" + EN_COUNT + r")\s+(days?|weeks?|" + WEEKDAY + r"s?)\s+(after|before)\s+)?(" + _HOLIDAY +
+      r")(?:\s+(\d{4}))?" + E, needs="christmas|xmas|new year|valentine|easter")
 def holiday(m, ctx):
-    month, day = _HOLIDAYS[re.sub(r"\s+", " ", m.group(1))]
-    return P(m, month=month, day=day, year=_year(m.group(2)))
+    count, unit, rel, name, year = m.groups()
+    d = next_festival(re.sub(r"\s+", " ", name), ctx.today, _year(year))
+    if d is None:
+        return None
+    if count:
+        n = en_value(count)
+        if n is None:
+            return None
+        sign = 1 if rel == "after" else -1
+        if unit.startswith("day"):
+            d += dt.timedelta(days=sign * n)
+        elif unit.startswith("week"):
+            d += dt.timedelta(days=sign * 7 * n)
+        else:
+            wd = _weekday(unit)
+            d = next_weekday(d, wd, n) if sign > 0 else prev_weekday(d, wd, n)
+    return P(m, date=d)
 
 
 # --- explicit dates -----------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .festivals import FESTIVALS, next_festival
 from .numerals import ZH_DIGITS_YEAR, ZH_NUM, zh_value
 from .parts import add_months, end_of_month, expand_year, monday_of
 from .rules import P, RuleSet
@@ -286,6 +287,21 @@ def after_marker(m, ctx):
 @rule(r"(?:截止到|截至|截止|最迟|最晚|不晚于|不迟于|务必在|必须在)", needs='[截最不务必]')
 def before_marker(m, ctx):
     return P(m, marker="before", deadline=True)
+
+
+_ZH_FESTIVALS = [k for k in FESTIVALS if not k.isascii()]
+
+
+@rule(rf"(明年|今年|去年)?的?({'|'.join(sorted(_ZH_FESTIVALS, key=len, reverse=True))})", needs="[元情劳五儿国圣平清春大宵端七中重除]")
+def festival(m, ctx):
+    year = {"明年": 1, "今年": 0, "去年": -1}.get(m.group(1))
+    name = m.group(2)
+    if FESTIVALS[name][0] == "lunar" and year is not None:
+        year = ctx.today.year + year
+    elif year is not None:
+        year = ctx.today.year + year
+    d = next_festival(name, ctx.today, year)
+    return P(m, date=d, past=d < ctx.today) if d else None
 
 
 @rule(r"现在|马上|立刻|立即", needs='[现马立]')

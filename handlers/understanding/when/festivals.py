@@ -1,0 +1,61 @@
+"""Named days: Chinese festivals (some on the lunar calendar) and a few Western ones.
+
+``next_festival(name, today)`` is the festival's next date on or after today.
+Lunar dates go through ``lunardate`` (imported on first use).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+# name -> ("solar" | "lunar", month, day); 除夕 is the day before the lunar new year.
+FESTIVALS = {
+    "元旦": ("solar", 1, 1), "情人节": ("solar", 2, 14), "劳动节": ("solar", 5, 1), "五一": ("solar", 5, 1),
+    "儿童节": ("solar", 6, 1), "国庆节": ("solar", 10, 1), "国庆": ("solar", 10, 1),
+    "圣诞节": ("solar", 12, 25), "平安夜": ("solar", 12, 24), "清明节": ("solar", 4, 5), "清明": ("solar", 4, 5),
+    "春节": ("lunar", 1, 1), "大年初一": ("lunar", 1, 1), "元宵节": ("lunar", 1, 15), "元宵": ("lunar", 1, 15),
+    "端午节": ("lunar", 5, 5), "端午": ("lunar", 5, 5), "七夕": ("lunar", 7, 7), "中秋节": ("lunar", 8, 15),
+    "中秋": ("lunar", 8, 15), "重阳节": ("lunar", 9, 9), "除夕": ("eve", 1, 1),
+    "christmas": ("solar", 12, 25), "xmas": ("solar", 12, 25), "christmas eve": ("solar", 12, 24),
+    "new year's eve": ("solar", 12, 31), "new years eve": ("solar", 12, 31),
+    "new year's day": ("solar", 1, 1), "new years day": ("solar", 1, 1), "new year": ("solar", 1, 1),
+    "valentine's day": ("solar", 2, 14), "valentines day": ("solar", 2, 14), "easter": ("easter", 0, 0),
+}
+
+
+def easter(year: int) -> dt.date:
+    """Western Easter Sunday (anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l) // 451
+    month, day = divmod(h + l - 7 * m + 114, 31)
+    return dt.date(year, month, day + 1)
+
+
+def festival_in(name: str, year: int) -> dt.date | None:
+    kind, month, day = FESTIVALS[name]
+    if kind == "solar":
+        return dt.date(year, month, day)
+    if kind == "easter":
+        return easter(year)
+    import lunardate
+
+    try:
+        d = lunardate.LunarDate(year, month, day).to_solar_date()
+    except ValueError:
+        return None
+    return d - dt.timedelta(days=1) if kind == "eve" else d
+
+
+def next_festival(name: str, today: dt.date, year: int | None = None) -> dt.date | None:
+    if year is not None:
+        return festival_in(name, year)
+    for y in (today.year - 1, today.year, today.year + 1):  # 除夕 of last lunar year may still be ahead
+        d = festival_in(name, y)
+        if d is not None and d >= today:
+            return d
+    return None
