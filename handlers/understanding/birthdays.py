@@ -120,12 +120,12 @@ def next_occurrence(b: Birthday, today: dt.date) -> dt.date | None:
                 day = b.day
                 while day >= 28:
                     try:
-                        d = LunarDate(year, b.month, day).toSolarDate()
+                        d = _to_solar(LunarDate(year, b.month, day))
                         break
                     except ValueError:
                         day -= 1
                 else:
-                    d = LunarDate(year, b.month, day).toSolarDate()
+                    d = _to_solar(LunarDate(year, b.month, day))
                 if d >= today:
                     return d
             return None
@@ -139,3 +139,8 @@ def next_occurrence(b: Birthday, today: dt.date) -> dt.date | None:
     except Exception:
         return None
     return None
+
+
+def _to_solar(ld) -> dt.date:
+    conv = getattr(ld, "to_solar_date", None) or ld.toSolarDate
+    return conv()

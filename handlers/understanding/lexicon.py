@@ -29,7 +29,8 @@ _CHANNEL_CUES: list[tuple[str, str, str]] = [
     (r"\bvisited\b|\bvisiting\b|\bsite visit\b|\bon[- ]site\b|went to (?:their|his|her|the client'?s?|the customer'?s?) |"
      r"\bwent over to\b|\bdropped in (?:at|on)\b|stopped by (?:their|his|her)", "visit", "past"),
     (r"拜访|拜会|上门|登门|走访|实地|去见|去看了|"
-     r"(?:去|到)(?:了)?(?:他们|对方|客户|他|她|他家|她家)?(?:的)?(?:公司|工厂|厂里|厂|店里|门店|办公室|仓库|总部|现场|那边|那里)", "visit", "past"),
+     r"去(?:了)?[^，。,.!?；;：:\s]{0,10}?(?:公司|工厂|厂里|厂|店里|门店|办公室|仓库|总部|现场|那边|那里)|"
+     r"到(?:了)?(?:他们|对方|客户|他|她|[^，。,.!?；;：:\s]{1,10}的)(?:公司|工厂|厂里|厂|店里|门店|办公室|仓库|总部|现场|那边|那里)", "visit", "past"),
     # call
     (r"\b(?:called|phoned|rang|calling|ring(?:s)? me|gave (?:me|us|him|her|them) a (?:call|ring))\b|"
      r"\b(?:phone|voice|conference|sales|quick|intro|short|long|follow[- ]up) call\b|\bcall (?:from|with)\b|"

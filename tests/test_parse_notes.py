@@ -1,0 +1,156 @@
+"""NoteParser: the JSON of the quick-notes spec, rule by rule (own notes, own customers)."""
+import datetime as dt
+
+import pytest
+
+from handlers.understanding.amounts import find_amount
+from handlers.understanding.matching import CustomerIndex
+from handlers.understanding.names import normalize_text
+from handlers.understanding.notes import CustomerRecord, NoteParser
+
+TZ = dt.timezone(dt.timedelta(hours=8))
+NOW = dt.datetime(2027, 3, 1, 9, 30, tzinfo=TZ)  # a Monday
+
+CUSTOMERS = [("罗敏", "罗氏包装", ("罗姐",)), ("高远", "远大机械", ()), ("Nina Patel", "Patel Textiles", ()),
+             ("Oscar Reyes", "Reyes Freight", ()), ("邱文", "文华印刷", ())]
+
+
+@pytest.fixture(scope="module")
+def parser():
+    return NoteParser(CustomerIndex([CustomerRecord(i, n, c, a) for i, (n, c, a) in enumerate(CUSTOMERS)]))
+
+
+def parse(parser, text):
+    return parser.parse(text, NOW).to_json()
+
+
+@pytest.mark.parametrize("text,channel", [
+    ("罗敏来电问交期", "call"),
+    ("给高远打了个电话", "call"),
+    ("去了远大机械的工厂，看了产线", "visit"),
+    ("拜访邱文", "visit"),
+    ("高远来我们公司参观了展厅", "meeting"),
+    ("Nina Patel video call about pricing", "meeting"),
+    ("coffee with Oscar Reyes", "meeting"),
+    ("Oscar emailed the specs", "email"),
+    ("罗姐发邮件说要改包装", "email"),
+    ("邱文微信说下周来", "message"),
+    ("Nina texted me, she needs samples", "message"),
+    ("call Oscar on Thursday about the freight", "other"),  # planned call = follow-up
+    ("明天给罗敏打电话", "other"),
+    ("Nina Patel: prices are fine", "other"),
+])
+def test_channel(parser, text, channel):
+    assert parse(parser, text)["channel"] == channel
+
+
+@pytest.mark.parametrize("text,amount,currency", [
+    ("罗敏下单了，5万", 50000, "CNY"),
+    ("合同金额3.5万元", 35000, "CNY"),
+    ("预算大概五千块", 5000, "CNY"),
+    ("deal worth $45,000", 45000, "USD"),
+    ("around 120k USD", 120000, "USD"),
+    ("quoted €2,500 for the set", 2500, "EUR"),
+    ("budget 1.2m", 1200000, None),
+    ("¥800 deposit paid", 800, "CNY"),
+    ("£300 for shipping", 300, "GBP"),
+    ("200k RMB order", 200000, "CNY"),
+    ("wants 50 units", None, None),
+    ("invoice 1043 is late", None, None),
+    ("30 days overdue", None, None),
+    ("电话13912345678", None, None),
+    ("3万件T恤", None, None),
+    ("meet at 3pm on 12/5", None, None),
+])
+def test_amounts(text, amount, currency):
+    assert find_amount(normalize_text(text)) == ((float(amount), currency) if amount else (None, None))
+
+
+@pytest.mark.parametrize("text,risks", [
+    ("Oscar hasn't paid the last two invoices", ["overdue_payment"]),
+    ("罗敏那边货款拖欠三个月了", ["overdue_payment"]),
+    ("Oscar paid the overdue balance today", []),
+    ("邱文说以后不再拖欠了", []),
+    ("高远对交货期很不满，要投诉", ["complaint"]),
+    ("Nina is furious about the damaged goods", ["complaint"]),
+    ("no complaints from Nina this month", []),
+    ("高远在考虑换供应商", ["churn"]),
+    ("Oscar might cancel the contract", ["churn"]),
+    ("邱文的公司资金链断了，正在裁员", ["distress"]),
+    ("Reyes Freight filed for bankruptcy", ["distress"]),
+    ("罗敏一切正常，下周见", []),
+])
+def test_risks(parser, text, risks):
+    assert sorted(parse(parser, text)["risk"]) == sorted(risks)
+
+
+@pytest.mark.parametrize("text,outcome", [
+    ("高远签了合同", "won"),
+    ("Nina confirmed the order", "won"),
+    ("Oscar signed the contract", "won"),
+    ("邱文下周来签合同", None),
+    ("Nina will sign next week", None),
+    ("罗敏这单丢了，没拿下", "lost"),
+    ("lost the deal with Oscar to a cheaper vendor", "lost"),
+])
+def test_outcome(parser, text, outcome):
+    assert parse(parser, text)["outcome"] == outcome
+
+
+def test_lost_to_competitor_is_churn(parser):
+    out = parse(parser, "Oscar: we lost the deal to a competitor")
+    assert out["outcome"] == "lost" and "churn" in out["risk"]
+
+
+@pytest.mark.parametrize("text,solar,lunar", [
+    ("罗敏生日是6月9号", "06-09", None),
+    ("Nina's birthday is March 3rd", "03-03", None),
+    ("Oscar birthday 7/14", "07-14", None),
+    ("邱文生日农历八月十五", None, "08-15"),
+    ("高远的生日是正月初八（农历）", None, "01-08"),
+])
+def test_birthdays(parser, text, solar, lunar):
+    out = parse(parser, text)
+    assert (out["birthday"], out["lunar_birthday"]) == (solar, lunar)
+
+
+def test_birthday_with_action_is_a_follow_up(parser):
+    out = parse(parser, "罗敏生日是6月9号，记得寄贺卡")
+    assert out["follow_up"]["date"] == "2027-06-09"
+    assert out["follow_up"]["task"]
+
+
+def test_birthday_without_action_is_not(parser):
+    out = parse(parser, "罗敏生日是6月9号")
+    assert out["follow_up"] is None or out["follow_up"]["date"] is None
+
+
+def test_lunar_birthday_follow_up_is_a_solar_date(parser):
+    out = parse(parser, "邱文生日农历八月十五，提醒我送月饼")
+    assert out["lunar_birthday"] == "08-15"
+    assert out["follow_up"]["date"] == "2027-09-15"  # lunar 2027-08-15
+
+
+def test_mixed_language_note(parser):
+    out = parse(parser, "Nina Patel 来电, wants 报价 for 500 units, 预算2万")
+    assert out["customer"] == "Nina Patel" and out["channel"] == "call"
+    assert (out["amount"], out["currency"]) == (20000, "CNY")
+
+
+def test_new_customer_json(parser):
+    res = parser.parse("新客户钟先生来电咨询", NOW)
+    assert res.is_new and res.customer is None and res.mention == "钟先生"
+    out = res.to_json()
+    assert out["customer"] is None and out["ambiguous"] is False and out["mention"] == "钟先生"
+
+
+def test_nothing_to_understand(parser):
+    for text in ["", "   ", "👍", "ok", "x" * 20000]:
+        out = parse(parser, text)
+        assert out["customer"] is None and out["risk"] == [] and out["amount"] is None
+        assert out["channel"] == "other" and out["outcome"] is None
+
+
+def test_never_raises_on_any_str(parser):
+    for text in ["\x00", "\ud800", "王总" * 10000, "$$$ ¥¥ 万万", "生日是13月40号", "birthday 99/99", "1.2.3.4m"]:
+        parser.parse(text, NOW)
