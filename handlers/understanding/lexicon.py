@@ -242,6 +242,7 @@ _LOST = re.compile(
 )
 _NOT_YET = re.compile(
     r"(?:n't|要|准备|打算|将|会|可能|想|考虑|还没|还没有|没有|没|未|尚未|来|去|等|明天|后天|下周|下个?月|周[一二三四五六日天]|\d+号|\d+日|"
+    r"前|之前|以前|月底|月初|年底|年前|星期[一二三四五六日天]|再|争取|希望|尽快|过几天|"
     r"(?<![a-z])(?:will|to|going to|ready to|about to|wants? to|plan(?:s|ning)? to|expect(?:s|ed)? to|hope to|not|n't|yet to|before|if|may|might|"
     r"could|should|would|need to|interested in|almost|close to|nearly))\s*(?:\w+\s+)?$"
 )
