@@ -182,3 +182,14 @@ def test_week_deadlines():
     assert m.deadline and m.date == dt.date(2025, 3, 17)
     m = one("本周内给答复")
     assert m.deadline and m.date == dt.date(2025, 3, 14)  # Friday of this week
+
+
+def test_repeated_expressions_stay_separate():
+    assert found("明天3点 明天5点") == [("明天3点", "2025-03-13", "15:00"), ("明天5点", "2025-03-13", "17:00")]
+
+
+def test_dense_long_text_is_linear():
+    text = "明天下午3点 " * 3000
+    t0 = time.perf_counter()
+    assert len(find_times(text, NOW)) == 3000
+    assert time.perf_counter() - t0 < 2.0

@@ -122,3 +122,31 @@ def test_traditional_and_cantonese():
 def test_fullwidth_digits():
     assert when("１２月２４日") == "2025-12-24"
     assert when("下午３点") == "2025-03-12T15:00"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("元旦", "2026-01-01"), ("春节", "2026-02-17"), ("除夕", "2026-02-16"), ("中秋节", "2025-10-06"),
+    ("国庆节", "2025-10-01"), ("christmas", "2025-12-25"), ("easter", "2025-04-20"),
+    ("two days after easter", "2025-04-22"),
+])
+def test_festivals(text, expected):
+    assert when(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("second monday of april", "2025-04-14"), ("last friday of march", "2025-03-28"),
+    ("the first sunday of next month", "2025-04-06"), ("五月第二个星期日", "2025-05-11"),
+    ("下个月最后一个周五", "2025-04-25"), ("last week of june 2025", "2025-06-23"),
+    ("the second week of may", "2025-05-12"),
+])
+def test_nth_weekday_and_week(text, expected):
+    assert when(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "2月30号", "13/45", "25点", "99:99", "feb 30", "june 31", "the 0th", "2026年13月1日",
+    "in 9999 years", "9999-12-31 晚上12点半", "0000-01-01", "下下下下周",
+])
+def test_impossible_dates_do_not_crash(text):
+    r = resolve_when(text, NOW)
+    assert r is None or isinstance(r.date, dt.date)

@@ -25,6 +25,13 @@ from .parts import Part
 from .rules import Ctx
 
 
+def _resolve(p: Part, ctx: Ctx, norm: str, keep_clock: bool = False):
+    try:
+        return resolve(p, ctx, norm, keep_clock)
+    except (ValueError, OverflowError):  # arithmetic past year 9999 and the like
+        return None
+
+
 @dataclass(frozen=True)
 class Resolved:
     date: dt.date
@@ -70,7 +77,7 @@ def find_times(text: str, now: dt.datetime) -> list[TimeMention]:
     for p in _parts(norm, ctx):
         if p.weak or p.marker:
             continue
-        r = resolve(p, ctx, norm)
+        r = _resolve(p, ctx, norm)
         if r is None:
             continue
         day, time, past = r
@@ -89,7 +96,7 @@ def resolve_when(text: str, now: dt.datetime) -> Resolved | None:
     for p in _parts(norm, ctx):
         if p.marker:
             continue
-        r = resolve(p, ctx, norm, keep_clock=True)
+        r = _resolve(p, ctx, norm, keep_clock=True)
         if r is not None and (best is None or p.length > best.length):
             best, best_r = p, r
     leftover = norm if best is None else norm[:best.start] + " " + norm[best.end:]

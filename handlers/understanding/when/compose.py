@@ -26,9 +26,13 @@ _DAY_FIELDS = ("year", "month", "day", "month_off", "week_off", "nth")
 
 def select(parts: list[Part]) -> list[Part]:
     """Longest parts first (strong before weak at equal length), no overlaps, in text order."""
+    if not parts:
+        return []
     taken: list[Part] = []
+    used = bytearray(max(p.end for p in parts))  # 1 where a kept part sits: O(n) not O(n^2)
     for p in sorted(parts, key=lambda p: (-p.length, p.weak, p.start)):
-        if all(p.end <= q.start or p.start >= q.end for q in taken):
+        if used.find(1, p.start, p.end) < 0:
+            used[p.start:p.end] = b"\x01" * p.length
             taken.append(p)
     taken.sort(key=lambda p: p.start)
     return taken
@@ -40,8 +44,8 @@ def _gap_ok(text: str, a: int, b: int) -> bool:
 
 def can_merge(a: Part, b: Part) -> bool:
     for f in VALUE_FIELDS:
-        va, vb = getattr(a, f), getattr(b, f)
-        if va is not None and vb is not None and va != vb:
+        # A field said twice means two expressions ("明天3点 明天5点"), even with equal values.
+        if getattr(a, f) is not None and getattr(b, f) is not None:
             if f == "weekday" and (a.date or b.date):
                 continue  # "tomorrow, Friday": the date says it all
             return False

@@ -306,6 +306,39 @@ def last_day_of(m, ctx):
     return P(m, date=d)
 
 
+def _full_weeks(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Mondays of the Monday-Sunday weeks lying wholly between first and last."""
+    monday = first + dt.timedelta(days=(-first.weekday()) % 7)
+    out = []
+    while monday + dt.timedelta(days=6) <= last:
+        out.append(monday)
+        monday += dt.timedelta(days=7)
+    return out
+
+
+# "first week of october 2014", "the 2nd last week of October 2018", "third last week of 2018"
+@rule(B + r"(?:the\s+)?(?:(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)\s+)?(last\s+)?week\s+(?:of|in)\s+"
+      r"(?:(" + MONTH + r")(?:\s+(\d{4}))?|(\d{4}))" + E, needs="week")
+def nth_week(m, ctx):
+    nth_word, last, name, year, year_only = m.groups()
+    if not nth_word and not last:
+        return None
+    nth = en_value(nth_word) if nth_word else 1
+    today = ctx.today
+    if name:
+        month = _month(name)
+        y = int(year) if year else today.year + (month < today.month)
+        first = dt.date(y, month, 1)
+        span = _full_weeks(first, end_of_month(first))
+    else:
+        y = int(year_only)
+        span = _full_weeks(dt.date(y, 1, 1), dt.date(y, 12, 31))
+    if not 1 <= nth <= len(span):
+        return None
+    d = span[-nth] if last else span[nth - 1]
+    return P(m, date=d, week_grain=True, past=d < today)
+
+
 # 2026-12-05, 2026/12/5, 2026.12.5
 @rule(NB + r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d/.-])", needs='\\d{4}[-/.]')
 def iso_date(m, ctx):

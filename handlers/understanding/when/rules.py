@@ -58,7 +58,10 @@ class RuleSet:
             if needs is not None and needs.search(text) is None:
                 continue
             for m in rx.finditer(text):
-                p = fn(m, ctx)
+                try:
+                    p = fn(m, ctx)
+                except (ValueError, OverflowError):  # "in 9000 years", year 0: not a date we can hold
+                    continue
                 if p is not None:
                     if not p.rule:
                         p.rule = f"{self.name}.{fn.__name__}"
