@@ -7,10 +7,31 @@ Public API (stable, used by the note parser and `crmbot when`):
 - ``resolve_when(text, now) -> Resolved | None``: the whole string read as one
   time expression (what `crmbot when` prints).
 
+Notes for callers of ``find_times``:
+
+- ``start``/``end`` index the *original* text; ``text`` is that slice. Adjacent
+  pieces are one mention ("明天下午3点", "Friday 5pm", "周五（12月4日）上午"), and
+  a deadline marker is inside the span ("by Friday 5pm", "下周三前").
+- ``time`` is None unless an hour was said; a part of day alone (上午, morning)
+  gives none. Dates are local dates in ``now``'s offset.
+- ``deadline``: by / before / no later than / due / within N days / 前 / 之前 /
+  以前 / 内 / 截止 / 最迟. "until" is not a deadline. A deadline is never past.
+- ``past``: yesterday / 昨天 / 上周 / last week / N days ago / 三天前, any date
+  before today, and today (or a bare weekday, an explicit day, a clock time) told
+  as what happened: an interaction verb in the past (visited, met, called...) or
+  了/已经/刚 in the same clause, with no future cue (will, need to, 要, 再...).
+  "visited X today" -> past; "send it today" -> not past. For the follow-up,
+  take the first mention that is not past (and skip birthdays yourself).
+- Non-dates stay out: counts ("50 units", "30 days overdue", 逾期两周), money,
+  phone/invoice numbers, ratios (12:1), 一点 ("a bit"), 3号楼, ranges (2-3 weeks).
+- English "next Friday" is Friday of next week (both readings count in the spec).
+- ``find_times`` never calls dateparser; ``resolve_when`` does, lazily, only when
+  the grammar leaves the text unexplained.
+
 How it works: normalize.py makes a same-length Simplified / ASCII-lower-case copy
 of the text; the rules of zh.py and en.py turn pieces of it into partial values
 (parts.py); compose.py keeps the longest, merges neighbours ("明天" + "下午3点")
-and resolves them against ``now``. See the README-style notes in each module.
+and resolves them against ``now``; context.py reads the clause for past tense.
 """
 from __future__ import annotations
 
