@@ -11,6 +11,7 @@ from storage import crm
 from storage.models import ChatLink, Customer, Invite, Team
 
 from . import access, quick_note
+from .digest_command import cmd_digest
 from . import format as fmt
 from .context import Context
 from .messages import Incoming, Outgoing
@@ -260,6 +261,7 @@ COMMANDS: list[Command] = [
     Command("new", ("新建", "新客户"), cmd_new, "add a customer: /new NAME, COMPANY", "新建客户"),
     Command("note", ("记录",), cmd_note, "take a note (in groups)", "记录（群里用）"),
     Command("subscribe", ("订阅",), cmd_subscribe, "this chat gets digests", "本群订阅摘要"),
+    Command("digest", ("摘要",), cmd_digest, "team digest (managers)", "团队摘要"),
     Command("link", ("关联",), cmd_link, "link this group to the team", "本群关联团队", in_menu=False),
     Command("invite", ("邀请",), cmd_invite, "invite code: /invite rep|manager", "生成邀请码"),
     Command("join", ("加入",), cmd_join, "join with a code", "用邀请码加入", in_menu=False),

@@ -6,7 +6,7 @@ import datetime as dt
 from storage import crm, messaging
 from storage.models import Customer, Interaction, Prompt
 
-from . import access, quick_note
+from . import access, quick_note, reminder_buttons
 from . import format as fmt
 from .context import Context
 from .messages import Button, Outgoing
@@ -25,8 +25,8 @@ async def press(ctx: Context, payload: str) -> list[Outgoing]:
         return [Outgoing(t("prompt_closed", ctx.lang))]
     if prompt.member_id != ctx.member.id:
         return [Outgoing(t("prompt_not_yours", ctx.lang))]
-    note = await _note_of(ctx, prompt)
-    if note is None:
+    note = None if prompt.kind == "reminder" else await _note_of(ctx, prompt)
+    if note is None and prompt.kind != "reminder":
         messaging.close_prompt(ctx.session, prompt)
         return [Outgoing(t("prompt_closed", ctx.lang))]
     choice = parts[2]
@@ -35,6 +35,7 @@ async def press(ctx: Context, payload: str) -> list[Outgoing]:
         "create_customer": _create,
         "name_customer": _name_buttons,
         "filed": _filed,
+        "reminder": reminder_buttons.press_reminder,
     }.get(prompt.kind)
     if handler is None:
         return [Outgoing(t("prompt_closed", ctx.lang))]

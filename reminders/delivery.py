@@ -12,8 +12,8 @@ import datetime as dt
 import logging
 import os
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import text
@@ -21,6 +21,8 @@ from sqlalchemy import text
 from handlers.messages import Outgoing
 from storage.db import Database
 from storage.models import Outbox
+
+from .limits import Limiter
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ def _bind(db: Database, params: dict) -> dict:
         if isinstance(value, dt.datetime):
             value = value.astimezone(dt.timezone.utc)
             if db.is_sqlite:
-                value = value.replace(tzinfo=None).isoformat(sep=" ")
+                value = value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")  # as stored: text compares
         out[key] = value
     return out
 
@@ -111,6 +113,29 @@ async def finish(db: Database, row_id: int, *, ok: bool, now: dt.datetime, error
         session.add(row)
 
 
+async def release(db: Database, row_id: int, due_at: dt.datetime) -> None:
+    """Give a claimed row back without counting an attempt (its chat must wait a moment)."""
+    async with db.write() as session:
+        row = await session.get(Outbox, row_id)
+        if row is not None and row.status == "sending":
+            row.status, row.due_at, row.claimed_by, row.claimed_at = "pending", due_at, None, None
+            session.add(row)
+
+
+async def drop(db: Database, row_id: int, reason: str) -> None:
+    async with db.write() as session:
+        row = await session.get(Outbox, row_id)
+        if row is not None:
+            row.status, row.last_error = "dropped", reason
+            session.add(row)
+
+
+def expired(row: Outbox, now: dt.datetime) -> bool:
+    """A push may say when it stops being worth sending (a greeting once its holiday has begun)."""
+    expires = (row.body or {}).get("meta", {}).get("expires_at")
+    return bool(expires) and dt.datetime.fromisoformat(expires) <= now
+
+
 def backoff(attempts: int) -> float:
     return min(2.0 ** attempts, 300.0)
 
@@ -123,10 +148,13 @@ class Deliverer:
     senders: dict[str, Sender]
     clock: Callable[[], dt.datetime]
     worker: str = ""
+    limiter: Limiter | None = None
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)  # injectable: tests never sleep
 
     def __post_init__(self) -> None:
         self.worker = self.worker or worker_id()
         self.wakeup = asyncio.Event()
+        self.limiter = self.limiter or Limiter(self.clock)
 
     async def deliver_due(self, limit: int = 50) -> int:
         """One pass: claim what is due and send it. Returns how many rows were handled."""
@@ -138,9 +166,22 @@ class Deliverer:
     async def send_one(self, row: Outbox) -> None:
         sender = self.senders[row.platform]
         message = Outgoing.from_body(row.body)
+        if expired(row, self.clock()):
+            await drop(self.db, row.id, "expired")
+            return
+        while True:
+            wait, own = self.limiter.wait(row.platform, row.chat_id, row.chat_kind)
+            if wait <= 0:
+                break
+            if own:  # this chat must wait: send other chats' messages meanwhile
+                await release(self.db, row.id, self.clock() + dt.timedelta(seconds=wait))
+                return
+            await self.sleep(wait)
+        self.limiter.record(row.platform, row.chat_id, row.chat_kind)
         try:
             await sender.send(row, message)
         except RetryLater as exc:
+            self.limiter.block(row.platform, row.chat_id, exc.seconds)
             await finish(self.db, row.id, ok=False, now=self.clock(), error=str(exc), retry_in=exc.seconds)
         except PermanentFailure as exc:
             await finish(self.db, row.id, ok=False, now=self.clock(), error=str(exc))

@@ -1,0 +1,50 @@
+"""The buttons under a follow-up reminder: Done, Snooze 1 hour, Tomorrow, Next week, Reschedule.
+
+A new due time makes a new reminder (the outbox key names the occurrence); Reschedule reuses the
+"change_date" question of the quick-note flow (a typed date moves the note's open follow-ups).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from reminders.texts import t
+from storage import crm, messaging
+from storage.models import Prompt, Task
+
+from . import format as fmt
+from . import quick_note
+from .context import Context
+from .messages import Outgoing
+
+
+async def press_reminder(ctx: Context, prompt: Prompt, note_unused, choice: str) -> list[Outgoing]:
+    task = await ctx.session.get(Task, prompt.data.get("task_id"))
+    if task is None or task.team_id != ctx.team.id or task.assignee_id != ctx.member.id or task.status != "open":
+        messaging.close_prompt(ctx.session, prompt)
+        return [Outgoing(t("task_closed", ctx.lang))]
+    now = ctx.services.clock()
+    if choice == "done":
+        messaging.close_prompt(ctx.session, prompt)
+        task.status, task.done_at = "done", now
+        ctx.session.add(task)
+        customer = await crm.get_customer(ctx.session, task.customer_id) if task.customer_id else None
+        await crm.audit(ctx.session, "task_done", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=task.customer_id, platform=ctx.msg.platform, detail=f"task {task.id}")
+        return [Outgoing(t("task_done", ctx.lang, customer=customer.name if customer else t("no_customer", ctx.lang), task=task.text))]
+    if choice in ("1h", "tomorrow", "week"):
+        messaging.close_prompt(ctx.session, prompt)
+        if choice == "1h":
+            task.due_at, task.due_has_time = (now + dt.timedelta(hours=1)).replace(microsecond=0), True
+        else:
+            day = ctx.today + dt.timedelta(days=1 if choice == "tomorrow" else 7)
+            task.due_at, task.due_has_time = quick_note.due_at(day, None, ctx.zone), False
+        ctx.session.add(task)
+        return [Outgoing(t("task_snoozed", ctx.lang, when=fmt.due(task.due_at, task.due_has_time, ctx.zone, ctx.lang, ctx.today)))]
+    if choice == "date":
+        if task.interaction_id is None:
+            return [Outgoing(t("no_reschedule", ctx.lang, id=task.id))]
+        messaging.close_prompt(ctx.session, prompt)
+        asked = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "change_date", {"interaction_id": task.interaction_id})
+        asked.created_at = now  # the typed answer's window runs on the injected clock
+        ctx.session.add(asked)
+        return [Outgoing(t("ask_date", ctx.lang))]
+    return [Outgoing(t("task_closed", ctx.lang))]

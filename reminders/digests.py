@@ -1,0 +1,243 @@
+"""Manager digests: daily (near the end of the working day) and weekly (Monday morning, with a
+chart), to each manager and admin by DM and to every group chat subscribed with /subscribe digest.
+
+A manager sees themselves and their reps; an admin and a group see the whole team. Group chats
+never see amounts (anyone may read a group): won/lost become counts there.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import col, func, select
+
+from handlers import format as fmt
+from handlers.messages import Outgoing
+from storage.models import Customer, Interaction, Member, Task, Team
+
+from . import nags as nag_rules
+from . import push, workdays
+from .destinations import Destination, digest_chats, member_destinations
+from .followups import working_moment
+from .overdue import open_overdue_rows, overdue_tasks_by_member
+from .texts import lang_of, t
+
+DAILY_BEFORE_END = dt.timedelta(minutes=30)  # the daily digest goes out 30 min before the workday ends
+MAX_NAMES = 5
+
+
+@dataclass
+class Digest:
+    kind: str  # daily | weekly
+    start: dt.datetime
+    end: dt.datetime
+    notes_by_rep: list[tuple[str, int]] = field(default_factory=list)
+    tasks_done: int = 0
+    tasks_overdue: int = 0
+    new_customers: int = 0
+    won: dict[str, float] = field(default_factory=dict)  # currency → amount
+    lost: dict[str, float] = field(default_factory=dict)
+    won_count: int = 0
+    lost_count: int = 0
+    risks: list = field(default_factory=list)  # nags.Nag
+    silent_important: list = field(default_factory=list)
+    pareto: tuple[int, int, int] | None = None  # top customers, customers with revenue, share %
+    escalated_tasks: list[tuple[str, str, int]] = field(default_factory=list)  # customer, rep, days overdue
+    escalated_nags: list = field(default_factory=list)
+    stages: dict[str, int] = field(default_factory=dict)
+    chart_path: str | None = None
+    task_escalation_days: int = 3
+    nag_escalation_days: int = 3
+
+
+def scope_of(member: Member, members: list[Member]) -> list[Member]:
+    if member.role == "admin":
+        return list(members)
+    return [m for m in members if m.id == member.id or m.manager_id == member.id]
+
+
+async def build(session, scope: list[Member], kind: str, start: dt.datetime, end: dt.datetime, now: dt.datetime, settings) -> Digest:
+    ids = [m.id for m in scope]
+    names = {m.id: m.display_name for m in scope}
+    d = Digest(kind, start, end, task_escalation_days=settings.overdue_escalation_days, nag_escalation_days=settings.nag_escalation_days)
+    in_period = (col(Interaction.occurred_at) >= start, col(Interaction.occurred_at) < end)
+    rows = (await session.exec(select(Interaction.author_id, func.count(Interaction.id)).where(col(Interaction.author_id).in_(ids), *in_period).group_by(Interaction.author_id))).all()
+    counts = dict(rows)
+    d.notes_by_rep = sorted(((names[i], counts.get(i, 0)) for i in ids), key=lambda x: (-x[1], x[0]))
+    d.tasks_done = (await session.exec(select(func.count(Task.id)).where(col(Task.assignee_id).in_(ids), Task.status == "done", col(Task.done_at) >= start, col(Task.done_at) < end))).one()
+    late = overdue_tasks_by_member(await open_overdue_rows(session, now, member_ids=ids), now, settings)
+    d.tasks_overdue = sum(len(v) for v in late.values())
+    limit = dt.timedelta(days=settings.overdue_escalation_days)
+    by_id = {m.id: m for m in scope}
+    for member_id, items in late.items():
+        tz = workdays.zone(by_id[member_id].timezone)
+        for task, customer in items:
+            days = (now - working_moment(task, tz, settings)).days
+            if days >= limit.days:
+                d.escalated_tasks.append((customer.name if customer else "-", names[member_id], days))
+    d.escalated_tasks.sort(key=lambda x: -x[2])
+    d.new_customers = (await session.exec(select(func.count(Customer.id)).where(col(Customer.owner_id).in_(ids), col(Customer.created_at) >= start, col(Customer.created_at) < end))).one()
+    outcomes = select(Interaction.outcome, Interaction.currency, func.count(Interaction.id), func.sum(Interaction.amount)).where(
+        col(Interaction.author_id).in_(ids), col(Interaction.outcome).is_not(None), *in_period
+    ).group_by(Interaction.outcome, Interaction.currency)
+    for outcome, currency, count, amount in (await session.exec(outcomes)).all():
+        bucket = d.won if outcome == "won" else d.lost
+        if amount:
+            bucket[currency or ""] = bucket.get(currency or "", 0) + amount
+        if outcome == "won":
+            d.won_count += count
+        else:
+            d.lost_count += count
+    nags = await nag_rules.find(session, now, settings, owner_ids=ids)
+    d.risks = [g for g in nags if g.reason == "risk"]
+    d.silent_important = [g for g in nags if g.reason == "tier" and g.customer.tier == "important"]
+    d.escalated_nags = nag_rules.escalated(nags, now, settings)
+    d.pareto = await pareto(session, ids, now)
+    d.stages = dict((await session.exec(select(Customer.stage, func.count(Customer.id)).where(col(Customer.owner_id).in_(ids)).group_by(Customer.stage))).all())
+    return d
+
+
+async def pareto(session, owner_ids: list[int], now: dt.datetime) -> tuple[int, int, int] | None:
+    """How much of the last 12 months' won revenue the top 20% of customers bring (main currency only)."""
+    stmt = (
+        select(Interaction.customer_id, Interaction.currency, func.sum(Interaction.amount))
+        .join(Customer, col(Customer.id) == col(Interaction.customer_id))
+        .where(col(Customer.owner_id).in_(owner_ids), Interaction.outcome == "won", col(Interaction.amount).is_not(None), col(Interaction.occurred_at) >= now - dt.timedelta(days=365))
+        .group_by(Interaction.customer_id, Interaction.currency)
+    )
+    by_currency: dict[str, list[float]] = {}
+    for _customer, currency, total in (await session.exec(stmt)).all():
+        by_currency.setdefault(currency or "", []).append(total or 0)
+    if not by_currency:
+        return None
+    totals = sorted(max(by_currency.values(), key=lambda v: (sum(v), len(v))), reverse=True)
+    if sum(totals) <= 0:
+        return None
+    top = max(1, math.ceil(len(totals) * 0.2))
+    return top, len(totals), round(100 * sum(totals[:top]) / sum(totals))
+
+
+def _money(amounts: dict[str, float], lang: str) -> str:
+    return " + ".join(fmt.money(v, c or None, lang) for c, v in sorted(amounts.items())) or "0"
+
+
+def _names(items, limit: int = MAX_NAMES) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" +{len(items) - limit}" if len(items) > limit else "")
+
+
+def render(d: Digest, lang: str, tz, *, amounts: bool) -> str:
+    start = d.start.astimezone(tz).date()
+    if d.kind == "weekly":
+        lines = [t("digest_weekly", lang, start=fmt.day(start, lang), end=fmt.day((d.end - dt.timedelta(seconds=1)).astimezone(tz).date(), lang))]
+    else:
+        lines = [t("digest_daily", lang, day=fmt.day(start, lang))]
+    reps = [f"{name} {n}" for name, n in d.notes_by_rep]
+    lines.append(t("digest_reps", lang, reps=_names(reps, 6)) if any(n for _, n in d.notes_by_rep) else t("digest_nothing", lang))
+    lines.append(t("digest_tasks", lang, done=d.tasks_done, overdue=d.tasks_overdue))
+    lines.append(t("digest_new", lang, n=d.new_customers))
+    if amounts:
+        lines.append(t("digest_won_lost", lang, won=_money(d.won, lang), lost=_money(d.lost, lang)))
+    else:
+        lines.append(t("digest_won_lost_counts", lang, won=d.won_count, lost=d.lost_count))
+    if d.risks:
+        lines.append(t("digest_risks", lang, n=len(d.risks), names=_names([g.customer.name for g in d.risks])))
+    if d.silent_important:
+        lines.append(t("digest_silent", lang, n=len(d.silent_important), names=_names([g.customer.name for g in d.silent_important])))
+    if d.pareto:
+        top, n, share = d.pareto
+        lines.append(t("digest_pareto", lang, top=top, n=n, share=share))
+    if d.escalated_tasks:
+        items = [f"{c} ({rep}, {days}d)" if lang == "en" else f"{c}（{rep}，{days}天）" for c, rep, days in d.escalated_tasks]
+        lines.append(t("digest_escalated_tasks", lang, days=d.task_escalation_days, items=_names(items, 4)))
+    if d.escalated_nags:
+        items = [g.customer.name for g in d.escalated_nags]
+        lines.append(t("digest_escalated_nags", lang, days=d.nag_escalation_days, items=_names(items, 4)))
+    if d.chart_path:
+        lines.append(t("digest_chart", lang))
+    return "\n".join(lines)
+
+
+def period(kind: str, day: dt.date, tz, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    if kind == "daily":
+        return workdays.at_local(day, dt.time(0, 0), tz), now
+    monday = day - dt.timedelta(days=day.weekday())
+    return workdays.at_local(monday - dt.timedelta(days=7), dt.time(0, 0), tz), workdays.at_local(monday, dt.time(0, 0), tz)
+
+
+async def compose(session, scope, kind, day, tz, now, settings, lang, *, amounts: bool, chart_name: str) -> Outgoing:
+    start, end = period(kind, day, tz, now)
+    digest = await build(session, scope, kind, start, end, now, settings)
+    if kind == "weekly":
+        from . import chart
+
+        path = Path(settings.data_dir) / "charts" / f"{chart_name}.png"
+        digest.chart_path = str(chart.render(path, digest.notes_by_rep, digest.stages, lang))
+    return Outgoing(render(digest, lang, tz, amounts=amounts), image_path=digest.chart_path)
+
+
+def _moments(kind: str, today: dt.date, tz, settings) -> tuple[dt.date, dt.datetime]:
+    """The digest's day (for the key) and the moment it is meant for."""
+    if kind == "daily":
+        return today, workdays.at_local(today, settings.workday_end, tz) - DAILY_BEFORE_END
+    monday = today - dt.timedelta(days=today.weekday())
+    return monday, workdays.workday_start(monday, tz, settings)
+
+
+def key(kind: str, recipient: str, day: dt.date) -> str:
+    return f"digest:{kind}:{recipient}:{day.isoformat()}"
+
+
+async def scan(app, now: dt.datetime, memo=None) -> int:
+    settings = app.settings
+    country = settings.holiday_country
+    queued = 0
+    async with app.db.read() as session:
+        teams = (await session.exec(select(Team))).all()
+    for team in teams:
+        async with app.db.read() as session:
+            members = list((await session.exec(select(Member).where(Member.team_id == team.id, Member.active == True).order_by(Member.id))).all())  # noqa: E712
+            chats = await digest_chats(session, team.id)
+        plans = []  # (kind, key, dest, member-or-None, tz, lang, day, meant, recipient)
+        async with app.db.read() as session:
+            dests = await member_destinations(session, [m.id for m in members if m.role in ("manager", "admin")])
+        recipients = [(m, dests.get(m.id), workdays.zone(m.timezone), lang_of(m.language), f"member:{m.id}") for m in members if m.role in ("manager", "admin")]
+        team_tz = workdays.zone(team.timezone)
+        recipients += [(None, dest, team_tz, settings.language, f"chat:{dest.platform}:{dest.chat_id}") for dest in chats]
+        for member, dest, tz, lang, who in recipients:
+            if dest is None:
+                continue
+            today = workdays.local_today(now, tz)
+            for kind in ("daily", "weekly"):
+                day, meant = _moments(kind, today, tz, settings)
+                if now < meant or (kind == "daily" and workdays.is_day_off(today, settings, country)):
+                    continue
+                if kind == "weekly" and today > workdays.next_working_moment(meant, tz, settings, country).astimezone(tz).date() + dt.timedelta(days=1):
+                    continue  # a week's digest more than a day late is not worth sending
+                if memo is not None and not memo.todo(f"digest:{kind}", who, day):
+                    continue
+                plans.append((kind, key(kind, who, day), dest, member, tz, lang, day, meant, who))
+        if not plans:
+            continue
+        async with app.db.read() as session:
+            done = await push.existing_keys(session, [p[1] for p in plans])
+        for kind, k, dest, member, tz, lang, day, meant, who in plans:
+            if k not in done:
+                queued += await _queue_one(app, team, members, kind, k, dest, member, tz, lang, day, meant, now)
+            if memo is not None:
+                memo.done(f"digest:{kind}", who, day)
+    return queued
+
+
+async def _queue_one(app, team, members, kind, k, dest: Destination, member, tz, lang, day, meant, now) -> int:
+    settings = app.settings
+    scope = scope_of(member, members) if member is not None else members
+    due_at = workdays.next_working_moment(now, tz, settings, settings.holiday_country)
+    late = push.is_late(now, workdays.next_working_moment(meant, tz, settings, settings.holiday_country))
+    async with app.db.read() as session:
+        message = await compose(session, scope, kind, day, tz, now, settings, lang, amounts=member is not None, chart_name=f"{kind}-{team.id}-{k.split(':', 2)[2].replace(':', '-')}")
+    async with app.db.write() as session:
+        inserted = await push.queue(session, key=k, kind="digest", dest=dest, message=message, due_at=due_at, member_id=member.id if member else None, late=late)
+    return int(inserted)

@@ -1,0 +1,100 @@
+"""The morning "overdue" list: one message per member listing their open follow-ups whose
+reminder moment fell on an earlier day. Sent once per member per working day, at the start of
+it; dropped at the end of the day (tomorrow's list replaces it)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import col, select
+
+from handlers import format as fmt
+from handlers.messages import Outgoing
+from storage.models import Customer, Member, Task
+
+from . import push, workdays
+from .destinations import member_destinations
+from .followups import working_moment
+from .texts import lang_of, t
+
+MAX_LINES = 8
+
+
+def key(member_id: int, day: dt.date) -> str:
+    return f"overdue:member:{member_id}:{day.isoformat()}"
+
+
+def overdue_tasks_by_member(rows, now: dt.datetime, settings) -> dict[int, list]:
+    """rows: (task, member, customer-or-None); keeps those whose working moment was before today."""
+    out: dict[int, list] = {}
+    for task, member, customer in rows:
+        tz = workdays.zone(member.timezone)
+        if working_moment(task, tz, settings).astimezone(tz).date() < workdays.local_today(now, tz):
+            out.setdefault(member.id, []).append((task, customer))
+    return out
+
+
+async def open_overdue_rows(session, now: dt.datetime, team_id: int | None = None, member_ids=None):
+    stmt = (
+        select(Task, Member, Customer)
+        .join(Member, col(Member.id) == col(Task.assignee_id))
+        .join(Customer, col(Customer.id) == col(Task.customer_id), isouter=True)
+        .where(Task.status == "open", col(Task.due_at) < now, Member.active == True)  # noqa: E712
+        .order_by(col(Task.due_at), col(Task.id))
+    )
+    if team_id is not None:
+        stmt = stmt.where(Task.team_id == team_id)
+    if member_ids is not None:
+        stmt = stmt.where(col(Task.assignee_id).in_(list(member_ids)))
+    return (await session.exec(stmt)).all()
+
+
+async def scan(app, now: dt.datetime, memo=None) -> int:
+    settings = app.settings
+    country = settings.holiday_country
+    async with app.db.read() as session:
+        members = (await session.exec(select(Member).where(Member.active == True))).all()  # noqa: E712
+        due = {}
+        for m in members:
+            tz = workdays.zone(m.timezone)
+            today = workdays.local_today(now, tz)
+            if workdays.in_working_hours(now, tz, settings, country) and (memo is None or memo.todo("overdue", m.id, today)):
+                due[m.id] = today
+        if not due:
+            return 0
+        done = await push.existing_keys(session, [key(mid, day) for mid, day in due.items()])
+        due = {mid: day for mid, day in due.items() if key(mid, day) not in done}
+        by_member = overdue_tasks_by_member(await open_overdue_rows(session, now, member_ids=due), now, settings) if due else {}
+    queued = 0
+    if by_member:
+        async with app.db.write() as session:
+            dests = await member_destinations(session, by_member)
+            for member in members:
+                items = by_member.get(member.id)
+                dest = dests.get(member.id)
+                if not items or dest is None:
+                    continue
+                tz = workdays.zone(member.timezone)
+                today = due[member.id]
+                late = push.is_late(now, workdays.workday_start(today, tz, settings))
+                message = Outgoing(render(items, member, today, tz, late))
+                meta = {"expires_at": workdays.end_of_day(today, tz).isoformat()}
+                if await push.queue(session, key=key(member.id, today), kind="overdue", dest=dest, message=message, due_at=now, member_id=member.id, late=late, meta=meta):
+                    queued += 1
+    if memo is not None:
+        for mid, day in due.items():
+            memo.done("overdue", mid, day)
+    return queued
+
+
+def render(items, member: Member, today: dt.date, tz, late: bool) -> str:
+    lang = lang_of(member.language)
+    lines = [t("overdue_head", lang, n=len(items))]
+    for task, customer in items[:MAX_LINES]:
+        name = customer.name if customer else t("no_customer", lang)
+        lines.append(t("overdue_line", lang, customer=name, task=fmt.clip(task.text, 40), when=fmt.due(task.due_at, task.due_has_time, tz, lang, today)))
+    if len(items) > MAX_LINES:
+        lines.append(t("more", lang, n=len(items) - MAX_LINES))
+    lines.append(t("see_tasks", lang))
+    if late:
+        lines.append(t("late", lang))
+    return "\n".join(lines)

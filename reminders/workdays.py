@@ -1,0 +1,83 @@
+"""Working days and working hours: when a push may reach a member.
+
+A day is off when it is one of the configured weekdays off (settings.days_off) or a public holiday
+of the team's country (the `holidays` package; future years are projections without 调休 make-up
+workdays). Working hours are settings.workday_start to workday_end in the member's own timezone.
+Nothing here reads the clock: every function takes the moment it reasons about.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from zoneinfo import ZoneInfo
+
+SEARCH_DAYS = 60  # no sane calendar has two months without a working day
+
+
+@functools.lru_cache(maxsize=64)
+def public_holidays(country: str, year: int) -> dict[dt.date, str]:
+    import holidays
+
+    if not country:
+        return {}
+    try:
+        return dict(holidays.country_holidays(country, years=[year]))
+    except NotImplementedError:
+        return {}
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except Exception:  # a bad zone saved earlier must not stop every push
+        return ZoneInfo("UTC")
+
+
+def is_day_off(day: dt.date, settings, country: str) -> bool:
+    return day.weekday() in settings.days_off or day in public_holidays(country, day.year)
+
+
+def at_local(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, time).replace(tzinfo=tz)
+
+
+def workday_start(day: dt.date, tz: ZoneInfo, settings) -> dt.datetime:
+    return at_local(day, settings.workday_start, tz)
+
+
+def in_working_hours(at: dt.datetime, tz: ZoneInfo, settings, country: str) -> bool:
+    local = at.astimezone(tz)
+    return not is_day_off(local.date(), settings, country) and settings.workday_start <= local.time() < settings.workday_end
+
+
+def next_working_moment(at: dt.datetime, tz: ZoneInfo, settings, country: str) -> dt.datetime:
+    """`at` itself when inside working hours, else the start of the next working morning."""
+    local = at.astimezone(tz)
+    day = local.date()
+    if not is_day_off(day, settings, country):
+        if local.time() < settings.workday_start:
+            return workday_start(day, tz, settings)
+        if local.time() < settings.workday_end:
+            return at
+    for _ in range(SEARCH_DAYS):
+        day += dt.timedelta(days=1)
+        if not is_day_off(day, settings, country):
+            return workday_start(day, tz, settings)
+    return at
+
+
+def previous_working_day(day: dt.date, settings, country: str) -> dt.date:
+    """The last working day strictly before `day`."""
+    for _ in range(SEARCH_DAYS):
+        day -= dt.timedelta(days=1)
+        if not is_day_off(day, settings, country):
+            return day
+    return day
+
+
+def local_today(now: dt.datetime, tz: ZoneInfo) -> dt.date:
+    return now.astimezone(tz).date()
+
+
+def end_of_day(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    return at_local(day + dt.timedelta(days=1), dt.time(0, 0), tz)
