@@ -12,7 +12,7 @@ import unicodedata
 from sqlalchemy.exc import IntegrityError
 
 from storage import crm, messaging
-from storage.models import Outbox, Team, utcnow
+from storage.models import Outbox, utcnow
 
 from . import commands, language, prompts, quick_note
 from .context import Context, Services
@@ -46,7 +46,7 @@ async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
             row.status = "handled"
             row.handled_at = utcnow()
             session.add(row)
-            await queue_replies(session, msg, replies)
+            queue_replies(session, msg, replies)  # keys are new: this message was never handled
     except IntegrityError:
         log.info("duplicate delivery of %s raced; ignored", msg.key)
         return []
@@ -71,7 +71,8 @@ async def _record_failure(msg: Incoming, services: Services, replies: list[Outgo
                 row = await messaging.inbox_record(session, msg.key, msg.platform, msg.chat_id, msg.sender_id, _payload(msg))
             row.status = "failed"
             session.add(row)
-            await queue_replies(session, msg, replies)
+            for i, reply in enumerate(replies):
+                await messaging.outbox_add(session, _reply_row(msg, f"failed:{i}", reply))
         services.on_outbox()
     except Exception:
         log.exception("could not record the failure of %s", msg.key)
@@ -89,22 +90,23 @@ def _payload(msg: Incoming) -> dict:
     }
 
 
-async def queue_replies(session, msg: Incoming, replies: list[Outgoing]) -> None:
+def _reply_row(msg: Incoming, suffix: str, reply: Outgoing) -> Outbox:
+    return Outbox(key=f"reply:{msg.key}:{suffix}", kind="reply", platform=msg.platform, chat_id=msg.chat_id, chat_kind=msg.chat_kind, body=reply.to_body())
+
+
+def queue_replies(session, msg: Incoming, replies: list[Outgoing]) -> None:
     for i, reply in enumerate(replies):
-        await messaging.outbox_add(
-            session,
-            Outbox(key=f"reply:{msg.key}:{i}", kind="reply", platform=msg.platform, chat_id=msg.chat_id, chat_kind=msg.chat_kind, body=reply.to_body()),
-        )
+        session.add(_reply_row(msg, str(i), reply))
 
 
 async def dispatch(msg: Incoming, services: Services, session) -> list[Outgoing]:
     text = clean_text(msg.text)
-    member = await crm.member_by_identity(session, msg.platform, msg.sender_id)
+    found = await crm.member_and_team_by_identity(session, msg.platform, msg.sender_id)
+    member, team = found if found else (None, None)
     lang = language.choose(text, msg.language_hint, member.language if member else None, getattr(services.settings, "language", "en"))
 
     if member is None:
         return await commands.for_stranger(msg, text, lang, services, session)
-    team = await session.get(Team, member.team_id)
     ctx = Context(msg=msg, services=services, session=session, member=member, team=team, lang=lang)
     _learn_language(ctx, text)
 

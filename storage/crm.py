@@ -29,6 +29,18 @@ async def member_by_identity(session: AsyncSession, platform: str, user_id: str)
     return (await session.exec(stmt)).first()
 
 
+async def member_and_team_by_identity(session: AsyncSession, platform: str, user_id: str) -> tuple[Member, Team] | None:
+    """The member behind a messenger account and their team, in one query (the hot path of every message)."""
+    stmt = (
+        select(Member, Team)
+        .join(Identity, col(Identity.member_id) == col(Member.id))
+        .join(Team, col(Team.id) == col(Member.team_id))
+        .where(Identity.platform == platform, Identity.platform_user_id == user_id, Member.active == True)  # noqa: E712
+    )
+    row = (await session.exec(stmt)).first()
+    return (row[0], row[1]) if row else None
+
+
 async def member_by_name(session: AsyncSession, team_id: int, name: str) -> Member | None:
     stmt = select(Member).where(Member.team_id == team_id, func.lower(Member.display_name) == name.strip().lower())
     return (await session.exec(stmt)).first()
