@@ -1,0 +1,173 @@
+"""The Slack adapter: slack-bolt's AsyncApp on the bot's event loop, Socket Mode by default or
+HTTP (signed requests) when CRMBOT_SLACK_HTTP_PORT is set.
+
+Every listener acks at once and hands the slow part (users.info, the database, parsing) to a
+tracked background task; replies are queued in the outbox by the router and sent by SlackSender.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers import router
+from handlers.messages import Incoming, Outgoing
+
+from . import slack_incoming as translate
+from .slack_files import download
+from .slack_profiles import Profiles
+from .slack_sender import PLATFORM, ResponseUrls, SlackSender
+from .slack_signature import verify
+from .slack_text import BUTTON_ACTION_PREFIX
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+Handle = Callable[[Incoming, object], Awaitable[list[Outgoing]]]
+
+
+class SlackConfigError(SystemExit):
+    pass
+
+
+class SlackAdapter:
+    platform = PLATFORM
+
+    def __init__(self, settings, services, *, handle: Handle | None = None, host: str = "0.0.0.0") -> None:
+        self.settings = settings
+        self.services = services
+        self.handle = handle or router.handle
+        self.host = host
+        self.port: int | None = None  # HTTP mode: the port actually bound
+        base_url = settings.slack_api_url or AsyncWebClient.BASE_URL
+        self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=base_url.rstrip("/") + "/")
+        self.response_urls = ResponseUrls(services.clock)
+        self.sender = SlackSender(self.client, self.response_urls)
+        self.profiles = Profiles(self.client, services.clock)
+        self.bot_user_id: str | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._runner: web.AppRunner | None = None
+        self._socket = None
+        self.app = self._build_app()
+
+    # --- Bolt ------------------------------------------------------------------------------------
+    def _build_app(self) -> AsyncApp:
+        app = AsyncApp(
+            client=self.client,
+            signing_secret=self.settings.slack_signing_secret,
+            request_verification_enabled=False,  # checked in _http before Bolt (401, never 500)
+            process_before_response=True,  # listeners only ack and spawn: the response waits for nothing slow
+            name="crmbot",
+        )
+
+        @app.event("message")
+        async def on_message(ack, body, event):
+            await ack()
+            if translate.is_direct_message(event):
+                self._spawn(self._message(body, event))
+
+        @app.event("app_mention")
+        async def on_mention(ack, body, event):
+            await ack()
+            if event.get("user") and not event.get("bot_id"):
+                self._spawn(self._mention(body, event))
+
+        @app.command("/crm")
+        async def on_command(ack, command):
+            await ack()
+            self._spawn(self._command(command))
+
+        @app.action(re.compile("^" + re.escape(BUTTON_ACTION_PREFIX)))
+        async def on_button(ack, body, action):
+            await ack()
+            self._spawn(self._button(body, action))
+
+        return app
+
+    # --- after the ack -----------------------------------------------------------------------------
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("slack update failed", exc_info=task.exception())
+
+    async def settle(self) -> None:
+        """Wait until every acked request has been handled (tests, and stop())."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _message(self, body: dict, event: dict) -> None:
+        profile = await self.profiles.get(event["user"])
+        msg = translate.from_message(body, event, profile, self.bot_user_id, self.services.clock())
+        if event.get("files"):
+            msg = await download(self.client, msg, event["files"][0])
+        await self.handle(msg, self.services)
+
+    async def _mention(self, body: dict, event: dict) -> None:
+        profile = await self.profiles.get(event["user"])
+        await self.handle(translate.from_mention(body, event, profile, self.bot_user_id, self.services.clock()), self.services)
+
+    async def _command(self, command: dict) -> None:
+        profile = await self.profiles.get(command["user_id"])
+        msg = translate.from_command(command, profile, self.services.clock())
+        if command.get("response_url"):
+            response_type = "ephemeral" if msg.chat_kind == "private" else "in_channel"
+            self.response_urls.remember(msg.key, command["response_url"], response_type)
+        await self.handle(msg, self.services)
+
+    async def _button(self, body: dict, action: dict) -> None:
+        profile = await self.profiles.get(body["user"]["id"])
+        await self.handle(translate.from_action(body, action, profile, self.services.clock()), self.services)
+
+    # --- transport ---------------------------------------------------------------------------------
+    async def _http(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if not verify(self.settings.slack_signing_secret or "", request.headers, body, self.services.clock().timestamp()):
+            return web.Response(status=401, text="invalid signature")
+        bolt_request = await to_bolt_request(request)
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    async def start(self) -> None:
+        if self.settings.slack_http_port is None and not self.settings.slack_app_token:
+            raise SlackConfigError("crmbot: Slack needs SLACK_APP_TOKEN (Socket Mode) or CRMBOT_SLACK_HTTP_PORT with SLACK_SIGNING_SECRET (HTTP mode)")
+        if self.settings.slack_http_port is not None and not self.settings.slack_signing_secret:
+            raise SlackConfigError("crmbot: Slack HTTP mode needs SLACK_SIGNING_SECRET")
+        identity = await self.client.auth_test()  # fails fast on a bad token; tells us our own user id
+        self.bot_user_id = identity.get("user_id")
+        if self.settings.slack_http_port is not None:
+            web_app = web.Application(client_max_size=1024 * 1024)
+            web_app.router.add_post(EVENTS_PATH, self._http)
+            self._runner = web.AppRunner(web_app, access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.host, self.settings.slack_http_port)
+            await site.start()
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            log.info("Slack HTTP mode on %s:%s%s", self.host, self.port, EVENTS_PATH)
+        else:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
+            await self._socket.connect_async()
+            log.info("Slack Socket Mode connected")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        try:
+            await asyncio.wait_for(self.settle(), timeout=10)
+        except asyncio.TimeoutError:
+            log.warning("stopping with %d Slack updates still in progress", len(self._tasks))

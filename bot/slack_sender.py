@@ -1,0 +1,148 @@
+"""Outbox rows → Slack: chat.postMessage (or a slash command's response_url), files_upload_v2 for
+charts and exports. 429 becomes RetryLater(Retry-After); refusals for good become PermanentFailure.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from handlers.messages import Outgoing
+from reminders.delivery import PermanentFailure, RetryLater
+from storage.models import Outbox
+
+from .slack_text import message_args
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+NETWORK_RETRY_SECONDS = 5.0
+RESPONSE_URL_LIFETIME = dt.timedelta(minutes=25)  # Slack honours them for 30 minutes
+# Errors that no retry will fix: the conversation or user is gone, or the message itself is bad.
+PERMANENT_ERRORS = {
+    "channel_not_found", "is_archived", "not_in_channel", "account_inactive", "user_not_found",
+    "user_disabled", "cannot_dm_bot", "restricted_action", "restricted_action_read_only_channel",
+    "restricted_action_thread_only_channel", "restricted_action_non_threadable_channel",
+    "msg_too_long", "no_text", "invalid_blocks", "invalid_blocks_format", "too_many_attachments",
+    "ekm_access_denied", "team_access_not_granted", "invalid_auth", "not_authed", "token_revoked",
+    "missing_scope", "method_deprecated", "user_is_bot", "channel_is_archived", "messages_tab_disabled",
+}
+
+
+@dataclass
+class _Response:
+    url: str
+    response_type: str  # "ephemeral" | "in_channel"
+    expires_at: dt.datetime
+
+
+class ResponseUrls:
+    """response_urls of recent slash commands, by the inbox key of the command. In memory only: after
+    a restart, or once expired, replies go through chat.postMessage instead."""
+
+    def __init__(self, clock: Callable[[], dt.datetime]) -> None:
+        self.clock = clock
+        self._by_key: dict[str, _Response] = {}
+
+    def remember(self, message_key: str, url: str, response_type: str) -> None:
+        now = self.clock()
+        self._by_key = {k: v for k, v in self._by_key.items() if v.expires_at > now}
+        self._by_key[message_key] = _Response(url, response_type, now + RESPONSE_URL_LIFETIME)
+
+    def for_row(self, row: Outbox) -> _Response | None:
+        if row.kind != "reply" or not row.key.startswith("reply:"):
+            return None
+        message_key = row.key.removeprefix("reply:").rsplit(":", 1)[0]
+        found = self._by_key.get(message_key)
+        return found if found is not None and found.expires_at > self.clock() else None
+
+    def forget(self, row: Outbox) -> None:
+        self._by_key.pop(row.key.removeprefix("reply:").rsplit(":", 1)[0], None)
+
+
+class SlackSender:
+    platform = PLATFORM
+
+    def __init__(self, client: AsyncWebClient, response_urls: ResponseUrls) -> None:
+        self.client = client
+        self.response_urls = response_urls
+        self._dm: dict[str, str] = {}  # user id → DM channel id
+
+    async def send(self, row: Outbox, message: Outgoing) -> None:
+        try:
+            if await self._via_response_url(row, message):
+                return
+            channel = await self._channel(row.chat_id)
+            files = [p for p in (message.image_path, message.file_path) if p]
+            if files and not message.buttons:
+                await self._upload(channel, files, message.text)
+                return
+            await self.client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **message_args(message))
+            if files:
+                await self._upload(channel, files, None)
+        except SlackApiError as exc:
+            translated = _translated(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise RetryLater(NETWORK_RETRY_SECONDS, f"network: {exc!r}"[:200]) from exc
+
+    async def _via_response_url(self, row: Outbox, message: Outgoing) -> bool:
+        response = self.response_urls.for_row(row)
+        if response is None or message.image_path or message.file_path:
+            return False
+        body = message_args(message) | {"response_type": response.response_type, "replace_original": False}
+        result = await AsyncWebhookClient(response.url, timeout=10).send_dict(body)
+        if result.status_code == 200:
+            return True
+        if result.status_code == 429:
+            raise RetryLater(_seconds(result.headers.get("Retry-After") or result.headers.get("retry-after")), "ratelimited (response_url)")
+        log.info("response_url for %s refused (%s %s); posting instead", row.key, result.status_code, result.body[:100])
+        self.response_urls.forget(row)
+        return False
+
+    async def _channel(self, chat_id: str) -> str:
+        """Members' private chats are kept under their user id; Slack wants the DM's channel id."""
+        if chat_id[:1] not in ("U", "W"):
+            return chat_id
+        if chat_id not in self._dm:
+            opened = await self.client.conversations_open(users=chat_id)
+            self._dm[chat_id] = opened["channel"]["id"]
+        return self._dm[chat_id]
+
+    async def _upload(self, channel: str, paths: list[str], text: str | None) -> None:
+        present = [p for p in paths if os.path.isfile(p)]
+        if not present:
+            raise PermanentFailure(f"file missing: {paths}")
+        uploads = [{"file": p, "filename": os.path.basename(p), "title": os.path.basename(p)} for p in present]
+        extra = {"initial_comment": text} if text else {}
+        await self.client.files_upload_v2(channel=channel, file_uploads=uploads, **extra)
+
+
+def _seconds(value) -> float:
+    try:
+        return max(1.0, float(value))
+    except (TypeError, ValueError):
+        return 30.0
+
+
+def _translated(exc: SlackApiError) -> Exception:
+    response = exc.response
+    if response.status_code == 429:
+        headers = response.headers or {}
+        return RetryLater(_seconds(headers.get("Retry-After") or headers.get("retry-after")), "ratelimited")
+    error = (response.data or {}).get("error", "") if isinstance(response.data, dict) else ""
+    if error in PERMANENT_ERRORS:
+        return PermanentFailure(error)
+    if error in ("ratelimited", "service_unavailable", "fatal_error", "internal_error", "request_timeout"):
+        return RetryLater(NETWORK_RETRY_SECONDS, error)
+    return exc

@@ -1,0 +1,376 @@
+"""A fake Slack Web API on 127.0.0.1 (port 0): records every call, answers like Slack, can rate-limit.
+
+Point an AsyncWebClient at ``fake.base_url``. Also serves the endpoints the SDK uses around the
+API: file upload URLs (files_upload_v2) and response_url posts (slash commands).
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict
+    token: str | None = None
+
+
+@dataclass
+class SlackUser:
+    id: str
+    name: str
+    display_name: str = ""
+    real_name: str = ""
+    tz: str = "Asia/Shanghai"
+    locale: str = "en-US"
+
+
+@dataclass
+class FakeSlackAPI:
+    bot_user_id: str = "UBOT"
+    bot_id: str = "BBOT"
+    team_id: str = "T1"
+    users: dict[str, SlackUser] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    responses: list[tuple[str, dict]] = field(default_factory=list)  # (response_url path, body)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)  # method -> queued Slack error codes
+    rate_limits: dict[str, list[int]] = field(default_factory=dict)  # method -> queued Retry-After seconds
+    gates: dict[str, asyncio.Event] = field(default_factory=dict)  # method -> answered once set
+    base: str = ""
+
+    def __post_init__(self) -> None:
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+
+    # --- setup -------------------------------------------------------------------------------
+    def add_user(self, user_id: str, name: str, *, tz: str = "Asia/Shanghai", locale: str = "en-US", display_name: str | None = None) -> SlackUser:
+        user = SlackUser(id=user_id, name=name.lower().replace(" ", "."), display_name=name if display_name is None else display_name, real_name=name, tz=tz, locale=locale)
+        self.users[user_id] = user
+        return user
+
+    def fail_next(self, method: str, error: str) -> None:
+        self.errors.setdefault(method, []).append(error)
+
+    def rate_limit_next(self, method: str, retry_after: int) -> None:
+        self.rate_limits.setdefault(method, []).append(retry_after)
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls to `method` wait until the returned event is set."""
+        self.gates[method] = asyncio.Event()
+        return self.gates[method]
+
+    @property
+    def base_url(self) -> str:
+        return self.base + "/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"{self.base}/response/{name}"
+
+    # --- what happened -----------------------------------------------------------------------
+    def of(self, method: str) -> list[dict]:
+        return [c.args for c in self.calls if c.method == method]
+
+    def posts(self, channel: str | None = None) -> list[dict]:
+        return [a for a in self.of("chat.postMessage") if channel is None or a.get("channel") == channel]
+
+    def texts(self, channel: str | None = None) -> list[str]:
+        out = [a.get("text", "") for a in self.posts(channel)]
+        if channel is None:
+            out += [body.get("text", "") for _, body in self.responses]
+        return out
+
+    # --- server ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_post("/response/{name}", self._response)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        for gate in self.gates.values():
+            gate.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _args(self, request: web.Request) -> dict:
+        args: dict = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args |= await request.json()
+            else:
+                args |= dict(await request.post())
+        return args
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") or args.get("token")
+        self.calls.append(Call(method, args, token))
+        if method in self.gates:
+            await self.gates[method].wait()
+        if self.rate_limits.get(method):
+            seconds = self.rate_limits[method].pop(0)
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(seconds)})
+        if not token:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        if self.errors.get(method):
+            return web.json_response({"ok": False, "error": self.errors[method].pop(0)})
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": True})
+        return web.json_response(handler(args))
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK - ok")
+
+    async def _response(self, request: web.Request) -> web.Response:
+        self.responses.append((request.match_info["name"], await request.json()))
+        return web.Response(text="ok")
+
+    # --- methods -----------------------------------------------------------------------------
+    def _ts_now(self) -> str:
+        return f"1800000000.{next(self._ts):06d}"
+
+    def _m_auth_test(self, args: dict) -> dict:
+        return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "crmbot", "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id}
+
+    def _m_chat_postMessage(self, args: dict) -> dict:
+        args["ts"] = self._ts_now()  # kept with the recorded call, so tests can press its buttons
+        return {"ok": True, "channel": args.get("channel"), "ts": args["ts"], "message": {"text": args.get("text"), "bot_id": self.bot_id}}
+
+    def _m_chat_update(self, args: dict) -> dict:
+        return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
+
+    def _m_users_info(self, args: dict) -> dict:
+        user = self.users.get(args.get("user", ""))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        body = {
+            "id": user.id,
+            "team_id": self.team_id,
+            "name": user.name,
+            "real_name": user.real_name,
+            "tz": user.tz,
+            "profile": {"display_name": user.display_name, "real_name": user.real_name},
+        }
+        if str(args.get("include_locale", "")).lower() in ("1", "true"):
+            body["locale"] = user.locale
+        return {"ok": True, "user": body}
+
+    def _m_conversations_open(self, args: dict) -> dict:
+        users = args.get("users", "")
+        return {"ok": True, "channel": {"id": "D" + users.lstrip("UW")}}
+
+    def _m_views_open(self, args: dict) -> dict:
+        return {"ok": True, "view": {"id": "V1"}}
+
+    def _m_views_publish(self, args: dict) -> dict:
+        return {"ok": True, "view": {"id": "V2"}}
+
+    def _m_files_getUploadURLExternal(self, args: dict) -> dict:
+        file_id = f"F{next(self._ts)}"
+        return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+
+    def _m_files_completeUploadExternal(self, args: dict) -> dict:
+        files = json.loads(args.get("files", "[]"))
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
+
+    def _m_files_info(self, args: dict) -> dict:
+        return {"ok": True, "file": {"id": args.get("file"), "shares": {}}}
+
+
+# --- Slack's side of the events: signed requests to the adapter's endpoint ---------------------------
+
+SIGNING_SECRET = "test-signing-secret"
+
+
+def sign(body: bytes, timestamp: str, secret: str = SIGNING_SECRET) -> str:
+    import hashlib
+    import hmac
+
+    return "v0=" + hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+
+
+class SlackWorkspace:
+    """Slack delivering what users do to the bot's HTTP endpoint, signed, with the injected clock's time."""
+
+    def __init__(self, endpoint: str, api: FakeSlackAPI, clock) -> None:
+        self.endpoint = endpoint
+        self.api = api
+        self.clock = clock
+        self._ids = itertools.count(1)
+
+    def now_ts(self) -> str:
+        return f"{self.clock().timestamp():.6f}"
+
+    async def post(self, body: bytes, content_type: str, headers: dict | None = None, *, signed: bool = True) -> tuple[int, str]:
+        import aiohttp
+
+        timestamp = str(int(self.clock().timestamp()))
+        sent = {"Content-Type": content_type}
+        if signed:
+            sent |= {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": sign(body, timestamp)}
+        sent |= headers or {}
+        sent = {k: v for k, v in sent.items() if v is not None}
+        async with aiohttp.ClientSession() as session:
+            async with session.post(self.endpoint, data=body, headers=sent) as response:
+                return response.status, await response.text()
+
+    async def post_json(self, payload: dict, headers: dict | None = None) -> tuple[int, str]:
+        return await self.post(json.dumps(payload).encode(), "application/json", headers)
+
+    async def post_form(self, form: dict, headers: dict | None = None) -> tuple[int, str]:
+        from urllib.parse import urlencode
+
+        return await self.post(urlencode(form).encode(), "application/x-www-form-urlencoded", headers)
+
+    # --- what users do -------------------------------------------------------------------------------
+    def event(self, event: dict, event_id: str | None = None) -> dict:
+        return {
+            "token": "legacy",
+            "team_id": self.api.team_id,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._ids):06d}",
+            "event_time": int(self.clock().timestamp()),
+            "event": event,
+            "authorizations": [{"team_id": self.api.team_id, "user_id": self.api.bot_user_id, "is_bot": True}],
+        }
+
+    def dm_event(self, user: str, text: str, event_id: str | None = None, **extra) -> dict:
+        ts = self.now_ts()
+        event = {"type": "message", "channel_type": "im", "channel": "D" + user[1:], "user": user, "text": text, "ts": ts, "event_ts": ts} | extra
+        return self.event(event, event_id)
+
+    async def dm(self, user: str, text: str, **extra) -> tuple[int, str]:
+        return await self.post_json(self.dm_event(user, text, **extra))
+
+    async def mention(self, user: str, channel: str, text: str) -> tuple[int, str]:
+        ts = self.now_ts()
+        event = {"type": "app_mention", "channel": channel, "user": user, "text": f"<@{self.api.bot_user_id}> {text}", "ts": ts, "event_ts": ts}
+        return await self.post_json(self.event(event))
+
+    async def command(self, user: str, channel: str, text: str, channel_name: str | None = None) -> tuple[int, str]:
+        n = next(self._ids)
+        form = {
+            "token": "legacy",
+            "team_id": self.api.team_id,
+            "channel_id": channel,
+            "channel_name": channel_name or ("directmessage" if channel.startswith("D") else "sales"),
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/crm",
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": self.api.response_url(f"cmd{n}"),
+            "trigger_id": f"trig.{n}",
+        }
+        return await self.post_form(form)
+
+    async def press(self, user: str, post: dict, label: str) -> tuple[int, str]:
+        """Press the button whose label contains `label` in a recorded chat.postMessage or response."""
+        for block in post.get("blocks") or []:
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                if label in element["text"]["text"]:
+                    return await self.post_form({"payload": json.dumps(self.action_payload(user, post, element))})
+        raise AssertionError(f"no button {label!r} in {post.get('blocks')}")
+
+    def action_payload(self, user: str, post: dict, element: dict) -> dict:
+        channel = post.get("channel") or "D" + user[1:]
+        n = next(self._ids)
+        return {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "team_id": self.api.team_id},
+            "api_app_id": "A1",
+            "team": {"id": self.api.team_id},
+            "container": {"type": "message", "message_ts": post.get("ts", "1800000000.000001"), "channel_id": channel, "is_ephemeral": False},
+            "channel": {"id": channel, "name": "directmessage" if channel.startswith("D") else "sales"},
+            "trigger_id": f"trig.{n}",
+            "response_url": self.api.response_url(f"act{n}"),
+            "message": {"ts": post.get("ts"), "text": post.get("text")},
+            "actions": [
+                {"type": "button", "action_id": element["action_id"], "block_id": "b1", "value": element["value"], "text": element["text"], "action_ts": self.now_ts()}
+            ],
+        }
+
+
+# --- fixtures (import them into a test module) -----------------------------------------------------
+
+import pytest  # noqa: E402
+
+
+@dataclass
+class SlackEnv:
+    app: object  # bot.wiring.App, with the Slack adapter wired as in production
+    adapter: object  # bot.slack.SlackAdapter
+    api: FakeSlackAPI
+    slack: SlackWorkspace
+
+    async def settle(self, patience: float = 2.0) -> None:
+        """Everything acked is handled and everything due is delivered. Replies held back by the
+        per-channel limit (~1/s) are waited for by moving the injected clock up to `patience` seconds."""
+        import datetime as dt
+
+        from sqlmodel import select
+
+        from storage.models import Outbox
+
+        await self.adapter.settle()
+        clock = self.slack.clock
+        limit = clock() + dt.timedelta(seconds=patience)
+        while True:
+            await self.app.deliverer.drain()
+            async with self.app.db.read() as session:
+                pending = (await session.exec(select(Outbox.due_at).where(Outbox.platform == "slack", Outbox.status == "pending").order_by(Outbox.due_at))).first()
+            if pending is None or pending > limit or pending <= clock():
+                return
+            clock.set(pending)
+
+
+async def start_slack_env(db_url: str, tmp_path, clock, **settings) -> SlackEnv:
+    from bot.wiring import build_app
+    from tests.conftest import make_settings
+
+    api = FakeSlackAPI()
+    await api.start()
+    options = {"slack_bot_token": "xoxb-test", "slack_signing_secret": SIGNING_SECRET, "slack_api_url": api.base_url, "slack_http_port": 0} | settings
+    app = build_app(make_settings(db_url, tmp_path, **options), clock=clock, migrate=False, with_adapters=True)
+    [adapter] = [a for a in app.adapters if a.platform == "slack"]
+    adapter.host = "127.0.0.1"
+    await adapter.start()
+    return SlackEnv(app=app, adapter=adapter, api=api, slack=SlackWorkspace(f"http://127.0.0.1:{adapter.port}/slack/events", api, clock))
+
+
+async def stop_slack_env(env: SlackEnv) -> None:
+    await env.adapter.stop()
+    await env.api.stop()
+    await env.app.close()
+
+
+@pytest.fixture
+async def slack_env(sqlite_url, tmp_path, clock):
+    env = await start_slack_env(sqlite_url, tmp_path, clock)
+    yield env
+    await stop_slack_env(env)
+
+
+@pytest.fixture
+async def slack_env_any_db(db_url, tmp_path, clock):
+    env = await start_slack_env(db_url, tmp_path, clock)
+    yield env
+    await stop_slack_env(env)
