@@ -1,10 +1,19 @@
 """One customer index per team, built from the database on first use and kept in step with writes.
 
-Building an index computes pinyin and normalised forms for every customer, so it is done once,
-not per note; a write that changes customers calls ``changed`` and the next note rebuilds it.
+Building an index computes pinyin and normalised forms for every customer (seconds at 100k customers), so it
+is done once, not per note. A write that changes one customer calls ``upsert`` or ``remove``, which change
+only that customer's keys; a write that changes many (an import) calls ``changed`` and the next note rebuilds.
+
+Transactions: pass the write session (``upsert(team_id, record, ctx.session)``) and the change is applied when
+that session commits and dropped when it rolls back, so a rolled-back write leaves no phantom customer. An
+index built inside a write transaction (it then sees that transaction's own rows) is dropped if the
+transaction rolls back. Without a session the change is applied at once.
 """
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy import event
 from sqlmodel import select
 
 from storage.db import Database
@@ -12,15 +21,34 @@ from storage.models import Customer
 
 from .understanding.notes import CustomerRecord
 
+log = logging.getLogger(__name__)
+
+_LISTENING = "crmbot_indexes_listening"
+_STATE = "crmbot_indexes"  # session.info key: index changes waiting for the commit, hooks for a rollback
+
 
 def record_of(customer: Customer) -> CustomerRecord:
     return CustomerRecord(id=customer.id, name=customer.name, company=customer.company, aliases=tuple(customer.aliases or ()), owner=str(customer.owner_id) if customer.owner_id else None)
+
+
+def _sync_session(session):
+    """The ORM Session behind an AsyncSession (or the session itself when it is a plain one)."""
+    return getattr(session, "sync_session", session)
+
+
+def _in_transaction(session) -> bool:
+    try:
+        return bool(session.in_transaction())
+    except Exception:
+        return False
 
 
 class CustomerIndexes:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._parsers: dict[int, object] = {}
+        self._versions: dict[int, int] = {}  # bumped by every change: a build that raced one is not cached
+        self.builds = 0  # how many indexes were built (for tests and logs)
 
     async def parser(self, team_id: int, session=None):
         """The NoteParser for a team (reads customers with the given session, or a fresh one)."""
@@ -29,14 +57,107 @@ class CustomerIndexes:
             from .understanding.matching import CustomerIndex
             from .understanding.notes import NoteParser
 
+            version = self._versions.get(team_id, 0)
             if session is None:
                 async with self.db.read() as fresh:
                     rows = (await fresh.exec(select(Customer).where(Customer.team_id == team_id))).all()
             else:
                 rows = (await session.exec(select(Customer).where(Customer.team_id == team_id))).all()
             parser = NoteParser(CustomerIndex([record_of(c) for c in rows]))
+            self.builds += 1
+            if self._versions.get(team_id, 0) != version:
+                return parser  # a change landed while we read: good enough for this note, not to keep
+            if team_id in self._parsers:
+                return self._parsers[team_id]  # built meanwhile by another note
             self._parsers[team_id] = parser
+            if session is not None and _in_transaction(session):
+                # it may hold this transaction's uncommitted customers: forget it if they never land
+                self._on_rollback(session, lambda: self._drop_if(team_id, parser))
         return parser
 
-    def changed(self, team_id: int) -> None:
+    # ---- keeping in step ----------------------------------------------------------------------------------------
+    def upsert(self, team_id: int, record: CustomerRecord, session=None) -> None:
+        """A customer was added or changed (name, company, aliases, owner)."""
+        self._apply_later_or_now(team_id, "upsert", record, session)
+
+    def remove(self, team_id: int, customer_id, session=None) -> None:
+        """A customer was deleted (or merged away)."""
+        self._apply_later_or_now(team_id, "remove", customer_id, session)
+
+    def changed(self, team_id: int, session=None) -> None:
+        """Many customers changed: drop the team's index; the next note rebuilds it."""
+        self._bump(team_id)
         self._parsers.pop(team_id, None)
+        if session is not None and _in_transaction(session):
+            self._on_rollback(session, lambda: self._parsers.pop(team_id, None))
+
+    def drop_all(self) -> None:
+        for team_id in list(self._parsers):
+            self.changed(team_id)
+
+    def _apply_later_or_now(self, team_id: int, op: str, arg, session) -> None:
+        if session is None or not _in_transaction(session):
+            self._apply(team_id, op, arg)
+            return
+        _state(session)["pending"].append((self, team_id, op, arg))
+
+    def _apply(self, team_id: int, op: str, arg) -> None:
+        self._bump(team_id)
+        parser = self._parsers.get(team_id)
+        if parser is None:
+            return  # not built yet: the build will read the change from the database
+        try:
+            if op == "upsert":
+                parser.index.add(arg)
+            else:
+                parser.index.remove(arg)
+        except Exception:
+            log.exception("index %s for team %s failed; rebuilding", op, team_id)
+            self._parsers.pop(team_id, None)
+
+    def _bump(self, team_id: int) -> None:
+        self._versions[team_id] = self._versions.get(team_id, 0) + 1
+
+    def _drop_if(self, team_id: int, parser) -> None:
+        if self._parsers.get(team_id) is parser:
+            del self._parsers[team_id]
+
+    @staticmethod
+    def _on_rollback(session, fn) -> None:
+        _state(session)["on_rollback"].append(fn)
+
+
+def _state(session) -> dict:
+    """What waits for this session's commit or rollback (listeners registered once per transaction)."""
+    sync = _sync_session(session)
+    state = sync.info.get(_STATE)
+    if state is None:
+        state = sync.info[_STATE] = {"pending": [], "on_rollback": []}
+    if not sync.info.get(_LISTENING):  # once per session; the listeners do nothing when nothing waits
+        sync.info[_LISTENING] = True
+        event.listen(sync, "after_commit", _after_commit)
+        event.listen(sync, "after_soft_rollback", _after_rollback)
+    return state
+
+
+def _after_commit(sync) -> None:
+    state = _done(sync)
+    for indexes, team_id, op, arg in state["pending"]:
+        indexes._apply(team_id, op, arg)
+
+
+def _after_rollback(sync, previous_transaction=None) -> None:
+    state = _done(sync)
+    for indexes, team_id, _op, _arg in state["pending"]:
+        # a savepoint may have undone only part of the work: rebuild rather than guess what survived
+        indexes._bump(team_id)
+        indexes._parsers.pop(team_id, None)
+    for fn in state["on_rollback"]:
+        try:
+            fn()
+        except Exception:
+            log.exception("index rollback hook failed")
+
+
+def _done(sync) -> dict:
+    return sync.info.pop(_STATE, None) or {"pending": [], "on_rollback": []}

@@ -11,6 +11,7 @@ rapidfuzz only scores small buckets (same first two letters, similar length) and
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from .names import (
@@ -151,9 +152,10 @@ def _add(d: dict, key: str, value) -> None:
         cur.append(value)
 
 
-class CustomerIndex:
-    def __init__(self, records: list[CustomerRecord]):
-        self.records: list[CustomerRecord] = list(records)
+class _Keys:
+    """Where the keys of some records are collected (the index itself, or one record's keys for add/remove)."""
+
+    def __init__(self) -> None:
         self.full: dict[str, list[tuple[int, int]]] = {}  # key -> [(rid, kind)]
         self.latin_part: dict[str, list[tuple[int, int]]] = {}  # single token -> [(rid, kind)]
         self.cjk_surname: dict[str, list[int]] = {}
@@ -161,28 +163,8 @@ class CustomerIndex:
         self.cjk_short: dict[str, list[int]] = {}
         self.fuzzy: dict[tuple[str, int], list[tuple[str, int]]] = {}  # (first 2 chars, len) -> [(spaced key, rid)]
         self.max_cjk_key = 4
-        t2s = _get_t2s()
-        for rid, rec in enumerate(self.records):
-            try:
-                self._index(rid, rec, t2s)
-            except Exception:
-                continue
-        self._fuzzy_lists = {}
-        for k, v in self.fuzzy.items():
-            uniq: dict[str, list[int]] = {}
-            for key, rid in v:
-                uniq.setdefault(key, []).append(rid)
-            self._fuzzy_lists[k] = (list(uniq), list(uniq.values()))
-        self.fuzzy = {}
-        # tuples of ints are not tracked by the cyclic GC: 100k customers then add nothing to each collection
-        for d in (self.full, self.latin_part, self.cjk_surname, self.cjk_given, self.cjk_short):
-            for k, v in d.items():
-                d[k] = tuple(v)
-        self._fuzzy_lists = {k: (tuple(keys), tuple(tuple(r) for r in rl)) for k, (keys, rl) in self._fuzzy_lists.items()}
-        self._split_cache: dict[int, tuple] = {}
-        self._big_sets: dict[int, frozenset] = {}
 
-    # ---- building -------------------------------------------------------------------------------------------
+    # ---- building (the whole index, or one record's keys for add/remove) -------------------------------------
     def _add_latin_full(self, rid: int, text: str, kind: int) -> None:
         toks = _latin_tokens(text)
         if not toks:
@@ -268,6 +250,146 @@ class CustomerIndex:
             _add(self.full, toks[-1] + toks[0], (rid, NAME))  # "Smith Bob" / "Wang Wei" order
             _add(self.latin_part, toks[0], (rid, FIRST))
             _add(self.latin_part, toks[-1], (rid, LAST))
+
+
+_KEY_DICTS = ("full", "latin_part", "cjk_surname", "cjk_given", "cjk_short")
+
+
+class CustomerIndex(_Keys):
+    """All the keys of a team's customers. Built once; ``add`` / ``remove`` / ``update`` change one record cheaply.
+
+    Not safe to mutate from one thread while another matches (the conversation runs on one event loop).
+    """
+
+    def __init__(self, records: list[CustomerRecord]):
+        super().__init__()
+        self.records: list[CustomerRecord | None] = list(records)  # by rid; None once removed
+        self._rid_of: dict = {}  # customer id -> rid
+        t2s = _get_t2s()
+        for rid, rec in enumerate(self.records):
+            if rec.id is not None:
+                self._rid_of[rec.id] = rid
+            try:
+                self._index(rid, rec, t2s)
+            except Exception:
+                continue
+        self._fuzzy_lists = {}
+        for k, v in self.fuzzy.items():
+            uniq: dict[str, list[int]] = {}
+            for key, rid in v:
+                uniq.setdefault(key, []).append(rid)
+            self._fuzzy_lists[k] = (list(uniq), list(uniq.values()))
+        self.fuzzy = {}
+        # tuples of ints are not tracked by the cyclic GC: 100k customers then add nothing to each collection
+        for name in _KEY_DICTS:
+            d = getattr(self, name)
+            for k, v in d.items():
+                d[k] = tuple(v)
+        self._fuzzy_lists = {k: (tuple(keys), tuple(tuple(r) for r in rl)) for k, (keys, rl) in self._fuzzy_lists.items()}
+        self._split_cache: dict[int, tuple] = {}
+        self._big_sets: dict[int, tuple] = {}
+
+    def __len__(self) -> int:
+        return len(self._rid_of) + sum(1 for r in self.records if r is not None and r.id is None)
+
+    # ---- incremental changes --------------------------------------------------------------------------------
+    def add(self, record: CustomerRecord) -> None:
+        """Index one more customer (a customer with the same id is replaced)."""
+        if record.id is not None and record.id in self._rid_of:
+            self.remove(record.id)
+        rid = len(self.records)
+        keys = self._keys_of(rid, record)
+        self.records.append(record)
+        if record.id is not None:
+            self._rid_of[record.id] = rid
+        for name in _KEY_DICTS:
+            d = getattr(self, name)
+            for k, vals in getattr(keys, name).items():
+                old = d.get(k)
+                self._forget(old)
+                d[k] = tuple(vals) if old is None else old + tuple(vals)  # a new rid is the largest: order kept
+        for bk, entries in keys.fuzzy.items():
+            ks, rl = self._fuzzy_lists.get(bk, ((), ()))
+            ks, rl = list(ks), list(rl)
+            for key, r in entries:
+                if key in ks:
+                    i = ks.index(key)
+                    rl[i] = rl[i] + (r,)
+                else:
+                    ks.append(key)
+                    rl.append((r,))
+            self._fuzzy_lists[bk] = (tuple(ks), tuple(rl))
+        self.max_cjk_key = max(self.max_cjk_key, keys.max_cjk_key)
+
+    def remove(self, customer_id) -> bool:
+        """Forget a customer by id; False when it was not indexed."""
+        rid = self._rid_of.pop(customer_id, None)
+        if rid is None:
+            return False
+        record = self.records[rid]
+        self.records[rid] = None
+        keys = self._keys_of(rid, record)
+        for name in _KEY_DICTS:
+            d = getattr(self, name)
+            pairs = name in ("full", "latin_part")
+            for k in getattr(keys, name):
+                old = d.get(k)
+                if old is None:
+                    continue
+                self._forget(old)
+                # entries are in rid order (built in order, added at the end): cut out this rid's run
+                lo = bisect_left(old, (rid, -1) if pairs else rid)
+                hi = bisect_left(old, (rid + 1, -1) if pairs else rid + 1, lo)
+                new = old[:lo] + old[hi:]
+                if new:
+                    d[k] = new
+                else:
+                    del d[k]
+        for bk, entries in keys.fuzzy.items():
+            bucket = self._fuzzy_lists.get(bk)
+            if not bucket:
+                continue
+            ks, rl = list(bucket[0]), list(bucket[1])
+            for key, _r in entries:
+                if key not in ks:
+                    continue
+                i = ks.index(key)
+                rids = tuple(r for r in rl[i] if r != rid)
+                if rids:
+                    rl[i] = rids
+                else:
+                    del ks[i], rl[i]
+            if ks:
+                self._fuzzy_lists[bk] = (tuple(ks), tuple(rl))
+            else:
+                del self._fuzzy_lists[bk]
+        return True
+
+    def update(self, record: CustomerRecord) -> None:
+        """A customer's name, company, aliases or owner changed: re-index only that record."""
+        self.add(record)  # add replaces a record with the same id
+
+    def get(self, customer_id) -> CustomerRecord | None:
+        rid = self._rid_of.get(customer_id)
+        return None if rid is None else self.records[rid]
+
+    def _keys_of(self, rid: int, record: CustomerRecord) -> _Keys:
+        keys = _Keys()
+        try:
+            keys._index(rid, record, _get_t2s())
+        except Exception:
+            pass
+        return keys
+
+    def _forget(self, vals) -> None:
+        """Drop what the caches hold for a key list that is about to be replaced."""
+        if vals is None:
+            return
+        by_kind = self._split_cache.pop(id(vals), None)
+        if by_kind is not None:
+            for _k, rids in by_kind[1]:
+                self._big_sets.pop(id(rids), None)
+        self._big_sets.pop(id(vals), None)
 
     # ---- matching -------------------------------------------------------------------------------------------
     def match(self, text: str) -> Match:
@@ -603,9 +725,10 @@ class CustomerIndex:
         return Match(ambiguous=True, candidates=cands, mention=mention, span=(h.start, h.end), kind=kind)
 
     def _big_set(self, rids) -> frozenset:
-        fs = self._big_sets.get(id(rids))
-        if fs is None:
-            fs = frozenset(rids)
-            if len(self._big_sets) < 100000:
-                self._big_sets[id(rids)] = fs
+        got = self._big_sets.get(id(rids))
+        if got is not None and got[0] is rids:  # the entry keeps rids alive, so its id is not reused meanwhile
+            return got[1]
+        fs = frozenset(rids)
+        if len(self._big_sets) < 100000:
+            self._big_sets[id(rids)] = (rids, fs)
         return fs
