@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
+from sqlalchemy import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -75,32 +76,43 @@ def _name_key(name: str) -> str:
 
 
 class _Known:
-    """What we have, indexed for duplicate checks (customers in the database plus rows imported so far)."""
+    """What we have, indexed for duplicate checks: customers in the database (ORM objects) and rows
+    new in this file (plain dicts, inserted in bulk at the end)."""
 
     def __init__(self, customers: list[Customer]) -> None:
-        self.by_phone: dict[str, Customer] = {}
-        self.by_email: dict[str, Customer] = {}
-        self.by_company: dict[str, list[Customer]] = {}
+        self.by_phone: dict[str, object] = {}
+        self.by_email: dict[str, object] = {}
+        self.by_company: dict[str, list] = {}
         for c in customers:
-            self.add(c)
+            self.add(c, c.name, c.company, c.phone, c.email)
 
-    def add(self, c: Customer) -> None:
-        if (p := normalize_phone(c.phone)) is not None:
-            self.by_phone.setdefault(p, c)
-        if c.email:
-            self.by_email.setdefault(c.email.lower(), c)
-        self.by_company.setdefault(_name_key(c.company or ""), []).append(c)
+    def add(self, record, name: str, company: str | None, phone: str | None, email: str | None) -> None:
+        if (p := normalize_phone(phone)) is not None:
+            self.by_phone.setdefault(p, record)
+        if email:
+            self.by_email.setdefault(email.lower(), record)
+        self.by_company.setdefault(_name_key(company or ""), []).append((_name_key(name), record))
 
-    def find(self, name: str, company: str | None, phone: str | None, email: str | None) -> Customer | None:
+    def find(self, name: str, company: str | None, phone: str | None, email: str | None):
         if phone and (hit := self.by_phone.get(normalize_phone(phone) or "")):
             return hit
         if email and (hit := self.by_email.get(email.lower())):
             return hit
         key = _name_key(name)
-        for c in self.by_company.get(_name_key(company or ""), []):
-            if fuzz.token_sort_ratio(_name_key(c.name), key) >= NAME_SIMILARITY:
-                return c
+        for other, record in self.by_company.get(_name_key(company or ""), []):
+            if other == key or fuzz.token_sort_ratio(other, key) >= NAME_SIMILARITY:
+                return record
         return None
+
+
+class _NewRow(dict):
+    """A customer first seen in this file: a dict of column values, merged like a Customer."""
+
+    def __getattr__(self, key):
+        return self[key]
+
+    def __setattr__(self, key, value):
+        self[key] = value
 
 
 async def import_rows(session: AsyncSession, team: Team, actor: Member | None, rows: list[SheetRow]) -> ImportSummary:
@@ -108,6 +120,8 @@ async def import_rows(session: AsyncSession, team: Team, actor: Member | None, r
     existing = list((await session.exec(select(Customer).where(Customer.team_id == team.id))).all())
     members = {m.display_name.lower(): m for m in (await session.exec(select(Member).where(Member.team_id == team.id))).all()}
     known = _Known(existing)
+    new_rows: list[_NewRow] = []
+    now = utcnow()
     for row in rows:
         v = row.values
         name = (v.get("name") or "").strip()
@@ -141,26 +155,34 @@ async def import_rows(session: AsyncSession, team: Team, actor: Member | None, r
             _merge(match, name, fields, split_aliases(v.get("aliases")), split_aliases(v.get("tags")))
             if match.owner_id is None and owner is not None:
                 match.owner_id = owner.id
-            session.add(match)
+            if isinstance(match, Customer):
+                session.add(match)
             summary.merged += 1
             continue
-        customer = Customer(
+        new = _NewRow(
             team_id=team.id,
             name=name,
             aliases=list(split_aliases(v.get("aliases"))),
             tags=list(split_aliases(v.get("tags"))),
             owner_id=owner.id if owner else (actor.id if actor else None),
             stage=stage or "potential",
-            **{k: val for k, val in fields.items() if val is not None},
+            last_contact_at=None,
+            created_at=now,
+            updated_at=now,
+            **fields,
         )
-        session.add(customer)
-        known.add(customer)
+        new_rows.append(new)
+        known.add(new, name, fields["company"], fields["phone"], email)
         summary.imported += 1
     await session.flush()
+    table = Customer.__table__
+    connection = await session.connection()
+    for start in range(0, len(new_rows), 2000):  # one multi-row INSERT per chunk, not an ORM object per row
+        await connection.execute(insert(table), [dict(r) for r in new_rows[start : start + 2000]])
     return summary
 
 
-def _merge(c: Customer, name: str, fields: dict, aliases: tuple[str, ...], tags: tuple[str, ...]) -> None:
+def _merge(c, name: str, fields: dict, aliases: tuple[str, ...], tags: tuple[str, ...]) -> None:
     for key, value in fields.items():
         if value and not getattr(c, key) and key != "tier":
             setattr(c, key, value)
