@@ -38,6 +38,9 @@ NAME, ALIAS, PINYIN, COMPANY, FUZZY, SURNAME, GIVEN, FIRST, LAST, COMPANY_WORD, 
 STRENGTH = {NAME: 10, ALIAS: 10, PINYIN: 9, COMPANY: 8, FUZZY: 7, SURNAME: 5, GIVEN: 5, FIRST: 5, LAST: 5,
             COMPANY_WORD: 4, COMPANY_SHORT: 6}
 FULL_KINDS = frozenset({NAME, ALIAS, PINYIN, COMPANY})
+# how specific a kind of evidence is: a whole name / company (2) or a part of one shared by many (1)
+_TIER = {NAME: 2, ALIAS: 2, PINYIN: 2, COMPANY: 2, FUZZY: 2, SURNAME: 1, GIVEN: 1, FIRST: 1, LAST: 1, COMPANY_WORD: 1,
+         COMPANY_SHORT: 1}
 MAX_CANDIDATES = 8
 BIG = 64  # a hit naming more records than this is a common name: it needs corroboration
 MAX_HITS = 48  # evidence kept per note (strongest first)
@@ -392,13 +395,20 @@ class CustomerIndex(_Keys):
         self._big_sets.pop(id(vals), None)
 
     # ---- matching -------------------------------------------------------------------------------------------
-    def match(self, text: str) -> Match:
+    def match(self, text: str, prefer=None) -> Match:
+        """The customer ``text`` is about.
+
+        ``prefer``: the customers the author may see or owns, as a set of customer ids (fast) or a predicate
+        on ``CustomerRecord``. The customer and the ambiguity are decided among them first; the whole index
+        counts when none of them fits, or when only a weaker kind of evidence fits them than fits someone
+        else (a full name of another rep's customer beats a bare surname of one's own).
+        """
         try:
-            return self._match(text if isinstance(text, str) else str(text))
+            return self._match(text if isinstance(text, str) else str(text), prefer)
         except Exception:  # never let a strange note break the parser
             return Match()
 
-    def _match(self, text: str) -> Match:
+    def _match(self, text: str, prefer=None) -> Match:
         orig = text[:MAX_MATCH_CHARS]
         n = normalize_text(orig, _get_t2s())
         hits: list[Hit] = []
@@ -409,7 +419,7 @@ class CustomerIndex(_Keys):
         new = self._new_customer(orig, n, hits)
         if new is not None:
             return new
-        return self._resolve(orig, hits)
+        return self._resolve(orig, hits, prefer)
 
     def _latin_hits(self, orig: str, n: str, hits: list[Hit]):
         toks = [(m.start(), m.end(), m.group()) for m in _LATIN_TOKEN.finditer(n)]
@@ -655,7 +665,7 @@ class CustomerIndex(_Keys):
         return None
 
     # ---- choosing -------------------------------------------------------------------------------------------
-    def _resolve(self, orig: str, hits: list[Hit]) -> Match:
+    def _resolve(self, orig: str, hits: list[Hit], prefer=None) -> Match:
         if not hits:
             return Match()
         # the same key found again further on is the same evidence ("王总…王总")
@@ -667,7 +677,45 @@ class CustomerIndex(_Keys):
             seen.add(sig)
             uniq.append(h)
         hits = uniq[:MAX_HITS]
-        sets = [frozenset(h.rids) if len(h.rids) <= BIG else self._big_set(h.rids) for h in hits]
+        if prefer is not None:
+            mine = self._preferred_hits(hits, prefer)
+            if mine and max(_TIER[h.kind] for h in mine) >= max(_TIER[h.kind] for h in hits):
+                m = self._choose(orig, mine, owned=False)
+                if m.customer is not None or m.ambiguous:
+                    return m
+        return self._choose(orig, hits)
+
+    def _preferred_hits(self, hits: list[Hit], prefer) -> list[Hit]:
+        records = self.records
+        if callable(prefer):
+            def keep(rids):
+                return [r for r in rids if prefer(records[r])]
+        else:
+            ids = prefer if isinstance(prefer, (set, frozenset, dict)) else set(prefer)
+            pref_rids = None
+
+            def keep(rids):
+                nonlocal pref_rids
+                if len(rids) <= len(ids):
+                    return [r for r in rids if records[r].id in ids]
+                if pref_rids is None:  # the author's few customers against a common name's many holders
+                    rid_of = self._rid_of
+                    pref_rids = sorted(rid_of[c] for c in ids if c in rid_of)
+                big = self._big_set(rids)
+                return [r for r in pref_rids if r in big]
+        out = []
+        for h in hits:
+            try:
+                rids = keep(h.rids)
+            except Exception:
+                rids = []
+            if rids:
+                out.append(Hit(h.start, h.end, rids, h.kind, h.strength))
+        return out
+
+    def _choose(self, orig: str, hits: list[Hit], owned: bool = True) -> Match:
+        # owned: the hits' rid lists belong to the index (their sets may be cached), not made for this note
+        sets = [frozenset(h.rids) if len(h.rids) <= BIG or not owned else self._big_set(h.rids) for h in hits]
         small = [k for k, h in enumerate(hits) if len(h.rids) <= BIG]
         big = [k for k, h in enumerate(hits) if len(h.rids) > BIG]
         cand: set[int] = set()

@@ -4,7 +4,7 @@ Public API (stable, used by the conversation handlers and `crmbot parse`):
 
 - ``CustomerRecord``: what the parser knows of a customer.
 - ``CustomerIndex(records)``: built once, matched per note (see matching.py).
-- ``NoteParser(index).parse(text, now) -> ParsedNote``
+- ``NoteParser(index).parse(text, now, *, prefer=None) -> ParsedNote`` (prefer: ids or predicate, see matching)
 - ``ParsedNote.to_json()``: exactly the JSON object of the spec.
 """
 from __future__ import annotations
@@ -86,15 +86,17 @@ class NoteParser:
     def __init__(self, index):
         self.index = index
 
-    def parse(self, text: str, now: dt.datetime) -> ParsedNote:
+    def parse(self, text: str, now: dt.datetime, *, prefer=None) -> ParsedNote:
+        """``prefer``: the customers the author may see or owns (a set of customer ids, or a predicate on
+        ``CustomerRecord``); the customer is looked for among them first (see ``CustomerIndex.match``)."""
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         try:
-            return self._parse(text, now)
+            return self._parse(text, now, prefer)
         except Exception:  # a bug must not lose the user's note
             return ParsedNote(text=text)
 
-    def _parse(self, text: str, now: dt.datetime) -> ParsedNote:
+    def _parse(self, text: str, now: dt.datetime, prefer=None) -> ParsedNote:
         from .amounts import find_amounts
         from .birthdays import find_birthday
         from .followups import choose_follow_ups
@@ -107,7 +109,7 @@ class NoteParser:
         if not head.strip():
             return note
         n = normalize_text(head, _get_t2s())
-        m = self.index.match(head)
+        m = self.index.match(head, prefer=prefer) if prefer is not None else self.index.match(head)
         note.customer, note.ambiguous, note.candidates = m.customer, m.ambiguous, list(m.candidates)
         note.mention, note.is_new, note.mention_span = m.mention, m.is_new, m.span
         note.channel = detect_channel(n)
