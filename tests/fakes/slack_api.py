@@ -42,6 +42,8 @@ class FakeSlackAPI:
     errors: dict[str, list[str]] = field(default_factory=dict)  # method -> queued Slack error codes
     rate_limits: dict[str, list[int]] = field(default_factory=dict)  # method -> queued Retry-After seconds
     gates: dict[str, asyncio.Event] = field(default_factory=dict)  # method -> answered once set
+    files: dict[str, bytes] = field(default_factory=dict)  # downloadable with the bot token
+    dead_response_urls: set[str] = field(default_factory=set)  # response_url names answering 404
     base: str = ""
 
     def __post_init__(self) -> None:
@@ -92,6 +94,7 @@ class FakeSlackAPI:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{name}", self._response)
+        app.router.add_get("/files/{name}", self._download)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -139,8 +142,22 @@ class FakeSlackAPI:
         return web.Response(text="OK - ok")
 
     async def _response(self, request: web.Request) -> web.Response:
-        self.responses.append((request.match_info["name"], await request.json()))
+        name = request.match_info["name"]
+        if name in self.dead_response_urls:
+            return web.Response(status=404, text="expired_url")
+        self.responses.append((name, await request.json()))
         return web.Response(text="ok")
+
+    def add_file(self, name: str, data: bytes) -> str:
+        self.files[name] = data
+        return f"{self.base}/files/{name}"
+
+    async def _download(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("GET /files", {"name": request.match_info["name"]}, request.headers.get("Authorization", "").removeprefix("Bearer ") or None))
+        if not request.headers.get("Authorization", "").startswith("Bearer xoxb-"):
+            return web.Response(status=302, headers={"Location": "https://slack.com/signin"})
+        data = self.files.get(request.match_info["name"])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
 
     # --- methods -----------------------------------------------------------------------------
     def _ts_now(self) -> str:
