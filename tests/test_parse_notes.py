@@ -39,6 +39,18 @@ def parse(parser, text):
     ("call Oscar on Thursday about the freight", "other"),  # planned call = follow-up
     ("明天给罗敏打电话", "other"),
     ("Nina Patel: prices are fine", "other"),
+    # going to the customer, named by company, is a visit even when the people were met there
+    ("去远大机械见了高总，下周回复", "visit"),
+    ("到了罗氏包装，跟罗姐谈了价格", "visit"),
+    ("went to Reyes Freight, talked to Oscar", "visit"),
+    ("寄到罗氏包装了，让罗敏查收", "other"),  # sending something there is no visit
+    # nothing has happened yet: the planned contact is the follow-up, not the channel
+    ("后天下午两点去远大机械开会", "other"),
+    ("下周三和Nina Patel开会", "other"),
+    ("meeting with Oscar Reyes on Friday at 3pm", "other"),
+    ("邱文微信说款要拖到月底", "message"),  # the time is in what was said
+    ("罗敏昨天来电，说月底前付款", "call"),
+    ("meeting with Oscar moved to Friday 3pm", "meeting"),
 ])
 def test_channel(parser, text, channel):
     assert parse(parser, text)["channel"] == channel
@@ -154,3 +166,26 @@ def test_nothing_to_understand(parser):
 def test_never_raises_on_any_str(parser):
     for text in ["\x00", "\ud800", "王总" * 10000, "$$$ ¥¥ 万万", "生日是13月40号", "birthday 99/99", "1.2.3.4m"]:
         parser.parse(text, NOW)
+
+
+@pytest.mark.parametrize("text", [
+    "现在是高远期，物流慢",  # the name inside an ordinary word (X期)
+    "高远华说下周来看样品",  # a longer name that merely starts with a customer's name
+    "罗敏婷来电问交期",
+    "最高远的那个",
+])
+def test_name_inside_a_longer_word_is_not_the_customer(text):
+    index = CustomerIndex([CustomerRecord(1, "高远", "远大机械"), CustomerRecord(2, "罗敏", "罗氏包装")])
+    assert index.match(text).customer is None
+
+
+@pytest.mark.parametrize("text,name", [
+    ("高远明天来看样品", "高远"),  # 明天, not a name 高远明
+    ("高远明白了我们的报价", "高远"),
+    ("罗敏姐说可以", "罗敏"),
+    ("罗敏刚打电话", "罗敏"),
+    ("高远期待合作", "高远"),
+])
+def test_name_followed_by_an_ordinary_word_still_matches(text, name):
+    index = CustomerIndex([CustomerRecord(1, "高远", "远大机械"), CustomerRecord(2, "罗敏", "罗氏包装")])
+    assert index.match(text).customer.name == name

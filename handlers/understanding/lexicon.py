@@ -74,12 +74,28 @@ _FUTURE_AFTER_EN = re.compile(
 _RESCHEDULE = re.compile(r"\b(?:moved|rescheduled|postponed|pushed|brought forward|cancelled|canceled)\b|改到|改期|推迟|延期|提前到|挪到")
 
 
-def detect_channel(n: str) -> str:
-    """How the interaction happened: call / visit / meeting / email / message / other."""
+def detect_channel(n: str, places=(), future=()) -> str:
+    """How the interaction happened: call / visit / meeting / email / message / other.
+
+    ``places``: spans naming the customer ("去阳光农业" is a visit to them); ``future``: spans of time phrases
+    that are still ahead, which make a contact in their clause a plan ("明天去…开会"), not what happened.
+    """
     try:
-        return _detect_channel(n)
+        return _detect_channel(n, places, future)
     except Exception:
         return "other"
+
+
+# going to the customer named right after: 去阳光农业, 到了远航船务, went to Hooli, dropped by Acme
+_GO_TO_ZH = re.compile(r"(?:(?<![送寄发运交递传转回收拿带])到|去|前往|跑|赶)(?:了|过)?(?:一趟|趟|一下)?(?:找|见)?$")
+_GO_TO_EN = re.compile(
+    r"\b(?:went|go|goes|going|drove|headed|flew|popped|dropped|stopped|swung)\s+(?:over\s+|out\s+|down\s+|up\s+)?"
+    r"(?:to|by|in\s+at|into)\s+(?:the\s+)?$"
+)
+# a contact cue that says it has happened, whatever date is near it
+_DONE_CUE = re.compile(r"[了过]|\b\w+ed\b|\b(?:met|went|came|rang|spoke|had|got|took|made|saw|sent)\b")
+_SAID_AFTER = re.compile(r"说|讲|表示|告诉|告知|称|提到|反馈|问|回复|答应|同意|\b(?:says?|said|told|asked|mentioned|wants?|wanted)\b")
+_DONE_BEFORE = re.compile(r"已经|已|刚刚|刚才|刚|昨天|前天|上周|上次|just\b|already\b|yesterday\b|earlier\b|last\s+\w+")
 
 
 def _clause_start(n: str, pos: int) -> int:
@@ -89,12 +105,17 @@ def _clause_start(n: str, pos: int) -> int:
     return last
 
 
-def _detect_channel(n: str) -> str:
+def _detect_channel(n: str, places=(), future=()) -> str:
     found: list[tuple[int, int, str, str]] = []
     for rx, ch, kind in _CHANNEL_RES:
         for m in rx.finditer(n):
             if m.end() > m.start():
                 found.append((m.start(), m.end(), ch, kind))
+    for ps, pe in places or ():
+        before = n[max(0, ps - 24): ps]
+        g = _GO_TO_ZH.search(before) or _GO_TO_EN.search(before)
+        if g:
+            found.append((ps - (len(before) - g.start()), pe, "visit", "past"))
     if not found:
         return "other"
     # longest cue wins where cues overlap ("video call" over "call")
@@ -115,8 +136,26 @@ def _detect_channel(n: str) -> str:
             after = n[e: e + 14]
             if _FUTURE_AFTER_EN.search(after):
                 continue
+        if future and _planned(n, s, e, cs, future):
+            continue
         return ch
     return "other"
+
+
+def _planned(n: str, s: int, e: int, cs: int, future) -> bool:
+    """A time still ahead in the cue's clause, and nothing saying the contact already happened."""
+    m = CLAUSE_BREAK.search(n, e)
+    ce = m.start() if m else len(n)
+    # a time before the cue, or right after it ("meeting tomorrow"), not one inside what was said ("微信说…月底")
+    said = _SAID_AFTER.search(n, e, ce)
+    end = said.start() if said else ce
+    if not any(cs <= fs and fe <= end for fs, fe in future):
+        return False
+    if _RESCHEDULE.search(n[cs:ce]):
+        return False  # "meeting moved to Thursday": the meeting is what the note is about
+    if _DONE_CUE.search(n[s: e + 1]) or _DONE_BEFORE.search(n[cs:s]):
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------------------------

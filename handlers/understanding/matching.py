@@ -19,7 +19,11 @@ from .names import (
     COMMON_SURNAME_SET,
     COMMON_WORD_NAMES,
     COMPOUND_SURNAMES,
+    GIVEN_NAME_CHARS,
     LATIN_TITLES,
+    NAME_END_CHARS,
+    WORD_SUFFIX_CHARS,
+    WORD_SUFFIX_EXCEPTIONS,
     HONORIFIC_BREAKERS,
     WORDS_ENDING_IN_SURNAME,
     has_cjk,
@@ -140,6 +144,7 @@ class Match:
     is_new: bool = False  # a person introduced as new: customer is None, mention is their name
     span: tuple[int, int] | None = None  # where the mention is in the note text
     kind: str | None = None  # what matched: name, alias, pinyin, company, fuzzy, surname, ...
+    spans: list[tuple[int, int]] = field(default_factory=list)  # every place the chosen customer is named
 
 
 KIND_NAMES = {NAME: "name", ALIAS: "alias", PINYIN: "pinyin", COMPANY: "company", FUZZY: "fuzzy", SURNAME: "surname",
@@ -153,6 +158,27 @@ def _add(d: dict, key: str, value) -> None:
         d[key] = [value]
     elif cur[-1] != value:  # a record adds its keys together: checking the last entry is enough
         cur.append(value)
+
+
+_NAME_ONLY = frozenset({NAME})
+
+
+def _inside_longer_word(n: str, i: int, j: int, p: int, q: int) -> bool:
+    """Whether the CJK name n[p:q] (inside the CJK run n[i:j]) is only part of a longer word or name:
+    "高峰期" is not 高峰, "王伟明说" is not 王伟, "最高峰" is not 高峰."""
+    if p > i and n[p - 1] == "最":
+        return True
+    if q >= j:
+        return False
+    c = n[q]
+    if any(n.startswith(h, q) for h in CJK_HONORIFICS):
+        return False  # "李娜姐", "高峰总"
+    if c in WORD_SUFFIX_CHARS and n[q: q + 2] not in WORD_SUFFIX_EXCEPTIONS:
+        return True
+    if q - p == 2 and c in GIVEN_NAME_CHARS:
+        r = q + 1
+        return r >= j or n[r] in NAME_END_CHARS or any(n.startswith(h, r) for h in CJK_HONORIFICS)
+    return False
 
 
 class _Keys:
@@ -473,7 +499,7 @@ class CustomerIndex(_Keys):
             return False
         return True
 
-    def _push(self, hits, s, e, vals):
+    def _push(self, hits, s, e, vals, skip=None):
         by_kind = self._split_cache.get(id(vals))
         if by_kind is None or by_kind[0] is not vals:
             groups: dict[int, list[int]] = {}
@@ -483,6 +509,8 @@ class CustomerIndex(_Keys):
             if len(self._split_cache) < 200000:
                 self._split_cache[id(vals)] = by_kind
         for kind, rids in by_kind[1]:
+            if skip is not None and kind in skip:
+                continue
             hits.append(Hit(s, e, rids, kind, STRENGTH[kind]))
 
     def _cjk_hits(self, n: str, hits: list[Hit]) -> None:
@@ -503,7 +531,8 @@ class CustomerIndex(_Keys):
                     sub = n[p: p + L]
                     vals = full.get(sub)
                     if vals:
-                        self._push(hits, p, p + L, vals)
+                        skip = _NAME_ONLY if L <= 3 and _inside_longer_word(n, i, j, p, p + L) else None
+                        self._push(hits, p, p + L, vals, skip)
                     if L <= 3:
                         g = given_d.get(sub)
                         if g and not (p > i and (n[p - 1] in COMMON_SURNAME_SET)):
@@ -768,7 +797,9 @@ class CustomerIndex(_Keys):
         mention = orig[h.start: h.end]
         kind = KIND_NAMES.get(h.kind)
         if len(tied) == 1:
-            return Match(customer=self.records[tied[0]], mention=mention, span=(h.start, h.end), kind=kind)
+            rid = tied[0]
+            spans = sorted({(x.start, x.end) for k, x in enumerate(hits) if rid in sets[k]})
+            return Match(customer=self.records[rid], mention=mention, span=(h.start, h.end), kind=kind, spans=spans)
         cands = [self.records[r] for r in sorted(tied)[:MAX_CANDIDATES]]
         return Match(ambiguous=True, candidates=cands, mention=mention, span=(h.start, h.end), kind=kind)
 

@@ -158,3 +158,19 @@ WORDS_ENDING_IN_SURNAME = frozenset(w for w in _WORDS_ENDING_IN_SURNAME if len(w
 # honorific characters that also start ordinary words after a surname ("王工作" is not 王工)
 HONORIFIC_BREAKERS = {"工": frozenset("作厂程资具业人艺期商地会种序位号单"), "总": ZONG_BREAKERS,
                       "姐": frozenset("妹"), "哥": frozenset("们"), "董": frozenset("事")}
+
+# Characters common as the last character of a given name ("王伟明", "李娜婷"): after a two-character customer
+# name, one of these followed by a name boundary means a longer name, another person. Left out: characters
+# that usually act as adverbs or verbs right after a subject (刚, 也, 一, 先, 好, 要 ...).
+GIVEN_NAME_CHARS = frozenset(
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平桂英华玉兰萍红鹏辉建国志宏海波春梅晓东雪琳婷浩宇博文斌飞龙凯佳欣怡晨阳"
+    "思颖轩梓涵诺雨泽鑫蕾薇倩莉琴燕慧婕瑶璐妍嘉俊峰毅锋亮健彬浩然琪晶晴蓉岚菲雯昊睿哲翔瑞祥福荣林森楠松柏栋梁"
+    "旭昕曦晖炜烨煜磊鸣铭钧锦铮鹤鸿鹰凤霖露霏璇瑾瑜琦珊珍珠莹萱蓓芬芝芸茜莎菊蓉蔚薇馨香颜妮娅婉婧媛娴嫣婵"
+    "秀丹彤彦坤垚城增培均基堂天元光兵冰军凡刚力勋卫成江河清涌润渊源滨潇澜沛洁浩淼湘漪溪瀚帆帅希庆康延弘强"
+    "彪微德志忠怀恒恩悦惠智晟景朗朝杉权标桐森楷欢正武毅民永汉沁波治泉洪洲浚淳涵"
+) - frozenset("刚一先好要也都还又再就才很已正天元光成正民永")
+# a character that ends a name ("王伟明说", "李娜婷来电"): what follows a name in a note
+NAME_END_CHARS = frozenset("说来电打在要想问咨是的对和跟今明昨下上通发已希需表觉刚也都把给让从到去过了吗呢吧啊那这他她们很还又再没不就才回签订付欠拖投微生邮约见找等")
+# characters that make a word with the name before them ("高峰期", "高峰值"): the name is part of that word
+WORD_SUFFIX_CHARS = frozenset("期值段率性化度型级式类界区")
+WORD_SUFFIX_EXCEPTIONS = frozenset("期待 期望 期盼 化解 度过 性格 类似 区分".split())

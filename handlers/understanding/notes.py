@@ -112,12 +112,12 @@ class NoteParser:
         m = self.index.match(head, prefer=prefer) if prefer is not None else self.index.match(head)
         note.customer, note.ambiguous, note.candidates = m.customer, m.ambiguous, list(m.candidates)
         note.mention, note.is_new, note.mention_span = m.mention, m.is_new, m.span
-        note.channel = detect_channel(n)
+        mentions = _find_times(head[:MAX_DATE_CHARS], now)
+        note.channel = detect_channel(n, m.spans or ([m.span] if m.span else ()), _ahead(mentions, now))
         note.risk = detect_risks(n)
         note.outcome = detect_outcome(n)
         if note.outcome == "lost" and "churn" not in note.risk and _LOST_TO_RIVAL.search(n):
             note.risk.append("churn")
-        mentions = _find_times(head[:MAX_DATE_CHARS], now)
         busy = [(t.start, t.end) for t in mentions]
         if m.span:
             busy.append(m.span)
@@ -139,6 +139,21 @@ class NoteParser:
 import re as _re
 
 _LOST_TO_RIVAL = _re.compile(r"competitor|rival|another (?:vendor|supplier)|对手|别家|其他供应商|别的供应商|竞品")
+
+
+def _ahead(mentions, now: dt.datetime) -> list[tuple[int, int]]:
+    """Spans of the time phrases still ahead: a later day, or later today at a stated time."""
+    out = []
+    today = now.date()
+    for t in mentions:
+        try:
+            if getattr(t, "past", False) or t.date is None:
+                continue
+            if t.date > today or (t.date == today and t.time is not None and t.time > now.time().replace(tzinfo=None)):
+                out.append((t.start, t.end))
+        except Exception:
+            continue
+    return out
 
 
 def _find_times(text: str, now: dt.datetime):
