@@ -49,6 +49,9 @@ class FakeSlackAPI:
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections
+        self.socket_acks: dict[str, dict] = {}  # envelope_id -> the app's ack
+        self._socket_change = asyncio.Condition()
 
     # --- setup -------------------------------------------------------------------------------
     def add_user(self, user_id: str, name: str, *, tz: str = "Asia/Shanghai", locale: str = "en-US", display_name: str | None = None) -> SlackUser:
@@ -95,6 +98,7 @@ class FakeSlackAPI:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{name}", self._response)
         app.router.add_get("/files/{name}", self._download)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -105,6 +109,8 @@ class FakeSlackAPI:
     async def stop(self) -> None:
         for gate in self.gates.values():
             gate.set()
+        for ws in self.sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -158,6 +164,42 @@ class FakeSlackAPI:
             return web.Response(status=302, headers={"Location": "https://slack.com/signin"})
         data = self.files.get(request.match_info["name"])
         return web.Response(body=data) if data is not None else web.Response(status=404)
+
+    # --- Socket Mode -------------------------------------------------------------------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        from aiohttp import WSMsgType
+
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}, "debug_info": {"host": "fake"}})
+        async with self._socket_change:
+            self.sockets.append(ws)
+            self._socket_change.notify_all()
+        async for frame in ws:
+            if frame.type == WSMsgType.TEXT:
+                data = json.loads(frame.data)
+                if "envelope_id" in data:
+                    async with self._socket_change:
+                        self.socket_acks[data["envelope_id"]] = data
+                        self._socket_change.notify_all()
+        return ws
+
+    async def socket_send(self, envelope_type: str, payload: dict, *, envelope_id: str, retry_attempt: int = 0) -> None:
+        """Deliver an envelope over the (first) Socket Mode connection, as Slack does."""
+        async with self._socket_change:
+            await self._socket_change.wait_for(lambda: bool(self.sockets))
+        envelope = {"envelope_id": envelope_id, "type": envelope_type, "payload": payload, "accepts_response_payload": envelope_type != "events_api"}
+        if envelope_type == "events_api":
+            envelope |= {"retry_attempt": retry_attempt, "retry_reason": "timeout" if retry_attempt else ""}
+        await self.sockets[0].send_json(envelope)
+
+    async def acked(self, envelope_id: str) -> dict:
+        async with self._socket_change:
+            await self._socket_change.wait_for(lambda: envelope_id in self.socket_acks)
+        return self.socket_acks[envelope_id]
+
+    def _m_apps_connections_open(self, args: dict) -> dict:
+        return {"ok": True, "url": self.base.replace("http://", "ws://") + "/socket"}
 
     # --- methods -----------------------------------------------------------------------------
     def _ts_now(self) -> str:
@@ -371,6 +413,14 @@ async def start_slack_env(db_url: str, tmp_path, clock, **settings) -> SlackEnv:
     adapter.host = "127.0.0.1"
     await adapter.start()
     return SlackEnv(app=app, adapter=adapter, api=api, slack=SlackWorkspace(f"http://127.0.0.1:{adapter.port}/slack/events", api, clock))
+
+
+@pytest.fixture
+async def slack_socket_env(sqlite_url, tmp_path, clock):
+    """The adapter in Socket Mode (no HTTP port), connected to the fake's WebSocket."""
+    env = await start_slack_env(sqlite_url, tmp_path, clock, slack_http_port=None, slack_app_token="xapp-test")
+    yield env
+    await stop_slack_env(env)
 
 
 async def stop_slack_env(env: SlackEnv) -> None:
