@@ -12,7 +12,7 @@ from sqlmodel import select
 from handlers.messages import Button, Outgoing
 from storage.models import Customer, Inbox, Interaction, Outbox
 
-from .fakes.slack_api import SlackEnv, sign, slack_env  # noqa: F401  (fixture)
+from .fakes.slack_api import SlackEnv, sign, slack_env, slack_env_any_db  # noqa: F401  (fixtures)
 from .helpers import seed_team
 
 CUSTOMERS = [{"name": "王伟", "company": "华东机电", "phone": "13800001111"}]
@@ -24,11 +24,21 @@ async def _rows(app, model):
         return list((await session.exec(select(model))).all())
 
 
+async def _seeded(env: SlackEnv) -> SlackEnv:
+    await seed_team(env.app, ((ME, "admin"),), CUSTOMERS, platform="slack")
+    env.api.add_user(ME, "Boss")
+    return env
+
+
 @pytest.fixture
 async def team(slack_env: SlackEnv):
-    await seed_team(slack_env.app, ((ME, "admin"),), CUSTOMERS, platform="slack")
-    slack_env.api.add_user(ME, "Boss")
-    return slack_env
+    return await _seeded(slack_env)
+
+
+@pytest.fixture
+async def team_any_db(slack_env_any_db: SlackEnv):
+    """SQLite, and PostgreSQL when CRMBOT_TEST_POSTGRES_URL is set."""
+    return await _seeded(slack_env_any_db)
 
 
 # --- signatures --------------------------------------------------------------------------------------
@@ -50,7 +60,8 @@ def _bad_requests(now: int, body: bytes) -> dict[str, dict]:
     }
 
 
-async def test_bad_signatures_get_401_and_write_nothing(team: SlackEnv):
+async def test_bad_signatures_get_401_and_write_nothing(team_any_db: SlackEnv):
+    team = team_any_db
     body = json.dumps(team.slack.dm_event(ME, "called Wang, wants quote Friday")).encode()
     now = int(team.slack.clock().timestamp())
     for case, headers in _bad_requests(now, body).items():
@@ -115,7 +126,8 @@ async def test_slow_slack_api_and_slow_handling_are_acked_in_time(team: SlackEnv
 
 # --- retries -------------------------------------------------------------------------------------------
 
-async def test_retries_are_deduplicated_on_event_id(team: SlackEnv):
+async def test_retries_are_deduplicated_on_event_id(team_any_db: SlackEnv):
+    team = team_any_db
     event = team.slack.dm_event(ME, "called Wang, wants quote Friday", event_id="Ev0RETRY1")
     assert (await team.slack.post_json(event))[0] == 200
     await team.settle()
@@ -128,7 +140,8 @@ async def test_retries_are_deduplicated_on_event_id(team: SlackEnv):
     assert len(team.api.posts("DBOSS")) == 1
 
 
-async def test_a_retry_racing_its_first_delivery_is_one_record(team: SlackEnv):
+async def test_a_retry_racing_its_first_delivery_is_one_record(team_any_db: SlackEnv):
+    team = team_any_db
     event = team.slack.dm_event(ME, "called Wang, wants quote Friday", event_id="Ev0RACE")
     first, retry = await asyncio.gather(team.slack.post_json(event), team.slack.post_json(event, {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}))
     assert first[0] == retry[0] == 200
