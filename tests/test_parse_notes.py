@@ -189,3 +189,33 @@ def test_name_inside_a_longer_word_is_not_the_customer(text):
 def test_name_followed_by_an_ordinary_word_still_matches(text, name):
     index = CustomerIndex([CustomerRecord(1, "高远", "远大机械"), CustomerRecord(2, "罗敏", "罗氏包装")])
     assert index.match(text).customer.name == name
+
+
+# ---- generalisation: Cantonese, mixed scripts, possessives, company short forms, amounts -----------------------
+
+@pytest.fixture(scope="module")
+def wide():
+    recs = [("邵嘉明", "嘉明五金", ()), ("卫东", "东升食品", ()), ("Priya Nair", "Nair Exports Pvt Ltd", ()),
+            ("Lucas Brandt", "Brandt Holdings Pte Ltd", ()), ("黎志强", "志强贸易", ())]
+    return NoteParser(CustomerIndex([CustomerRecord(i, n, c, a) for i, (n, c, a) in enumerate(recs)]))
+
+
+@pytest.mark.parametrize("text,field,want", [
+    ("黎志强琴日嚟咗我哋展厅睇样板", "channel", "meeting"),  # Cantonese: came to our showroom
+    ("邵生话佢哋周转唔到", "customer", "邵嘉明"),  # 生 = 先生 after a surname
+    ("邵生话佢哋周转唔到", "risk", ["distress"]),
+    ("卫生间漏水，物业明天来修", "customer", None),  # 卫生 is no Mr 卫
+    ("同邵嘉明食咗个晏，倾咗合作", "customer", "邵嘉明"),
+    ("Priya WhatsApp话要目录", "channel", "message"),  # an English word glued to Chinese
+    ("Brandt Holdings pays late again, 45 days past due", "customer", "Lucas Brandt"),
+    ("Brandt Holdings pays late again, 45 days past due", "risk", ["overdue_payment"]),
+    ("Priyas PO for $7,800 got confirmed this morning", "customer", "Priya Nair"),
+    ("Priyas PO for $7,800 got confirmed this morning", "outcome", "won"),
+    ("Priyas PO for $7,800 got confirmed this morning", "amount", 7800),
+    ("the order is not confirmed yet, Lucas will check", "outcome", None),
+    ("Lucas says about 15 grand for the pilot", "amount", 15000),
+    ("黎志强：不续签了，到期就停", "risk", ["churn"]),
+    ("和卫东吃了顿饭，聊了明年的计划", "channel", "meeting"),
+])
+def test_generalisation(wide, text, field, want):
+    assert wide.parse(text, NOW).to_json()[field] == want

@@ -39,12 +39,12 @@ def cn_number(s: str) -> float | None:
 
 _NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
 _PRE = r"(?P<pre>us\$|hk\$|usd|rmb|cny|eur|gbp|hkd|jpy|\$|¥|￥|€|£)?\s?"
-_MUL = r"(?:\s?(?P<mul>千万|百万|亿|万|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|million|thousand|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
+_MUL = r"(?:\s?(?P<mul>千万|百万|亿|万|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|million|thousand|grand(?![a-z])|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
 _SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|yen))?"
 _AMOUNT = re.compile(_PRE + _NUM + _MUL + _SUF)
 
 _MULTIPLIERS = {"千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "w": 1e4, "k": 1e3, "m": 1e6, "mn": 1e6, "mm": 1e6,
-                "million": 1e6, "thousand": 1e3, "bn": 1e9, "billion": 1e9, "千": 1e3}
+                "million": 1e6, "thousand": 1e3, "grand": 1e3, "bn": 1e9, "billion": 1e9, "千": 1e3}
 _CURRENCY = {
     "us$": "USD", "usd": "USD", "$": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD", "美元": "USD", "美金": "USD",
     "us dollar": "USD", "us dollars": "USD", "hk$": "HKD", "hkd": "HKD", "港币": "HKD", "港元": "HKD",
@@ -119,7 +119,7 @@ def _read(n: str, m: re.Match) -> Amount | None:
             t = float(tail) if tail.isdigit() else float(_CN_DIGITS.get(tail, 0))
             value += t * 1000
     has_marker = bool(pre or suf)
-    money_mul = mul in ("万", "w", "亿", "千万", "百万", "k", "m", "mn", "mm", "million", "thousand", "bn", "billion")
+    money_mul = mul in ("万", "w", "亿", "千万", "百万", "k", "m", "mn", "mm", "million", "thousand", "grand", "bn", "billion")
     if not has_marker and not money_mul:
         # a bare number: money only when the words around it say so ("budget 5000", "报价5000", "8000的货款")
         if not (_MONEY_CONTEXT.search(before) or _MONEY_WORDS_AFTER.match(after)) or value < 10:

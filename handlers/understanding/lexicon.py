@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import re
 
-CLAUSE_BREAK = re.compile(r"[,;:.!?\n，。；：！？、()（）\[\]]|\s-\s|\band\b|\bbut\b|但是|然后|并且")
+
+def _rx(pattern: str) -> re.Pattern:
+    # ASCII word boundaries: a Chinese character next to an English word is a boundary ("whatsapp话", "called了")
+    return re.compile(pattern, re.ASCII)
+
+
+CLAUSE_BREAK = _rx(r"[,;:.!?\n，。；：！？、()（）\[\]]|\s-\s|\band\b|\bbut\b|但是|然后|并且")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Channel
@@ -23,7 +29,7 @@ _CHANNEL_CUES: list[tuple[str, str, str]] = [
      r"trade fair|the fair|summit|showroom)\b|came (?:to|by|over to) (?:our|the|my) (?:office|factory|showroom|booth|stand|warehouse|site)|"
      r"came by|dropped by|stopped by our|visited us|visited our|came in\b|on[- ]site visit to us", "meeting", "noun"),
     (r"见面|见了面|碰面|碰了面|会面|面谈|面聊|开会|开了会|会议|会谈|洽谈|约见|见了|"
-     r"来(?:了)?(?:我们|我司|我们公司|公司|厂里|工厂|展厅|办公室|门店|店里)|来访|到访|参观|吃饭|吃了饭|饭局|请.{0,4}吃|"
+     r"来(?:了)?(?:我们|我司|我们公司|公司|厂里|工厂|展厅|办公室|门店|店里)|来访|到访|参观|吃(?:了)?(?:个|顿|一顿|一餐|餐)?(?:饭|午饭|晚饭|早饭|早餐|早茶|火锅|宵夜)|饭局|请.{0,4}吃|饮茶|饮咗茶|"
      r"午饭|午餐|晚饭|晚餐|早餐|早茶|喝茶|喝咖啡|喝了咖啡|咖啡|展会|展览|博览会|交易会|广交会|峰会|论坛", "meeting", "noun"),
     # visit
     (r"\bvisited\b|\bvisiting\b|\bsite visit\b|\bon[- ]site\b|went to (?:their|his|her|the client'?s?|the customer'?s?) |"
@@ -51,27 +57,27 @@ _CHANNEL_CUES: list[tuple[str, str, str]] = [
      r"(?:call|ring|phone|email|e-mail|text|ping|message|wechat|whatsapp|visit|meet|follow up with|reach out to)\b",
      "other", "imp"),
 ]
-_CHANNEL_RES = [(re.compile(p), ch, kind) for p, ch, kind in _CHANNEL_CUES]
+_CHANNEL_RES = [(_rx(p), ch, kind) for p, ch, kind in _CHANNEL_CUES]
 
-_PLAN_NEAR_EN = re.compile(
+_PLAN_NEAR_EN = _rx(
     r"(?<![a-z])(?:will|'ll|to|need to|needs to|going to|gonna|should|must|plan(?:ning|s)? to|want(?:s)? to|let'?s|please|pls|"
     r"remind me to|can|could|would|shall)\s+(?:\w+\s+){0,2}$"
 )
-_PLAN_CLAUSE_EN = re.compile(
+_PLAN_CLAUSE_EN = _rx(
     r"(?<![a-z])(?:schedul(?:e|ed|ing)|set(?:ting)? up|arrang(?:e|ed|ing)|book(?:ed|ing)?|next|upcoming|kick-?off|follow-?up|"
     r"propos(?:e|ed|ing)|request(?:ed|s)?|asked for|wants?|invit(?:e|ed|ing))\b[^,;:.!?]*$"
 )
-_PLAN_BEFORE_ZH = re.compile(
+_PLAN_BEFORE_ZH = _rx(
     r"(?:要|再(?!次)|记得|准备|打算|计划|安排|约(?:了|好)?|待会|回头|下次|需要|会|将|想|提醒|别忘了?|到时|请|帮我|稍后|晚点|改天|"
     r"尽快|马上|明天|后天|大后天|下周|下星期|下个?月|周[一二三四五六日天]|星期[一二三四五六日天]|\d+号|\d+月|\d+日|\d+点|天后|周后|"
     r"月底|月初|过几天|过两天|年后|节后)[^，。；：！？,;:!?]{0,6}$"
 )
-_FUTURE_AFTER_EN = re.compile(
+_FUTURE_AFTER_EN = _rx(
     r"^\W{0,3}(?:\w+\W+){0,2}?(?:on |at |for |this |next |)?(?:tomorrow|tonight|next|monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|"
     r"march|april|june|july|august|september|october|november|december|\d{1,2}/\d{1,2}|\d{1,2}\s*(?:am|pm)|in \d+|later|soon)\b"
 )
-_RESCHEDULE = re.compile(r"\b(?:moved|rescheduled|postponed|pushed|brought forward|cancelled|canceled)\b|改到|改期|推迟|延期|提前到|挪到")
+_RESCHEDULE = _rx(r"\b(?:moved|rescheduled|postponed|pushed|brought forward|cancelled|canceled)\b|改到|改期|推迟|延期|提前到|挪到")
 
 
 def detect_channel(n: str, places=(), future=()) -> str:
@@ -87,15 +93,15 @@ def detect_channel(n: str, places=(), future=()) -> str:
 
 
 # going to the customer named right after: 去阳光农业, 到了远航船务, went to Hooli, dropped by Acme
-_GO_TO_ZH = re.compile(r"(?:(?<![送寄发运交递传转回收拿带])到|去|前往|跑|赶)(?:了|过)?(?:一趟|趟|一下)?(?:找|见)?$")
-_GO_TO_EN = re.compile(
+_GO_TO_ZH = _rx(r"(?:(?<![送寄发运交递传转回收拿带])到|去|前往|跑|赶)(?:了|过)?(?:一趟|趟|一下)?(?:找|见)?$")
+_GO_TO_EN = _rx(
     r"\b(?:went|go|goes|going|drove|headed|flew|popped|dropped|stopped|swung)\s+(?:over\s+|out\s+|down\s+|up\s+)?"
     r"(?:to|by|in\s+at|into)\s+(?:the\s+)?$"
 )
 # a contact cue that says it has happened, whatever date is near it
-_DONE_CUE = re.compile(r"[了过]|\b\w+ed\b|\b(?:met|went|came|rang|spoke|had|got|took|made|saw|sent)\b")
-_SAID_AFTER = re.compile(r"说|讲|表示|告诉|告知|称|提到|反馈|问|回复|答应|同意|\b(?:says?|said|told|asked|mentioned|wants?|wanted)\b")
-_DONE_BEFORE = re.compile(r"已经|已|刚刚|刚才|刚|昨天|前天|上周|上次|just\b|already\b|yesterday\b|earlier\b|last\s+\w+")
+_DONE_CUE = _rx(r"[了过]|\b\w+ed\b|\b(?:met|went|came|rang|spoke|had|got|took|made|saw|sent)\b")
+_SAID_AFTER = _rx(r"说|讲|话|表示|告诉|告知|称|提到|反馈|问|回复|答应|同意|\b(?:says?|said|told|asked|mentioned|wants?|wanted)\b")
+_DONE_BEFORE = _rx(r"已经|已|刚刚|刚才|刚|昨天|前天|上周|上次|just\b|already\b|yesterday\b|earlier\b|last\s+\w+")
 
 
 def _clause_start(n: str, pos: int) -> int:
@@ -165,7 +171,7 @@ _RISK_CUES = {
     "overdue_payment": (
         r"overdue|past[- ]due|\bunpaid\b|\bowes? (?:us|me)\b|\bowing\b|\boutstanding (?:balance|invoices?|payments?|amount|debt)\b|"
         r"\b(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|not|never|still not|yet to be|yet to)\s+(?:been\s+)?paid\b|"
-        r"\blate (?:payment|paying|payer)s?\b|\bpayments? (?:is |was |are |were |will be |would be |going to be |gonna be |still |)(?:late|delayed|overdue|missing)\b|\bpa(?:y|ying) late\b|\bbehind on (?:payment|paying)|"
+        r"\blate (?:payment|paying|payer)s?\b|\bpayments? (?:is |was |are |were |will be |would be |going to be |gonna be |still |)(?:late|delayed|overdue|missing)\b|\bpa(?:y|ys|ying|id) late\b|\bbehind on (?:payment|paying)|"
         r"\bchas(?:e|ing) (?:the )?payment|\bbounced (?:check|cheque)|\bdefault(?:ed)? on|\bin arrears\b|\barrears\b|"
         r"欠款|拖欠|欠(?:了|着)?(?:我们|我司|我方|公司)?.{0,6}?(?:款|钱|账|元|万|块)|还欠|欠账|逾期|拖款|拖着不付|拖(?:到|着|延)?.{0,3}(?:付款|货款|款)|"
         r"(?:货款|款|尾款|账款|付款).{0,4}(?:拖|延迟|推迟|没到|未到|没付|未付|没结|未结|还没)|没(?:有)?(?:付款|付钱|结款|回款|给钱)|"
@@ -194,17 +200,17 @@ _RISK_CUES = {
         r"\bgoing under\b|\bout of business\b|\bliquidat(?:e|ed|ion|ing)\b|\breceivership\b|\bfinancial (?:trouble|difficult(?:y|ies)|problems?|distress)\b|"
         r"\bstruggling financially\b|\bcan'?t (?:pay|make) (?:salaries|wages|payroll|staff)\b|\brestructur(?:e|ed|ing)\b|\bdownsiz(?:e|ed|ing)\b|"
         r"\bfiled for\b|\bfurlough(?:s|ed)?\b|\bredundancies\b|"
-        r"破产|倒闭|裁员|资金紧张|资金链|资金困难|资金周转|资金问题|周转困难|周转不灵|现金流|停产|停业|关门|关厂|歇业|清算|资不抵债|经营困难|"
+        r"破产|倒闭|裁员|资金紧张|资金链|资金困难|资金周转|资金问题|周转困难|周转不灵|周转不(?:到|过来|开)|执笠|执咗笠|现金流|停产|停业|关门|关厂|歇业|清算|资不抵债|经营困难|"
         r"经营不善|亏损|发不出工资|欠薪|查封|重组|减产|停工|撑不下去|快不行了|跑路"
     ),
 }
-_RISK_RES = {k: re.compile(v) for k, v in _RISK_CUES.items()}
-_NEGATION_BEFORE = re.compile(
+_RISK_RES = {k: _rx(v) for k, v in _RISK_CUES.items()}
+_NEGATION_BEFORE = _rx(
     r"(?<![a-z])(?:不再|不会|没有|没|未|无|并不|并没有|别|不|not|no|never|n't|no longer|without|nor|isn'?t|wasn'?t|didn'?t|doesn'?t|"
     r"hasn'?t|haven'?t|won'?t|any)\s*(?:more\s+)?(?:\w+\s+)?$"
 )
 _RESOLVED = {
-    "overdue_payment": re.compile(
+    "overdue_payment": _rx(
         r"\bpaid (?:the |their |his |her |its |all |off |up |in full)?(?:\w+ )?(?:overdue|outstanding|late|balance|invoice|debt|arrears|in full|everything|up)|"
         r"\bpaid in full\b|\bsettled (?:the |their |all )?(?:\w+ )?(?:invoice|balance|account|payment|debt|bill)s?|"
         r"\bcleared (?:the |their |all )?(?:\w+ )?(?:balance|invoices?|debt|arrears|payment)|\bpayment (?:was |has been )?received\b|"
@@ -212,17 +218,17 @@ _RESOLVED = {
         r"已付清|已结清|已还清|付清了|结清了|还清了|款已到|已回款|回款了|款到了|钱到了|已经付款|已付款|已经结清|已到账|到账了|补齐了|"
         r"付完了|还完了|不再拖欠|不欠了|已经还了|已经付了|结清"
     ),
-    "complaint": re.compile(
+    "complaint": _rx(
         r"\bcomplaint (?:was |has been |is )?(?:resolved|closed|withdrawn|handled|settled)\b|\bno (?:more |longer )?(?:upset|angry|complaints?)\b|"
         r"\b(?:happy|satisfied) now\b|\bwithdr[ae]w (?:the|his|her|their) complaint|"
         r"投诉(?:已|已经)?(?:解决|撤销|撤回|处理好|处理完)|问题(?:已|已经)(?:解决|处理)|撤(?:销|回)了?投诉|不生气了|消气了|满意了"
     ),
-    "churn": re.compile(
+    "churn": _rx(
         r"\bdecided to stay\b|\b(?:will |is going to )?stay(?:ing)? with us\b|\brenewed\b|\bnot (?:cancell?ing|switching|leaving)\b|"
         r"\bwon'?t (?:cancel|switch|leave)\b|\bno longer (?:considering|looking)|"
         r"不换了|继续合作|不取消了|决定留下|续约了|续签了|已续约|不考虑别家"
     ),
-    "distress": re.compile(r"\bno longer (?:in trouble|struggling)\b|渡过难关|资金(?:问题)?(?:已|已经)解决"),
+    "distress": _rx(r"\bno longer (?:in trouble|struggling)\b|渡过难关|资金(?:问题)?(?:已|已经)解决"),
 }
 
 
@@ -241,9 +247,9 @@ def detect_risks(n: str) -> list[str]:
     return out
 
 
-_NEG_RESOLUTION = re.compile(
+_NEG_RESOLUTION = _rx(
     r"(?:(?<![a-z])(?:not|never|hasn'?t|haven'?t|didn'?t|doesn'?t|won'?t|yet to|still not|not yet|if|once|when|until|before|should|will|to)|"
-    r"没|未|还没|没有|如果|等|要|会)\s*(?:been\s+)?$"
+    r"没|未|还没|没有|如果|等|要|会|不|别)\s*(?:been\s+)?$"
 )
 
 
@@ -262,15 +268,17 @@ def _negated(n: str, s: int, cue: str) -> bool:
 # ---------------------------------------------------------------------------------------------------------------
 # Outcome
 # ---------------------------------------------------------------------------------------------------------------
-_WON = re.compile(
+_WON = _rx(
     r"\bsigned\b(?! up for (?:a|the) (?:demo|trial|webinar|newsletter))|"
     r"\b(?:deal|contract|order|po|agreement|purchase order)\s+(?:is\s+|was\s+|has been\s+|got\s+|now\s+)?(?:signed|closed|confirmed|won|placed|received|done|secured)\b|"
+    r"\b(?:deal|contract|order|po|agreement|purchase order)\b(?:(?!\bnot\b|n't|\bnever\b|\byet\b|\bif\b|\bwhen\b|\bonce\b)(?:[^,.;!?]|(?<=\d)[,.](?=\d))){1,30}?"
+    r"\b(?:is\s+|was\s+|has been\s+|got\s+|now\s+|been\s+)?(?:signed|confirmed|secured)\b|"
     r"\b(?:closed|won|landed|secured|clinched|bagged|booked|got|received|confirmed|placed)\s+(?:the\s+|a\s+|an\s+|this\s+|our\s+|their\s+|his\s+|her\s+|its\s+|first\s+|new\s+|big\s+)*"
     r"(?:deal|contract|order|orders|account|tender|bid|po|purchase order|business)\b|\bpo received\b|\bit'?s a deal\b|\bdeal done\b|"
     r"签了|已签|签约|签下|签好|签署了|签订了|合同签了|签单|确认订单|订单确认|确认了订单|下单|下了单|成交|拿下|中标|收到.{0,6}订单|定下来了|敲定|"
     r"订了|采购了|付了定金|已付定金|(?<![a-z])(?:ordered|purchased|re-?ordered)\b"
 )
-_LOST = re.compile(
+_LOST = _rx(
     r"\blost (?:the |this |that |our |a |an )?(?:deal|order|contract|bid|tender|account|client|customer|business|opportunity|sale|it|them)\b|"
     r"\bdeal (?:is |was |has )?(?:lost|dead|off|fell through|collapsed)\b|\bfell through\b|"
     r"\b(?:went|gone|going|decided to go) with (?:a |another |their |the |an )?(?:competitor|other|different|another|cheaper)|"
@@ -279,7 +287,7 @@ _LOST = re.compile(
     r"丢单|丢了(?:单|订单|客户|这单|项目|合同)|单子丢了|没拿下|没谈成|未谈成|谈崩|黄了|没成交|落标|未中标|没中标|选了别家|"
     r"选择了(?:别家|其他|竞争对手|对手)|被.{0,6}抢走|输给|失去了?(?:订单|客户|这个客户)|拒绝了我们"
 )
-_NOT_YET = re.compile(
+_NOT_YET = _rx(
     r"(?:n't|要|准备|打算|将|会|可能|想|考虑|还没|还没有|没有|没|未|尚未|来|去|等|明天|后天|下周|下个?月|周[一二三四五六日天]|\d+号|\d+日|"
     r"前|之前|以前|月底|月初|年底|年前|星期[一二三四五六日天]|再|争取|希望|尽快|过几天|"
     r"(?<![a-z])(?:will|to|going to|ready to|about to|wants? to|plan(?:s|ning)? to|expect(?:s|ed)? to|hope to|not|n't|yet to|before|if|may|might|"

@@ -25,6 +25,7 @@ from .names import (
     WORD_SUFFIX_CHARS,
     WORD_SUFFIX_EXCEPTIONS,
     HONORIFIC_BREAKERS,
+    HONORIFIC_WORDS,
     WORDS_ENDING_IN_SURNAME,
     has_cjk,
     is_cjk,
@@ -260,8 +261,7 @@ class _Keys:
                     self._add_latin_full(rid, comp, COMPANY)
                     core = list(toks)
                     while len(core) > 1 and core[-1] in LATIN_COMPANY_SUFFIXES:
-                        core.pop()
-                    if core != toks:
+                        core.pop()  # each shorter form is a name too: "Tan Holdings" of "Tan Holdings Pte Ltd"
                         self._add_latin_full(rid, " ".join(core), COMPANY)
                     if len(core) >= 2 and len(core[0]) >= 4 and core[0] not in COMMON_WORD_NAMES:
                         _add(self.latin_part, core[0], (rid, COMPANY_WORD))
@@ -473,6 +473,9 @@ class CustomerIndex(_Keys):
                     self._push(hits, s0, e, vals)
             tok = toks[i][2]
             vals = self.latin_part.get(tok)
+            if vals is None and len(tok) > 4 and tok[-1] == "s" and tok[-2] != "s" and not full.get(tok):
+                # a possessive without its apostrophe: "Annas order", "Kowalskis invoice"
+                vals = self.latin_part.get(tok[:-1]) or full.get(tok[:-1])
             if vals and self._latin_ok(orig, toks, i, i, strict=True):
                 self._push(hits, s0, toks[i][1], vals)
         return [(s, e, n[s:e]) for s, e, i, j, ok in ngrams if ok]
@@ -556,6 +559,8 @@ class CustomerIndex(_Keys):
                         if br and q + 1 < L_n and n[q + 1] in br:
                             hon = None
                         elif p > i and n[p - 1: p + 1] in WORDS_ENDING_IN_SURNAME:
+                            hon = None
+                        elif len(hon) == 1 and n[p: q + 1] in HONORIFIC_WORDS:
                             hon = None
                     if hon is not None:
                         hits.append(Hit(p, q + len(hon), rids, SURNAME, STRENGTH[SURNAME]))

@@ -28,7 +28,7 @@ SURNAME_PINYIN = {
 CJK_HONORIFICS = (
     "总经理", "副总", "董事长", "总监", "经理", "老板", "先生", "女士", "小姐", "老师", "主任", "院长", "校长", "律师",
     "医生", "博士", "教授", "师傅", "阿姨", "太太", "夫人", "董", "总", "工", "姐", "哥", "叔", "局长", "处长", "科长",
-    "部长", "厂长", "店长", "老总", "助理", "主管", "秘书", "会长", "行长", "所长", "团长",
+    "部长", "厂长", "店长", "老总", "助理", "主管", "秘书", "会长", "行长", "所长", "团长", "生", "太", "sir",
 )
 CJK_HONORIFICS = tuple(sorted(set(CJK_HONORIFICS), key=len, reverse=True))
 # "周总结", "王总共" ... : 总 followed by these is an ordinary word.
@@ -87,7 +87,17 @@ def normalize_text(text: str, t2s=None) -> str:
                 out = conv
         except Exception:
             pass
+    if _CANTONESE_SET.intersection(out):
+        out = out.translate(_CANTONESE)
     return out
+
+
+# Cantonese written forms read as their Mandarin counterparts, one character for one (indices stay in place):
+# 佢哋嚟咗我哋公司睇货 → 他们来了我们公司看货.
+_CANTONESE = str.maketrans({"佢": "他", "哋": "们", "嚟": "来", "咗": "了", "睇": "看", "唔": "不", "冇": "没", "係": "是",
+                            "喺": "在", "啲": "些", "嘅": "的", "俾": "给", "畀": "给", "咁": "这", "噉": "这", "乜": "什",
+                            "揾": "找", "搵": "找", "攞": "拿", "嗰": "那", "咩": "么", "返": "回"})
+_CANTONESE_SET = frozenset("佢哋嚟咗睇唔冇係喺啲嘅俾畀咁噉乜揾搵攞嗰咩返")
 
 
 def is_cjk(c: str) -> bool:
@@ -157,6 +167,8 @@ _WORDS_ENDING_IN_SURNAME = """
 WORDS_ENDING_IN_SURNAME = frozenset(w for w in _WORDS_ENDING_IN_SURNAME if len(w) == 2)
 # honorific characters that also start ordinary words after a surname ("王工作" is not 王工)
 HONORIFIC_BREAKERS = {"工": frozenset("作厂程资具业人艺期商地会种序位号单"), "总": ZONG_BREAKERS,
+                      "生": frozenset("产日意气活病效成物鲜长态存命动涯前字词肖怕"),
+                      "太": frozenset("多少忙贵高大久快慢好差远近早晚累难低小重轻贵便忙热冷了过阳空平"),
                       "姐": frozenset("妹"), "哥": frozenset("们"), "董": frozenset("事")}
 
 # Characters common as the last character of a given name ("王伟明", "李娜婷"): after a two-character customer
@@ -174,3 +186,6 @@ NAME_END_CHARS = frozenset("说来电打在要想问咨是的对和跟今明昨�
 # characters that make a word with the name before them ("高峰期", "高峰值"): the name is part of that word
 WORD_SUFFIX_CHARS = frozenset("期值段率性化度型级式类界区")
 WORD_SUFFIX_EXCEPTIONS = frozenset("期待 期望 期盼 化解 度过 性格 类似 区分".split())
+
+# surname + one-character honorific that is an ordinary word ("卫生" is not Mr 卫)
+HONORIFIC_WORDS = frozenset("卫生 毕生 师生 余生 终生 花生 众生 苗生 谋生 平生".split())
