@@ -219,3 +219,23 @@ def wide():
 ])
 def test_generalisation(wide, text, field, want):
     assert wide.parse(text, NOW).to_json()[field] == want
+
+
+@pytest.fixture(scope="module")
+def wide2():
+    recs = [("冼凯琳", "凯琳珠宝", ()), ("洪一鸣", "一鸣包装", ()), ("Owen Pike", "Pike Outdoor Ltd", ())]
+    return NoteParser(CustomerIndex([CustomerRecord(i, n, c, a) for i, (n, c, a) in enumerate(recs)]))
+
+
+@pytest.mark.parametrize("text,field,want", [
+    ("冼总：合同已经签好", "customer", "冼凯琳"),  # a less common surname is still a person
+    ("小洪说样品收到了", "customer", "洪一鸣"),
+    ("洪总今天打电话来问交期", "follow_up", None),  # today is when the call came in
+    ("洪总今天要报价单", "follow_up", {"date": "2027-03-01", "time": None, "task": "要报价单"}),
+    ("洪总上门来谈了两个小时", "channel", "meeting"),  # they came to us
+    ("Owen says Pike Outdoor will settle the outstanding $3,400 on Friday", "risk", ["overdue_payment"]),
+    ("冼凯琳反映这次少了三箱货", "risk", ["complaint"]),
+    ("Owen: order was short-shipped, two cartons missing", "risk", ["complaint"]),
+])
+def test_generalisation_more(wide2, text, field, want):
+    assert wide2.parse(text, NOW).to_json()[field] == want

@@ -24,7 +24,7 @@ _PAST_MARK = re.compile(
 _ACTION_MARK = re.compile(
     r"\b(?:send|call|email|e-mail|text|ping|follow up|follow-up|remind|prepare|need|needs|must|should|please|pls|by|before|due|"
     r"deliver|ship|confirm|schedule|arrange|book|check|quote|visit|meet|contact|reach out|get back|try again|chase|submit)\b|"
-    r"之前|以前|前|要|记得|发|给|请|需要|跟进|联系|回电|报价|拜访|寄|送|准备|安排|确认|提醒|再聊|再谈|回复|催|提交|交|约"
+    r"之前|以前|前|要|记得|发|给|请|需要|跟进|联系|回电|报价|拜访|寄|送|准备|安排|确认|提醒|再聊|再谈|回复|催|提交|交(?!期|货期|流|易|通|情|际)|约"
 )
 _ACTION_CLAUSE = re.compile(
     r"^\s*(?:please\s+|pls\s+|need to\s+|must\s+|should\s+|remember to\s+|don'?t forget to\s+|then\s+|and\s+)?"
@@ -73,19 +73,26 @@ def task_text(text: str, s: int, e: int, cut: list[tuple[int, int]]) -> str:
     return t
 
 
-def _is_interaction_today(n: str, mention, cs: int, ce: int) -> bool:
-    """"visited him today" / 今天拜访了: today is when it happened, not a due date."""
+def _is_interaction_today(n: str, mention, cs: int, ce: int, contact: bool = False) -> bool:
+    """"visited him today" / 今天拜访了 / 今天打电话来问价: today is when it happened, not a due date.
+
+    contact: the note says a contact took place (its channel is not "other")."""
     if mention.time is not None:
         return False
     if not _TODAY_WORDS.match(mention.text.strip().lower()):
         return False
     clause = n[cs:ce]
     rest = clause.replace(mention.text.lower(), " ")
-    return bool(_PAST_MARK.search(rest)) and not _ACTION_MARK.search(rest)
+    return bool(_PAST_MARK.search(rest) or (contact and _CONTACT_IN.search(rest))) and not _ACTION_MARK.search(rest)
+
+
+# a contact that came in or took place (the clause of "today" names it): 打电话来, 来电, 来公司, called, emailed
+_CONTACT_IN = re.compile(r"打(?:了)?(?:个)?电话来|来电|打来|来(?:了)?(?:公司|我们|厂|店|访)|微信|邮件|短信|视频|"
+                         r"\b(?:called|phoned|rang|emailed|texted|messaged|visited|met)\b")
 
 
 def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: Birthday | None,
-                      customer_span: tuple[int, int] | None):
+                      customer_span: tuple[int, int] | None, contact: bool = False):
     from .notes import FollowUp
 
     today = now.date()
@@ -99,7 +106,7 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             if birthday and m.start < birthday.end and birthday.start < m.end:
                 continue
             cs, ce = _clause_bounds(n, m.start, m.end)
-            if m.date == today and _is_interaction_today(n, m, cs, ce):
+            if m.date == today and _is_interaction_today(n, m, cs, ce, contact):
                 continue
             task = task_text(text, m.start, m.end, cut) or _default_task(text)
             items.append((m.start, FollowUp(m.date, m.time, task)))

@@ -29,7 +29,7 @@ _CHANNEL_CUES: list[tuple[str, str, str]] = [
      r"trade fair|the fair|summit|showroom)\b|came (?:to|by|over to) (?:our|the|my) (?:office|factory|showroom|booth|stand|warehouse|site)|"
      r"came by|dropped by|stopped by our|visited us|visited our|came in\b|on[- ]site visit to us", "meeting", "noun"),
     (r"见面|见了面|碰面|碰了面|会面|面谈|面聊|开会|开了会|会议|会谈|洽谈|约见|见了|"
-     r"来(?:了)?(?:我们|我司|我们公司|公司|厂里|工厂|展厅|办公室|门店|店里)|来访|到访|参观|吃(?:了)?(?:个|顿|一顿|一餐|餐)?(?:饭|午饭|晚饭|早饭|早餐|早茶|火锅|宵夜)|饭局|请.{0,4}吃|饮茶|饮咗茶|"
+     r"来(?:了)?(?:我们|我司|我们公司|公司|厂里|工厂|展厅|办公室|门店|店里)|(?:上门|登门|亲自|专程)来|过来(?:了)?(?:我们|我司|公司|厂里)|来访|到访|参观|吃(?:了)?(?:个|顿|一顿|一餐|餐)?(?:饭|午饭|晚饭|早饭|早餐|早茶|火锅|宵夜)|饭局|请.{0,4}吃|饮茶|饮咗茶|"
      r"午饭|午餐|晚饭|晚餐|早餐|早茶|喝茶|喝咖啡|喝了咖啡|咖啡|展会|展览|博览会|交易会|广交会|峰会|论坛", "meeting", "noun"),
     # visit
     (r"\bvisited\b|\bvisiting\b|\bsite visit\b|\bon[- ]site\b|went to (?:their|his|her|the client'?s?|the customer'?s?) |"
@@ -169,7 +169,7 @@ def _planned(n: str, s: int, e: int, cs: int, future) -> bool:
 # ---------------------------------------------------------------------------------------------------------------
 _RISK_CUES = {
     "overdue_payment": (
-        r"overdue|past[- ]due|\bunpaid\b|\bowes? (?:us|me)\b|\bowing\b|\boutstanding (?:balance|invoices?|payments?|amount|debt)\b|"
+        r"overdue|past[- ]due|\bunpaid\b|\bowes? (?:us|me)\b|\bowing\b|\boutstanding (?:balance|invoices?|payments?|amount|debt|bills?|sum)\b|\boutstanding\s?(?:[$¥€£]|usd|rmb|cny|eur)?\s?\d|"
         r"\b(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|not|never|still not|yet to be|yet to)\s+(?:been\s+)?paid\b|"
         r"\blate (?:payment|paying|payer)s?\b|\bpayments? (?:is |was |are |were |will be |would be |going to be |gonna be |still |)(?:late|delayed|overdue|missing)\b|\bpa(?:y|ys|ying|id) late\b|\bbehind on (?:payment|paying)|"
         r"\bchas(?:e|ing) (?:the )?payment|\bbounced (?:check|cheque)|\bdefault(?:ed)? on|\bin arrears\b|\barrears\b|"
@@ -182,7 +182,8 @@ _RISK_CUES = {
         r"\bnot (?:happy|satisfied|pleased)\b|\bfrustrat(?:ed|ing)\b|\bannoyed\b|\bdisappointed\b|\birritated\b|\bescalat(?:e|ed|ing|ion)\b|"
         r"\bbad review\b|\bnegative review\b|\bpoor (?:quality|service)\b|\bdefective\b|\bdefects?\b|\bdamaged\b|\bbroken\b|"
         r"\bwrong (?:items?|order|delivery|goods|parts?)\b|\bpissed\b|\bthreaten(?:ed|s|ing)? (?:to|legal)|\brefund\b|\breturn(?:ed|ing)? the goods|"
-        r"投诉|不满|抱怨|生气|发火|发脾气|不高兴|意见(?:很|非常|特别)?大|差评|吐槽|埋怨|恼火|失望|质量问题|不爽|火大|索赔|质疑|退货|退款|骂"
+        r"投诉|不满|抱怨|生气|发火|发脾气|不高兴|意见(?:很|非常|特别)?大|差评|吐槽|埋怨|恼火|失望|质量问题|不爽|火大|索赔|质疑|退货|退款|骂|少发|漏发|发错|送错|错发|短少|(?:货|数量)(?:不对|有问题|少了)|少了[一二两三四五六七八九十\d]+(?:箱|件|个|包|盒|袋|台|套)|"
+        r"\bshort[- ]?shipped\b|\bmissing (?:items?|parts?|boxes|cartons|pieces|goods)\b"
     ),
     "churn": (
         r"\bcompetitor'?s?\b|\b(?:another|other|different|new|cheaper) (?:suppliers?|vendors?|providers?|partners?|manufacturers?)\b|"

@@ -22,6 +22,7 @@ from .names import (
     GIVEN_NAME_CHARS,
     LATIN_TITLES,
     NAME_END_CHARS,
+    PERSON_SURNAME_SET,
     WORD_SUFFIX_CHARS,
     WORD_SUFFIX_EXCEPTIONS,
     HONORIFIC_BREAKERS,
@@ -564,7 +565,7 @@ class CustomerIndex(_Keys):
                             hon = None
                     if hon is not None:
                         hits.append(Hit(p, q + len(hon), rids, SURNAME, STRENGTH[SURNAME]))
-                    elif sl == 1 and p > i and n[p - 1] in "老小" and sur in COMMON_SURNAME_SET and \
+                    elif sl == 1 and p > i and n[p - 1] in "老小" and sur in PERSON_SURNAME_SET and \
                             n[p - 1: p + 1] not in XIAO_LAO_WORDS and not (p - 2 >= i and n[p - 2] in "大从最较"):
                         hits.append(Hit(p - 1, q, rids, SURNAME, STRENGTH[SURNAME]))
                     break

@@ -15,6 +15,13 @@ COMMON_SURNAMES = (
     "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
 COMMON_SURNAME_SET = frozenset(COMMON_SURNAMES)
+# Less common surnames (Cantonese and Taiwanese usage among them) that are not everyday words: a customer named
+# with one is still a person (surname + honorific, 小X, pinyin), but they do not start new names in free text.
+RARE_SURNAMES = frozenset(
+    "萧冼区练植湛招揭伊侍储冀凤劳匡厉宓官宣宦宰容宿尉屠嵇巢幸庾廉弘慕戎扈晁暨杭桓殳汲洪浦滑濮燕牧璩祖禄竺糜羿胥"
+    "芮花苍茹荀荆莘蒯蓟蔺裘訾诸谈贡贲赖逄逯邰邴郁郏郗郜郦鄂钭钮闻阎阙阚隗雍鞠韶麴"
+) - COMMON_SURNAME_SET
+PERSON_SURNAME_SET = COMMON_SURNAME_SET | RARE_SURNAMES
 
 # Surname readings where the everyday reading of the character differs.
 SURNAME_PINYIN = {
@@ -118,7 +125,7 @@ def split_cjk_name(name: str) -> tuple[str, str]:
 
 def looks_like_cjk_person(name: str) -> bool:
     return 2 <= len(name) <= 4 and all(is_cjk(c) for c in name) and (
-        name[0] in COMMON_SURNAME_SET or name[:2] in COMPOUND_SURNAMES
+        name[0] in PERSON_SURNAME_SET or name[:2] in COMPOUND_SURNAMES
     )
 
 

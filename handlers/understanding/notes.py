@@ -132,7 +132,7 @@ class NoteParser:
                 note.lunar_birthday = b.mmdd
             else:
                 note.birthday = b.mmdd
-        note.follow_ups = choose_follow_ups(head, n, now, mentions, b, m.span)
+        note.follow_ups = choose_follow_ups(head, n, now, mentions, b, m.span, note.channel != "other")
         return note
 
 
