@@ -44,7 +44,7 @@ class Call:
     method: str
     params: dict
     files: dict = field(default_factory=dict)  # field name -> (file name, bytes)
-    at: float = 0.0  # time.monotonic() when it arrived
+    at: float = 0.0  # when it arrived (the injected clock's timestamp when there is one)
 
 
 @dataclass
@@ -68,8 +68,9 @@ def user(uid: int, first_name: str = "Li", language_code: str | None = "en", use
 
 
 class FakeTelegram:
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, clock: Callable[[], object] | None = None) -> None:
         self.token = token
+        self.clock = clock  # the tests' injected clock: message dates and call times follow it
         self.bot_user = {"id": BOT_ID, "is_bot": True, "first_name": "CRM", "username": BOT_USERNAME, "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
         self.calls: list[Call] = []
         self.pending: list[dict] = []  # unconfirmed updates, in order
@@ -86,9 +87,13 @@ class FakeTelegram:
         self._file_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.port = 0
 
     # -- server --------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock().timestamp() if self.clock is not None else time.time()
 
     @property
     def url(self) -> str:
@@ -98,7 +103,7 @@ class FakeTelegram:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -106,6 +111,8 @@ class FakeTelegram:
         return self
 
     async def stop(self) -> None:
+        self._closing = True
+        await self._notify()  # long polls return now
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -143,7 +150,7 @@ class FakeTelegram:
         asyncio.get_running_loop().create_task(self._notify())
 
     def message_update(self, chat: dict, sender: dict, **fields) -> dict:
-        message = {"message_id": next(self._user_message_ids), "date": int(time.time()), "chat": chat, "from": sender, **fields}
+        message = {"message_id": next(self._user_message_ids), "date": int(self.now()), "chat": chat, "from": sender, **fields}
         self.chat_types[chat["id"]] = chat["type"]
         return {"message": message}
 
@@ -222,7 +229,7 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         params, files = await _read_params(request)
-        call = Call(method, params, files, time.monotonic())
+        call = Call(method, params, files, self.now())
         self.calls.append(call)
         try:
             failure = self._take_failure(method, params)
@@ -257,7 +264,7 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return web.Response(status=401)
         path = request.match_info["path"]
-        self.calls.append(Call("download", {"path": path}, at=time.monotonic()))
+        self.calls.append(Call("download", {"path": path}, at=self.now()))
         for file_path, content in self.files.values():
             if file_path == path:
                 return web.Response(body=content)
@@ -273,12 +280,13 @@ class FakeTelegram:
         if offset is not None:
             self.confirmed_below = max(self.confirmed_below, offset)
             self.pending = [u for u in self.pending if u["update_id"] >= offset]
+            await self._notify()  # tests wait for confirmations
         limit = params.get("limit") or 100
         timeout = params.get("timeout") or 0
         if not self.pending and timeout:
             try:
                 async with self._changed:
-                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(self.pending)), timeout)
+                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(self.pending) or self._closing), timeout)
             except asyncio.TimeoutError:
                 pass
         return self.pending[:limit]
@@ -314,7 +322,7 @@ class FakeTelegram:
         chat_id = int(params["chat_id"])
         chat_type = self.chat_types.get(chat_id, "private" if chat_id > 0 else "supergroup")
         chat = {"id": chat_id, "type": chat_type} | ({"first_name": "x"} if chat_type == "private" else {"title": "team"})
-        message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat, "from": self.bot_user, **fields}
+        message = {"message_id": next(self._message_ids), "date": int(self.now()), "chat": chat, "from": self.bot_user, **fields}
         if params.get("reply_markup"):
             message["reply_markup"] = params["reply_markup"]
         self.messages[(chat_id, message["message_id"])] = message

@@ -1,11 +1,13 @@
 """A running Telegram setup for tests: the fake Bot API, the app wired as in production with the
-real TelegramAdapter (PTB Application) polling it, and the delivery loop sending through it."""
+real TelegramAdapter (a PTB Application) polling it, and the outbox delivered through it.
+
+Time only moves when the test moves it: delivery runs on the injected clock, and `deliver()` jumps
+the clock to the next row that the rate limits held back (instead of sleeping).
+"""
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.wiring import build_app
 from storage.models import Inbox, Interaction, Outbox
@@ -20,37 +22,54 @@ class World:
         self.app = app
         self.clock = clock
         self.adapter = app.adapters[0]
-        self._delivery: asyncio.Task | None = None
+        app.deliverer.sleep = self._pass_time  # the overall limit waits by moving the clock
 
-    async def start(self, deliver: bool = True) -> World:
+    async def _pass_time(self, seconds: float) -> None:
+        self.clock.advance(seconds=seconds)
+
+    async def start(self) -> World:
         await self.adapter.start()
-        if deliver:
-            self._delivery = asyncio.create_task(self.app.deliverer.run_forever())
         return self
 
     async def stop(self) -> None:
-        if self._delivery is not None:
-            self._delivery.cancel()
-            try:
-                await self._delivery
-            except asyncio.CancelledError:
-                pass
         await self.adapter.stop()
 
-    async def replies(self, chat_id, count: int = 1, timeout: float = 5.0) -> list[dict]:
-        """Wait until the bot has sent `count` messages to the chat; returns them all."""
-        await self.fake.wait_for(lambda: len(self.fake.sent(chat_id)) >= count, timeout)
-        return self.fake.sent(chat_id)
+    # -- people talking ------------------------------------------------------------------------
 
-    async def reply(self, chat_id, timeout: float = 5.0) -> dict:
-        """The next message the bot sends to the chat after this call."""
+    async def exchange(self, update: dict, timeout: float = 5.0) -> list[dict]:
+        """Wait until the adapter has handled the update and confirmed it to Telegram, deliver the
+        outbox, and return what the bot sent to that chat meanwhile."""
+        chat_id = _chat_of(update)
         before = len(self.fake.sent(chat_id))
-        return (await self.replies(chat_id, before + 1, timeout))[before]
+        await self.handled(update, timeout)
+        await self.deliver()
+        return self.fake.sent(chat_id)[before:]
 
-    async def settled(self, update: dict, timeout: float = 5.0) -> None:
-        """Wait until the adapter confirmed the update to Telegram (stored and handled) and the outbox is drained."""
+    async def say(self, sender: dict, text: str, **kw) -> list[dict]:
+        self.clock.advance(seconds=5)  # people type at human speed
+        return await self.exchange(self.fake.say(sender, text, **kw))
+
+    async def press(self, sender: dict, message: dict, label: str | None = None, **kw) -> list[dict]:
+        self.clock.advance(seconds=5)
+        return await self.exchange(self.fake.press(sender, message, label, **kw))
+
+    async def handled(self, update: dict, timeout: float = 5.0) -> None:
         await self.fake.wait_for(lambda: self.fake.confirmed(update), timeout)
-        await self.app.deliverer.drain()
+
+    async def deliver(self) -> int:
+        """Send everything in the outbox, moving the clock to each row the limits held back."""
+        total = 0
+        for _ in range(10_000):
+            total += await self.app.deliverer.drain()
+            async with self.app.db.read() as session:
+                waiting = (await session.exec(select(Outbox).where(Outbox.status == "pending").order_by(col(Outbox.due_at)).limit(1))).first()
+            if waiting is None:
+                return total
+            if waiting.due_at > self.clock():
+                self.clock.set(waiting.due_at)
+        raise AssertionError("the outbox never drained")
+
+    # -- reading the database ------------------------------------------------------------------
 
     async def rows(self, model, *where):
         async with self.app.db.read() as session:
@@ -66,9 +85,15 @@ class World:
         return await self.rows(Outbox)
 
 
+def _chat_of(update: dict) -> int:
+    if "callback_query" in update:
+        return update["callback_query"]["message"]["chat"]["id"]
+    return update["message"]["chat"]["id"]
+
+
 @pytest.fixture
-async def fake_telegram():
-    fake = await FakeTelegram().start()
+async def fake_telegram(clock):
+    fake = await FakeTelegram(clock=clock).start()
     yield fake
     await fake.stop()
 

@@ -1,0 +1,159 @@
+"""Telegram end to end, as a salesperson uses it on a phone: the real PTB Application polls a fake
+Bot API over HTTP; replies come back through the outbox and the Deliverer."""
+from __future__ import annotations
+
+from handlers.commands import COMMANDS
+from handlers.texts import t
+from storage.models import ChatLink, Customer, Inbox, Interaction, Member
+from tests.fakes.telegram_api import BOT_USERNAME, user
+from tests.fakes.telegram_world import fake_telegram, world  # noqa: F401
+from tests.helpers import seed_team
+
+LI = user(1001, "Li", language_code="en")
+MEI = user(1002, "Mei", language_code="zh-hans")
+GROUP = {"id": -100500, "type": "supergroup", "title": "Sales East"}
+
+CUSTOMERS = (
+    {"name": "Wang Lei", "company": "Acme", "owner": "1001"},
+    {"name": "Wang Fang", "company": "Beta", "owner": "1001"},
+    {"name": "李娜", "company": "华为", "owner": "1001"},
+)
+
+
+async def seeded(world, members=(("1001", "admin"),)):
+    team = await seed_team(world.app, members=members, customers=CUSTOMERS, platform="telegram")
+    await world.start()
+    return team
+
+
+def labels(message: dict) -> list[str]:
+    return [b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+
+
+async def test_a_note_is_filed_and_confirmed_with_the_customer(world):
+    await seeded(world)
+    [reply] = await world.say(LI, "拜访了李娜，下周三前发报价")
+    assert "李娜" in reply["text"]
+    assert "撤销" in labels(reply)  # answered in the language of the note, with buttons
+    notes = await world.notes()
+    assert len(notes) == 1 and notes[0].customer_id is not None
+
+
+async def test_commands_are_in_the_menu_in_english_and_chinese(world):
+    await seeded(world)
+    menu = [c.name for c in COMMANDS if c.in_menu]
+    assert [c["command"] for c in world.fake.commands[None]] == menu
+    assert [c["command"] for c in world.fake.commands["zh"]] == menu
+    assert world.fake.commands["zh"][0]["description"] == COMMANDS[0].help_zh
+
+
+async def test_an_ambiguous_customer_is_answered_with_a_button(world):
+    await seeded(world)
+    [question] = await world.say(LI, "met Wang, send samples next week")
+    assert any("Wang Lei" in label for label in labels(question)) and any("Wang Fang" in label for label in labels(question))
+
+    [filed] = await world.press(LI, question, "Wang Lei")
+    assert "Wang Lei" in filed["text"]
+    answered = world.fake.called("answerCallbackQuery")
+    assert len(answered) == 1
+    wang_lei = (await world.rows(Customer, Customer.name == "Wang Lei"))[0]
+    assert [n.customer_id for n in await world.notes()] == [wang_lei.id]
+    # the question's buttons are gone and the choice is shown
+    edited = world.fake.messages[(1001, question["message_id"])]
+    assert "reply_markup" not in edited and edited["text"].endswith("→ Wang Lei · Acme")
+
+
+async def test_a_forged_button_changes_nothing(world):
+    await seeded(world)
+    fake_message = {"message_id": 1, "date": 0, "chat": {"id": 1001, "type": "private"}, "text": "x"}
+    [reply] = await world.press(LI, fake_message, data="p:doesnotexist:c1")
+    assert reply["text"] == t("prompt_closed", "en")
+    assert await world.notes() == []
+    assert world.fake.called("editMessageText") == []
+
+
+async def test_undo_button_on_a_filed_note_and_a_stale_press(world):
+    await seeded(world)
+    [filed] = await world.say(LI, "called Wang Lei, wants a quote")
+    assert len(await world.notes()) == 1
+    undo = next(b["callback_data"] for row in filed["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "Undo")
+    [undone] = await world.press(LI, filed, "Undo")
+    assert undone["text"].startswith("↩")
+    assert await world.notes() == []
+    assert "reply_markup" not in filed  # the buttons went once the question was answered
+    # the same press arriving again (a second device, an old screen) changes nothing
+    [again] = await world.press(LI, filed, data=undo)
+    assert again["text"] == t("prompt_closed", "en")
+
+
+async def test_a_csv_document_is_imported_and_summarised(world):
+    await seeded(world)
+    sheet = "客户名称,公司,手机\n王建国,建国五金,13900001111\n刘敏,敏捷物流,13900002222\n".encode()
+    [reply] = await world.exchange(world.fake.send_document(LI, "客户.csv", sheet))
+    assert reply["text"].startswith("Import: 2 new")
+    assert {c.name for c in await world.rows(Customer)} >= {"王建国", "刘敏"}
+    assert len(world.fake.called("download")) == 1
+
+
+async def test_voice_photo_sticker_and_pdf_get_a_kind_answer(world):
+    await seeded(world)
+    for kind in ("voice", "photo", "sticker"):
+        [reply] = await world.exchange(world.fake.send_media(LI, kind))
+        assert "I can read text notes and CSV/XLSX files" in reply["text"]
+    [reply] = await world.exchange(world.fake.send_document(LI, "brochure.pdf", b"%PDF-1.4", mime_type="application/pdf"))
+    assert "CSV/XLSX" in reply["text"]
+    assert world.fake.called("download") == []  # nothing fetched that we cannot read
+    assert await world.notes() == []
+
+
+async def test_a_stranger_starts_a_team_in_their_language(world):
+    await world.start()
+    [welcome] = await world.say(MEI, "/start")
+    assert welcome["text"].startswith("欢迎！你是团队")
+    assert [(m.role, m.language) for m in await world.rows(Member)] == [("admin", "zh")]
+    [help_text] = await world.say(MEI, "/help")
+    assert help_text["text"].startswith("直接发记录")
+
+
+async def test_a_group_linked_to_the_team(world):
+    await seeded(world, members=(("1001", "admin"), ("1002", "rep")))
+    # before linking, commands say how to link
+    [reply] = await world.say(LI, "/tasks", chat=GROUP)
+    assert reply["text"] == t("group_not_linked", "en")
+    [linked] = await world.say(LI, f"/link@{BOT_USERNAME}", chat=GROUP)
+    assert linked["text"].startswith("✓ This group is linked")
+    assert len(await world.rows(ChatLink)) == 1
+
+    # chatter is neither stored nor answered; other bots' commands neither
+    inbox_before = len(await world.inbox())
+    assert await world.say(MEI, "lunch at 12? 中午一起吃饭", chat=GROUP) == []
+    assert await world.say(LI, "/help@some_other_bot", chat=GROUP) == []
+    assert len(await world.inbox()) == inbox_before
+
+    # a note addressed to the bot is taken, and the answer quotes it
+    note = world.fake.say(LI, f"@{BOT_USERNAME} visited Wang Lei, wants samples", chat=GROUP)
+    [filed] = await world.exchange(note)
+    assert "Wang Lei" in filed["text"]
+    send = world.fake.called("sendMessage")[-1]
+    assert send.params["reply_parameters"]["message_id"] == note["message"]["message_id"]
+    notes = await world.rows(Interaction)
+    assert len(notes) == 1 and "@" not in notes[0].text
+
+    # a reply to the bot counts as addressed
+    [second] = await world.say(LI, "also sent the catalogue to Wang Fang", chat=GROUP, reply_to=filed)
+    assert "Wang Fang" in second["text"]
+    assert len(await world.rows(Interaction)) == 2
+
+    # commands work in the group
+    [found] = await world.say(LI, "/find Wang", chat=GROUP)
+    assert "Wang Lei" in found["text"] and "Wang Fang" in found["text"]
+
+
+async def test_redelivered_updates_are_no_ops(world):
+    await seeded(world)
+    first = world.fake.say(LI, "called Wang Lei, wants a quote")
+    assert len(await world.exchange(first)) == 1
+    # Telegram sends the same message again under a new update id (its retries do that)
+    assert await world.exchange(world.fake.push({"message": first["message"]})) == []
+    assert len(await world.notes()) == 1
+    assert [r.status for r in await world.rows(Inbox)] == ["handled"]
