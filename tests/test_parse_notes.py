@@ -239,3 +239,31 @@ def wide2():
 ])
 def test_generalisation_more(wide2, text, field, want):
     assert wide2.parse(text, NOW).to_json()[field] == want
+
+
+@pytest.fixture(scope="module")
+def wide3():
+    recs = [("Grace Whitman", "Whitman Paper Co.", ("Gracie",)), ("Ivan Petrov", "Petrov Steel", ()), ("韦志成", "志成电子", ())]
+    return NoteParser(CustomerIndex([CustomerRecord(i, n, c, a) for i, (n, c, a) in enumerate(recs)]))
+
+
+@pytest.mark.parametrize("text,field,want", [
+    ("Grace emailed the signed NDA", "customer", "Grace Whitman"),  # a common-word name as the subject
+    ("Grace period ends soon", "customer", None),
+    ("Ivan Petrov: the March payment is now three weeks late", "risk", ["overdue_payment"]),
+    ("Petrov Steel asked for more time to pay", "risk", ["overdue_payment"]),
+    ("韦志成来邮件要求推迟付款", "risk", ["overdue_payment"]),
+    ("Petrov Steel did not renew this year", "risk", ["churn"]),
+    ("Gracie is not upset anymore, the refund was processed", "risk", []),
+    ("韦总说后年三月份下单", "outcome", None),  # an order announced for later is not won
+    ("Ivan will sign next month", "outcome", None),
+    ("Ivan signed, kickoff next month", "outcome", "won"),
+])
+def test_generalisation_third(wide3, text, field, want):
+    assert wide3.parse(text, NOW).to_json()[field] == want
+
+
+def test_a_time_already_past_today_is_when_it_happened(wide3):
+    now = dt.datetime(2027, 3, 1, 17, 0, tzinfo=TZ)
+    out = wide3.parse("韦志成下午两点打来电话，后天上午再联系", now).to_json()
+    assert out["channel"] == "call" and out["follow_up"]["date"] == "2027-03-03"

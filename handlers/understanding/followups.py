@@ -17,6 +17,8 @@ from .lexicon import CLAUSE_BREAK
 MAX_TASK_CHARS = 60
 MAX_MENTIONS = 12
 
+# a time phrase that names a day (a bare "下午两点" does not: resolved after two it means tomorrow)
+_DAY_WORD = re.compile(r"[天日号周月年]|星期|礼拜|tomorrow|today|tonight|mon|tue|wed|thu|fri|sat|sun|week|month|/|-")
 _TODAY_WORDS = re.compile(r"^(?:today|今天|今日|this morning|this afternoon|今早|今天上午|今天下午|今晚|tonight)$")
 _PAST_MARK = re.compile(
     r"\b\w+ed\b|了|刚|已经|已|\b(?:met|went|came|saw|got|had|spoke|told|said|sent|took|gave|rang|brought|left)\b"
@@ -73,13 +75,15 @@ def task_text(text: str, s: int, e: int, cut: list[tuple[int, int]]) -> str:
     return t
 
 
-def _is_interaction_today(n: str, mention, cs: int, ce: int, contact: bool = False) -> bool:
+def _is_interaction_today(n: str, mention, cs: int, ce: int, contact: bool = False, now=None) -> bool:
     """"visited him today" / 今天拜访了 / 今天打电话来问价: today is when it happened, not a due date.
 
     contact: the note says a contact took place (its channel is not "other")."""
     if mention.time is not None:
-        return False
-    if not _TODAY_WORDS.match(mention.text.strip().lower()):
+        # "下午三点打来电话" written at five: a time already past today is when it happened
+        if now is None or mention.time > now.time().replace(tzinfo=None):
+            return False
+    elif not _TODAY_WORDS.match(mention.text.strip().lower()):
         return False
     clause = n[cs:ce]
     rest = clause.replace(mention.text.lower(), " ")
@@ -106,7 +110,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             if birthday and m.start < birthday.end and birthday.start < m.end:
                 continue
             cs, ce = _clause_bounds(n, m.start, m.end)
-            if m.date == today and _is_interaction_today(n, m, cs, ce, contact):
+            rolled = m.date == today + dt.timedelta(days=1) and m.time is not None and not _DAY_WORD.search(m.text.lower())
+            if (m.date == today or rolled) and _is_interaction_today(n, m, cs, ce, contact, now):
                 continue
             task = task_text(text, m.start, m.end, cut) or _default_task(text)
             items.append((m.start, FollowUp(m.date, m.time, task)))

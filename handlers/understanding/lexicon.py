@@ -100,6 +100,7 @@ _GO_TO_EN = _rx(
 )
 # a contact cue that says it has happened, whatever date is near it
 _DONE_CUE = _rx(r"[了过]|\b\w+ed\b|\b(?:met|went|came|rang|spoke|had|got|took|made|saw|sent)\b")
+_INCOMING = _rx(r"来电|打来|发来|寄来|回电|回了")  # they contacted us: it has happened
 _SAID_AFTER = _rx(r"说|讲|话|表示|告诉|告知|称|提到|反馈|问|回复|答应|同意|\b(?:says?|said|told|asked|mentioned|wants?|wanted)\b")
 _DONE_BEFORE = _rx(r"已经|已|刚刚|刚才|刚|昨天|前天|上周|上次|just\b|already\b|yesterday\b|earlier\b|last\s+\w+")
 
@@ -159,7 +160,7 @@ def _planned(n: str, s: int, e: int, cs: int, future) -> bool:
         return False
     if _RESCHEDULE.search(n[cs:ce]):
         return False  # "meeting moved to Thursday": the meeting is what the note is about
-    if _DONE_CUE.search(n[s: e + 1]) or _DONE_BEFORE.search(n[cs:s]):
+    if _DONE_CUE.search(n[s: e + 1]) or _DONE_BEFORE.search(n[cs:s]) or _INCOMING.search(n[max(cs, s - 1): e + 1]):
         return False
     return True
 
@@ -171,11 +172,11 @@ _RISK_CUES = {
     "overdue_payment": (
         r"overdue|past[- ]due|\bunpaid\b|\bowes? (?:us|me)\b|\bowing\b|\boutstanding (?:balance|invoices?|payments?|amount|debt|bills?|sum)\b|\boutstanding\s?(?:[$¥€£]|usd|rmb|cny|eur)?\s?\d|"
         r"\b(?:hasn'?t|has not|haven'?t|have not|didn'?t|did not|not|never|still not|yet to be|yet to)\s+(?:been\s+)?paid\b|"
-        r"\blate (?:payment|paying|payer)s?\b|\bpayments? (?:is |was |are |were |will be |would be |going to be |gonna be |still |)(?:late|delayed|overdue|missing)\b|\bpa(?:y|ys|ying|id) late\b|\bbehind on (?:payment|paying)|"
+        r"\blate (?:payment|paying|payer)s?\b|\bpayment\b[^,.;!?]{0,30}?\b(?:is|are|was|were|has been|now)\s+(?:\w+\s+){0,3}?(?:late|overdue|past due)\b|\b(?:\d+|a|one|two|three|four|five|six|several|few)\s+(?:days?|weeks?|months?)\s+(?:late|overdue|past due|behind)\b|\b(?:asked|asking|asks|wants?|requested) (?:us )?(?:for |to )?(?:(?:more|extra) time to pay|delay(?:ing)? (?:the )?payment|postpone (?:the )?payment|extend(?:ed|ing)? (?:the )?(?:payment )?terms)\b|\bpayments? (?:is |was |are |were |will be |would be |going to be |gonna be |still |)(?:late|delayed|overdue|missing)\b|\bpa(?:y|ys|ying|id) late\b|\bbehind on (?:payment|paying)|"
         r"\bchas(?:e|ing) (?:the )?payment|\bbounced (?:check|cheque)|\bdefault(?:ed)? on|\bin arrears\b|\barrears\b|"
         r"欠款|拖欠|欠(?:了|着)?(?:我们|我司|我方|公司)?.{0,6}?(?:款|钱|账|元|万|块)|还欠|欠账|逾期|拖款|拖着不付|拖(?:到|着|延)?.{0,3}(?:付款|货款|款)|"
         r"(?:货款|款|尾款|账款|付款).{0,4}(?:拖|延迟|推迟|没到|未到|没付|未付|没结|未结|还没)|没(?:有)?(?:付款|付钱|结款|回款|给钱)|"
-        r"未(?:付款|付|结款|回款)|还没(?:付|给|结|打款)|催款|催收|赖账|坏账|呆账|账期(?:超|过)"
+        r"未(?:付款|付|结款|回款)|(?:延期|推迟|延迟|延后|缓)(?:几天|一段时间|一个月|一周)?(?:付款|付|结款|结账|回款|打款)|还没(?:付|给|结|打款)|催款|催收|赖账|坏账|呆账|账期(?:超|过)"
     ),
     "complaint": (
         r"\bcomplain(?:t|ts|ed|ing|s)?\b|\bupset\b|\bunhappy\b|\bangry\b|\bfurious\b|\bmad (?:at|about)\b|\bdissatisfied\b|"
@@ -188,7 +189,7 @@ _RISK_CUES = {
     "churn": (
         r"\bcompetitor'?s?\b|\b(?:another|other|different|new|cheaper) (?:suppliers?|vendors?|providers?|partners?|manufacturers?)\b|"
         r"\bswitch(?:ing|ed)? (?:to|over|suppliers|vendors)\b|\bmov(?:e|ing) (?:to|over to) (?:a |another |an? )|\bcancel(?:l)?(?:ing|ed|s|ation)?\b|"
-        r"\bterminat(?:e|ed|ing|ion)\b|\b(?:not|won'?t|will not|doesn'?t|don'?t|isn'?t|aren'?t) (?:going to )?renew(?:ing)?\b|"
+        r"\bterminat(?:e|ed|ing|ion)\b|\b(?:not|won'?t|will not|doesn'?t|don'?t|isn'?t|aren'?t|didn'?t|did not) (?:going to |plan to |want to )?renew(?:ing)?\b|"
         r"\bnon[- ]renewal\b|\bleaving us\b|\bchurn(?:ing|ed)?\b|\bshopping around\b|\bend(?:ing)? (?:the|our) (?:contract|partnership|relationship)\b|"
         r"\bpull(?:ing|ed)? (?:the|their) (?:business|account)\b|\bgoing elsewhere\b|"
         r"考虑(?:别的|其他|别家|换|其它)|别的供应商|其他供应商|其它供应商|别家|竞争对手|竞品|对手|换(?:供应商|厂家|一家|别家|合作方)|转(?:向|投)|"
@@ -221,7 +222,8 @@ _RESOLVED = {
     ),
     "complaint": _rx(
         r"\bcomplaint (?:was |has been |is )?(?:resolved|closed|withdrawn|handled|settled)\b|\bno (?:more |longer )?(?:upset|angry|complaints?)\b|"
-        r"\b(?:happy|satisfied) now\b|\bwithdr[ae]w (?:the|his|her|their) complaint|"
+        r"\b(?:happy|satisfied) now\b|\bwithdr[ae]w (?:the|his|her|their) complaint|\bnot (?:upset|angry|unhappy) any ?more\b|"
+        r"\brefund(?:ed)? (?:went through|(?:was |has been |is )?(?:processed|issued|completed|paid out))\b|\bissued (?:a|the) refund\b|"
         r"投诉(?:已|已经)?(?:解决|撤销|撤回|处理好|处理完)|问题(?:已|已经)(?:解决|处理)|撤(?:销|回)了?投诉|不生气了|消气了|满意了"
     ),
     "churn": _rx(
@@ -296,7 +298,9 @@ _NOT_YET = _rx(
 )
 
 
-def detect_outcome(n: str) -> str | None:
+def detect_outcome(n: str, future=()) -> str | None:
+    """won / lost / None. ``future``: spans of time phrases still ahead; an order announced for one of them
+    ("明年一月份下单", "will sign next month") is not won yet."""
     try:
         for m in _LOST.finditer(n):
             return "lost"
@@ -304,6 +308,8 @@ def detect_outcome(n: str) -> str | None:
             before = n[max(0, m.start() - 14): m.start()]
             before = before[_clause_start(before, len(before)):]
             if _NOT_YET.search(before):
+                continue
+            if future and _planned(n, m.start(), m.end(), _clause_start(n, m.start()), future):
                 continue
             return "won"
     except Exception:

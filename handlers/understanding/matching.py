@@ -90,6 +90,13 @@ FUNCTION_WORDS = frozenset(
     discount shipment delayed upset happy unhappy demo expo lunch dinner coffee signed lost won sample samples units
     follow up ping text message renewal budget deck forecast spoke talked""".split()
 )
+# verbs that follow a person who is the subject of a note ("Bill called", "Grace emailed the PO")
+_SUBJECT_VERBS = frozenset(
+    """called calls rang phoned emailed emails texted messaged wechatted whatsapped replied responded wrote said says
+    asked asks wants wanted needs needed confirmed signed agreed declined complained paid ordered cancelled canceled
+    visited came dropped stopped sent mentioned promised requested approved rejected accepted hasn't hasnt has is was will
+    won't wont didn't didnt doesn't doesnt""".split()
+)
 _LATIN_TOKEN = re.compile(r"[a-z][a-z0-9]*|[0-9]+[a-z][a-z0-9]*")
 _BREAK_GAP = re.compile(r"^[\s.&'’\-]*$")
 _SENTENCE_BREAKS = set(".!?:;,，。！？：；\n()（）[]\"“”")
@@ -500,6 +507,11 @@ class CustomerIndex(_Keys):
         while k >= 0 and orig[k] == " ":
             k -= 1
         if k < 0 or orig[k] in _SENTENCE_BREAKS:
+            # at a sentence start only as the subject of a contact: "Bill called", "Rose: wants samples"
+            if j + 1 < len(toks):
+                gap = orig[toks[j][1]: toks[j + 1][0]]
+                if gap.strip() in ("", ":", "-", "—") and toks[j + 1][2] in _SUBJECT_VERBS:
+                    return True
             return False
         return True
 

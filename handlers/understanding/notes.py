@@ -113,9 +113,10 @@ class NoteParser:
         note.customer, note.ambiguous, note.candidates = m.customer, m.ambiguous, list(m.candidates)
         note.mention, note.is_new, note.mention_span = m.mention, m.is_new, m.span
         mentions = _find_times(head[:MAX_DATE_CHARS], now)
-        note.channel = detect_channel(n, m.spans or ([m.span] if m.span else ()), _ahead(mentions, now))
+        ahead = _ahead(mentions, now)
+        note.channel = detect_channel(n, m.spans or ([m.span] if m.span else ()), ahead)
         note.risk = detect_risks(n)
-        note.outcome = detect_outcome(n)
+        note.outcome = detect_outcome(n, ahead)
         if note.outcome == "lost" and "churn" not in note.risk and _LOST_TO_RIVAL.search(n):
             note.risk.append("churn")
         busy = [(t.start, t.end) for t in mentions]
