@@ -12,6 +12,10 @@ them to `TelegramSender`, which paces nothing itself and reports 429s as RetryLa
 """
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB 22 opt-in: durations (retry_after) as timedelta, no warnings
+
 import asyncio
 import dataclasses
 import logging
