@@ -203,8 +203,17 @@ class TelegramAdapter:
     async def _work_queue(self) -> None:
         while True:
             update = await self._queue.get()
-            await self._retry_unfinished()
-            await self._process(update)
+            try:
+                await self._retry_unfinished()
+                await self._process(update)
+            except Exception:
+                log.exception("telegram: handling a webhook update failed; it stays in the inbox")
+            finally:
+                self._queue.task_done()
+
+    async def drained(self) -> None:
+        """Wait until every update the webhook accepted so far has been handled."""
+        await self._queue.join()
 
     # -- the inbox -------------------------------------------------------------------------------
 

@@ -109,3 +109,17 @@ async def world(fake_telegram, sqlite_url, tmp_path, clock):
     yield w
     await w.stop()
     await app.close()
+
+
+WEBHOOK_URL = "https://crm.example.com/telegram/hook"
+
+
+@pytest.fixture
+async def webhook_world(fake_telegram, sqlite_url, tmp_path, clock):
+    """The same, in webhook mode: the adapter serves the webhook on 127.0.0.1, on a free port."""
+    app = telegram_app(fake_telegram, sqlite_url, tmp_path, clock, telegram_webhook_url=WEBHOOK_URL, telegram_webhook_port=0)
+    app.adapters[0].webhook_host = "127.0.0.1"
+    w = World(fake_telegram, app, clock)
+    yield w
+    await w.stop()
+    await app.close()
