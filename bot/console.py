@@ -22,13 +22,19 @@ QUIT_WORDS = {"/quit", "/exit", "/q", "退出", "/退出"}
 
 
 class ConsoleSender:
-    """Prints outgoing messages and remembers the last buttons so a number can press them."""
+    """Prints outgoing messages; every button shown gets its own number, so typing it presses it.
+
+    Numbers keep counting across messages: a reminder printed between a reply and the user's
+    answer cannot change what "2" means.
+    """
 
     platform = PLATFORM
+    REMEMBERED = 200
 
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
-        self.choices: list[str] = []
+        self.choices: dict[int, str] = {}
+        self._numbers = itertools.count(1)
 
     async def send(self, row: Outbox, message: Outgoing) -> None:
         lines = []
@@ -36,9 +42,14 @@ class ConsoleSender:
             lines.append(f"🔔 [{row.kind}{' · late' if row.late else ''}]")
         lines.extend(message.text.splitlines() or [""])
         if message.buttons:
-            self.choices = [b.payload for line in message.buttons for b in line]
-            labels = [b.label for line in message.buttons for b in line]
-            lines.append("  ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)))
+            shown = []
+            for button in (b for line in message.buttons for b in line):
+                number = next(self._numbers)
+                self.choices[number] = button.payload
+                shown.append(f"[{number}] {button.label}")
+            lines.append("  ".join(shown))
+            for old in sorted(self.choices)[: -self.REMEMBERED]:
+                del self.choices[old]
         for path in (message.image_path, message.file_path):
             if path:
                 lines.append(f"📎 {path}")
@@ -76,9 +87,8 @@ class ConsoleChat:
     def incoming(self, line: str) -> Incoming:
         payload = None
         stripped = line.strip()
-        if stripped.isdigit() and self.sender.choices and 1 <= int(stripped) <= len(self.sender.choices):
-            payload = self.sender.choices[int(stripped) - 1]
-            self.sender.choices = []
+        if stripped.isdigit() and int(stripped) in self.sender.choices:
+            payload = self.sender.choices[int(stripped)]
         return Incoming(
             platform=PLATFORM,
             chat_id=f"console:{self.user}",

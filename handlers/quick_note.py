@@ -9,7 +9,9 @@ import datetime as dt
 import re
 
 from storage import crm, messaging
-from storage.models import Customer, Interaction, Task
+from sqlmodel import select
+
+from storage.models import Customer, Interaction, Member, Task
 
 from . import access
 from . import format as fmt
@@ -31,7 +33,7 @@ async def file_note(ctx: Context, text: str) -> list[Outgoing]:
         return [Outgoing(t("too_long", ctx.lang, n=f"{len(text):,}", id=note.id, max=f"{limit:,}"))]
 
     parser = await ctx.services.indexes.parser(ctx.team.id, ctx.session)
-    parsed = parser.parse(text, ctx.now)
+    parsed = parser.parse(text, ctx.now, prefer=await _own_customers(ctx))
     customer = None
     if parsed.customer is not None and not parsed.ambiguous:
         customer = await crm.get_customer(ctx.session, parsed.customer.id)
@@ -70,6 +72,20 @@ async def file_note(ctx: Context, text: str) -> list[Outgoing]:
         return [Outgoing(t("new_customer_q", ctx.lang, name=name) + _pending_summary(ctx, tasks), rows)]
     prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "name_customer", keep, now=ctx.services.clock())
     return [Outgoing(t("no_customer_q", ctx.lang) + _pending_summary(ctx, tasks), [[Button(t("btn_skip", ctx.lang), f"p:{prompt.id}:skip")]])]
+
+
+async def _own_customers(ctx: Context):
+    """Whose customers a bare surname should mean first: the author's own (a manager's: their team's).
+
+    Admins see everyone, so for them the whole team decides. Access itself is still checked after matching.
+    """
+    if ctx.member.role == "admin":
+        return None
+    owners = {str(ctx.member.id)}
+    if ctx.member.role == "manager":
+        reps = (await ctx.session.exec(select(Member.id).where(Member.manager_id == ctx.member.id))).all()
+        owners |= {str(r) for r in reps}
+    return lambda record: record.owner in owners or record.owner is None
 
 
 def _label(c: Customer) -> str:

@@ -52,8 +52,7 @@ async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
         return []
     except Exception:
         log.exception("handling %s failed", msg.key)
-        for team_id in list(services.indexes._parsers):
-            services.indexes.changed(team_id)
+        services.indexes.drop_all()  # an index may hold what the failed transaction wrote
         lang = language.choose(msg.text or "", msg.language_hint, None, getattr(services.settings, "language", "en"))
         replies = [Outgoing(t("error", lang))]
         await _record_failure(msg, services, replies)
@@ -106,6 +105,7 @@ async def dispatch(msg: Incoming, services: Services, session) -> list[Outgoing]
     lang = language.choose(text, msg.language_hint, member.language if member else None, getattr(services.settings, "language", "en"))
 
     if member is None:
+        await _keep_no_text(session, msg)  # someone we don't know: the key and status only
         return await commands.for_stranger(msg, text, lang, services, session)
     ctx = Context(msg=msg, services=services, session=session, member=member, team=team, lang=lang)
     _learn_language(ctx, text)
@@ -124,6 +124,13 @@ async def dispatch(msg: Incoming, services: Services, session) -> list[Outgoing]
     if answered is not None:
         return answered
     return await quick_note.file_note(ctx, text)
+
+
+async def _keep_no_text(session, msg: Incoming) -> None:
+    row = await messaging.inbox_get(session, msg.key)
+    if row is not None:
+        row.payload = {"chat_kind": msg.chat_kind, "sent_at": msg.sent_at.isoformat()}
+        session.add(row)
 
 
 def _learn_language(ctx: Context, text: str) -> None:
