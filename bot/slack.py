@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -47,6 +48,9 @@ class SlackAdapter:
         self.port: int | None = None  # HTTP mode: the port actually bound
         base_url = settings.slack_api_url or AsyncWebClient.BASE_URL
         self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=base_url.rstrip("/") + "/")
+        api = urlsplit(self.client.base_url)
+        # a response_url is POSTed to: only Slack's own hosts (or the configured API server's)
+        self._response_origins = ("https://hooks.slack.com/", f"{api.scheme}://{api.netloc}/")
         self.response_urls = ResponseUrls(services.clock)
         self.sender = SlackSender(self.client, self.response_urls)
         self.profiles = Profiles(self.client, services.clock)
@@ -120,7 +124,7 @@ class SlackAdapter:
     async def _command(self, command: dict) -> None:
         profile = await self.profiles.get(command["user_id"])
         msg = translate.from_command(command, profile, self.services.clock())
-        if command.get("response_url"):
+        if str(command.get("response_url", "")).startswith(self._response_origins):
             response_type = "ephemeral" if msg.chat_kind == "private" else "in_channel"
             self.response_urls.remember(msg.key, command["response_url"], response_type)
         await self.handle(msg, self.services)
