@@ -157,3 +157,32 @@ async def test_redelivered_updates_are_no_ops(world):
     assert await world.exchange(world.fake.push({"message": first["message"]})) == []
     assert len(await world.notes()) == 1
     assert [r.status for r in await world.rows(Inbox)] == ["handled"]
+
+
+async def test_a_reminder_snoozed_then_done_with_its_buttons(world):
+    from reminders.scheduler import tick
+    from storage.models import Task
+    from tests.reminders_fixtures import add_task, at
+
+    team = await seeded(world)
+    me, wang = team["members"]["1001"], team["customers"]["Wang Lei"]
+    task = await add_task(world.app, team["team"], me, wang, due=at(2027, 3, 1, 10, 30), text="send the quote")
+    world.clock.set(at(2027, 3, 1, 10, 30))
+    await tick(world.app, world.clock())
+    await world.deliver()
+    [reminder] = [m for m in world.fake.sent(1001) if "send the quote" in (m.get("text") or "")]  # (other pushes may come along)
+    assert "Wang Lei" in reminder["text"] and "send the quote" in reminder["text"]
+    assert {"✓ Done", "⏰ 1 hour", "Tomorrow", "Next week"} <= set(labels(reminder))
+
+    [snoozed] = await world.press(LI, reminder, "1 hour")
+    assert "11:30" in snoozed["text"]
+    assert "reply_markup" not in reminder  # answered: the buttons went
+    world.clock.set(at(2027, 3, 1, 11, 31))
+    await tick(world.app, world.clock())
+    await world.deliver()
+    [again] = [m for m in world.fake.sent(1001) if "send the quote" in (m.get("text") or "") and m is not reminder]
+
+    [done] = await world.press(LI, again, "Done")
+    assert done["text"] == "✓ Done: Wang Lei — send the quote"
+    [task] = await world.rows(Task, Task.id == task.id)
+    assert task.status == "done"
