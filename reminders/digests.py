@@ -58,7 +58,8 @@ def scope_of(member: Member, members: list[Member]) -> list[Member]:
     return [m for m in members if m.id == member.id or m.manager_id == member.id]
 
 
-async def build(session, scope: list[Member], kind: str, start: dt.datetime, end: dt.datetime, now: dt.datetime, settings) -> Digest:
+async def build(session, scope: list[Member], kind: str, start: dt.datetime, end: dt.datetime, now: dt.datetime, settings, team_nags=None) -> Digest:
+    """team_nags: the team's nags computed once for several digests (else computed for the scope)."""
     ids = [m.id for m in scope]
     names = {m.id: m.display_name for m in scope}
     d = Digest(kind, start, end, task_escalation_days=settings.overdue_escalation_days, nag_escalation_days=settings.nag_escalation_days)
@@ -90,7 +91,10 @@ async def build(session, scope: list[Member], kind: str, start: dt.datetime, end
             d.won_count += count
         else:
             d.lost_count += count
-    nags = await nag_rules.find(session, now, settings, owner_ids=ids)
+    if team_nags is None:
+        nags = await nag_rules.find(session, now, settings, owner_ids=ids)
+    else:
+        nags = [g for g in team_nags if g.customer.owner_id in set(ids)]
     d.risks = [g for g in nags if g.reason == "risk"]
     d.silent_important = [g for g in nags if g.reason == "tier" and g.customer.tier == "important"]
     d.escalated_nags = nag_rules.escalated(nags, now, settings)
@@ -167,9 +171,9 @@ def period(kind: str, day: dt.date, tz, now: dt.datetime) -> tuple[dt.datetime, 
     return workdays.at_local(monday - dt.timedelta(days=7), dt.time(0, 0), tz), workdays.at_local(monday, dt.time(0, 0), tz)
 
 
-async def compose(session, scope, kind, day, tz, now, settings, lang, *, amounts: bool, chart_name: str) -> Outgoing:
+async def compose(session, scope, kind, day, tz, now, settings, lang, *, amounts: bool, chart_name: str, team_nags=None) -> Outgoing:
     start, end = period(kind, day, tz, now)
-    digest = await build(session, scope, kind, start, end, now, settings)
+    digest = await build(session, scope, kind, start, end, now, settings, team_nags)
     if kind == "weekly":
         from . import chart
 
@@ -223,21 +227,22 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
             continue
         async with app.db.read() as session:
             done = await push.existing_keys(session, [p[1] for p in plans])
+            team_nags = await nag_rules.find(session, now, settings, team_id=team.id) if any(p[1] not in done for p in plans) else []
         for kind, k, dest, member, tz, lang, day, meant, who in plans:
             if k not in done:
-                queued += await _queue_one(app, team, members, kind, k, dest, member, tz, lang, day, meant, now)
+                queued += await _queue_one(app, team, members, kind, k, dest, member, tz, lang, day, meant, now, team_nags)
             if memo is not None:
                 memo.done(f"digest:{kind}", who, day)
     return queued
 
 
-async def _queue_one(app, team, members, kind, k, dest: Destination, member, tz, lang, day, meant, now) -> int:
+async def _queue_one(app, team, members, kind, k, dest: Destination, member, tz, lang, day, meant, now, team_nags) -> int:
     settings = app.settings
     scope = scope_of(member, members) if member is not None else members
     due_at = workdays.next_working_moment(now, tz, settings, settings.holiday_country)
     late = push.is_late(now, workdays.next_working_moment(meant, tz, settings, settings.holiday_country))
     async with app.db.read() as session:
-        message = await compose(session, scope, kind, day, tz, now, settings, lang, amounts=member is not None, chart_name=f"{kind}-{team.id}-{k.split(':', 2)[2].replace(':', '-')}")
+        message = await compose(session, scope, kind, day, tz, now, settings, lang, amounts=member is not None, chart_name=f"{kind}-{team.id}-{k.split(':', 2)[2].replace(':', '-')}", team_nags=team_nags)
     async with app.db.write() as session:
         inserted = await push.queue(session, key=k, kind="digest", dest=dest, message=message, due_at=due_at, member_id=member.id if member else None, late=late)
     return int(inserted)

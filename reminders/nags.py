@@ -27,13 +27,28 @@ MIN_GAP = dt.timedelta(days=1)  # a customer met three times in one afternoon ha
 REASON_ORDER = {"risk": 0, "tier": 1, "gap": 2}
 
 
+# the few customer columns a nag needs: rows, not ORM objects (100k customers load in a fraction)
+LIGHT = (Customer.id, Customer.name, Customer.tier, Customer.owner_id, Customer.last_contact_at, Customer.created_at)
+
+
 @dataclass
 class Nag:
-    customer: Customer
+    customer: Customer  # or a row with LIGHT's columns
     reason: str  # risk | tier | gap
     since: dt.datetime  # when the condition began
     risks: tuple[str, ...] = ()
     gap_days: float = 0.0
+
+
+def _days(later, earlier, dialect: str):
+    """later - earlier in days, as SQL (SQLite keeps datetimes as text, PostgreSQL as timestamps)."""
+    from sqlalchemy import literal
+
+    if isinstance(later, dt.datetime):
+        later = literal(later.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ") if dialect == "sqlite" else later)
+    if dialect == "sqlite":
+        return func.julianday(later) - func.julianday(earlier)
+    return func.extract("epoch", later - earlier) / 86400.0
 
 
 def cadence(tier: str, settings) -> dt.timedelta:
@@ -53,14 +68,14 @@ async def find(session, now: dt.datetime, settings, *, team_id: int | None = Non
     """Every customer needing a nag as of `now`, one reason each (risk > tier > gap)."""
     found: dict[int, Nag] = {}
     day_ago = now - dt.timedelta(days=1)
-    risky = select(Customer, Interaction.risk, Interaction.occurred_at).join(
+    risky = select(*LIGHT, Interaction.risk, Interaction.occurred_at).join(
         Interaction, and_(col(Interaction.customer_id) == col(Customer.id), col(Interaction.occurred_at) == col(Customer.last_contact_at))
     ).where(Interaction.risk != [], col(Interaction.occurred_at) < day_ago)
-    for customer, risks, at in (await session.exec(_scope(risky, team_id, owner_ids))).all():
-        found.setdefault(customer.id, Nag(customer, "risk", at, tuple(risks)))
+    for row in (await session.exec(_scope(risky, team_id, owner_ids))).all():
+        found.setdefault(row.id, Nag(row, "risk", row.occurred_at, tuple(row.risk)))
 
     since = func.coalesce(Customer.last_contact_at, Customer.created_at)
-    silent = select(Customer).where(
+    silent = select(*LIGHT).where(
         or_(*[and_(Customer.tier == tier, since < now - cadence(tier, settings)) for tier in ("important", "special")],
             and_(col(Customer.tier).not_in(["important", "special"]), since < now - cadence("general", settings)))
     )
@@ -68,20 +83,24 @@ async def find(session, now: dt.datetime, settings, *, team_id: int | None = Non
         start = (customer.last_contact_at or customer.created_at) + cadence(customer.tier, settings)
         found.setdefault(customer.id, Nag(customer, "tier", start))
 
-    n = func.count(Interaction.id)
-    gaps = (
-        select(Customer, n, func.min(Interaction.occurred_at), func.max(Interaction.occurred_at))
-        .join(Interaction, col(Interaction.customer_id) == col(Customer.id))
-        .where(col(Customer.last_contact_at) < now - 2 * MIN_GAP)
-        .group_by(col(Customer.id))
-        .having(n >= 3)
+    # twice the usual gap: the arithmetic runs in SQL, so only flagged customers are loaded
+    stats = (
+        select(Interaction.customer_id, func.count(Interaction.id), func.min(Interaction.occurred_at), func.max(Interaction.occurred_at))
+        .join(Customer, col(Customer.id) == col(Interaction.customer_id))
+        .where(col(Customer.last_contact_at) < now - 2 * MIN_GAP, col(Customer.id).not_in(list(found)) if found else True)
+        .group_by(Interaction.customer_id)
     )
-    for customer, count, first, last in (await session.exec(_scope(gaps, team_id, owner_ids))).all():
-        if customer.id in found or first is None or last is None:
-            continue
-        gap = (last - first) / (count - 1)
-        if gap >= MIN_GAP and now - last > 2 * gap:
-            found[customer.id] = Nag(customer, "gap", last + 2 * gap, gap_days=gap.total_seconds() / 86400)
+    stats = _scope(stats, team_id, owner_ids)
+    n, first, last = func.count(Interaction.id), func.min(Interaction.occurred_at), func.max(Interaction.occurred_at)
+    dialect = (await session.connection()).dialect.name
+    span, silence = _days(last, first, dialect), _days(now, last, dialect)
+    stats = stats.having(n >= 3, span >= (n - 1) * MIN_GAP.days, silence * (n - 1) > 2 * span)
+    rows = (await session.exec(stats)).all()
+    if rows:
+        customers = {c.id: c for c in (await session.exec(select(*LIGHT).where(col(Customer.id).in_([r[0] for r in rows])))).all()}
+        for customer_id, count, first_at, last_at in rows:
+            gap = (last_at - first_at) / (count - 1)
+            found[customer_id] = Nag(customers[customer_id], "gap", last_at + 2 * gap, gap_days=gap.total_seconds() / 86400)
     return sorted(found.values(), key=lambda g: (REASON_ORDER[g.reason], {"important": 0, "special": 1}.get(g.customer.tier, 2), g.since, g.customer.id))
 
 

@@ -32,7 +32,8 @@ async def _setup(app, clock):
     return seeded
 
 
-async def test_the_three_kinds_of_nag(app, clock):
+async def test_the_three_kinds_of_nag(app_any_db, clock):
+    app = app_any_db
     seeded = await _setup(app, clock)
     async with app.db.read() as session:
         found = await nags.find(session, clock(), app.settings)
