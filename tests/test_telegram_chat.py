@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from handlers.commands import COMMANDS
 from handlers.texts import t
-from storage.models import ChatLink, Customer, Inbox, Interaction, Member
+from storage.models import ChatLink, Customer, Inbox, Interaction, Member, Task
+from tests.conftest import SHANGHAI
 from tests.fakes.telegram_api import BOT_USERNAME, user
-from tests.fakes.telegram_world import fake_telegram, world  # noqa: F401
+from tests.fakes.telegram_world import fake_telegram, world, world_any_db  # noqa: F401
 from tests.helpers import seed_team
 
 LI = user(1001, "Li", language_code="en")
@@ -32,11 +33,16 @@ def labels(message: dict) -> list[str]:
 
 async def test_a_note_is_filed_and_confirmed_with_the_customer(world):
     await seeded(world)
+    # Monday 1 March 2027 in Shanghai (the injected clock; Telegram's message dates follow it)
     [reply] = await world.say(LI, "拜访了李娜，下周三前发报价")
-    assert "李娜" in reply["text"]
+    assert "李娜" in reply["text"] and "3月10日" in reply["text"]  # the customer and next week's Wednesday
     assert "撤销" in labels(reply)  # answered in the language of the note, with buttons
+    [english] = await world.say(LI, "called Wang Lei, wants quote Friday")
+    assert "Wang Lei" in english["text"] and "Fri 5 Mar" in english["text"]
     notes = await world.notes()
-    assert len(notes) == 1 and notes[0].customer_id is not None
+    assert len(notes) == 2 and all(n.customer_id is not None for n in notes)
+    tasks = await world.rows(Task)
+    assert sorted(task.due_at.astimezone(SHANGHAI).date().isoformat() for task in tasks) == ["2027-03-05", "2027-03-10"]
 
 
 async def test_commands_are_in_the_menu_in_english_and_chinese(world):
@@ -47,7 +53,8 @@ async def test_commands_are_in_the_menu_in_english_and_chinese(world):
     assert world.fake.commands["zh"][0]["description"] == COMMANDS[0].help_zh
 
 
-async def test_an_ambiguous_customer_is_answered_with_a_button(world):
+async def test_an_ambiguous_customer_is_answered_with_a_button(world_any_db):
+    world = world_any_db
     await seeded(world)
     [question] = await world.say(LI, "met Wang, send samples next week")
     assert any("Wang Lei" in label for label in labels(question)) and any("Wang Fang" in label for label in labels(question))
@@ -149,7 +156,8 @@ async def test_a_group_linked_to_the_team(world):
     assert "Wang Lei" in found["text"] and "Wang Fang" in found["text"]
 
 
-async def test_redelivered_updates_are_no_ops(world):
+async def test_redelivered_updates_are_no_ops(world_any_db):
+    world = world_any_db
     await seeded(world)
     first = world.fake.say(LI, "called Wang Lei, wants a quote")
     assert len(await world.exchange(first)) == 1
@@ -160,17 +168,16 @@ async def test_redelivered_updates_are_no_ops(world):
 
 
 async def test_a_reminder_snoozed_then_done_with_its_buttons(world):
-    from reminders.scheduler import tick
-    from storage.models import Task
+    from reminders.followups import scan
     from tests.reminders_fixtures import add_task, at
 
     team = await seeded(world)
     me, wang = team["members"]["1001"], team["customers"]["Wang Lei"]
     task = await add_task(world.app, team["team"], me, wang, due=at(2027, 3, 1, 10, 30), text="send the quote")
     world.clock.set(at(2027, 3, 1, 10, 30))
-    await tick(world.app, world.clock())
+    await scan(world.app, world.clock())
     await world.deliver()
-    [reminder] = [m for m in world.fake.sent(1001) if "send the quote" in (m.get("text") or "")]  # (other pushes may come along)
+    [reminder] = world.fake.sent(1001)
     assert "Wang Lei" in reminder["text"] and "send the quote" in reminder["text"]
     assert {"✓ Done", "⏰ 1 hour", "Tomorrow", "Next week"} <= set(labels(reminder))
 
@@ -178,9 +185,10 @@ async def test_a_reminder_snoozed_then_done_with_its_buttons(world):
     assert "11:30" in snoozed["text"]
     assert "reply_markup" not in reminder  # answered: the buttons went
     world.clock.set(at(2027, 3, 1, 11, 31))
-    await tick(world.app, world.clock())
+    await scan(world.app, world.clock())
     await world.deliver()
-    [again] = [m for m in world.fake.sent(1001) if "send the quote" in (m.get("text") or "") and m is not reminder]
+    again = world.fake.sent(1001)[-1]
+    assert again is not reminder and "send the quote" in again["text"]
 
     [done] = await world.press(LI, again, "Done")
     assert done["text"] == "✓ Done: Wang Lei — send the quote"

@@ -11,12 +11,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.telegram import TelegramConflict
+from bot.runner import serve
 from bot.wiring import build_app
 from storage.models import Inbox, Interaction
 from tests.conftest import make_settings
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, user
-from tests.fakes.telegram_world import fake_telegram, webhook_world, world  # noqa: F401
+from tests.fakes.telegram_world import fake_telegram, telegram_app, webhook_world  # noqa: F401
 from tests.helpers import seed_team
 
 LI = user(1001, "Li", language_code="en")
@@ -44,7 +44,8 @@ async def _read_db(db_url: str, tmp_path, model):
         await app.close()
 
 
-async def test_killed_after_storing_the_note_is_filed_once_and_answered_on_restart(sqlite_url, tmp_path):
+async def test_killed_after_storing_the_note_is_filed_once_and_answered_on_restart(db_url, tmp_path):
+    sqlite_url = db_url  # (SQLite, and PostgreSQL when available)
     seeder = build_app(make_settings(sqlite_url, tmp_path), migrate=False)
     await seed_team(seeder, members=(("1001", "admin"),), customers=CUSTOMERS, platform="telegram")
     await seeder.close()
@@ -84,30 +85,22 @@ async def test_killed_after_storing_the_note_is_filed_once_and_answered_on_resta
 # -- a second instance ---------------------------------------------------------------------------
 
 
-async def test_a_second_instance_says_so_and_exits_non_zero(sqlite_url, tmp_path):
-    fake = await FakeTelegram().start()
-    try:
-        fake.fail("getUpdates", 409, times=100)
-        crmbot = Path(sys.executable).with_name("crmbot")
-        proc = await asyncio.create_subprocess_exec(str(crmbot), "run", cwd=ROOT, env=_env(fake, sqlite_url, tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        _, err = await asyncio.wait_for(proc.communicate(), 30)
-        assert proc.returncode == 1
-        assert "another instance is already receiving updates for this bot token" in err.decode()
-        assert len(fake.called("getUpdates")) == 1  # it did not fight
-    finally:
-        await fake.stop()
+async def test_a_second_instance_says_so_and_the_runner_exits_non_zero(fake_telegram, sqlite_url, tmp_path, clock, caplog):
+    fake_telegram.fail("getUpdates", 409, times=100)
+    code = await asyncio.wait_for(serve(telegram_app(fake_telegram, sqlite_url, tmp_path, clock)), 10)
+    assert code == 1
+    assert "another instance is already receiving updates for this bot token" in caplog.text
+    assert len(fake_telegram.called("getUpdates")) == 1  # it did not fight
 
 
-async def test_a_409_while_running_stops_polling_and_reports(world):
-    await world.start()
-    world.fake.fail("getUpdates", 409)
-    world.fake.say(LI, "/help")  # ends the current long poll; the next one meets the 409
-    failure = await asyncio.wait_for(world.adapter.failed(), 5)
-    assert isinstance(failure, TelegramConflict)
-    polls = len(world.fake.called("getUpdates"))
-    for _ in range(20):
-        await asyncio.sleep(0)  # let the loop run; nothing waits for time here
-    assert len(world.fake.called("getUpdates")) == polls  # it stopped polling: no fight
+async def test_a_409_while_running_stops_polling_and_the_runner_exits_non_zero(fake_telegram, sqlite_url, tmp_path, clock, caplog):
+    running = asyncio.create_task(serve(telegram_app(fake_telegram, sqlite_url, tmp_path, clock)))
+    await fake_telegram.wait_for(lambda: len(fake_telegram.called("getUpdates")) >= 2)  # the start-up poll, then a long poll
+    fake_telegram.fail("getUpdates", 409)
+    fake_telegram.say(LI, "/help")  # ends the long poll; the next one meets the 409
+    assert await asyncio.wait_for(running, 10) == 1
+    assert "another instance is already receiving updates" in caplog.text
+    assert len(fake_telegram.called("getUpdates")) == 3  # and it stopped polling
 
 
 # -- webhook mode --------------------------------------------------------------------------------

@@ -231,6 +231,7 @@ class FakeTelegram:
         params, files = await _read_params(request)
         call = Call(method, params, files, self.now())
         self.calls.append(call)
+        await self._notify()  # (a long poll only answers later; tests may wait for the call itself)
         try:
             failure = self._take_failure(method, params)
             if failure is not None:

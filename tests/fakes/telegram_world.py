@@ -102,24 +102,35 @@ def telegram_app(fake: FakeTelegram, url: str, tmp_path, clock, **settings):
     return build_app(make_settings(url, tmp_path, telegram_bot_token=TOKEN, telegram_api_url=fake.url, **settings), clock=clock, migrate=False, with_adapters=True)
 
 
+async def _world(fake, url, tmp_path, clock, **settings):
+    app = telegram_app(fake, url, tmp_path, clock, **settings)
+    w = World(fake, app, clock)
+    try:
+        yield w
+    finally:
+        await w.stop()
+        await app.close()
+
+
 @pytest.fixture
 async def world(fake_telegram, sqlite_url, tmp_path, clock):
-    app = telegram_app(fake_telegram, sqlite_url, tmp_path, clock)
-    w = World(fake_telegram, app, clock)
-    yield w
-    await w.stop()
-    await app.close()
+    async for w in _world(fake_telegram, sqlite_url, tmp_path, clock):
+        yield w
+
+
+@pytest.fixture
+async def world_any_db(fake_telegram, db_url, tmp_path, clock):
+    """On SQLite, and on PostgreSQL too when CRMBOT_TEST_POSTGRES_URL is set."""
+    async for w in _world(fake_telegram, db_url, tmp_path, clock):
+        yield w
 
 
 WEBHOOK_URL = "https://crm.example.com/telegram/hook"
 
 
 @pytest.fixture
-async def webhook_world(fake_telegram, sqlite_url, tmp_path, clock):
-    """The same, in webhook mode: the adapter serves the webhook on 127.0.0.1, on a free port."""
-    app = telegram_app(fake_telegram, sqlite_url, tmp_path, clock, telegram_webhook_url=WEBHOOK_URL, telegram_webhook_port=0)
-    app.adapters[0].webhook_host = "127.0.0.1"
-    w = World(fake_telegram, app, clock)
-    yield w
-    await w.stop()
-    await app.close()
+async def webhook_world(fake_telegram, db_url, tmp_path, clock):
+    """In webhook mode (SQLite and PostgreSQL): the adapter serves the webhook on 127.0.0.1, on a free port."""
+    async for w in _world(fake_telegram, db_url, tmp_path, clock, telegram_webhook_url=WEBHOOK_URL, telegram_webhook_port=0):
+        w.adapter.webhook_host = "127.0.0.1"
+        yield w
