@@ -22,6 +22,7 @@ import logging
 from collections import Counter
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 from telegram import BotCommand, Message, Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
@@ -29,6 +30,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from handlers import router
 from handlers.commands import COMMANDS
 from storage import messaging
+from storage.models import ChatLink
 
 from .telegram_incoming import PLATFORM, Translated, translate
 from .telegram_sender import TelegramSender, _seconds
@@ -226,6 +228,8 @@ class TelegramAdapter:
         try:
             async with self.services.db.write() as session:
                 for update in updates:
+                    if update.message is not None and update.message.migrate_to_chat_id:
+                        await _follow_migration(session, update.message.chat.id, update.message.migrate_to_chat_id)
                     translated = self._translate(update)
                     if translated is None:
                         continue
@@ -326,3 +330,14 @@ class TelegramAdapter:
             await call
         except TelegramError as exc:
             log.debug("telegram: %s", exc)
+
+
+async def _follow_migration(session, old_chat_id: int, new_chat_id: int) -> None:
+    """A group that became a supergroup gets a new id: its team link moves along (once)."""
+    old, new = str(old_chat_id), str(new_chat_id)
+    if (await session.exec(select(ChatLink).where(ChatLink.platform == PLATFORM, ChatLink.chat_id == new))).first() is not None:
+        return
+    for link in (await session.exec(select(ChatLink).where(ChatLink.platform == PLATFORM, ChatLink.chat_id == old))).all():
+        link.chat_id = new
+        session.add(link)
+        log.info("telegram: group %s became supergroup %s; its team link moved", old, new)

@@ -194,3 +194,16 @@ async def test_a_reminder_snoozed_then_done_with_its_buttons(world):
     assert done["text"] == "✓ Done: Wang Lei — send the quote"
     [task] = await world.rows(Task, Task.id == task.id)
     assert task.status == "done"
+
+
+async def test_a_linked_group_upgraded_to_a_supergroup_stays_linked(world):
+    await seeded(world)
+    old = {"id": -4200, "type": "group", "title": "Sales"}
+    new = {"id": -1004200, "type": "supergroup", "title": "Sales"}
+    [linked] = await world.say(LI, "/link", chat=old)
+    assert linked["text"].startswith("✓")
+    moved = world.fake.push(world.fake.message_update(old, LI, migrate_to_chat_id=new["id"]))
+    assert await world.exchange(moved) == []  # a service message: nothing to answer
+    [found] = await world.say(LI, "/find Wang", chat=new)
+    assert "Wang Lei" in found["text"]
+    assert [link.chat_id for link in await world.rows(ChatLink)] == [str(new["id"])]
