@@ -21,8 +21,6 @@ import dataclasses
 import logging
 from collections import Counter
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 from telegram import BotCommand, Message, Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
@@ -30,10 +28,10 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from handlers import router
 from handlers.commands import COMMANDS
 from storage import messaging
-from storage.models import ChatLink
 
+from . import telegram_inbox as inbox
 from .telegram_incoming import PLATFORM, Translated, translate
-from .telegram_sender import TelegramSender, _seconds
+from .telegram_sender import TelegramSender, retry_seconds
 from .telegram_webhook import WebhookServer, new_secret, path_of
 
 log = logging.getLogger(__name__)
@@ -177,7 +175,7 @@ class TelegramAdapter:
                 self._fail(RuntimeError("Telegram rejected TELEGRAM_BOT_TOKEN"))
                 return
             except RetryAfter as exc:
-                await asyncio.sleep(_seconds(exc))
+                await asyncio.sleep(retry_seconds(exc))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # network or database trouble: the same offset is asked again
@@ -223,55 +221,26 @@ class TelegramAdapter:
         return translate(update, self.me, self.services.clock())
 
     async def _store(self, updates: list[Update]) -> list[Update]:
-        """Write the updates that are for us to the inbox; returns those still to be handled."""
-        todo: dict[str, Update] = {}
-        try:
-            async with self.services.db.write() as session:
-                for update in updates:
-                    if update.message is not None and update.message.migrate_to_chat_id:
-                        await _follow_migration(session, update.message.chat.id, update.message.migrate_to_chat_id)
-                    translated = self._translate(update)
-                    if translated is None:
-                        continue
-                    msg = translated.incoming
-                    row = await messaging.inbox_get(session, msg.key)
-                    if row is None:
-                        payload = {"update": update.to_dict(), "update_id": update.update_id}
-                        await messaging.inbox_record(session, msg.key, PLATFORM, msg.chat_id, msg.sender_id, payload)
-                        todo[msg.key] = update
-                    elif row.status == "received":
-                        todo[msg.key] = update
-                    # else: a redelivery of something already handled — nothing to do
-        except IntegrityError:  # the same update arrived twice at once; the other copy is stored
-            return []
-        return list(todo.values())
+        return await inbox.store(self.services.db, updates, self._translate)
 
     async def _recover(self) -> None:
         """Handle what was stored but not handled before the last stop (a crash, a kill -9)."""
         seen: set[str] = set()
-        while True:
-            async with self.services.db.read() as session:
-                rows = [r for r in await messaging.inbox_unhandled(session, PLATFORM) if r.key not in seen]
-            if not rows:
-                return
-            log.info("telegram: handling %d update(s) received before the last stop", len(rows))
-            for row in rows:
-                seen.add(row.key)
-                raw = (row.payload or {}).get("update")
-                if raw:
-                    await self._process(Update.de_json(raw, self.bot))
+        while todo := await inbox.unhandled(self.services.db, self.bot, seen):
+            log.info("telegram: handling %d update(s) received before the last stop", len(todo))
+            for key, update in todo:
+                seen.add(key)
+                await self._process(update)
 
     async def _retry_unfinished(self) -> None:
+        """Updates whose file could not be fetched: try again, a few times, then leave them for the next start."""
         if not self._unfinished:
             return
-        async with self.services.db.read() as session:
-            rows = [await messaging.inbox_get(session, key) for key in list(self._unfinished)]
-        for row in rows:
-            if row is None or row.status != "received" or self._unfinished[row.key] >= MAX_HANDLING_TRIES:
-                if row is not None:
-                    self._unfinished.pop(row.key, None)  # handled, or left for the next start
+        for key, update in await inbox.still_received(self.services.db, self.bot, list(self._unfinished)):
+            if update is None or self._unfinished[key] >= MAX_HANDLING_TRIES:
+                self._unfinished.pop(key, None)
                 continue
-            await self._process(Update.de_json(row.payload["update"], self.bot))
+            await self._process(update)
 
     # -- handling --------------------------------------------------------------------------------
 
@@ -331,13 +300,3 @@ class TelegramAdapter:
         except TelegramError as exc:
             log.debug("telegram: %s", exc)
 
-
-async def _follow_migration(session, old_chat_id: int, new_chat_id: int) -> None:
-    """A group that became a supergroup gets a new id: its team link moves along (once)."""
-    old, new = str(old_chat_id), str(new_chat_id)
-    if (await session.exec(select(ChatLink).where(ChatLink.platform == PLATFORM, ChatLink.chat_id == new))).first() is not None:
-        return
-    for link in (await session.exec(select(ChatLink).where(ChatLink.platform == PLATFORM, ChatLink.chat_id == old))).all():
-        link.chat_id = new
-        session.add(link)
-        log.info("telegram: group %s became supergroup %s; its team link moved", old, new)

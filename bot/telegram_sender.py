@@ -83,7 +83,7 @@ class TelegramSender:
                 log.info("telegram chat %s moved to %s", chat_id, moved.new_chat_id)
                 await self._send(bot, moved.new_chat_id, row, message)
         except RetryAfter as exc:
-            raise RetryLater(_seconds(exc), f"telegram 429: {exc.message}") from exc
+            raise RetryLater(retry_seconds(exc), f"telegram 429: {exc.message}") from exc
         except Forbidden as exc:
             raise PermanentFailure(f"telegram 403: {exc.message}") from exc
         except BadRequest as exc:
@@ -116,7 +116,7 @@ class TelegramSender:
             await bot.send_message(chat_id, part, reply_markup=markup if last else None, reply_parameters=reply if i == 0 else None)
 
 
-def _seconds(exc: RetryAfter) -> float:
+def retry_seconds(exc: RetryAfter) -> float:
     with warnings.catch_warnings():  # PTB 22 warns that retry_after becomes a timedelta; accept both
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = exc.retry_after

@@ -207,3 +207,12 @@ async def test_a_linked_group_upgraded_to_a_supergroup_stays_linked(world):
     [found] = await world.say(LI, "/find Wang", chat=new)
     assert "Wang Lei" in found["text"]
     assert [link.chat_id for link in await world.rows(ChatLink)] == [str(new["id"])]
+
+
+async def test_a_document_whose_download_failed_once_is_imported_on_the_retry(world):
+    await seeded(world)
+    world.fake.fail("getFile", 500)
+    [reply] = await world.exchange(world.fake.send_document(LI, "people.csv", b"name,company\nZhao Min,Gamma\n"))
+    assert reply["text"].startswith("Import: 1 new")
+    assert len(world.fake.called("getFile")) == 2
+    assert [c.name for c in await world.rows(Customer, Customer.name == "Zhao Min")] == ["Zhao Min"]
