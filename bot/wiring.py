@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from handlers.context import Services, system_clock
 from reminders.delivery import Deliverer, Sender
+from storage.crypto import Cipher
+from storage.crypto import prepare as prepare_encryption
 from storage.db import Database
 
 from .settings import Settings, load_settings
@@ -49,9 +51,11 @@ def build_app(
     with_adapters: bool = False,
 ) -> App:
     settings = settings or load_settings()
-    db = Database(settings.db_url)
+    cipher = Cipher.from_setting(settings.encryption_key)
+    db = Database(settings.db_url, cipher)
     if migrate:
         db.migrate()
+    prepare_encryption(settings.db_url, cipher)  # refuses to start with encrypted data and no (or a wrong) key
     services = Services(db=db, settings=settings, clock=clock)
     adapters = configured_adapters(settings, services) if with_adapters else []
     by_platform = {s.platform: s for s in senders or []} | {a.platform: a.sender for a in adapters}
@@ -72,7 +76,7 @@ def load_customer_records(db_url: str | None):
     settings = load_settings(**({"database_url": db_url} if db_url else {}))
 
     async def read():
-        db = Database(settings.db_url)
+        db = Database(settings.db_url, Cipher.from_setting(settings.encryption_key))
         try:
             async with db.read() as session:
                 return [record_of(c) for c in (await session.exec(select(Customer))).all()]

@@ -1,30 +1,117 @@
 """The one access check every read path goes through.
 
-rep: customers they own (and unowned ones); manager: also their reps' customers; admin: the team.
-A customer one may not see is answered exactly like one that does not exist.
+rep: the customers they own, customers shared with them, and unowned ones (the team's pool, e.g.
+an import without owners); manager: also every customer of the reps whose manager they are;
+admin: the whole team. An inactive member sees nothing. A customer one may not see is answered
+exactly like one that does not exist; a direct attempt on one (by name, by id, by a button) is
+written to the audit log once.
+
+Scheduled pushes (digests, nags, greetings) and exports select customers with
+``visible_customer_ids`` or ``customer_filter`` — never a hand-written owner test.
 """
 from __future__ import annotations
 
+from sqlalchemy import false, or_
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Customer, Member
+from storage import crm
+from storage.models import Customer, CustomerShare, Member
 
 
-async def can_see(session: AsyncSession, member: Member, customer: Customer) -> bool:
-    if customer.team_id != member.team_id:
-        return False
-    if member.role == "admin" or customer.owner_id in (None, member.id):
-        return True
+async def reports_of(session: AsyncSession, manager: Member) -> set[int]:
+    """The member ids a manager oversees: themselves and the reps whose manager they are (left ones too, until handed over)."""
+    rows = (await session.exec(select(Member.id).where(Member.manager_id == manager.id, Member.team_id == manager.team_id))).all()
+    return {manager.id, *rows}
+
+
+async def _owners(session: AsyncSession, member: Member) -> set[int] | None:
+    """Owner ids whose customers the member sees (None: every owner in the team)."""
+    if member.role == "admin":
+        return None
     if member.role == "manager":
-        owner = await session.get(Member, customer.owner_id)
-        return owner is not None and owner.manager_id == member.id
-    return False
+        return await reports_of(session, member)
+    return {member.id}
+
+
+async def _shared(session: AsyncSession, member: Member) -> set[int]:
+    return set((await session.exec(select(CustomerShare.customer_id).where(CustomerShare.member_id == member.id))).all())
+
+
+async def customer_filter(session: AsyncSession, member: Member):
+    """A WHERE clause on Customer selecting exactly what the member may see."""
+    if not member.active:
+        return false()
+    team = col(Customer.team_id) == member.team_id
+    owners = await _owners(session, member)
+    if owners is None:
+        return team
+    shared = select(CustomerShare.customer_id).where(CustomerShare.member_id == member.id)
+    return team & or_(col(Customer.owner_id).is_(None), col(Customer.owner_id).in_(owners), col(Customer.id).in_(shared))
+
+
+async def visible_customer_ids(session: AsyncSession, member: Member) -> set[int]:
+    """Ids of every customer the member may see: digests, nags and exports filter with this."""
+    return set((await session.exec(select(Customer.id).where(await customer_filter(session, member)))).all())
+
+
+async def can_see(session: AsyncSession, member: Member, customer: Customer | None) -> bool:
+    if customer is None or not member.active or customer.team_id != member.team_id:
+        return False
+    owners = await _owners(session, member)
+    if owners is None or customer.owner_id is None or customer.owner_id in owners:
+        return True
+    return customer.id in await _shared(session, member)
 
 
 async def visible(session: AsyncSession, member: Member, customers: list[Customer]) -> list[Customer]:
-    return [c for c in customers if await can_see(session, member, c)]
+    """The ones the member may see, in order (two queries, not one per customer)."""
+    if not customers or not member.active:
+        return []
+    owners = await _owners(session, member)
+    shared = await _shared(session, member) if owners is not None else set()
+    return [
+        c for c in customers
+        if c.team_id == member.team_id and (owners is None or c.owner_id is None or c.owner_id in owners or c.id in shared)
+    ]
+
+
+async def may_change_owner(session: AsyncSession, actor: Member, customer: Customer | None, new_owner: Member) -> bool:
+    """/assign: an admin anywhere in the team; a manager within their own people."""
+    if customer is None or new_owner.team_id != actor.team_id or not new_owner.active:
+        return False
+    if actor.role == "admin":
+        return customer.team_id == actor.team_id
+    if actor.role == "manager":
+        mine = await reports_of(session, actor)
+        return await can_see(session, actor, customer) and new_owner.id in mine
+    return False
+
+
+async def may_hand_over(session: AsyncSession, actor: Member, old: Member, new: Member) -> bool:
+    if old.team_id != actor.team_id or new.team_id != actor.team_id or not new.active:
+        return False
+    if actor.role == "admin":
+        return True
+    if actor.role == "manager":
+        mine = await reports_of(session, actor)
+        return old.id in mine and new.id in mine
+    return False
+
+
+async def may_forget(session: AsyncSession, actor: Member, customer: Customer | None) -> bool:
+    """Deleting a customer for good: an admin, or the customer's owner."""
+    if customer is None or customer.team_id != actor.team_id or not actor.active:
+        return False
+    return actor.role == "admin" or customer.owner_id == actor.id
+
+
+async def record_denied(session: AsyncSession, member: Member, customer_id: int, platform: str | None, how: str) -> None:
+    """One audit row for a direct attempt on a customer the member may not see."""
+    await crm.audit(session, "denied", team_id=member.team_id, member_id=member.id, customer_id=customer_id, platform=platform, detail=how)
 
 
 async def group_may_see_amounts(ctx, customer: Customer) -> bool:
     """Group chats never show amounts or contacts: we cannot know every reader may see them."""
     return False
+

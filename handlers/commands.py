@@ -1,19 +1,25 @@
 """Slash commands: one explicit table, each entry a plain async function (ctx, args) -> replies."""
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 
-from storage import crm
+from storage import crm, crypto
+from storage.contacts import looks_like_email, looks_like_phone
 from storage.models import ChatLink, Customer, Invite, Team
 
-from . import access, quick_note
+from . import access, quick_note, team_commands
+from . import team_texts as tt
 from .digest_command import cmd_digest
 from . import format as fmt
 from .context import Context
+from .customer_index import record_of
 from .messages import Incoming, Outgoing
 from .texts import t
 
@@ -67,6 +73,9 @@ async def cmd_find(ctx: Context, args: str) -> list[Outgoing]:
 async def find_customers(ctx: Context, query: str) -> list[Customer]:
     """Substring hits first, then what the fuzzy matcher (pinyin, typos, honorifics) adds."""
     hits = await crm.search_customers(ctx.session, ctx.team.id, query)
+    cipher = ctx.services.db.cipher
+    if cipher is not None:  # contacts are ciphertext: only the name fields can match a substring
+        hits = [c for c in hits if _matches_plain_fields(c, query)] + await _by_contact_hash(ctx, cipher, query)
     seen = {c.id for c in hits}
     parser = await ctx.services.indexes.parser(ctx.team.id, ctx.session)
     parsed = parser.parse(query, ctx.now)
@@ -78,10 +87,40 @@ async def find_customers(ctx: Context, query: str) -> list[Customer]:
     return await access.visible(ctx.session, ctx.member, hits)
 
 
+def _matches_plain_fields(c: Customer, query: str) -> bool:
+    q = query.strip().lower()
+    return q in c.name.lower() or q in (c.company or "").lower() or q in json.dumps(c.aliases, ensure_ascii=False).lower()
+
+
+async def _by_contact_hash(ctx: Context, cipher, query: str) -> list[Customer]:
+    """An exact phone number or email, found through the keyed hash columns."""
+    if looks_like_phone(query):
+        stmt = select(Customer).where(Customer.team_id == ctx.team.id, col(Customer.phone_hash).in_(crypto.phone_lookup(cipher, query)))
+    elif looks_like_email(query):
+        stmt = select(Customer).where(Customer.team_id == ctx.team.id, col(Customer.email_hash).in_(crypto.email_lookup(cipher, query)))
+    else:
+        return []
+    return list((await ctx.session.exec(stmt)).all())
+
+
+_CUSTOMER_ID = re.compile(r"#?(\d{1,9})")
+
+
 async def resolve_customer(ctx: Context, query: str) -> Customer | None:
-    exact = await access.visible(ctx.session, ctx.member, await crm.customers_by_name(ctx.session, ctx.team.id, query))
+    """One customer by #id or name, through the access check. A direct try on a customer one may
+    not see answers like a miss and leaves one 'denied' audit row."""
+    if m := _CUSTOMER_ID.fullmatch(query.strip()):
+        by_id = await crm.get_customer(ctx.session, int(m.group(1)))
+        if by_id is not None:
+            if await access.can_see(ctx.session, ctx.member, by_id):
+                return by_id
+            await access.record_denied(ctx.session, ctx.member, by_id.id, ctx.msg.platform, "by id")
+    named = await crm.customers_by_name(ctx.session, ctx.team.id, query)
+    exact = await access.visible(ctx.session, ctx.member, named)
     if len(exact) == 1:
         return exact[0]
+    if named and not exact:
+        await access.record_denied(ctx.session, ctx.member, named[0].id, ctx.msg.platform, "by name")
     found = await find_customers(ctx, query)
     return found[0] if len(found) == 1 else None
 
@@ -131,7 +170,7 @@ async def customer_card(ctx: Context, c: Customer) -> str:
 
 
 async def cmd_tasks(ctx: Context, args: str) -> list[Outgoing]:
-    tasks = await crm.open_tasks(ctx.session, ctx.member.id)
+    tasks = await _visible_tasks(ctx, await crm.open_tasks(ctx.session, ctx.member.id))
     if not tasks:
         return [Outgoing(t("tasks_none", ctx.lang))]
     now = ctx.services.clock()
@@ -149,6 +188,14 @@ async def cmd_tasks(ctx: Context, args: str) -> list[Outgoing]:
     return [Outgoing("\n".join(lines))]
 
 
+async def _visible_tasks(ctx: Context, tasks: list) -> list:
+    """Tasks on customers the member may see (or on none): the access check applies to lists too."""
+    ids = {task.customer_id for task in tasks if task.customer_id}
+    customers = list((await ctx.session.exec(select(Customer).where(col(Customer.id).in_(ids)))).all()) if ids else []
+    seen = {c.id for c in await access.visible(ctx.session, ctx.member, customers)}
+    return [task for task in tasks if task.customer_id is None or task.customer_id in seen]
+
+
 def _is_overdue(task, now, zone) -> bool:
     if task.due_has_time:
         return task.due_at < now
@@ -160,7 +207,7 @@ async def cmd_done(ctx: Context, args: str) -> list[Outgoing]:
     if not number.isdigit():
         return [Outgoing(t("done_usage", ctx.lang))]
     task = await ctx.session.get(crm.Task, int(number))
-    if task is None or task.assignee_id != ctx.member.id or task.status != "open":
+    if task is None or task.assignee_id != ctx.member.id or task.status != "open" or not await _visible_tasks(ctx, [task]):
         return [Outgoing(t("done_unknown", ctx.lang, n=number))]
     task.status = "done"
     task.done_at = ctx.services.clock()
@@ -192,12 +239,12 @@ async def cmd_new(ctx: Context, args: str) -> list[Outgoing]:
     name, company = split_name_company(args)
     if not name or len(name) > 100:
         return [Outgoing(t("new_usage", ctx.lang))]
-    existing = await crm.customers_by_name(ctx.session, ctx.team.id, name)
+    existing = await access.visible(ctx.session, ctx.member, await crm.customers_by_name(ctx.session, ctx.team.id, name))
     if any(c.company == company or company is None for c in existing):
         return [Outgoing(t("new_exists", ctx.lang, name=name))]
     customer = await crm.add_customer(ctx.session, Customer(team_id=ctx.team.id, owner_id=ctx.member.id, name=name, company=company, stage="potential"))
     await crm.audit(ctx.session, "create_customer", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=name)
-    ctx.services.indexes.changed(ctx.team.id)
+    ctx.services.indexes.upsert(ctx.team.id, record_of(customer), ctx.session)
     suffix = f" ({company})" if company else ""
     return [Outgoing(t("new_ok", ctx.lang, name=name, company=suffix))]
 
@@ -241,9 +288,18 @@ async def cmd_invite(ctx: Context, args: str) -> list[Outgoing]:
     if role not in ("rep", "manager") or (role == "manager" and ctx.member.role != "admin"):
         role = "rep"
     code = secrets.token_hex(4).upper()
-    ctx.session.add(Invite(code=code, team_id=ctx.team.id, role=role, created_by=ctx.member.id))
+    ctx.session.add(Invite(code=code, team_id=ctx.team.id, role=role, created_by=ctx.member.id, created_at=ctx.services.clock()))
     role_word = {"rep": ("rep", "销售"), "manager": ("manager", "经理")}[role][ctx.lang == "zh"]
-    return [Outgoing(t("invite_ok", ctx.lang, role=role_word, code=code))]
+    valid = tt.t("invite_valid", ctx.lang, days=INVITE_TTL.days)
+    return [Outgoing(t("invite_ok", ctx.lang, role=role_word, code=code) + (" " if ctx.lang == "en" else "") + valid)]
+
+
+INVITE_TTL = dt.timedelta(days=7)
+
+
+def invite_usable(invite: Invite | None, now: dt.datetime) -> bool:
+    """Single use, and only for INVITE_TTL after it was made (by the injected clock)."""
+    return invite is not None and invite.used_by is None and now - invite.created_at <= INVITE_TTL
 
 
 async def cmd_join(ctx: Context, args: str) -> list[Outgoing]:
@@ -265,6 +321,13 @@ COMMANDS: list[Command] = [
     Command("link", ("关联",), cmd_link, "link this group to the team", "本群关联团队", in_menu=False),
     Command("invite", ("邀请",), cmd_invite, "invite code: /invite rep|manager", "生成邀请码"),
     Command("join", ("加入",), cmd_join, "join with a code", "用邀请码加入", in_menu=False),
+    Command("assign", ("分配",), team_commands.cmd_assign, "give a customer to someone: /assign CUSTOMER MEMBER", "分配客户"),
+    Command("handover", ("交接",), team_commands.cmd_handover, "all customers and follow-ups: /handover FROM TO", "交接全部客户"),
+    Command("share", ("共享",), team_commands.cmd_share, "let someone see a customer: /share CUSTOMER MEMBER", "共享客户"),
+    Command("unshare", ("取消共享",), team_commands.cmd_unshare, "stop sharing: /unshare CUSTOMER MEMBER", "取消共享", in_menu=False),
+    Command("forget", ("删除客户",), team_commands.cmd_forget, "delete a customer for good", "永久删除客户", in_menu=False),
+    Command("pair", ("绑定",), team_commands.cmd_pair, "use the bot from Telegram and Slack as one person", "绑定另一个聊天账号"),
+    Command("remove", ("移除",), team_commands.cmd_remove, "someone left: /remove MEMBER", "移除成员", in_menu=False),
 ]
 
 _BY_NAME = {name: c for c in COMMANDS for name in (c.name, *c.aliases)}
@@ -302,11 +365,14 @@ async def for_stranger(msg: Incoming, text: str, lang: str, services, session) -
         await crm.create_member(session, team, msg.sender_name or msg.sender_id, role="admin", platform=msg.platform, user_id=msg.sender_id, language=lang, timezone=msg.sender_timezone)
         await crm.audit(session, "create_team", team_id=team.id, platform=msg.platform, detail=team.name)
         return [Outgoing(t("welcome_admin", lang, team=team.name))]
+    if name in ("pair", "绑定") and args:
+        return await team_commands.pair_stranger(msg, args, lang, services, session)
     if name in ("join", "加入") and args:
-        invite = await session.get(Invite, args.strip().upper())
-        if invite is None or invite.used_by is not None:
+        invite = (await session.exec(select(Invite).where(Invite.code == args.strip().upper()).with_for_update())).first()
+        if not invite_usable(invite, services.clock()):
             return [Outgoing(t("join_bad", lang))]
         team = await session.get(Team, invite.team_id)
+        await team_commands.forget_old_identity(session, msg.platform, msg.sender_id)
         member = await crm.create_member(
             session, team, msg.sender_name or msg.sender_id, role=invite.role, platform=msg.platform, user_id=msg.sender_id, language=lang, timezone=msg.sender_timezone, manager_id=invite.created_by if invite.role == "rep" else None
         )
@@ -327,5 +393,5 @@ async def import_file(ctx: Context) -> list[Outgoing]:
         summary = await import_sheet_bytes(ctx.session, ctx.team, ctx.member, ctx.msg.file_bytes or b"", ctx.msg.file_name or "upload.csv")
     except SheetError as exc:
         return [Outgoing(t("import_failed", ctx.lang, reason=str(exc)))]
-    ctx.services.indexes.changed(ctx.team.id)
+    ctx.services.indexes.changed(ctx.team.id, ctx.session)
     return [Outgoing(summary.render(ctx.lang))]

@@ -6,13 +6,15 @@ import datetime as dt
 from storage import crm, messaging
 from storage.models import Customer, Interaction, Prompt
 
-from . import access, quick_note, reminder_buttons
+from . import access, quick_note, reminder_buttons, team_commands
 from . import format as fmt
 from .context import Context
+from .customer_index import record_of
 from .messages import Button, Outgoing
 from .texts import t
 
 TEXT_ANSWER_WINDOW = dt.timedelta(minutes=30)
+NOTELESS_KINDS = ("reminder", "forget")  # questions about something other than a quick note
 NAME_MAX_CHARS = 40
 
 
@@ -25,8 +27,9 @@ async def press(ctx: Context, payload: str) -> list[Outgoing]:
         return [Outgoing(t("prompt_closed", ctx.lang))]
     if prompt.member_id != ctx.member.id:
         return [Outgoing(t("prompt_not_yours", ctx.lang))]
-    note = None if prompt.kind == "reminder" else await _note_of(ctx, prompt)
-    if note is None and prompt.kind != "reminder":
+    noteless = prompt.kind in NOTELESS_KINDS
+    note = None if noteless else await _note_of(ctx, prompt)
+    if note is None and not noteless:
         messaging.close_prompt(ctx.session, prompt)
         return [Outgoing(t("prompt_closed", ctx.lang))]
     choice = parts[2]
@@ -36,6 +39,7 @@ async def press(ctx: Context, payload: str) -> list[Outgoing]:
         "name_customer": _name_buttons,
         "filed": _filed,
         "reminder": reminder_buttons.press_reminder,
+        "forget": team_commands.press_forget,
     }.get(prompt.kind)
     if handler is None:
         return [Outgoing(t("prompt_closed", ctx.lang))]
@@ -78,9 +82,11 @@ async def _note_of(ctx: Context, prompt: Prompt) -> Interaction | None:
 async def _pick(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -> list[Outgoing]:
     if choice == "new":
         return await _ask_name(ctx, prompt, note)
-    if choice.startswith("c") and choice[1:].isdigit() and int(choice[1:]) in prompt.data.get("candidates", []):
+    if choice.startswith("c") and choice[1:].isdigit() and len(choice) <= 10:
         customer = await crm.get_customer(ctx.session, int(choice[1:]))
-        if customer is not None and await access.can_see(ctx.session, ctx.member, customer):
+        if customer is not None and not await access.can_see(ctx.session, ctx.member, customer):
+            await access.record_denied(ctx.session, ctx.member, customer.id, ctx.msg.platform, "by button")
+        elif customer is not None and customer.id in prompt.data.get("candidates", []):
             messaging.close_prompt(ctx.session, prompt)
             return await quick_note.attach(ctx, note, customer, prompt.data.get("birthdays"))
     return [Outgoing(t("prompt_closed", ctx.lang))]
@@ -95,7 +101,7 @@ async def _create(ctx: Context, prompt: Prompt, note: Interaction, choice: str) 
     name = prompt.data["name"]
     customer = await crm.add_customer(ctx.session, Customer(team_id=ctx.team.id, owner_id=ctx.member.id, name=name, stage="potential"))
     await crm.audit(ctx.session, "create_customer", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=name)
-    ctx.services.indexes.changed(ctx.team.id)
+    ctx.services.indexes.upsert(ctx.team.id, record_of(customer), ctx.session)
     return await quick_note.attach(ctx, note, customer, prompt.data.get("birthdays"))
 
 

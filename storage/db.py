@@ -16,6 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .crypto import attach
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -49,8 +51,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, cipher=None) -> None:
+        """cipher: a storage.crypto.Cipher when phone numbers and emails are encrypted at rest."""
         self.url = url
+        self.cipher = cipher
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         if self.is_sqlite:
             path = make_url(url).database
@@ -61,6 +65,8 @@ class Database:
         else:
             self.write_engine = create_async_engine(async_url(url), pool_pre_ping=True)
             self.read_engine = self.write_engine
+        for engine in {self.write_engine, self.read_engine}:
+            attach(engine, cipher)
 
     def _sqlite_engine(self, begin: str) -> AsyncEngine:
         engine = create_async_engine(async_url(self.url))

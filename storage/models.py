@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
+from . import crypto
 from .types import JSONDict, JSONList, UTCDateTime
 
 ROLES = ("rep", "manager", "admin")
@@ -59,8 +60,8 @@ class CustomerBase(SQLModel):
     name: str
     company: str | None = None
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSONList(), nullable=False))
-    phone: str | None = None
-    email: str | None = None
+    phone: str | None = Field(default=None, sa_type=crypto.Encrypted)  # encrypted at rest when a key is set
+    email: str | None = Field(default=None, sa_type=crypto.Encrypted)
     tier: str = "general"
     stage: str = "potential"
     birthday: str | None = None  # "MM-DD", solar
@@ -74,9 +75,27 @@ class Customer(CustomerBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     owner_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    phone_hash: str | None = Field(default=None, index=True)  # keyed hash for exact lookups (crypto.py)
+    email_hash: str | None = Field(default=None, index=True)
     last_contact_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+# the lookup hashes follow phone and email on every ORM write (storage/crypto.py)
+event.listen(Customer, "before_insert", crypto.fill_hashes)
+event.listen(Customer, "before_update", crypto.fill_hashes)
+
+
+class CustomerShare(SQLModel, table=True):
+    """A customer shared with a member besides its owner (they see and edit it too)."""
+
+    __tablename__ = "customer_share"
+    __table_args__ = (UniqueConstraint("customer_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Interaction(SQLModel, table=True):
@@ -198,3 +217,13 @@ class Invite(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="member.id")
     used_by: int | None = Field(default=None, foreign_key="member.id")
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AccountCode(SQLModel, table=True):
+    """A short-lived code that attaches another messenger account to the same member (/pair)."""
+
+    __tablename__ = "account_code"
+    code: str = Field(primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
