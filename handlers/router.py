@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import IntegrityError
 
@@ -109,6 +110,7 @@ async def dispatch(msg: Incoming, services: Services, session) -> list[Outgoing]
         return await commands.for_stranger(msg, text, lang, services, session)
     ctx = Context(msg=msg, services=services, session=session, member=member, team=team, lang=lang)
     _learn_language(ctx, text)
+    _learn_timezone(ctx)
 
     if msg.button_payload:
         return await prompts.press(ctx, msg.button_payload)
@@ -138,6 +140,19 @@ def _learn_language(ctx: Context, text: str) -> None:
     if said and said != ctx.member.language:
         ctx.member.language = said
         ctx.session.add(ctx.member)
+
+
+def _learn_timezone(ctx: Context) -> None:
+    """Messengers that know the sender's clock (Slack) keep the member's timezone current."""
+    zone = ctx.msg.sender_timezone
+    if not zone or zone == ctx.member.timezone:
+        return
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return
+    ctx.member.timezone = zone
+    ctx.session.add(ctx.member)
 
 
 def _media_word(kind: str, lang: str) -> str:

@@ -240,3 +240,14 @@ async def test_everything_is_still_there_after_a_restart(sqlite_url, tmp_path, c
 async def test_an_incoming_key_is_platform_chat_and_message():
     msg = Incoming(platform="telegram", chat_id="42", chat_kind="private", sender_id="7", sender_name="x", text="hi", message_id="9", sent_at=dt.datetime.now(dt.timezone.utc))
     assert msg.key == "telegram:42:9"
+
+
+async def test_a_messenger_that_knows_the_senders_clock_keeps_the_timezone_current(app):
+    from storage.models import Member
+
+    await seed_team(app, MEMBERS, CUSTOMERS)
+    me = Person(app, "me")
+    await me.say("/tasks", sender_timezone="Europe/London")
+    await me.say("/tasks", sender_timezone="Not/AZone")  # nonsense from a client changes nothing
+    members = {m.display_name: m for m in await _rows(app, Member)}
+    assert members["me"].timezone == "Europe/London"
