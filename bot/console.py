@@ -6,8 +6,8 @@ pushes print while it runs.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import itertools
+import uuid
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
@@ -82,7 +82,9 @@ class ConsoleChat:
         self.user = user
         self.sender = sender
         self.read_line = read_line or _stdin_line
-        self._ids = itertools.count(int(dt.datetime.now().timestamp() * 1000))
+        # one drain at a time: the answer to a line is printed (and its buttons numbered)
+        # before the next line is read, even when the background loop claimed it first
+        self._delivering = asyncio.Lock()
 
     def incoming(self, line: str) -> Incoming:
         payload = None
@@ -96,14 +98,18 @@ class ConsoleChat:
             sender_id=self.user,
             sender_name=self.user,
             text="" if payload else line,
-            message_id=str(next(self._ids)),
+            message_id=uuid.uuid4().hex,  # unique across restarts: a reused key would read as a redelivery
             sent_at=self.app.services.clock(),
             button_payload=payload,
         )
 
     async def say(self, line: str) -> None:
         await router.handle(self.incoming(line), self.app.services)
-        await self.app.deliverer.drain()
+        await self._drain()
+
+    async def _drain(self) -> None:
+        async with self._delivering:
+            await self.app.deliverer.drain()
 
     async def run(self, tick: Callable[[], Awaitable[None]] | None = None, tick_seconds: float = 30.0) -> None:
         background = asyncio.create_task(self._pushes(tick, tick_seconds))
@@ -131,7 +137,7 @@ class ConsoleChat:
                     import logging
 
                     logging.getLogger(__name__).exception("scheduled scan failed")
-            await self.app.deliverer.drain()
+            await self._drain()
             await asyncio.sleep(seconds)
 
 

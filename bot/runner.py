@@ -5,6 +5,8 @@ import asyncio
 import logging
 import signal
 
+from reminders.jobs import start_scheduler
+
 log = logging.getLogger(__name__)
 
 
@@ -25,12 +27,7 @@ async def serve(app, stop: asyncio.Event | None = None) -> int:
             await adapter.start()
             started.append(adapter)
             log.info("%s adapter running", adapter.platform)
-        try:
-            from reminders.jobs import start_scheduler
-        except ImportError:
-            start_scheduler = None
-        if start_scheduler is not None:
-            scheduler = start_scheduler(app)
+        scheduler = start_scheduler(app)
         failure = await _until_stopped_or_failed(stop, started)
         if failure is not None:  # an adapter gave up on its own (e.g. 409: another instance polls)
             log.error("%s", failure)

@@ -18,6 +18,14 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 PG_URL = os.environ.get("CRMBOT_TEST_POSTGRES_URL")
 
 
+@pytest.fixture(autouse=True)
+def _no_outside_configuration(monkeypatch):
+    """A developer's own tokens or CRMBOT_* settings must not change what the tests do."""
+    for name in list(os.environ):
+        if name.startswith(("CRMBOT_", "TELEGRAM_", "SLACK_")) and name != "CRMBOT_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name, raising=False)
+
+
 class FakeClock:
     """The injected clock: tests move time, they never sleep."""
 

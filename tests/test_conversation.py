@@ -12,7 +12,7 @@ from storage.models import Customer, Inbox, Interaction, Outbox, Task
 from .helpers import Person, seed_team
 
 CUSTOMERS = [
-    {"name": "王伟", "company": "华东机电", "aliases": ["王总"], "owner": "me", "tier": "important"},
+    {"name": "王伟", "company": "华东机电", "aliases": ["王总"], "owner": "me", "tier": "important", "phone": "13912345678"},
     {"name": "李娜", "company": "李氏食品", "owner": "me"},
     {"name": "张强", "company": "星河贸易", "owner": "me"},
     {"name": "张丽", "company": "张记餐饮", "owner": "me"},
@@ -219,7 +219,9 @@ async def test_group_chatter_is_ignored_but_addressed_notes_are_taken(app):
     replies = await boss.say("called Wang, wants quote Friday", addressed=True)
     assert "王伟" in replies[0].text
     card = await boss.say("/customer 王伟")
-    assert "13900" not in card[0].text
+    assert "华东机电" in card[0].text and "13912345678" not in card[0].text  # no contacts in groups
+    private = await Person(app, "boss").say("/customer 王伟")
+    assert "13912345678" in private[0].text
 
 
 async def test_everything_is_still_there_after_a_restart(sqlite_url, tmp_path, clock):
@@ -238,7 +240,7 @@ async def test_everything_is_still_there_after_a_restart(sqlite_url, tmp_path, c
 
 
 async def test_an_incoming_key_is_platform_chat_and_message():
-    msg = Incoming(platform="telegram", chat_id="42", chat_kind="private", sender_id="7", sender_name="x", text="hi", message_id="9", sent_at=dt.datetime.now(dt.timezone.utc))
+    msg = Incoming(platform="telegram", chat_id="42", chat_kind="private", sender_id="7", sender_name="x", text="hi", message_id="9", sent_at=dt.datetime(2027, 3, 1, tzinfo=dt.timezone.utc))
     assert msg.key == "telegram:42:9"
 
 
