@@ -50,7 +50,7 @@ async def load_demo(session, you: str, clock_now: dt.datetime, timezone: str = "
     owners = {"me": me, "alice": alice, "bob": bob}
     by_name = {}
     for name, company, aliases, phone, email, owner, tier, birthday, lunar in CUSTOMERS:
-        c = Customer(team_id=team.id, name=name, company=company, aliases=aliases, phone=phone, email=email, owner_id=owners[owner].id, tier=tier, birthday=birthday, lunar_birthday=lunar, stage="active")
+        c = Customer(team_id=team.id, name=name, company=company, aliases=aliases, phone=phone, email=email, owner_id=owners[owner].id, tier=tier, birthday=birthday, lunar_birthday=lunar, stage="active", created_at=clock_now - dt.timedelta(days=90), updated_at=clock_now)
         by_name[name] = await crm.add_customer(session, c)
     for name, days, channel, text, amount, currency, risk, outcome in HISTORY:
         c = by_name[name]

@@ -242,7 +242,7 @@ async def cmd_new(ctx: Context, args: str) -> list[Outgoing]:
     existing = await access.visible(ctx.session, ctx.member, await crm.customers_by_name(ctx.session, ctx.team.id, name))
     if any(c.company == company or company is None for c in existing):
         return [Outgoing(t("new_exists", ctx.lang, name=name))]
-    customer = await crm.add_customer(ctx.session, Customer(team_id=ctx.team.id, owner_id=ctx.member.id, name=name, company=company, stage="potential"))
+    customer = await crm.add_customer(ctx.session, quick_note.new_customer(ctx, name, company))
     await crm.audit(ctx.session, "create_customer", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=name)
     ctx.services.indexes.upsert(ctx.team.id, record_of(customer), ctx.session)
     suffix = f" ({company})" if company else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from storage import crm, messaging
-from storage.models import Customer, Interaction, Prompt
+from storage.models import Interaction, Prompt
 
 from . import access, quick_note, reminder_buttons, team_commands
 from . import format as fmt
@@ -99,7 +99,7 @@ async def _create(ctx: Context, prompt: Prompt, note: Interaction, choice: str) 
         return [Outgoing(t("prompt_closed", ctx.lang))]
     messaging.close_prompt(ctx.session, prompt)
     name = prompt.data["name"]
-    customer = await crm.add_customer(ctx.session, Customer(team_id=ctx.team.id, owner_id=ctx.member.id, name=name, stage="potential"))
+    customer = await crm.add_customer(ctx.session, quick_note.new_customer(ctx, name))
     await crm.audit(ctx.session, "create_customer", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=name)
     ctx.services.indexes.upsert(ctx.team.id, record_of(customer), ctx.session)
     return await quick_note.attach(ctx, note, customer, prompt.data.get("birthdays"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from types import SimpleNamespace
 
 from storage import crm, messaging
 from sqlmodel import select
@@ -88,12 +89,22 @@ async def _own_customers(ctx: Context):
     return lambda record: record.owner in owners or record.owner is None
 
 
+def new_customer(ctx: Context, name: str, company: str | None = None) -> Customer:
+    """A customer created from the chat, owned by the author, dated by the injected clock."""
+    now = ctx.services.clock()
+    return Customer(team_id=ctx.team.id, owner_id=ctx.member.id, name=name, company=company, stage="potential", created_at=now, updated_at=now)
+
+
 def _label(c: Customer) -> str:
     return f"{c.name} · {c.company}" if c.company and c.company != c.name else c.name
 
 
-async def _store(ctx: Context, text: str, customer: Customer | None, *, status: str, parsed=None) -> Interaction:
-    note = Interaction(
+async def _store(ctx: Context, text: str, customer: Customer | None, *, status: str, parsed=None) -> SimpleNamespace:
+    """The note's row, inserted without an ORM instance (the hot path: building one costs more than the INSERT).
+
+    Returns the values and the new id as attributes, like the Interaction it stands for.
+    """
+    values = dict(
         team_id=ctx.team.id,
         customer_id=customer.id if customer else None,
         author_id=ctx.member.id,
@@ -107,7 +118,7 @@ async def _store(ctx: Context, text: str, customer: Customer | None, *, status: 
         status=status,
         source_key=ctx.msg.key,
     )
-    return await crm.add_interaction(ctx.session, note)
+    return SimpleNamespace(id=await crm.insert_interaction(ctx.session, values), **values)
 
 
 def due_at(date: dt.date | None, time: dt.time | None, zone) -> dt.datetime | None:
@@ -117,10 +128,11 @@ def due_at(date: dt.date | None, time: dt.time | None, zone) -> dt.datetime | No
     return local.astimezone(dt.timezone.utc)
 
 
-async def _add_tasks(ctx: Context, note: Interaction, customer: Customer | None, follow_ups) -> list[Task]:
-    tasks = []
-    for follow_up in follow_ups:
-        task = Task(
+async def _add_tasks(ctx: Context, note, customer: Customer | None, follow_ups) -> list[SimpleNamespace]:
+    """The note's follow-up tasks, inserted as plain rows; returned as attribute records like Task."""
+    rows = [
+        messaging.row_values(
+            Task,
             team_id=ctx.team.id,
             customer_id=customer.id if customer else None,
             assignee_id=ctx.member.id,
@@ -129,10 +141,10 @@ async def _add_tasks(ctx: Context, note: Interaction, customer: Customer | None,
             due_at=due_at(follow_up.date, follow_up.time, ctx.zone),
             due_has_time=follow_up.time is not None,
         )
-        ctx.session.add(task)
-        tasks.append(task)
-    await ctx.session.flush()
-    return tasks
+        for follow_up in follow_ups
+    ]
+    await messaging.insert_rows(ctx.session, Task, rows)
+    return [SimpleNamespace(**row) for row in rows]
 
 
 def apply_birthdays(customer: Customer, birthdays: dict) -> dict:
@@ -189,12 +201,12 @@ async def confirmation(ctx: Context, note: Interaction, customer: Customer, task
         extras.append(t("lunar_birthday_set", lang, date=birthdays["lunar_birthday"]))
     if extras:
         lines.append(" · ".join(extras))
-    prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "filed", {"interaction_id": note.id}, now=ctx.services.clock())
+    prompt_id = await messaging.prompt_add_id(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "filed", {"interaction_id": note.id}, now=ctx.services.clock())
     buttons = [
         [
-            Button(t("btn_wrong_customer", lang), f"p:{prompt.id}:wrong"),
-            Button(t("btn_change_date", lang), f"p:{prompt.id}:date"),
-            Button(t("btn_undo", lang), f"p:{prompt.id}:undo"),
+            Button(t("btn_wrong_customer", lang), f"p:{prompt_id}:wrong"),
+            Button(t("btn_change_date", lang), f"p:{prompt_id}:date"),
+            Button(t("btn_undo", lang), f"p:{prompt_id}:undo"),
         ]
     ]
     return Outgoing("\n".join(lines), buttons)

@@ -9,7 +9,7 @@ import datetime as dt
 
 from .festivals import FESTIVALS, next_festival
 from .numerals import ZH_DIGITS_YEAR, ZH_NUM, zh_value
-from .parts import add_months, end_of_month, expand_year, monday_of
+from .parts import add_months, end_of_month, expand_year
 from .rules import P, RuleSet
 
 ZH = RuleSet("zh")
