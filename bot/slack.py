@@ -1,8 +1,11 @@
 """The Slack adapter: slack-bolt's AsyncApp on the bot's event loop, Socket Mode by default or
 HTTP (signed requests) when CRMBOT_SLACK_HTTP_PORT is set.
 
-Every listener acks at once and hands the slow part (users.info, the database, parsing) to a
-tracked background task; replies are queued in the outbox by the router and sent by SlackSender.
+Nothing lost: every listener first stores what it got in the inbox (raw payload, status 'received';
+one INSERT), then acks, then hands the slow part (users.info, parsing, the CRM) to a tracked
+background task. A crash after the ack leaves the row 'received'; start() handles such rows before
+it listens again, and a retry of a stored-but-unhandled event is handled once (the router skips
+keys already 'handled'). Replies are queued in the outbox by the router and sent by SlackSender.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers import router
 from handlers.messages import Incoming, Outgoing
 
+from . import slack_inbox
 from . import slack_incoming as translate
 from .slack_files import download
 from .slack_profiles import Profiles
@@ -56,6 +60,7 @@ class SlackAdapter:
         self.profiles = Profiles(self.client, services.clock)
         self.bot_user_id: str | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._active: set[str] = set()  # inbox keys being handled right now
         self._runner: web.AppRunner | None = None
         self._socket = None
         self.app = self._build_app()
@@ -72,29 +77,37 @@ class SlackAdapter:
 
         @app.event("message")
         async def on_message(ack, body, event):
-            await ack()
-            if translate.is_direct_message(event):
-                self._spawn(self._message(body, event))
+            if not translate.is_direct_message(event):
+                await ack()
+                return
+            await self._accept(ack, slack_inbox.received("message", body, self.services.clock()))
 
         @app.event("app_mention")
         async def on_mention(ack, body, event):
-            await ack()
-            if event.get("user") and not event.get("bot_id"):
-                self._spawn(self._mention(body, event))
+            if not event.get("user") or event.get("bot_id"):
+                await ack()
+                return
+            await self._accept(ack, slack_inbox.received("mention", body, self.services.clock()))
 
         @app.command("/crm")
         async def on_command(ack, command):
-            await ack()
-            self._spawn(self._command(command))
+            await self._accept(ack, slack_inbox.received("command", command, self.services.clock()))
 
         @app.action(re.compile("^" + re.escape(BUTTON_ACTION_PREFIX)))
         async def on_button(ack, body, action):
-            await ack()
-            self._spawn(self._button(body, action))
+            await self._accept(ack, slack_inbox.received("action", body, self.services.clock(), action))
 
         return app
 
-    # --- after the ack -----------------------------------------------------------------------------
+    # --- the inbox, then the ack -------------------------------------------------------------------
+    async def _accept(self, ack, item: slack_inbox.Received) -> None:
+        """Durable first (one INSERT), then the ack, then the slow part in the background. If the row
+        cannot be written the ack is not sent: Slack retries the event (the user sees a command fail)."""
+        todo = await slack_inbox.store(self.services.db, item)
+        await ack()
+        if todo:
+            self._spawn(self._process(item))
+
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
@@ -103,35 +116,48 @@ class SlackAdapter:
     def _done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("slack update failed", exc_info=task.exception())
+            log.error("slack update failed; it stays in the inbox for a retry or the next start", exc_info=task.exception())
 
     async def settle(self) -> None:
         """Wait until every acked request has been handled (tests, and stop())."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _message(self, body: dict, event: dict) -> None:
-        profile = await self.profiles.get(event["user"])
-        msg = translate.from_message(body, event, profile, self.bot_user_id, self.services.clock())
-        if event.get("files"):
-            msg = await download(self.client, msg, event["files"][0])
-        await self.handle(msg, self.services)
+    async def _recover(self) -> None:
+        """Handle what was stored and acked but not handled before the last stop (a crash, a kill -9)."""
+        seen: set[str] = set()
+        while todo := await slack_inbox.unhandled(self.services.db, seen):
+            log.info("slack: handling %d request(s) received before the last stop", len(todo))
+            for key, item in todo:
+                seen.add(key)
+                try:
+                    await self._process(item)
+                except Exception:
+                    log.exception("slack: handling %s after the restart failed; left for the next start", key)
 
-    async def _mention(self, body: dict, event: dict) -> None:
-        profile = await self.profiles.get(event["user"])
-        await self.handle(translate.from_mention(body, event, profile, self.bot_user_id, self.services.clock()), self.services)
+    # --- after the ack -----------------------------------------------------------------------------
+    async def _process(self, item: slack_inbox.Received) -> None:
+        key = item.key
+        if key in self._active:
+            return  # a retry while its first delivery is still being handled
+        self._active.add(key)
+        try:
+            msg = await self._incoming(item)
+            await self.handle(msg, self.services)
+        finally:
+            self._active.discard(key)
 
-    async def _command(self, command: dict) -> None:
-        profile = await self.profiles.get(command["user_id"])
-        msg = translate.from_command(command, profile, self.services.clock())
-        if str(command.get("response_url", "")).startswith(self._response_origins):
+    async def _incoming(self, item: slack_inbox.Received) -> Incoming:
+        """users.info (the current name, timezone and locale on every message), files, response_url."""
+        profile = await self.profiles.get(item.user_id)
+        msg = item.incoming(profile, self.bot_user_id)
+        if item.kind == "message" and item.body["event"].get("files"):
+            msg = await download(self.client, msg, item.body["event"]["files"][0])
+        if item.kind == "command" and str(item.body.get("response_url", "")).startswith(self._response_origins):
             response_type = "ephemeral" if msg.chat_kind == "private" else "in_channel"
-            self.response_urls.remember(msg.key, command["response_url"], response_type)
-        await self.handle(msg, self.services)
-
-    async def _button(self, body: dict, action: dict) -> None:
-        profile = await self.profiles.get(body["user"]["id"])
-        await self.handle(translate.from_action(body, action, profile, self.services.clock()), self.services)
+            # valid for 30 minutes from the command: a command recovered later answers by chat.postMessage
+            self.response_urls.remember(msg.key, item.body["response_url"], response_type, since=item.received_at)
+        return msg
 
     # --- transport ---------------------------------------------------------------------------------
     async def _http(self, request: web.Request) -> web.Response:
@@ -148,6 +174,7 @@ class SlackAdapter:
             raise SlackConfigError("crmbot: Slack HTTP mode needs SLACK_SIGNING_SECRET")
         identity = await self.client.auth_test()  # fails fast on a bad token; tells us our own user id
         self.bot_user_id = identity.get("user_id")
+        await self._recover()  # before listening: what a crash left behind comes first
         if self.settings.slack_http_port is not None:
             web_app = web.Application(client_max_size=1024 * 1024)
             web_app.router.add_post(EVENTS_PATH, self._http)

@@ -45,17 +45,22 @@ class _Response:
 
 
 class ResponseUrls:
-    """response_urls of recent slash commands, by the inbox key of the command. In memory only: after
-    a restart, or once expired, replies go through chat.postMessage instead."""
+    """response_urls of recent slash commands, by the inbox key of the command. In memory (a command
+    handled after a restart is remembered again from its inbox row); once expired, or for a command
+    older than the URL's lifetime, replies go through chat.postMessage instead."""
 
     def __init__(self, clock: Callable[[], dt.datetime]) -> None:
         self.clock = clock
         self._by_key: dict[str, _Response] = {}
 
-    def remember(self, message_key: str, url: str, response_type: str) -> None:
+    def remember(self, message_key: str, url: str, response_type: str, since: dt.datetime | None = None) -> None:
+        """`since`: when Slack sent the command (the URL's lifetime starts then; a command handled
+        after a restart may be too old for it already, and is then answered by chat.postMessage)."""
         now = self.clock()
         self._by_key = {k: v for k, v in self._by_key.items() if v.expires_at > now}
-        self._by_key[message_key] = _Response(url, response_type, now + RESPONSE_URL_LIFETIME)
+        expires_at = (since or now) + RESPONSE_URL_LIFETIME
+        if expires_at > now:
+            self._by_key[message_key] = _Response(url, response_type, expires_at)
 
     def for_row(self, row: Outbox) -> _Response | None:
         if row.kind != "reply" or not row.key.startswith("reply:"):

@@ -1,5 +1,5 @@
 """Socket Mode end to end: the real Bolt AsyncSocketModeHandler connected to the fake's WebSocket.
-Envelopes are acked at once; redeliveries of an event (same event_id) are one record."""
+Envelopes are stored in the inbox, then acked; redeliveries of an event (same event_id) are one record."""
 from __future__ import annotations
 
 import asyncio
@@ -29,8 +29,9 @@ async def test_socket_mode_acks_first_and_dedupes_redeliveries(slack_socket_env:
     users_info = env.api.hold("users.info")
     event = env.slack.dm_event(ME, "called Wang, wants quote Friday", event_id="Ev0SOCKET")
     await env.api.socket_send("events_api", event, envelope_id="env-1")
-    await asyncio.wait_for(env.api.acked("env-1"), timeout=3)  # acked while users.info still hangs
-    assert await _rows(env.app, Inbox) == []
+    await asyncio.wait_for(env.api.acked("env-1"), timeout=3)  # acked while users.info still hangs …
+    [row] = await _rows(env.app, Inbox)  # … and stored before the ack
+    assert row.status == "received" and row.payload["body"]["event_id"] == "Ev0SOCKET"
 
     await env.api.socket_send("events_api", event, envelope_id="env-2", retry_attempt=1)
     await asyncio.wait_for(env.api.acked("env-2"), timeout=3)

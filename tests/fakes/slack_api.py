@@ -379,6 +379,7 @@ class SlackEnv:
     adapter: object  # bot.slack.SlackAdapter
     api: FakeSlackAPI
     slack: SlackWorkspace
+    restarted: SlackEnv | None = None  # the env that replaced this one (restart_slack_env)
 
     async def settle(self, patience: float = 2.0) -> None:
         """Everything acked is handled and everything due is delivered. Replies held back by the
@@ -402,17 +403,42 @@ class SlackEnv:
 
 
 async def start_slack_env(db_url: str, tmp_path, clock, **settings) -> SlackEnv:
-    from bot.wiring import build_app
     from tests.conftest import make_settings
 
     api = FakeSlackAPI()
     await api.start()
     options = {"slack_bot_token": "xoxb-test", "slack_signing_secret": SIGNING_SECRET, "slack_api_url": api.base_url, "slack_http_port": 0} | settings
-    app = build_app(make_settings(db_url, tmp_path, **options), clock=clock, migrate=False, with_adapters=True)
+    return await _start_adapter(make_settings(db_url, tmp_path, **options), api, clock)
+
+
+async def _start_adapter(settings, api: FakeSlackAPI, clock) -> SlackEnv:
+    from bot.wiring import build_app
+
+    app = build_app(settings, clock=clock, migrate=False, with_adapters=True)
     [adapter] = [a for a in app.adapters if a.platform == "slack"]
     adapter.host = "127.0.0.1"
     await adapter.start()
     return SlackEnv(app=app, adapter=adapter, api=api, slack=SlackWorkspace(f"http://127.0.0.1:{adapter.port}/slack/events", api, clock))
+
+
+def crash_after_ack(env: SlackEnv) -> None:
+    """From now on the adapter stores and acks, but its background work never runs: the process
+    as it is right after a crash between the ack and the handling (nothing of it in the database)."""
+
+    def never(work) -> None:
+        work.close()  # the coroutine is dropped before its first step
+
+    env.adapter._spawn = never
+
+
+async def restart_slack_env(env: SlackEnv) -> SlackEnv:
+    """A new process on the same database and the same Slack: a new app, a new adapter (started, so
+    it has handled what the inbox still holds), the fake Slack API and its records kept."""
+    settings, clock = env.app.settings, env.slack.clock
+    await env.adapter.stop()
+    await env.app.close()
+    env.restarted = await _start_adapter(settings, env.api, clock)
+    return env.restarted
 
 
 @pytest.fixture
@@ -424,9 +450,14 @@ async def slack_socket_env(sqlite_url, tmp_path, clock):
 
 
 async def stop_slack_env(env: SlackEnv) -> None:
-    await env.adapter.stop()
-    await env.api.stop()
-    await env.app.close()
+    api = env.api
+    for gate in api.gates.values():
+        gate.set()  # held calls go on: the adapter's stop() waits for its work
+    while env is not None:
+        await env.adapter.stop()
+        await env.app.close()
+        env = env.restarted
+    await api.stop()
 
 
 @pytest.fixture
@@ -441,3 +472,45 @@ async def slack_env_any_db(db_url, tmp_path, clock):
     env = await start_slack_env(db_url, tmp_path, clock)
     yield env
     await stop_slack_env(env)
+
+
+# --- `crmbot run` in a process of its own, for kill -9 tests -------------------------------------------
+
+def _main() -> int:
+    """python -m tests.fakes.slack_api [--drop-after-ack]: `crmbot run` configured from the environment,
+    printing "PORT <n>" once Slack's endpoint listens. With --drop-after-ack the adapter stores and acks
+    but never handles (printing "ACKED <inbox key>"), so a test can kill -9 it at exactly that point."""
+    import asyncio
+    import sys
+
+    from bot.runner import serve
+    from bot.wiring import build_app
+
+    app = build_app(with_adapters=True)
+    [adapter] = [a for a in app.adapters if a.platform == "slack"]
+    start = adapter.start
+
+    async def start_and_tell() -> None:
+        await start()
+        print(f"PORT {adapter.port}", flush=True)
+
+    adapter.start = start_and_tell
+    if "--drop-after-ack" in sys.argv:
+        accept = adapter._accept
+
+        async def accept_and_tell(ack, item) -> None:
+            async def ack_and_tell() -> None:
+                await ack()
+                print(f"ACKED {item.key}", flush=True)
+
+            adapter._spawn = lambda work: work.close()
+            await accept(ack_and_tell, item)
+
+        adapter._accept = accept_and_tell
+    return asyncio.run(serve(app))
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_main())
