@@ -115,10 +115,7 @@ def cmd_chat(args) -> int:
 
 
 def _tick_function(app):
-    try:
-        from reminders.scheduler import tick
-    except ImportError:  # the scheduler lands separately; the chat works without it
-        return None
+    from reminders.scheduler import tick
 
     async def run() -> None:
         await tick(app, app.services.clock())
@@ -236,17 +233,181 @@ def cmd_tick(args) -> int:
 
     async def main() -> None:
         try:
-            tick = _tick_function(app)
-            if tick is None:
-                print("crmbot: the scheduler is not installed", file=sys.stderr)
-                return
-            await tick()
+            await _tick_function(app)()
             sent = await app.deliverer.drain()
             print(f"— tick at {at.isoformat()}: {sent} message(s) delivered to the console")
         finally:
             await app.close()
 
     asyncio.run(main())
+    return 0
+
+
+def _one(found: list, what: str, query: str):
+    """Exactly one match, or a message to the operator and None."""
+    if not found:
+        print(f"crmbot: no {what} {query!r}", file=sys.stderr)
+        return None
+    if len(found) > 1:
+        print(f"crmbot: {len(found)} {what}s called {query!r}; use the id:", file=sys.stderr)
+        for item in found:
+            print(f"  #{item.id}  {getattr(item, 'name', None) or getattr(item, 'display_name', '')}  (team {item.team_id})", file=sys.stderr)
+        return None
+    return found[0]
+
+
+def cmd_admin_create_team(args) -> int:
+    import asyncio
+
+    from bot.wiring import build_app
+    from handlers.team_commands import PAIR_TTL
+    from storage import crm
+    from storage.models import AccountCode
+
+    name, admin = args.name.strip(), args.admin.strip()
+    if not name or not admin or len(name) > 100 or len(admin) > 100:
+        print("crmbot: give a team name and an admin name (up to 100 characters each)", file=sys.stderr)
+        return 2
+    app = build_app(_settings(args))
+
+    async def main():
+        import secrets
+
+        try:
+            async with app.db.write() as session:
+                team = await crm.create_team(session, name, app.settings.timezone)
+                member = await crm.create_member(session, team, admin, role="admin", language=args.lang)
+                code = secrets.token_hex(3).upper()
+                session.add(AccountCode(code=code, member_id=member.id, created_at=app.services.clock()))
+                await crm.audit(session, "create_team", team_id=team.id, member_id=member.id, platform="cli", detail=name)
+                return team, code
+        finally:
+            await app.close()
+
+    team, code = asyncio.run(main())
+    minutes = int(PAIR_TTL.total_seconds() // 60)
+    print(f"Team {team.name!r} (#{team.id}) created; {admin} is its admin.")
+    print(f"{admin}: send /pair {code} to the bot on Telegram or Slack within {minutes} minutes.")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    import asyncio
+
+    from bot.wiring import build_app
+    from storage import privacy
+
+    app = build_app(_settings(args))
+
+    async def main():
+        try:
+            async with app.db.read() as session:
+                customer_ids = member_ids = None
+                if args.customer:
+                    found = await privacy.customers_matching(session, args.customer)
+                    # a deleted customer's trail stays: '#12' finds it by id
+                    customer_ids = [c.id for c in found] or ([int(args.customer.lstrip("#"))] if args.customer.lstrip("#").isdigit() else [])
+                if args.member:
+                    member_ids = [m.id for m in await privacy.members_matching(session, args.member)]
+                return await privacy.audit_trail(session, customer_ids=customer_ids, member_ids=member_ids, limit=args.limit)
+        finally:
+            await app.close()
+
+    rows = asyncio.run(main())
+    if not rows:
+        print("no audit entries")
+    zone = app.settings.zone
+    for row, member, customer in rows:
+        who = member or ("-" if row.member_id is None else f"#{row.member_id}")
+        about = "" if row.customer_id is None else (f"{customer} (#{row.customer_id})" if customer else f"#{row.customer_id}")
+        print(f"{row.at.astimezone(zone):%Y-%m-%d %H:%M:%S}\t{who}\t{row.action}\t{about}\t{row.platform or ''}\t{row.detail}")
+    return 0
+
+
+def cmd_export_customer(args) -> int:
+    import asyncio
+
+    from bot.wiring import build_app
+    from storage import crm, privacy
+
+    app = build_app(_settings(args))
+
+    async def main():
+        try:
+            async with app.db.write() as session:
+                customer = _one(await privacy.customers_matching(session, args.customer), "customer", args.customer)
+                if customer is None:
+                    return None
+                data = await privacy.export_customer(session, customer)
+                await crm.audit(session, "export", team_id=customer.team_id, customer_id=customer.id, platform="cli", detail="export-customer")
+                return data
+        finally:
+            await app.close()
+
+    data = asyncio.run(main())
+    if data is None:
+        return 1
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if args.out in (None, "-"):
+        print(text)
+    else:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        print(f"{data['customer']['name']}: {len(data['interactions'])} notes, {len(data['tasks'])} tasks → {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_rotate_key(args) -> int:
+    from storage import crypto
+    from storage.db import migrate
+
+    settings = _settings(args)
+    cipher = crypto.Cipher.from_setting(settings.encryption_key)
+    if cipher is None:
+        print("crmbot: set CRMBOT_ENCRYPTION_KEY to the new key first, then the old ones: NEW,OLD (comma-separated)", file=sys.stderr)
+        return 2
+    migrate(settings.db_url)
+    count = crypto.rotate(settings.db_url, cipher)
+    print(f"{count} customer(s) re-encrypted with the first key. Older keys can now be dropped from CRMBOT_ENCRYPTION_KEY.")
+    return 0
+
+
+def cmd_new_key(args) -> int:
+    from storage.crypto import new_key
+
+    print(new_key())
+    return 0
+
+
+def cmd_backup(args) -> int:
+    from storage import backup
+
+    settings = _settings(args)
+    url = settings.db_url
+    out = args.out or str(backup.backup_dir(settings) / backup.default_name(url, dt.datetime.now(settings.zone)))
+    try:
+        path = backup.backup(url, out)
+    except backup.BackupError as exc:
+        print(f"crmbot: backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup → {path} ({path.stat().st_size:,} bytes)")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from storage import backup
+    from storage.db import migrate
+
+    settings = _settings(args)
+    try:
+        saved = backup.restore(settings.db_url, args.path, backup.backup_dir(settings), dt.datetime.now(settings.zone))
+    except backup.BackupError as exc:
+        print(f"crmbot: restore failed, nothing changed: {exc}", file=sys.stderr)
+        return 1
+    migrate(settings.db_url)  # an older backup is brought up to the current schema
+    if saved:
+        print(f"the database before the restore is kept in {saved}")
+    print(f"restored from {args.path}")
     return 0
 
 
@@ -302,6 +463,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--db")
     p.set_defaults(func=cmd_outbox)
+
+    p = sub.add_parser("admin", help="set up teams")
+    admin = p.add_subparsers(dest="admin_command", required=True)
+    p = admin.add_parser("create-team", help="a new team and its admin (who then pairs a messenger account with a code)")
+    p.add_argument("name")
+    p.add_argument("--admin", required=True, help="the admin's name")
+    p.add_argument("--lang", choices=["en", "zh"], default="en")
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_admin_create_team)
+
+    p = sub.add_parser("audit", help="who read or changed which customer, when, through which messenger")
+    p.add_argument("--customer", help="id (#12) or exact name")
+    p.add_argument("--member", help="id (#3) or exact name")
+    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("export-customer", help="everything held about one customer, as JSON (PIPL/GDPR access requests)")
+    p.add_argument("customer", help="id (#12) or exact name")
+    p.add_argument("--out", help="file to write (default: stdout)")
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_export_customer)
+
+    p = sub.add_parser("rotate-key", help="re-encrypt phone numbers and emails with the first key of CRMBOT_ENCRYPTION_KEY")
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_rotate_key)
+
+    p = sub.add_parser("new-key", help="print a new encryption key")
+    p.set_defaults(func=cmd_new_key)
+
+    p = sub.add_parser("backup", help="a consistent copy of the database (safe while the bot runs)")
+    p.add_argument("--out", help="file to write (default: DATA_DIR/backups/crmbot-TIME.db or .dump)")
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="replace the database with a backup (stop the bot first; the current one is kept)")
+    p.add_argument("path")
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_restore)
     return ap
 
 

@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "CRMBOT_SLACK_SIGNING_SECRET"))
     slack_api_url: str | None = None
     slack_http_port: int | None = None
-    encryption_key: str | None = None
+    encryption_key: str | None = None  # Fernet keys, comma-separated, newest first (storage/crypto.py)
+    backup_dir: Path | None = None  # default: data_dir/backups
+    backup_keep: int = 14  # daily backups kept
 
     @field_validator("timezone")
     @classmethod

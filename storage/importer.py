@@ -3,6 +3,9 @@
 A duplicate is a row with the same phone or email as a customer we have (or an earlier row), or a
 near-identical name at the same company. Merging fills empty fields and adds aliases and tags;
 it never overwrites what is already known.
+
+With encryption on, phones and emails are compared by their keyed hashes (storage/crypto.py):
+the customers we have are read without decrypting a single contact, and only a match is loaded.
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from sqlalchemy import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from . import crypto
+from .contacts import normalize_email, normalize_phone
 from .models import STAGES, TIERS, Customer, Member, Team, utcnow
 from .spreadsheet import SheetRow, read_sheet_bytes, split_aliases
 
@@ -44,15 +49,6 @@ class ImportSummary:
         return "\n".join(lines)
 
 
-def normalize_phone(value: str | None) -> str | None:
-    if not value:
-        return None
-    digits = re.sub(r"[^\d+]", "", value)
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    return digits or None
-
-
 def parse_birthday(value: str | None) -> str | None:
     """'1980-03-05', '3/5', '03-05', '3月5日' → 'MM-DD'; None when unreadable."""
     if not value:
@@ -76,28 +72,36 @@ def _name_key(name: str) -> str:
 
 
 class _Known:
-    """What we have, indexed for duplicate checks: customers in the database (ORM objects) and rows
-    new in this file (plain dicts, inserted in bulk at the end)."""
+    """What we have, indexed for duplicate checks: customers in the database (their ids, loaded
+    only when matched) and rows new in this file (plain dicts, inserted in bulk at the end).
+    Contacts are keyed by their normal form, or by its keyed hash when encryption is on."""
 
-    def __init__(self, customers: list[Customer]) -> None:
+    def __init__(self, cipher: crypto.Cipher | None) -> None:
+        self.cipher = cipher
         self.by_phone: dict[str, object] = {}
         self.by_email: dict[str, object] = {}
         self.by_company: dict[str, list] = {}
-        for c in customers:
-            self.add(c, c.name, c.company, c.phone, c.email)
 
-    def add(self, record, name: str, company: str | None, phone: str | None, email: str | None) -> None:
-        if (p := normalize_phone(phone)) is not None:
-            self.by_phone.setdefault(p, record)
-        if email:
-            self.by_email.setdefault(email.lower(), record)
+    def keys(self, normalized: str | None) -> list[str]:
+        """Every key the value may be stored under (hashes under each key while a rotation runs)."""
+        if not normalized:
+            return []
+        return self.cipher.digests(normalized) if self.cipher else [normalized]
+
+    def add(self, record, name: str, company: str | None, phone: str | None, email: str | None, *, phone_key: str | None = None, email_key: str | None = None) -> None:
+        if key := phone_key or next(iter(self.keys(normalize_phone(phone))), None):
+            self.by_phone.setdefault(key, record)
+        if key := email_key or next(iter(self.keys(normalize_email(email))), None):
+            self.by_email.setdefault(key, record)
         self.by_company.setdefault(_name_key(company or ""), []).append((_name_key(name), record))
 
     def find(self, name: str, company: str | None, phone: str | None, email: str | None):
-        if phone and (hit := self.by_phone.get(normalize_phone(phone) or "")):
-            return hit
-        if email and (hit := self.by_email.get(email.lower())):
-            return hit
+        for key in self.keys(normalize_phone(phone)):
+            if hit := self.by_phone.get(key):
+                return hit
+        for key in self.keys(normalize_email(email)):
+            if hit := self.by_email.get(key):
+                return hit
         key = _name_key(name)
         for other, record in self.by_company.get(_name_key(company or ""), []):
             if other == key or fuzz.token_sort_ratio(other, key) >= NAME_SIMILARITY:
@@ -117,9 +121,17 @@ class _NewRow(dict):
 
 async def import_rows(session: AsyncSession, team: Team, actor: Member | None, rows: list[SheetRow]) -> ImportSummary:
     summary = ImportSummary()
-    existing = list((await session.exec(select(Customer).where(Customer.team_id == team.id))).all())
+    cipher = crypto.cipher_of(session.bind.dialect)
     members = {m.display_name.lower(): m for m in (await session.exec(select(Member).where(Member.team_id == team.id))).all()}
-    known = _Known(existing)
+    known = _Known(cipher)
+    if cipher is not None:
+        stmt = select(Customer.id, Customer.name, Customer.company, Customer.phone_hash, Customer.email_hash).where(Customer.team_id == team.id)
+        for cid, cname, company, phone_key, email_key in (await session.exec(stmt)).all():
+            known.add(cid, cname, company, None, None, phone_key=phone_key, email_key=email_key)
+    else:
+        stmt = select(Customer.id, Customer.name, Customer.company, Customer.phone, Customer.email).where(Customer.team_id == team.id)
+        for cid, cname, company, phone, email in (await session.exec(stmt)).all():
+            known.add(cid, cname, company, phone, email)
     new_rows: list[_NewRow] = []
     now = utcnow()
     for row in rows:
@@ -151,6 +163,8 @@ async def import_rows(session: AsyncSession, team: Team, actor: Member | None, r
             "language": v.get("language"),
         }
         match = known.find(name, fields["company"], fields["phone"], email)
+        if isinstance(match, int):  # a customer we have: loaded now (the session keeps it for later rows)
+            match = await session.get(Customer, match)
         if match is not None:
             _merge(match, name, fields, split_aliases(v.get("aliases")), split_aliases(v.get("tags")))
             if match.owner_id is None and owner is not None:
@@ -178,7 +192,7 @@ async def import_rows(session: AsyncSession, team: Team, actor: Member | None, r
     table = Customer.__table__
     connection = await session.connection()
     for start in range(0, len(new_rows), 2000):  # one multi-row INSERT per chunk, not an ORM object per row
-        await connection.execute(insert(table), [dict(r) for r in new_rows[start : start + 2000]])
+        await connection.execute(insert(table), [dict(r, **crypto.contact_hashes(cipher, r.phone, r.email)) for r in new_rows[start : start + 2000]])
     return summary
 
 

@@ -137,3 +137,33 @@ async def export_customer(session: AsyncSession, customer: Customer) -> dict:
         "pending_messages": [{"id": p.id, "kind": p.kind, "text": (p.body or {}).get("text", ""), "due_at": _when(p.due_at)} for p in pushes],
         "audit": [{"at": _when(a.at), "member": names.get(a.member_id), "action": a.action, "platform": a.platform, "detail": a.detail} for a in trail],
     }
+
+
+# --- the operator's look-ups (crmbot audit / export-customer) -------------------------------------
+async def customers_matching(session: AsyncSession, text_: str) -> list[Customer]:
+    """A customer by id ('12' or '#12') or by exact name, case-insensitive (every team)."""
+    text_ = text_.strip()
+    if text_.lstrip("#").isdigit() and len(text_) <= 10:
+        found = await session.get(Customer, int(text_.lstrip("#")))
+        return [found] if found else []
+    return list((await session.exec(select(Customer).where(func.lower(Customer.name) == text_.lower()).order_by(Customer.id))).all())
+
+
+async def members_matching(session: AsyncSession, text_: str) -> list[Member]:
+    text_ = text_.strip()
+    if text_.lstrip("#").isdigit() and len(text_) <= 10:
+        found = await session.get(Member, int(text_.lstrip("#")))
+        return [found] if found else []
+    return list((await session.exec(select(Member).where(func.lower(Member.display_name) == text_.lower()).order_by(Member.id))).all())
+
+
+async def audit_trail(session: AsyncSession, *, customer_ids: list[int] | None = None, member_ids: list[int] | None = None, limit: int = 200) -> list[tuple[AuditLog, str | None, str | None]]:
+    """Newest first: (row, member name, customer name — None once the customer is deleted)."""
+    stmt = select(AuditLog, Member.display_name, Customer.name).join(Member, col(Member.id) == col(AuditLog.member_id), isouter=True).join(
+        Customer, col(Customer.id) == col(AuditLog.customer_id), isouter=True
+    )
+    if customer_ids is not None:
+        stmt = stmt.where(col(AuditLog.customer_id).in_(customer_ids))
+    if member_ids is not None:
+        stmt = stmt.where(col(AuditLog.member_id).in_(member_ids))
+    return list((await session.exec(stmt.order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc()).limit(limit))).all())
