@@ -1,6 +1,7 @@
 """APScheduler (3.11, in-memory job store) only wakes the work up; the database decides what is
-due. An explicit list of jobs: a tick every minute. A restart re-creates the list; the outbox keys
-keep pushes single."""
+due. An explicit list of jobs: a tick every minute, and an hourly look at whether today's backup
+exists (at most one a day, old ones pruned). A restart re-creates the list; the outbox keys keep
+pushes single."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,17 @@ def jobs(app, memo: Memo) -> list[dict]:
     async def run_tick() -> None:
         await tick(app, app.services.clock(), memo)
 
+    async def run_backup() -> None:
+        from storage.backup import backup_job
+
+        try:
+            await backup_job(app, app.services.clock())
+        except Exception:  # a failed backup is logged and tried again next hour; it must not stop the bot
+            log.exception("scheduled backup failed")
+
     return [
         dict(func=run_tick, trigger="interval", minutes=1, id="tick", coalesce=True, max_instances=1, misfire_grace_time=600),
+        dict(func=run_backup, trigger="interval", hours=1, id="backup", coalesce=True, max_instances=1, misfire_grace_time=3600),
     ]
 
 

@@ -138,7 +138,7 @@ async def test_an_unknown_user_is_refused_and_nothing_is_created(app_any_db):
     stranger = Person(app, "intruder", platform="telegram")
     for text in ("called 张强, wants quote Friday 13900001111", "/find 张", "/customer 张强", "/start", "/join NOPE", "/pair NOPE", "/new Evil Corp"):
         replies = await stranger.say(text)
-        assert len(replies) == 1 and "invite code" in replies[0].text or "not valid" in replies[0].text, (text, replies)
+        assert len(replies) == 1 and ("invite code" in replies[0].text or "not valid" in replies[0].text), (text, replies)
         assert "星河贸易" not in replies[0].text
     after = {model: len(await _rows(app, model)) for model in before}
     assert after == before

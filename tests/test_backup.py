@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import uuid
 
 import pytest
@@ -85,6 +86,8 @@ def _drop_pg(name: str) -> None:
 
 async def test_a_backup_taken_during_writes_restores_to_a_consistent_database(app_any_db, tmp_path, clock):
     app = app_any_db
+    if not app.db.is_sqlite and not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        pytest.skip("PostgreSQL backups need pg_dump and pg_restore on the PATH")
     seeded = await seed_team(app, (("me", "admin"),), [{"name": "王伟", "owner": "me"}])
     team_id, me = seeded["team"].id, seeded["members"]["me"].id
     stop, progress = asyncio.Event(), Progress()
@@ -175,3 +178,24 @@ def test_backup_and_restore_from_the_command_line(sqlite_url, tmp_path, monkeypa
     assert asyncio.run(_counts(sqlite_url))[0] == 1
     code, out = run("restore", str(tmp_path / "nothing.db"))
     assert code == 1 and "nothing changed" in out
+
+
+async def test_the_scheduled_backup_job_makes_one_backup_a_day(sqlite_url, tmp_path, clock):
+    from bot.wiring import build_app
+    from reminders.jobs import start_scheduler
+
+    from .conftest import make_settings
+
+    app = build_app(make_settings(sqlite_url, tmp_path), clock=clock, migrate=False)
+    scheduler = start_scheduler(app, paused=True)
+    try:
+        backup = scheduler.get_job("backup")
+        await backup.func()
+        await backup.func()  # an hour later, the same day: nothing new
+        clock.advance(days=1)
+        await backup.func()
+    finally:
+        scheduler.shutdown(wait=False)
+        await app.close()
+    files = sorted(p.name for p in (tmp_path / "data" / "backups").iterdir())
+    assert len(files) == 2, files
