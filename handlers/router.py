@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.exc import IntegrityError
 
 from storage import crm, messaging
-from storage.models import Outbox, utcnow
+from storage.models import Inbox, Outbox, utcnow
 
 from . import commands, language, prompts, quick_note
 from .context import Context, Services
@@ -37,17 +37,20 @@ def clean_text(text: str | None) -> str:
 async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
     """Handle one message; returns the replies (already queued in the outbox for delivery)."""
     try:
-        async with services.db.write() as session:
+        async with services.db.write(quick=_is_short(msg)) as session:
             row = await messaging.inbox_get(session, msg.key)
             if row is not None and row.status == "handled":
                 return []  # redelivery: nothing twice
-            if row is None:
-                row = await messaging.inbox_record(session, msg.key, msg.platform, msg.chat_id, msg.sender_id, _payload(msg))
             replies = await dispatch(msg, services, session)
-            row.status = "handled"
-            row.handled_at = utcnow()
-            session.add(row)
-            queue_replies(session, msg, replies)  # keys are new: this message was never handled
+            if row is None:  # not stored by the adapter first: one INSERT, already handled (a racing duplicate fails on its key)
+                payload = session.info.pop(_STRANGER_PAYLOAD, None) or _payload(msg)
+                values = dict(key=msg.key, platform=msg.platform, chat_id=msg.chat_id, sender_id=msg.sender_id, payload=payload, status="handled", handled_at=utcnow())
+                await messaging.insert_rows(session, Inbox, [messaging.row_values(Inbox, **values)])
+            else:
+                row.status = "handled"
+                row.handled_at = utcnow()
+                session.add(row)
+            await queue_replies(session, msg, replies)  # keys are new: this message was never handled
     except IntegrityError:
         log.info("duplicate delivery of %s raced; ignored", msg.key)
         return []
@@ -60,6 +63,11 @@ async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
         return replies
     services.on_outbox()
     return replies
+
+
+def _is_short(msg: Incoming) -> bool:
+    """Notes, answers and buttons are short transactions; files (imports) and commands (reports, exports) may not be."""
+    return msg.file_bytes is None and not (msg.text or "").lstrip().startswith("/")
 
 
 async def _record_failure(msg: Incoming, services: Services, replies: list[Outgoing]) -> None:
@@ -94,9 +102,12 @@ def _reply_row(msg: Incoming, suffix: str, reply: Outgoing) -> Outbox:
     return Outbox(key=f"reply:{msg.key}:{suffix}", kind="reply", platform=msg.platform, chat_id=msg.chat_id, chat_kind=msg.chat_kind, body=reply.to_body())
 
 
-def queue_replies(session, msg: Incoming, replies: list[Outgoing]) -> None:
-    for i, reply in enumerate(replies):
-        session.add(_reply_row(msg, str(i), reply))
+async def queue_replies(session, msg: Incoming, replies: list[Outgoing]) -> None:
+    rows = [
+        messaging.row_values(Outbox, key=f"reply:{msg.key}:{i}", kind="reply", platform=msg.platform, chat_id=msg.chat_id, chat_kind=msg.chat_kind, body=reply.to_body())
+        for i, reply in enumerate(replies)
+    ]
+    await messaging.insert_rows(session, Outbox, rows)  # plain INSERTs: _reply_row's instances cost more than the rows
 
 
 async def dispatch(msg: Incoming, services: Services, session) -> list[Outgoing]:
@@ -128,10 +139,15 @@ async def dispatch(msg: Incoming, services: Services, session) -> list[Outgoing]
     return await quick_note.file_note(ctx, text)
 
 
+_STRANGER_PAYLOAD = "crmbot_inbox_payload"  # session.info: the payload handle() stores for a new inbox row
+
+
 async def _keep_no_text(session, msg: Incoming) -> None:
+    payload = {"chat_kind": msg.chat_kind, "sent_at": msg.sent_at.isoformat()}
+    session.info[_STRANGER_PAYLOAD] = payload  # the row is inserted after dispatch when the adapter did not store it
     row = await messaging.inbox_get(session, msg.key)
     if row is not None:
-        row.payload = {"chat_kind": msg.chat_kind, "sent_at": msg.sent_at.isoformat()}
+        row.payload = payload
         session.add(row)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, insert, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,15 +29,18 @@ async def member_by_identity(session: AsyncSession, platform: str, user_id: str)
     return (await session.exec(stmt)).first()
 
 
+# Built once: constructing a statement costs more than running it (SQLite answers in microseconds).
+_MEMBER_AND_TEAM = (
+    select(Member, Team)
+    .join(Identity, col(Identity.member_id) == col(Member.id))
+    .join(Team, col(Team.id) == col(Member.team_id))
+    .where(Identity.platform == bindparam("platform"), Identity.platform_user_id == bindparam("user_id"), Member.active == True)  # noqa: E712
+)
+
+
 async def member_and_team_by_identity(session: AsyncSession, platform: str, user_id: str) -> tuple[Member, Team] | None:
     """The member behind a messenger account and their team, in one query (the hot path of every message)."""
-    stmt = (
-        select(Member, Team)
-        .join(Identity, col(Identity.member_id) == col(Member.id))
-        .join(Team, col(Team.id) == col(Member.team_id))
-        .where(Identity.platform == platform, Identity.platform_user_id == user_id, Member.active == True)  # noqa: E712
-    )
-    row = (await session.exec(stmt)).first()
+    row = (await session.exec(_MEMBER_AND_TEAM, params={"platform": platform, "user_id": user_id})).first()
     return (row[0], row[1]) if row else None
 
 
@@ -127,6 +130,19 @@ async def add_interaction(session: AsyncSession, interaction: Interaction) -> In
     return interaction
 
 
+async def insert_interaction(session: AsyncSession, values: dict) -> int:
+    """add_interaction without an ORM instance (a note's hot path): the values as ``Interaction(**values)`` takes them; returns the new id."""
+    from .messaging import row_values
+
+    result = await (await session.connection()).execute(_INSERT_INTERACTION, row_values(Interaction, **values))
+    if values.get("customer_id") is not None:
+        await touch_customer(session, values["customer_id"], values["occurred_at"])
+    return result.inserted_primary_key[0]
+
+
+_INSERT_INTERACTION = insert(Interaction.__table__)
+
+
 async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetime) -> None:
     customer = await session.get(Customer, customer_id)
     if customer is None:
@@ -176,4 +192,10 @@ async def audit(
     platform: str | None = None,
     detail: str = "",
 ) -> None:
-    session.add(AuditLog(action=action, team_id=team_id, member_id=member_id, customer_id=customer_id, platform=platform, detail=detail[:500]))
+    # a plain INSERT, not an ORM object: nothing reads the row back in the transaction, and building a
+    # model instance costs more than the insert (the hot path writes one per note)
+    values = dict(at=utcnow(), action=action, team_id=team_id, member_id=member_id, customer_id=customer_id, platform=platform, detail=detail[:500])
+    await (await session.connection()).execute(_INSERT_AUDIT, values)
+
+
+_INSERT_AUDIT = insert(AuditLog.__table__)

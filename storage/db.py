@@ -4,13 +4,25 @@ SQLite: WAL, a busy timeout, and write transactions that start with BEGIN IMMEDI
 read-then-write transaction never fails with SQLITE_BUSY half-way. Reads use their own
 engine and plain deferred transactions, so they never wait for a writer under WAL.
 PostgreSQL: one engine, READ COMMITTED; claims use FOR UPDATE SKIP LOCKED.
+
+Short write transactions (``write(quick=True)``: a message's note, button or answer) run on SQLite in
+the event loop's own thread instead of through aiosqlite's worker thread. Each statement there is a
+few microseconds of SQLite but two thread switches through aiosqlite (four per SELECT: cursor, execute,
+fetch, close), which made the thread hops, not SQLite, the cost of a note. The loop never waits for
+a lock inline: that connection has no busy timeout and BEGIN IMMEDIATE is retried with an async
+sleep (the same 10 s budget), so a writer elsewhere (another transaction in this process, another
+process) is waited for without blocking the loop. Long transactions (imports, scans) stay threaded.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -50,6 +62,88 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+BUSY_SECONDS = 10.0  # how long a write waits for another writer's lock (the busy_timeout above)
+
+
+class _RunNow:
+    """aiosqlite's request queue, run at once in the caller's thread (SQLAlchemy's isolation_level setter uses it)."""
+
+    def put_nowait(self, item) -> None:
+        future, function = item
+        try:
+            result = function()
+        except BaseException as error:  # noqa: BLE001 - handed to the awaiting caller, like aiosqlite does
+            if future is not None and not future.done():
+                future.set_exception(error)
+        else:
+            if future is not None and not future.done():
+                future.set_result(result)
+
+
+class _InlineConnection(aiosqlite.Connection):
+    """An aiosqlite connection whose calls run in the event loop's thread: no worker thread, no hops.
+
+    Only for short transactions: a statement blocks the loop while it runs. Lock waits never do
+    (busy_timeout=0 and the asynchronous BEGIN IMMEDIATE retry in Database._sqlite_engine).
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(lambda: sqlite3.connect(path, check_same_thread=False), 64)
+        self._tx = _RunNow()
+
+    async def _execute(self, fn, *args, **kwargs):
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+    async def _connect(self) -> "_InlineConnection":
+        if self._connection is None:
+            self._connection = self._connector()
+        return self
+
+    def __await__(self):
+        return self._connect().__await__()
+
+    def stop(self) -> None:
+        self._running = False
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        return None
+
+
+def _no_busy_wait(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")  # never block the event loop on a lock (see _begin_retrying)
+    cursor.close()
+
+
+def _locked(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
+
+
+def _begin_retrying(conn, begin: str) -> None:
+    """BEGIN IMMEDIATE without blocking the loop: on a held lock, sleep asynchronously and try again."""
+    from sqlalchemy.util.concurrency import await_
+
+    raw = conn.connection.dbapi_connection
+    deadline = time.monotonic() + BUSY_SECONDS
+    delay = 0.001
+    while time.monotonic() < deadline:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(begin)
+            return
+        except sqlite3.OperationalError as error:
+            if not _locked(error):
+                raise
+        finally:
+            cursor.close()
+        await_(asyncio.sleep(delay))
+        delay = min(delay * 2, 0.05)
+    conn.exec_driver_sql(begin)  # last try, raising SQLAlchemy's OperationalError as the threaded engine would
+
+
 class Database:
     def __init__(self, url: str, cipher=None) -> None:
         """cipher: a storage.crypto.Cipher when phone numbers and emails are encrypted at rest."""
@@ -62,26 +156,41 @@ class Database:
                 Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             self.write_engine = self._sqlite_engine("BEGIN IMMEDIATE")
             self.read_engine = self._sqlite_engine("BEGIN")
+            self.quick_engine = self._sqlite_engine("BEGIN IMMEDIATE", inline=True)
         else:
             self.write_engine = create_async_engine(async_url(url), pool_pre_ping=True)
             self.read_engine = self.write_engine
-        for engine in {self.write_engine, self.read_engine}:
+            self.quick_engine = self.write_engine
+        for engine in {self.write_engine, self.read_engine, self.quick_engine}:
             attach(engine, cipher)
 
-    def _sqlite_engine(self, begin: str) -> AsyncEngine:
-        engine = create_async_engine(async_url(self.url))
+    def _sqlite_engine(self, begin: str, inline: bool = False) -> AsyncEngine:
+        if inline:
+            path = make_url(self.url).database or ":memory:"
+            engine = create_async_engine(async_url(self.url), async_creator=lambda: _InlineConnection(path))
+        else:
+            engine = create_async_engine(async_url(self.url))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if inline:
+            event.listen(engine.sync_engine, "connect", _no_busy_wait)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin(conn):  # noqa: ANN001 - SQLAlchemy event signature
-            conn.exec_driver_sql(begin)
+            if inline:
+                _begin_retrying(conn, begin)
+            else:
+                conn.exec_driver_sql(begin)
 
         return engine
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: commits on success, rolls back on any exception."""
-        async with AsyncSession(self.write_engine, expire_on_commit=False) as session:
+    async def write(self, quick: bool = False) -> AsyncIterator[AsyncSession]:
+        """One write transaction: commits on success, rolls back on any exception.
+
+        quick=True: a short transaction (one message's work); on SQLite it runs in the loop's thread.
+        """
+        engine = self.quick_engine if quick else self.write_engine
+        async with AsyncSession(engine, expire_on_commit=False) as session:
             async with session.begin():
                 yield session
 
@@ -99,6 +208,8 @@ class Database:
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+        if self.quick_engine is not self.write_engine:
+            await self.quick_engine.dispose()
 
 
 def alembic_config(url: str):

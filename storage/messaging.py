@@ -4,14 +4,19 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .models import Inbox, Outbox, Prompt, utcnow
 
 
+# Built once, like _OPEN_TEXT_PROMPT below: building a statement costs more than SQLite running it.
+_INBOX_BY_KEY = select(Inbox).where(Inbox.key == bindparam("key"))
+
+
 async def inbox_get(session: AsyncSession, key: str) -> Inbox | None:
-    return (await session.exec(select(Inbox).where(Inbox.key == key))).first()
+    return (await session.exec(_INBOX_BY_KEY, params={"key": key})).first()
 
 
 async def inbox_record(session: AsyncSession, key: str, platform: str, chat_id: str, sender_id: str, payload: dict) -> Inbox:
@@ -19,6 +24,39 @@ async def inbox_record(session: AsyncSession, key: str, platform: str, chat_id: 
     session.add(row)
     await session.flush()
     return row
+
+
+def _field_defaults(model) -> tuple[dict, dict]:
+    """A table model's defaults: plain values and factories (for rows inserted without an instance)."""
+    from pydantic_core import PydanticUndefined
+
+    plain, factories = {}, {}
+    for name, field in model.model_fields.items():
+        if field.default_factory is not None:
+            factories[name] = field.default_factory
+        elif field.default is not PydanticUndefined and not (name == "id" and field.default is None):
+            plain[name] = field.default
+    return plain, factories
+
+
+_DEFAULTS: dict[type, tuple[dict, dict]] = {}
+
+
+def row_values(model, **values) -> dict:
+    """The column values ``model(**values)`` would insert, without building the instance (which costs more than the INSERT)."""
+    defaults = _DEFAULTS.get(model)
+    if defaults is None:
+        defaults = _DEFAULTS[model] = _field_defaults(model)
+    plain, factories = defaults
+    row = {**plain, **{name: make() for name, make in factories.items() if name not in values}}
+    row.update(values)
+    return row
+
+
+async def insert_rows(session: AsyncSession, model, rows: list[dict]) -> None:
+    """INSERT rows made by row_values now, in this transaction (no ORM instances: nothing reads them back here)."""
+    if rows:
+        await (await session.connection()).execute(model.__table__.insert(), rows)
 
 
 async def inbox_unhandled(session: AsyncSession, platform: str, limit: int = 500) -> list[Inbox]:
@@ -48,6 +86,19 @@ def new_prompt_id() -> str:
 # Questions answered by typing; only one of them may be open per chat, or a typed answer would be
 # ambiguous. Button-only prompts (filed notes, reminders) stay usable side by side.
 TEXT_ANSWER_KINDS = ("name_customer", "change_date")
+_OPEN_TEXT_PROMPT = (
+    select(Prompt)
+    .where(
+        Prompt.member_id == bindparam("member_id"),
+        Prompt.platform == bindparam("platform"),
+        Prompt.chat_id == bindparam("chat_id"),
+        Prompt.status == "open",
+        col(Prompt.kind).in_(TEXT_ANSWER_KINDS),
+        col(Prompt.created_at) >= bindparam("since"),
+    )
+    .order_by(col(Prompt.created_at).desc())
+    .limit(1)
+)
 
 
 async def prompt_add(session: AsyncSession, member_id: int, platform: str, chat_id: str, kind: str, data: dict, now: dt.datetime | None = None) -> Prompt:
@@ -65,25 +116,23 @@ async def prompt_add(session: AsyncSession, member_id: int, platform: str, chat_
     return prompt
 
 
+async def prompt_add_id(session: AsyncSession, member_id: int, platform: str, chat_id: str, kind: str, data: dict, now: dt.datetime | None = None) -> str:
+    """prompt_add returning only the new question's id; a button-only question is a plain INSERT (no instance to build)."""
+    if kind in TEXT_ANSWER_KINDS:
+        return (await prompt_add(session, member_id, platform, chat_id, kind, data, now=now)).id
+    prompt_id = new_prompt_id()
+    row = row_values(Prompt, id=prompt_id, member_id=member_id, platform=platform, chat_id=chat_id, kind=kind, data=data, created_at=now or utcnow())
+    await insert_rows(session, Prompt, [row])
+    return prompt_id
+
+
 async def prompt_get(session: AsyncSession, prompt_id: str) -> Prompt | None:
     return await session.get(Prompt, prompt_id)
 
 
 async def prompt_open_in_chat(session: AsyncSession, member_id: int, platform: str, chat_id: str, since: dt.datetime) -> Prompt | None:
-    stmt = (
-        select(Prompt)
-        .where(
-            Prompt.member_id == member_id,
-            Prompt.platform == platform,
-            Prompt.chat_id == chat_id,
-            Prompt.status == "open",
-            col(Prompt.kind).in_(TEXT_ANSWER_KINDS),
-            col(Prompt.created_at) >= since,
-        )
-        .order_by(col(Prompt.created_at).desc())
-        .limit(1)
-    )
-    return (await session.exec(stmt)).first()
+    params = {"member_id": member_id, "platform": platform, "chat_id": chat_id, "since": since}
+    return (await session.exec(_OPEN_TEXT_PROMPT, params=params)).first()
 
 
 def close_prompt(session: AsyncSession, prompt: Prompt) -> None:
