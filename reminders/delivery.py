@@ -4,6 +4,11 @@ record the result. The database is the source of truth; a row is sent by one wor
 Claiming is a conditional UPDATE on SQLite (one writer at a time) and SELECT … FOR UPDATE SKIP
 LOCKED on PostgreSQL, so several processes never take the same row. A worker that dies while
 sending leaves rows in 'sending'; they return to 'pending' after the lease runs out.
+
+Sends run concurrently across chats (at most `concurrency` in flight, one per chat at a time, so a
+chat's messages keep their order), which keeps the platform's overall budget busy when each send
+takes a network round trip. The limiter is consulted and updated with no await in between, so
+concurrent sends never exceed it; a platform-wide wait is slept by one task at a time.
 """
 from __future__ import annotations
 
@@ -105,6 +110,10 @@ async def finish(db: Database, row_id: int, *, ok: bool, now: dt.datetime, error
         row.attempts += 1
         if ok:
             row.status, row.sent_at, row.last_error = "sent", now, None
+            if row.kind == "nag":  # the customers it named have now been nagged (escalation)
+                from .nags import on_sent
+
+                await on_sent(session, row, now)
         elif retry_in is not None and row.attempts < MAX_ATTEMPTS:
             row.status, row.due_at, row.last_error = "pending", now + dt.timedelta(seconds=retry_in), error
         else:
@@ -150,46 +159,82 @@ class Deliverer:
     worker: str = ""
     limiter: Limiter | None = None
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)  # injectable: tests never sleep
+    concurrency: int = 24  # sends in flight at once, each to a different chat
+    batch: int = 100  # rows claimed per pass
 
     def __post_init__(self) -> None:
         self.worker = self.worker or worker_id()
         self.wakeup = asyncio.Event()
         self.limiter = self.limiter or Limiter(self.clock)
+        self._slots = asyncio.Semaphore(max(1, self.concurrency))
+        self._gates: dict[str, asyncio.Lock] = {}  # one sleeper per platform for platform-wide waits
+        # SQLite has one writer at a time: our own bookkeeping writes queue here rather than in
+        # SQLite's busy handler (which backs off in steps of milliseconds)
+        self._writes = asyncio.Lock() if self.db.is_sqlite else None
 
-    async def deliver_due(self, limit: int = 50) -> int:
-        """One pass: claim what is due and send it. Returns how many rows were handled."""
-        rows = await claim(self.db, list(self.senders), self.clock(), self.worker, limit)
+    async def deliver_due(self, limit: int | None = None) -> int:
+        """One pass: claim what is due and send it, chats concurrently, each chat's rows in order.
+        Returns how many rows were handled."""
+        rows = await claim(self.db, list(self.senders), self.clock(), self.worker, limit or self.batch)
+        by_chat: dict[tuple[str, str], list[Outbox]] = {}
         for row in rows:
-            await self.send_one(row)
+            by_chat.setdefault((row.platform, row.chat_id), []).append(row)
+        if len(by_chat) <= 1 or self.concurrency <= 1:
+            for row in rows:
+                await self.send_one(row)
+        else:
+            await asyncio.gather(*(self._send_chat(chat_rows) for chat_rows in by_chat.values()))
         return len(rows)
+
+    async def _send_chat(self, rows: list[Outbox]) -> None:
+        async with self._slots:
+            for row in rows:
+                await self.send_one(row)
+
+    async def _write(self, fn, *args, **kwargs) -> None:
+        if self._writes is None:
+            await fn(self.db, *args, **kwargs)
+            return
+        async with self._writes:
+            await fn(self.db, *args, **kwargs)
+
+    async def _take_turn(self, row: Outbox) -> bool:
+        """Wait until the limits allow this row and count it as sent (True), or give the row back
+        when its own chat must wait (False): the slot goes to other chats meanwhile."""
+        gate = self._gates.setdefault(row.platform, asyncio.Lock())
+        while True:
+            wait, own = self.limiter.wait(row.platform, row.chat_id, row.chat_kind)
+            if wait <= 0:
+                self.limiter.record(row.platform, row.chat_id, row.chat_kind)  # no await since wait(): atomic
+                return True
+            if own:
+                await self._write(release, row.id, self.clock() + dt.timedelta(seconds=wait))
+                return False
+            async with gate:  # the platform is busy: one task sleeps it off, the others queue here
+                wait, own = self.limiter.wait(row.platform, row.chat_id, row.chat_kind)
+                if wait > 0 and not own:
+                    await self.sleep(wait)
 
     async def send_one(self, row: Outbox) -> None:
         sender = self.senders[row.platform]
         message = Outgoing.from_body(row.body)
         if expired(row, self.clock()):
-            await drop(self.db, row.id, "expired")
+            await self._write(drop, row.id, "expired")
             return
-        while True:
-            wait, own = self.limiter.wait(row.platform, row.chat_id, row.chat_kind)
-            if wait <= 0:
-                break
-            if own:  # this chat must wait: send other chats' messages meanwhile
-                await release(self.db, row.id, self.clock() + dt.timedelta(seconds=wait))
-                return
-            await self.sleep(wait)
-        self.limiter.record(row.platform, row.chat_id, row.chat_kind)
+        if not await self._take_turn(row):
+            return
         try:
             await sender.send(row, message)
         except RetryLater as exc:
             self.limiter.block(row.platform, row.chat_id, exc.seconds)
-            await finish(self.db, row.id, ok=False, now=self.clock(), error=str(exc), retry_in=exc.seconds)
+            await self._write(finish, row.id, ok=False, now=self.clock(), error=str(exc), retry_in=exc.seconds)
         except PermanentFailure as exc:
-            await finish(self.db, row.id, ok=False, now=self.clock(), error=str(exc))
+            await self._write(finish, row.id, ok=False, now=self.clock(), error=str(exc))
         except Exception as exc:  # network and unknown errors: retry with backoff, keep the error visible
             log.warning("sending %s failed: %r", row.key, exc)
-            await finish(self.db, row.id, ok=False, now=self.clock(), error=repr(exc)[:500], retry_in=backoff(row.attempts))
+            await self._write(finish, row.id, ok=False, now=self.clock(), error=repr(exc)[:500], retry_in=backoff(row.attempts))
         else:
-            await finish(self.db, row.id, ok=True, now=self.clock())
+            await self._write(finish, row.id, ok=True, now=self.clock())
 
     async def drain(self) -> int:
         total = 0

@@ -41,8 +41,10 @@ class Digest:
     lost: dict[str, float] = field(default_factory=dict)
     won_count: int = 0
     lost_count: int = 0
-    risks: list = field(default_factory=list)  # nags.Nag
+    risks: list = field(default_factory=list)  # nags.Nag: the first few (names shown)
     silent_important: list = field(default_factory=list)
+    risk_count: int = 0  # how many in all
+    silent_count: int = 0
     pareto: tuple[int, int, int] | None = None  # top customers, customers with revenue, share %
     escalated_tasks: list[tuple[str, str, int]] = field(default_factory=list)  # customer, rep, days overdue
     escalated_nags: list = field(default_factory=list)
@@ -92,14 +94,17 @@ async def build(session, scope: list[Member], kind: str, start: dt.datetime, end
         else:
             d.lost_count += count
     if team_nags is None:
-        nags = await nag_rules.find(session, now, settings, owner_ids=ids)
+        nags = await nag_rules.find(session, now, settings, owner_ids=ids, top=MAX_NAMES)
     else:
-        nags = [g for g in team_nags if g.customer.owner_id in set(ids)]
+        nags = team_nags.of(ids)
     d.risks = [g for g in nags if g.reason == "risk"]
+    d.risk_count = nags.count(reason="risk")
     d.silent_important = [g for g in nags if g.reason == "tier" and g.customer.tier == "important"]
+    d.silent_count = nags.count(reason="tier", tier="important")
     d.escalated_nags = nag_rules.escalated(nags, now, settings)
     d.pareto = await pareto(session, ids, now)
-    d.stages = dict((await session.exec(select(Customer.stage, func.count(Customer.id)).where(col(Customer.owner_id).in_(ids)).group_by(Customer.stage))).all())
+    if kind == "weekly":  # only the chart shows the pipeline
+        d.stages = dict((await session.exec(select(Customer.stage, func.count(Customer.id)).where(col(Customer.owner_id).in_(ids)).group_by(Customer.stage))).all())
     return d
 
 
@@ -127,9 +132,12 @@ def _money(amounts: dict[str, float], lang: str) -> str:
     return " + ".join(fmt.money(v, c or None, lang) for c, v in sorted(amounts.items())) or "0"
 
 
-def _names(items, limit: int = MAX_NAMES) -> str:
+def _names(items, limit: int = MAX_NAMES, total: int | None = None) -> str:
+    """The first `limit` names, then "+N" for the rest (total: how many there are, when `items`
+    holds only the first few)."""
+    total = len(items) if total is None else total
     shown = ", ".join(items[:limit])
-    return shown + (f" +{len(items) - limit}" if len(items) > limit else "")
+    return shown + (f" +{total - min(limit, len(items))}" if total > min(limit, len(items)) else "")
 
 
 def render(d: Digest, lang: str, tz, *, amounts: bool) -> str:
@@ -147,9 +155,9 @@ def render(d: Digest, lang: str, tz, *, amounts: bool) -> str:
     else:
         lines.append(t("digest_won_lost_counts", lang, won=d.won_count, lost=d.lost_count))
     if d.risks:
-        lines.append(t("digest_risks", lang, n=len(d.risks), names=_names([g.customer.name for g in d.risks])))
+        lines.append(t("digest_risks", lang, n=d.risk_count, names=_names([g.customer.name for g in d.risks], total=d.risk_count)))
     if d.silent_important:
-        lines.append(t("digest_silent", lang, n=len(d.silent_important), names=_names([g.customer.name for g in d.silent_important])))
+        lines.append(t("digest_silent", lang, n=d.silent_count, names=_names([g.customer.name for g in d.silent_important], total=d.silent_count)))
     if d.pareto:
         top, n, share = d.pareto
         lines.append(t("digest_pareto", lang, top=top, n=n, share=share))
@@ -190,6 +198,19 @@ def _moments(kind: str, today: dt.date, tz, settings) -> tuple[dt.date, dt.datet
     return monday, workdays.workday_start(monday, tz, settings)
 
 
+def superseded_at(kind: str, day: dt.date, tz, settings) -> dt.datetime:
+    """When a digest stops being worth sending: once the next one is meant (only the latest is useful;
+    one still undelivered then, after downtime, is dropped rather than sent late)."""
+    if kind == "weekly":
+        return _moments("weekly", day + dt.timedelta(days=7), tz, settings)[1]
+    nxt = day + dt.timedelta(days=1)
+    for _ in range(workdays.SEARCH_DAYS):
+        if not workdays.is_day_off(nxt, settings, settings.holiday_country):
+            break
+        nxt += dt.timedelta(days=1)
+    return _moments("daily", nxt, tz, settings)[1]
+
+
 def key(kind: str, recipient: str, day: dt.date) -> str:
     return f"digest:{kind}:{recipient}:{day.isoformat()}"
 
@@ -227,7 +248,7 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
             continue
         async with app.db.read() as session:
             done = await push.existing_keys(session, [p[1] for p in plans])
-            team_nags = await nag_rules.find(session, now, settings, team_id=team.id) if any(p[1] not in done for p in plans) else []
+            team_nags = await nag_rules.find(session, now, settings, team_id=team.id, top=MAX_NAMES) if any(p[1] not in done for p in plans) else nag_rules.Found()
         for kind, k, dest, member, tz, lang, day, meant, who in plans:
             if k not in done:
                 queued += await _queue_one(app, team, members, kind, k, dest, member, tz, lang, day, meant, now, team_nags)
@@ -244,5 +265,5 @@ async def _queue_one(app, team, members, kind, k, dest: Destination, member, tz,
     async with app.db.read() as session:
         message = await compose(session, scope, kind, day, tz, now, settings, lang, amounts=member is not None, chart_name=f"{kind}-{team.id}-{k.split(':', 2)[2].replace(':', '-')}", team_nags=team_nags)
     async with app.db.write() as session:
-        inserted = await push.queue(session, key=k, kind="digest", dest=dest, message=message, due_at=due_at, member_id=member.id if member else None, late=late)
+        inserted = await push.queue(session, key=k, kind="digest", dest=dest, message=message, due_at=due_at, member_id=member.id if member else None, late=late, meta={"expires_at": superseded_at(kind, day, tz, settings).isoformat()})
     return int(inserted)

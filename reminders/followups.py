@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import and_, func
 from sqlmodel import col, select
 
 from handlers import format as fmt
 from handlers.messages import Button, Outgoing
 from storage import crm, messaging
-from storage.models import Member, Task
+from storage.models import Customer, Interaction, Member, Prompt, Task
 
 from . import push, workdays
 from .destinations import member_destinations
@@ -60,36 +61,77 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
     todo = [c for c in candidates if reminder_key(c[0]) not in done]
     if not todo:
         return 0
-    queued = 0
+    # set-based: one query for the destinations, the customers, their last notes; one INSERT for
+    # the prompts (the buttons) and a few for the outbox rows
     async with app.db.write() as session:
         dests = await member_destinations(session, [m.id for _, m, _ in todo])
+        todo = [c for c in todo if c[1].id in dests]
+        done = await push.existing_keys(session, [reminder_key(task) for task, _, _ in todo])  # again, inside the write
+        todo = [c for c in todo if reminder_key(c[0]) not in done]
+        if not todo:
+            return 0
+        customer_ids = list({task.customer_id for task, _, _ in todo if task.customer_id})
+        customers = await _customers(session, customer_ids)
+        notes = await _last_notes(session, customer_ids)
+        prompts, pushes = [], []
         for task, member, moment in todo:
-            dest = dests.get(member.id)
-            if dest is None or await push.exists(session, reminder_key(task)):
-                continue
-            prompt = await messaging.prompt_add(session, member.id, dest.platform, dest.chat_id, "reminder", {"task_id": task.id})
+            dest = dests[member.id]
+            prompt_id = messaging.new_prompt_id()
+            prompts.append(dict(id=prompt_id, member_id=member.id, platform=dest.platform, chat_id=dest.chat_id, kind="reminder", data={"task_id": task.id}, status="open", created_at=dt.datetime.now(dt.timezone.utc)))
             late = push.is_late(now, moment)
-            message = await render(session, task, member, prompt.id, now, late, settings)
+            customer = customers.get(task.customer_id)
+            message = render_with(task, member, customer, notes.get(task.customer_id), prompt_id, now, late)
             meta = {"task_id": task.id, "occurrence": task.due_at.astimezone(dt.timezone.utc).isoformat()}
-            if await push.queue(session, key=reminder_key(task), kind="reminder", dest=dest, message=message, due_at=moment, member_id=member.id, late=late, meta=meta):
-                queued += 1
-    return queued
+            pushes.append(push.Push(key=reminder_key(task), kind="reminder", dest=dest, message=message, due_at=moment, member_id=member.id, late=late, meta=meta))
+        await (await session.connection()).execute(Prompt.__table__.insert(), prompts)
+        inserted = await push.queue_many(session, pushes)
+    return len(inserted)
+
+
+async def _customers(session, ids: list[int]) -> dict[int, Customer]:
+    if not ids:
+        return {}
+    return {c.id: c for c in (await session.exec(select(Customer).where(col(Customer.id).in_(ids)))).all()}
+
+
+async def _last_notes(session, customer_ids: list[int]) -> dict[int, Interaction]:
+    """Each customer's latest note (as recent_interactions orders them), in one query."""
+    if not customer_ids:
+        return {}
+    latest = (
+        select(Interaction.customer_id, func.max(Interaction.occurred_at).label("at"))
+        .where(col(Interaction.customer_id).in_(customer_ids))
+        .group_by(Interaction.customer_id)
+        .subquery()
+    )
+    stmt = (
+        select(Interaction)
+        .join(latest, and_(col(Interaction.customer_id) == latest.c.customer_id, col(Interaction.occurred_at) == latest.c.at))
+        .order_by(col(Interaction.id))
+    )
+    out = {}
+    for note in (await session.exec(stmt)).all():
+        out[note.customer_id] = note  # the highest id at the latest time wins
+    return out
 
 
 async def render(session, task: Task, member: Member, prompt_id: str, now: dt.datetime, late: bool, settings) -> Outgoing:
+    customer = await crm.get_customer(session, task.customer_id) if task.customer_id else None
+    notes = await crm.recent_interactions(session, customer.id, 1) if customer is not None else []
+    return render_with(task, member, customer, notes[0] if notes else None, prompt_id, now, late)
+
+
+def render_with(task: Task, member: Member, customer: Customer | None, last_note: Interaction | None, prompt_id: str, now: dt.datetime, late: bool) -> Outgoing:
     lang = lang_of(member.language)
     tz = workdays.zone(member.timezone)
     today = workdays.local_today(now, tz)
-    customer = await crm.get_customer(session, task.customer_id) if task.customer_id else None
     name = t("no_customer", lang)
     if customer is not None:
         name = customer.name + (f" · {customer.company}" if customer.company and customer.company != customer.name else "")
     lines = [t("reminder_head", lang, customer=name)]
     lines.append(t("reminder_task", lang, task=fmt.clip(task.text, 80), when=fmt.due(task.due_at, task.due_has_time, tz, lang, today)))
-    if customer is not None:
-        notes = await crm.recent_interactions(session, customer.id, 1)
-        if notes:
-            lines.append(t("reminder_last", lang, ago=fmt.ago(notes[0].occurred_at, now.astimezone(tz), lang), text=fmt.clip(notes[0].text, 70)))
+    if customer is not None and last_note is not None:
+        lines.append(t("reminder_last", lang, ago=fmt.ago(last_note.occurred_at, now.astimezone(tz), lang), text=fmt.clip(last_note.text, 70)))
     if late:
         lines.append(t("late", lang))
     return Outgoing("\n".join(lines), buttons(prompt_id, lang))

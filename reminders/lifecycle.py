@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import and_, case, update
 from sqlmodel import col, func, select
 
 from storage.models import Customer, Interaction, Team
@@ -38,25 +38,33 @@ def stage_for(current: str, orders: int, first_order: dt.datetime | None, last_c
 
 
 async def recompute(session, team_id: int, now: dt.datetime) -> int:
-    wins = dict()
-    stmt = (
-        select(Interaction.customer_id, func.count(Interaction.id), func.min(Interaction.occurred_at))
-        .where(Interaction.team_id == team_id, Interaction.outcome == "won", col(Interaction.customer_id).is_not(None))
-        .group_by(Interaction.customer_id)
+    """stage_for, set-based: one UPDATE … FROM a query that counts each customer's wins (on the
+    (outcome, customer_id, occurred_at) index) and keeps only the customers whose stage changes."""
+    c = Customer.__table__
+    cust = c.alias("cust")
+    i = Interaction.__table__
+    wins = (
+        select(i.c.customer_id, func.count().label("orders"), func.min(i.c.occurred_at).label("first_order"))
+        .where(i.c.outcome == "won", i.c.customer_id.is_not(None))
+        .group_by(i.c.customer_id)
+        .subquery("wins")
     )
-    for customer_id, count, first in (await session.exec(stmt)).all():
-        wins[customer_id] = (count, first)
-    changes = []
-    for cid, stage, last in (await session.exec(select(Customer.id, Customer.stage, Customer.last_contact_at).where(Customer.team_id == team_id))).all():
-        orders, first = wins.get(cid, (0, None))
-        new = stage_for(stage, orders, first, last, now)
-        if new != stage:
-            changes.append({"cid": cid, "new_stage": new})
-    if changes:
-        table = Customer.__table__
-        conn = await session.connection()
-        await conn.execute(update(table).where(table.c.id == bindparam("cid")).values(stage=bindparam("new_stage")), changes)
-    return len(changes)
+    silent_too_long = and_(cust.c.last_contact_at.is_not(None), cust.c.last_contact_at < now - CHURN_AFTER)
+    stage = case(
+        (wins.c.orders.is_(None), case((and_(silent_too_long, cust.c.stage.in_(["new", "active", "loyal"])), "churned"), else_=cust.c.stage)),
+        (silent_too_long, "churned"),
+        (wins.c.orders >= LOYAL_ORDERS, "loyal"),
+        (wins.c.first_order >= now - NEW_FOR, "new"),
+        else_="active",
+    )
+    changes = (
+        select(cust.c.id.label("cid"), stage.label("new_stage"))
+        .select_from(cust.outerjoin(wins, wins.c.customer_id == cust.c.id))
+        .where(cust.c.team_id == team_id, stage != cust.c.stage)
+        .subquery("changes")
+    )
+    result = await (await session.connection()).execute(update(c).where(c.c.id == changes.c.cid).values(stage=changes.c.new_stage))
+    return result.rowcount or 0
 
 
 async def scan(app, now: dt.datetime, memo=None) -> int:

@@ -1,22 +1,27 @@
 """Risk-customer nags (抓两头): customers with an open risk and no follow-up since, customers
 silent longer than their tier's cadence, and customers silent for more than twice their own usual
-gap between contacts. One message per owner per working day; a nag whose condition has held for
-settings.nag_escalation_days is escalated into the manager's digest (digests.py).
+gap between contacts. One message per owner per working day, listing the first MAX_LINES.
 
-"Since when" is derived from the data (the risk note's time, last contact + cadence, last contact
-+ 2 × gap), so escalation needs no extra table: a nag is sent every working day while it holds.
+Everything is decided in one SQL statement over the customer table: the usual gap comes from the
+contact figures crm.touch_customer keeps on the customer (count, first and last contact), the open
+risk from the risks noted at the last contact, and a window function keeps the first `top` nags of
+each (owner, reason, tier) with their counts, so 100k customers never travel to Python.
+
+Escalation: a nag is "unanswered" once the first message naming the customer was *sent* (the
+deliverer calls on_sent, which stamps customer.nagged_at) settings.nag_escalation_days ago and the
+customer is still nag-worthy with no contact since; the manager's digest lists those.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, case, func, literal, or_, text, update
 from sqlmodel import col, select
 
 from handlers import format as fmt
 from handlers.messages import Outgoing
-from storage.models import Customer, Interaction, Member
+from storage.models import Customer, Member
 
 from . import push, workdays
 from .destinations import member_destinations
@@ -24,11 +29,13 @@ from .texts import lang_of, t
 
 MAX_LINES = 8
 MIN_GAP = dt.timedelta(days=1)  # a customer met three times in one afternoon has no "usual gap"
-REASON_ORDER = {"risk": 0, "tier": 1, "gap": 2}
+REASONS = ("risk", "tier", "gap")  # in this order of precedence: one reason per customer
+REASON_ORDER = {r: i for i, r in enumerate(REASONS)}
+TIER_ORDER = {"important": 0, "special": 1}
 
 
-# the few customer columns a nag needs: rows, not ORM objects (100k customers load in a fraction)
-LIGHT = (Customer.id, Customer.name, Customer.tier, Customer.owner_id, Customer.last_contact_at, Customer.created_at)
+# the few customer columns a nag needs: rows, not ORM objects
+LIGHT = (Customer.id, Customer.name, Customer.tier, Customer.owner_id, Customer.last_contact_at, Customer.created_at, Customer.nagged_at)
 
 
 @dataclass
@@ -40,12 +47,38 @@ class Nag:
     gap_days: float = 0.0
 
 
+@dataclass
+class Found:
+    """Nags as of a moment: the first few of each (owner, reason, tier) group, the escalated ones,
+    and how many there are in each group."""
+
+    nags: list[Nag] = field(default_factory=list)
+    counts: dict[tuple[int, str, str], int] = field(default_factory=dict)  # (owner, reason, tier) → how many
+
+    def __iter__(self):
+        return iter(self.nags)
+
+    def __len__(self) -> int:
+        return sum(self.counts.values())
+
+    def of(self, owner_ids) -> "Found":
+        owners = set(owner_ids)
+        return Found([g for g in self.nags if g.customer.owner_id in owners], {k: n for k, n in self.counts.items() if k[0] in owners})
+
+    def count(self, *, owner: int | None = None, reason: str | None = None, tier: str | None = None) -> int:
+        return sum(n for (o, r, tr), n in self.counts.items() if owner in (None, o) and reason in (None, r) and tier in (None, tr))
+
+
+def _tier_group(tier: str | None) -> str:
+    return tier if tier in TIER_ORDER else "general"
+
+
 def _days(later, earlier, dialect: str):
     """later - earlier in days, as SQL (SQLite keeps datetimes as text, PostgreSQL as timestamps)."""
-    from sqlalchemy import literal
-
     if isinstance(later, dt.datetime):
         later = literal(later.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ") if dialect == "sqlite" else later)
+    if isinstance(earlier, dt.datetime):
+        earlier = literal(earlier.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(sep=" ") if dialect == "sqlite" else earlier)
     if dialect == "sqlite":
         return func.julianday(later) - func.julianday(earlier)
     return func.extract("epoch", later - earlier) / 86400.0
@@ -64,49 +97,84 @@ def _scope(stmt, team_id, owner_ids):
     return stmt.where(col(Customer.owner_id).is_not(None), Customer.stage != "churned")
 
 
-async def find(session, now: dt.datetime, settings, *, team_id: int | None = None, owner_ids=None) -> list[Nag]:
-    """Every customer needing a nag as of `now`, one reason each (risk > tier > gap)."""
-    found: dict[int, Nag] = {}
-    day_ago = now - dt.timedelta(days=1)
-    risky = select(*LIGHT, Interaction.risk, Interaction.occurred_at).join(
-        Interaction, and_(col(Interaction.customer_id) == col(Customer.id), col(Interaction.occurred_at) == col(Customer.last_contact_at))
-    ).where(Interaction.risk != [], col(Interaction.occurred_at) < day_ago)
-    for row in (await session.exec(_scope(risky, team_id, owner_ids))).all():
-        found.setdefault(row.id, Nag(row, "risk", row.occurred_at, tuple(row.risk)))
+def is_escalated(nagged_at, last_contact_at, created_at, now: dt.datetime, settings) -> bool:
+    """The first nag naming the customer since its last contact was sent long enough ago."""
+    contact = last_contact_at or created_at
+    return nagged_at is not None and nagged_at > contact and now - nagged_at >= dt.timedelta(days=settings.nag_escalation_days)
 
-    since = func.coalesce(Customer.last_contact_at, Customer.created_at)
-    silent = select(*LIGHT).where(
-        or_(*[and_(Customer.tier == tier, since < now - cadence(tier, settings)) for tier in ("important", "special")],
-            and_(col(Customer.tier).not_in(["important", "special"]), since < now - cadence("general", settings)))
-    )
-    for customer in (await session.exec(_scope(silent, team_id, owner_ids))).all():
-        start = (customer.last_contact_at or customer.created_at) + cadence(customer.tier, settings)
-        found.setdefault(customer.id, Nag(customer, "tier", start))
 
-    # twice the usual gap: the arithmetic runs in SQL, so only flagged customers are loaded
-    stats = (
-        select(Interaction.customer_id, func.count(Interaction.id), func.min(Interaction.occurred_at), func.max(Interaction.occurred_at))
-        .join(Customer, col(Customer.id) == col(Interaction.customer_id))
-        .where(col(Customer.last_contact_at) < now - 2 * MIN_GAP, col(Customer.id).not_in(list(found)) if found else True)
-        .group_by(Interaction.customer_id)
-    )
-    stats = _scope(stats, team_id, owner_ids)
-    n, first, last = func.count(Interaction.id), func.min(Interaction.occurred_at), func.max(Interaction.occurred_at)
+async def find(session, now: dt.datetime, settings, *, team_id: int | None = None, owner_ids=None, top: int | None = None) -> Found:
+    """Every customer needing a nag as of `now`, one reason each (risk > tier > gap), sorted by
+    reason, tier, since. top: keep only the first `top` of each (owner, reason, tier) group (and
+    every escalated one); the counts are always complete."""
     dialect = (await session.connection()).dialect.name
-    span, silence = _days(last, first, dialect), _days(now, last, dialect)
-    stats = stats.having(n >= 3, span >= (n - 1) * MIN_GAP.days, silence * (n - 1) > 2 * span)
-    rows = (await session.exec(stats)).all()
-    if rows:
-        customers = {c.id: c for c in (await session.exec(select(*LIGHT).where(col(Customer.id).in_([r[0] for r in rows])))).all()}
-        for customer_id, count, first_at, last_at in rows:
-            gap = (last_at - first_at) / (count - 1)
-            found[customer_id] = Nag(customers[customer_id], "gap", last_at + 2 * gap, gap_days=gap.total_seconds() / 86400)
-    return sorted(found.values(), key=lambda g: (REASON_ORDER[g.reason], {"important": 0, "special": 1}.get(g.customer.tier, 2), g.since, g.customer.id))
+    C = Customer
+    contact = func.coalesce(C.last_contact_at, C.created_at)
+    is_risk = and_(C.last_risk != [], col(C.last_contact_at) < now - dt.timedelta(days=1))
+    is_tier = or_(
+        *[and_(C.tier == tier, contact < now - cadence(tier, settings)) for tier in ("important", "special")],
+        and_(col(C.tier).not_in(["important", "special"]), contact < now - cadence("general", settings)),
+    )
+    # twice the usual gap: gap = (last - first) / (count - 1), from the columns touch_customer keeps
+    n = C.contact_count
+    span, silence = _days(C.last_contact_at, C.first_contact_at, dialect), _days(now, C.last_contact_at, dialect)
+    is_gap = and_(n >= 3, col(C.last_contact_at) < now - 2 * MIN_GAP, span >= (n - 1) * MIN_GAP.days, silence * (n - 1) > 2 * span)
+    reason = case((is_risk, 0), (is_tier, 1), (is_gap, 2), else_=None)
+    tier = case((C.tier == "important", 0), (C.tier == "special", 1), else_=2)
+    # the order within a group: when the condition began (as days before now; the tier's cadence is
+    # the same for the whole group, so the last contact orders it)
+    sort = case((reason == 2, _days(C.last_contact_at, now, dialect) + 2 * span / func.nullif(n - 1, 0)), else_=_days(contact, now, dialect))
+    escalation = and_(
+        col(C.nagged_at).is_not(None), col(C.nagged_at) > contact, col(C.nagged_at) <= now - dt.timedelta(days=settings.nag_escalation_days)
+    )
+    base = _scope(
+        select(*LIGHT, C.last_risk, C.contact_count, C.first_contact_at, reason.label("reason"), tier.label("tier_rank"), sort.label("sort_key"), case((escalation, 1), else_=0).label("escalated")),
+        team_id,
+        owner_ids,
+    ).subquery("nag_base")
+    group = (base.c.owner_id, base.c.reason, base.c.tier_rank)
+    ranked = (
+        select(
+            base,
+            func.row_number().over(partition_by=group, order_by=(base.c.sort_key, base.c.id)).label("rank"),
+            func.count().over(partition_by=group).label("group_size"),
+        )
+        .where(base.c.reason.is_not(None))
+        .subquery("nag_ranked")
+    )
+    stmt = select(ranked)
+    if top is not None:
+        stmt = stmt.where(or_(ranked.c.rank <= top, ranked.c.escalated == 1))
+    found = Found()
+    for row in (await (await session.connection()).execute(stmt)).all():
+        why = REASONS[row.reason]
+        found.counts[(row.owner_id, why, _tier_group(row.tier))] = row.group_size
+        if why == "risk":
+            nag = Nag(row, why, row.last_contact_at, tuple(row.last_risk))
+        elif why == "tier":
+            nag = Nag(row, why, (row.last_contact_at or row.created_at) + cadence(row.tier, settings))
+        else:
+            gap = (row.last_contact_at - row.first_contact_at) / (row.contact_count - 1)
+            nag = Nag(row, why, row.last_contact_at + 2 * gap, gap_days=gap.total_seconds() / 86400)
+        found.nags.append(nag)
+    found.nags.sort(key=lambda g: (REASON_ORDER[g.reason], TIER_ORDER.get(g.customer.tier, 2), g.since, g.customer.id))
+    return found
 
 
-def escalated(nags: list[Nag], now: dt.datetime, settings) -> list[Nag]:
-    limit = dt.timedelta(days=settings.nag_escalation_days)
-    return [g for g in nags if now - g.since >= limit]
+def escalated(nags, now: dt.datetime, settings) -> list[Nag]:
+    return [g for g in nags if is_escalated(g.customer.nagged_at, g.customer.last_contact_at, g.customer.created_at, now, settings)]
+
+
+async def on_sent(session, row, now: dt.datetime) -> None:
+    """A nag message was delivered: the customers it named have been nagged since now, unless an
+    earlier nag since their last contact already counts (called by the deliverer)."""
+    ids = [i for i in ((row.body or {}).get("meta") or {}).get("customers") or [] if isinstance(i, int)]
+    if not ids:
+        return
+    table = Customer.__table__
+    contact = func.coalesce(table.c.last_contact_at, table.c.created_at)
+    stmt = update(table).where(table.c.id.in_(ids), or_(table.c.nagged_at.is_(None), table.c.nagged_at <= contact)).values(nagged_at=now)
+    await (await session.connection()).execute(stmt)
 
 
 def key(member_id: int, day: dt.date) -> str:
@@ -126,23 +194,25 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
                 due[m.id] = (m, tz, today)
         done = await push.existing_keys(session, [key(mid, v[2]) for mid, v in due.items()])
         owners = {mid: v for mid, v in due.items() if key(mid, v[2]) not in done}
-        nags = await find(session, now, settings, owner_ids=owners) if owners else []
+        found = await find(session, now, settings, owner_ids=owners, top=MAX_LINES) if owners else Found()
     by_owner: dict[int, list[Nag]] = {}
-    for nag in nags:
+    for nag in found:
         by_owner.setdefault(nag.customer.owner_id, []).append(nag)
     queued = 0
     if by_owner:
         async with app.db.write() as session:
             dests = await member_destinations(session, by_owner)
+            batch = []
             for owner_id, items in by_owner.items():
                 member, tz, today = owners[owner_id]
                 dest = dests.get(owner_id)
                 if dest is None:
                     continue
-                meta = {"expires_at": workdays.end_of_day(today, tz).isoformat(), "customers": [g.customer.id for g in items]}
-                message = Outgoing(render(member, items, now, tz))
-                if await push.queue(session, key=key(owner_id, today), kind="nag", dest=dest, message=message, due_at=now, member_id=owner_id, meta=meta):
-                    queued += 1
+                shown = items[:MAX_LINES]
+                meta = {"expires_at": workdays.end_of_day(today, tz).isoformat(), "customers": [g.customer.id for g in shown]}
+                message = Outgoing(render(member, shown, found.count(owner=owner_id), now, tz))
+                batch.append(push.Push(key=key(owner_id, today), kind="nag", dest=dest, message=message, due_at=now, member_id=owner_id, meta=meta))
+            queued = len(await push.queue_many(session, batch))
     if memo is not None:
         for mid, (_m, _tz, today) in due.items():
             memo.done("nags", mid, today)
@@ -161,11 +231,12 @@ def line(nag: Nag, lang: str, now: dt.datetime, tz) -> str:
     return t("nag_gap", lang, customer=c.name, days=days, gap=f"{nag.gap_days:.0f}" if lang == "zh" else f"{nag.gap_days:.0f} days")
 
 
-def render(member: Member, nags: list[Nag], now: dt.datetime, tz) -> str:
+def render(member: Member, nags: list[Nag], total: int, now: dt.datetime, tz) -> str:
+    """nags: the first ones (MAX_LINES are shown); total: how many the owner has."""
     lang = lang_of(member.language)
-    lines = [t("nag_head", lang, n=len(nags))]
+    lines = [t("nag_head", lang, n=total)]
     lines += [line(g, lang, now, tz) for g in nags[:MAX_LINES]]
-    if len(nags) > MAX_LINES:
-        lines.append(t("more", lang, n=len(nags) - MAX_LINES))
+    if total > MAX_LINES:
+        lines.append(t("more", lang, n=total - MAX_LINES))
     lines.append(t("nag_hint", lang))
     return "\n".join(lines)

@@ -4,6 +4,7 @@ it; dropped at the end of the day (tomorrow's list replaces it)."""
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 from sqlmodel import col, select
 
@@ -34,8 +35,10 @@ def overdue_tasks_by_member(rows, now: dt.datetime, settings) -> dict[int, list]
 
 
 async def open_overdue_rows(session, now: dt.datetime, team_id: int | None = None, member_ids=None):
+    """(task, member, customer-or-None) for open tasks due before now, as light rows: the few columns
+    the lists and digests read (task id/text/due_at/due_has_time, member id/timezone, customer name)."""
     stmt = (
-        select(Task, Member, Customer)
+        select(Task.id, Task.text, Task.due_at, Task.due_has_time, Member.id.label("member_id"), Member.timezone, Customer.name)
         .join(Member, col(Member.id) == col(Task.assignee_id))
         .join(Customer, col(Customer.id) == col(Task.customer_id), isouter=True)
         .where(Task.status == "open", col(Task.due_at) < now, Member.active == True)  # noqa: E712
@@ -45,7 +48,14 @@ async def open_overdue_rows(session, now: dt.datetime, team_id: int | None = Non
         stmt = stmt.where(Task.team_id == team_id)
     if member_ids is not None:
         stmt = stmt.where(col(Task.assignee_id).in_(list(member_ids)))
-    return (await session.exec(stmt)).all()
+    rows = (await (await session.connection()).execute(stmt)).all()
+    members: dict[int, SimpleNamespace] = {}
+    out = []
+    for r in rows:
+        member = members.get(r.member_id) or members.setdefault(r.member_id, SimpleNamespace(id=r.member_id, timezone=r.timezone))
+        task = SimpleNamespace(id=r.id, text=r.text, due_at=r.due_at, due_has_time=r.due_has_time)
+        out.append((task, member, SimpleNamespace(name=r.name) if r.name is not None else None))
+    return out
 
 
 async def scan(app, now: dt.datetime, memo=None) -> int:

@@ -8,6 +8,7 @@ reminder is about, when the push stops being worth sending) travel in body["meta
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
@@ -65,6 +66,58 @@ async def queue(
     stmt = module.insert(Outbox.__table__).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = await conn.execute(stmt)
     return (result.rowcount or 0) > 0
+
+
+@dataclass
+class Push:
+    key: str
+    kind: str
+    dest: Destination
+    message: Outgoing
+    due_at: dt.datetime
+    member_id: int | None = None
+    late: bool = False
+    meta: dict | None = None
+
+    def values(self, created_at: dt.datetime) -> dict:
+        body = self.message.to_body()
+        if self.meta:
+            body["meta"] = self.meta
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "platform": self.dest.platform,
+            "chat_id": self.dest.chat_id,
+            "chat_kind": self.dest.chat_kind,
+            "member_id": self.member_id,
+            "body": body,
+            "status": "pending",
+            "due_at": self.due_at,
+            "attempts": 0,
+            "late": self.late,
+            "created_at": created_at,
+        }
+
+
+BATCH = 500  # rows per INSERT (12 columns each: well under SQLite's 32,766 variables)
+
+
+async def queue_many(session, pushes: list[Push]) -> set[str]:
+    """Insert many pushes, a few hundred rows per statement, each unless its key exists (INSERT …
+    ON CONFLICT (key) DO NOTHING: still exactly one row per key under racing writers). Returns the
+    keys this call inserted."""
+    if not pushes:
+        return set()
+    conn = await session.connection()
+    module = sqlite if conn.dialect.name == "sqlite" else postgresql
+    table = Outbox.__table__
+    now = dt.datetime.now(dt.timezone.utc)
+    inserted: set[str] = set()
+    for i in range(0, len(pushes), BATCH):
+        rows = [p.values(now) for p in pushes[i : i + BATCH]]
+        stmt = module.insert(table).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
+        inserted.update((await conn.execute(stmt)).scalars().all())
+    return inserted
 
 
 def is_late(now: dt.datetime, meant_for: dt.datetime) -> bool:

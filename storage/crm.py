@@ -144,13 +144,39 @@ _INSERT_INTERACTION = insert(Interaction.__table__)
 
 
 async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetime) -> None:
+    """A note was filed on the customer (at `at`): refresh what the daily scans read from the customer
+    row instead of scanning interactions (count, first contact, the risks noted at the last contact).
+
+    Recounted from the customer's interactions (the (customer_id, occurred_at) index; a few rows), so
+    the figures stay exact whichever path filed the note and heal after a note is removed."""
     customer = await session.get(Customer, customer_id)
     if customer is None:
         return
     if customer.last_contact_at is None or customer.last_contact_at < at:
         customer.last_contact_at = at
+    count, first = (await session.exec(_CONTACTS, params={"customer_id": customer_id})).one()
+    customer.contact_count = count or 0
+    customer.first_contact_at = _aware(first)
+    risks: list[str] = []
+    if customer.last_contact_at is not None:
+        for noted in (await session.exec(_RISKS_AT, params={"customer_id": customer_id, "at": customer.last_contact_at})).all():
+            risks += [r for r in noted or [] if r not in risks]
+    customer.last_risk = risks
     customer.updated_at = utcnow()
     session.add(customer)
+
+
+_CONTACTS = select(func.count(Interaction.id), func.min(Interaction.occurred_at)).where(Interaction.customer_id == bindparam("customer_id"))
+_RISKS_AT = select(Interaction.risk).where(Interaction.customer_id == bindparam("customer_id"), Interaction.occurred_at == bindparam("at"))
+
+
+def _aware(value):
+    """min() over a UTC column comes back as the driver gives it (naive text on SQLite)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value
 
 
 async def recent_interactions(session: AsyncSession, customer_id: int, limit: int = 5) -> list[Interaction]:

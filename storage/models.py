@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Index, UniqueConstraint, event
+from sqlalchemy import Column, Index, Integer, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from . import crypto
@@ -71,13 +71,24 @@ class CustomerBase(SQLModel):
 
 
 class Customer(CustomerBase, table=True):
-    __table_args__ = (Index("ix_customer_team_name", "team_id", "name"),)
+    __table_args__ = (
+        Index("ix_customer_team_name", "team_id", "name"),
+        Index("ix_customer_owner_stage", "owner_id", "stage"),  # digests: pipeline by stage
+        Index("ix_customer_owner_created", "owner_id", "created_at"),  # digests: new customers
+    )
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     owner_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     phone_hash: str | None = Field(default=None, index=True)  # keyed hash for exact lookups (crypto.py)
     email_hash: str | None = Field(default=None, index=True)
     last_contact_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # kept by crm.touch_customer from the customer's interactions, so the daily scans need no scan of
+    # them: how many, the first one's time (usual gap = (last - first) / (count - 1)), the risks noted
+    # at the last contact (an open risk), and when a nag about the customer was first sent (reminders)
+    contact_count: int = Field(default=0, sa_column=Column(Integer(), nullable=False, server_default="0"))
+    first_contact_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_risk: list[str] = Field(default_factory=list, sa_column=Column(JSONList(), nullable=False, server_default="[]"))
+    nagged_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
@@ -101,7 +112,11 @@ class CustomerShare(SQLModel, table=True):
 class Interaction(SQLModel, table=True):
     """One quick note. customer_id is None while the note waits for its customer (status 'pending')."""
 
-    __table_args__ = (Index("ix_interaction_customer_time", "customer_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_interaction_customer_time", "customer_id", "occurred_at"),
+        Index("ix_interaction_outcome_customer_time", "outcome", "customer_id", "occurred_at"),  # wins per customer
+        Index("ix_interaction_author_time", "author_id", "occurred_at"),  # digests: notes per rep in a period
+    )
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     customer_id: int | None = Field(default=None, foreign_key="customer.id")

@@ -194,3 +194,32 @@ async def test_five_restarts_leave_one_push_per_key(db_url, tmp_path, clock):
     assert len(keys) == len(set(keys))
     kinds = sorted(r.kind for r in rows)
     assert kinds.count("reminder") == 1 and kinds.count("greeting") == 1 and kinds.count("birthday") == 1 and kinds.count("nag") == 0
+
+
+async def test_sends_overlap_across_chats_one_in_flight_per_chat_in_order(app, clock):
+    """Concurrent delivery: several chats at once, never two messages in flight to one chat, each
+    chat's messages in their order, each sent once."""
+    in_flight: set[str] = set()
+    peak, sent = [0], []
+
+    class Slow:
+        platform = "console"
+
+        async def send(self, row, message):
+            assert row.chat_id not in in_flight
+            in_flight.add(row.chat_id)
+            peak[0] = max(peak[0], len(in_flight))
+            for _ in range(3):
+                await asyncio.sleep(0)  # a network round trip: other sends run meanwhile
+            in_flight.discard(row.chat_id)
+            sent.append((row.chat_id, row.key))
+
+    async with app.db.write() as session:
+        for i in range(40):
+            session.add(Outbox(key=f"m:{i % 8}:{i // 8}", kind="reminder", platform="console", chat_id=f"console:c{i % 8}", body={"text": str(i)}, due_at=clock()))
+    deliverer = Deliverer(db=app.db, senders={"console": Slow()}, clock=clock, worker="w", concurrency=4)
+    assert await deliverer.drain() == 40
+    assert 1 < peak[0] <= 4
+    assert len(sent) == 40 and len({k for _, k in sent}) == 40
+    for chat in range(8):
+        assert [k for c, k in sent if c == f"console:c{chat}"] == [f"m:{chat}:{j}" for j in range(5)]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from storage.models import ChatLink, Customer, Task
 from tests.helpers import Person, seed_team
-from tests.reminders_fixtures import add_note, add_task, at, outbox, record, tick_and_send
+from tests.reminders_fixtures import add_note, add_task, at, outbox, record, run_tick, tick_and_send
 
 
 async def _team(app, clock):
@@ -87,3 +87,18 @@ async def test_digest_command_for_managers_only(app, clock):
     assert reply.image_path and Path(reply.image_path).exists()
     [reply] = await Person(app, "li").say("/digest")
     assert "Only a manager" in reply.text
+
+
+async def test_a_stale_daily_digest_is_dropped_not_sent_late(app, clock):
+    await _team(app, clock)
+    clock.set(at(2027, 3, 1, 17, 40))
+    await run_tick(app, clock)  # queued, but the bot goes down before sending it
+    sent = record(app, clock)
+    clock.set(at(2027, 3, 3, 9, 5))  # two days later: Tuesday's digest was meant since, Monday's is stale
+    await tick_and_send(app, clock)
+    assert not [t for t in sent.texts("digest") if "Daily" in t]
+    rows = [r for r in await outbox(app, "digest") if "Daily" in r.body["text"]]
+    assert rows and {(r.status, r.last_error) for r in rows} == {("dropped", "expired")}
+    clock.set(at(2027, 3, 3, 17, 30))
+    await tick_and_send(app, clock)
+    assert [r for r in await outbox(app, "digest") if r.status == "sent" and "Daily digest · Wed 3 Mar" in r.body["text"]]

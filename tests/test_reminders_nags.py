@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from reminders import nags
+from storage import crm
+from storage.models import Customer
 from tests.helpers import seed_team
 from tests.reminders_fixtures import add_note, at, outbox, record, tick_and_send
 
@@ -85,3 +87,24 @@ async def test_unanswered_nags_escalate_to_the_manager_digest(app, clock):
     escalated = next(line for line in later.splitlines() if "Unanswered nags > 3 days" in line)
     assert "Risky" in escalated and "Vip" in escalated and "Regular" in escalated
     assert all(row.chat_id == "console:boss" for _, row, _ in sent.sent if row.kind == "digest")
+
+
+async def test_escalation_counts_from_the_first_nag_sent_not_from_when_the_silence_began(app, clock):
+    seeded = await _setup(app, clock)
+    team, li = seeded["team"], seeded["members"]["li"]
+    async with app.db.write() as session:
+        old = await crm.add_customer(session, Customer(team_id=team.id, owner_id=li.id, name="Oldfriend", tier="special", created_at=clock() - dt.timedelta(days=400)))
+    await add_note(app, team, li, old, when=clock() - dt.timedelta(days=90))  # silent for two months already
+    sent = record(app, clock)
+    clock.set(at(2027, 3, 1, 17, 30))
+    await tick_and_send(app, clock)  # the first nag about it goes out now
+    assert "Oldfriend (special): silent 90 days" in sent.texts("nag")[0]
+    [first] = [text for text in sent.texts("digest") if "Daily digest" in text]
+    assert "Unanswered" not in first
+    clock.set(at(2027, 3, 3, 17, 30))  # two days after the first nag: not yet
+    await tick_and_send(app, clock)
+    assert not any("Unanswered" in text for text in sent.texts("digest"))
+    clock.set(at(2027, 3, 4, 17, 30))
+    await tick_and_send(app, clock)
+    later = [text for text in sent.texts("digest") if "Daily digest" in text][-1]
+    assert "Oldfriend" in next(line for line in later.splitlines() if "Unanswered nags > 3 days" in line)
