@@ -113,10 +113,12 @@ async def queue_many(session, pushes: list[Push]) -> set[str]:
     table = Outbox.__table__
     now = dt.datetime.now(dt.timezone.utc)
     inserted: set[str] = set()
+    # one statement with many parameter sets: SQLAlchemy sends it as multi-row INSERTs of up to
+    # BATCH rows ("insertmanyvalues"), without compiling a statement per batch
+    stmt = module.insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
     for i in range(0, len(pushes), BATCH):
         rows = [p.values(now) for p in pushes[i : i + BATCH]]
-        stmt = module.insert(table).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
-        inserted.update((await conn.execute(stmt)).scalars().all())
+        inserted.update((await conn.execute(stmt, rows)).scalars().all())
     return inserted
 
 
