@@ -165,11 +165,15 @@ def _pending_summary(ctx: Context, tasks: list[Task]) -> str:
 
 
 async def attach(ctx: Context, note: Interaction, customer: Customer, birthdays: dict | None = None) -> list[Outgoing]:
-    """File a waiting note on the chosen customer, with its tasks."""
+    """File a waiting note (or one filed on the wrong customer) on the chosen customer, with its tasks."""
+    previous = note.customer_id
     note.customer_id = customer.id
     note.status = "filed"
     ctx.session.add(note)
+    await ctx.session.flush()
     await crm.touch_customer(ctx.session, customer.id, note.occurred_at)
+    if previous is not None and previous != customer.id:
+        await crm.touch_customer(ctx.session, previous)  # the wrong customer no longer counts this contact
     tasks = await crm.tasks_of_interaction(ctx.session, note.id)
     for task in tasks:
         task.customer_id = customer.id
@@ -219,6 +223,9 @@ async def undo(ctx: Context, note: Interaction) -> list[Outgoing]:
         await ctx.session.delete(task)
     await ctx.session.flush()
     await ctx.session.delete(note)
+    await ctx.session.flush()
+    if customer is not None:
+        await crm.touch_customer(ctx.session, customer.id)  # last contact and counts without this note
     await crm.audit(ctx.session, "undo", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id if customer else None, platform=ctx.msg.platform, detail=fmt.clip(note.text, 200))
     name = customer.name if customer else t("no_customer", ctx.lang)
     return [Outgoing(t("undone", ctx.lang, customer=name, text=fmt.clip(note.text, 40), tasks=len(tasks)))]

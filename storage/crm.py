@@ -143,7 +143,7 @@ async def insert_interaction(session: AsyncSession, values: dict) -> int:
 _INSERT_INTERACTION = insert(Interaction.__table__)
 
 
-async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetime) -> None:
+async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetime | None = None) -> None:
     """A note was filed on the customer (at `at`): refresh what the daily scans read from the customer
     row instead of scanning interactions (count, first contact, the risks noted at the last contact).
 
@@ -152,11 +152,10 @@ async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetim
     customer = await session.get(Customer, customer_id)
     if customer is None:
         return
-    if customer.last_contact_at is None or customer.last_contact_at < at:
-        customer.last_contact_at = at
-    count, first = (await session.exec(_CONTACTS, params={"customer_id": customer_id})).one()
+    count, first, last = (await session.exec(_CONTACTS, params={"customer_id": customer_id})).one()
     customer.contact_count = count or 0
     customer.first_contact_at = _aware(first)
+    customer.last_contact_at = _aware(last)  # exact, also after a note is undone
     risks: list[str] = []
     if customer.last_contact_at is not None:
         for noted in (await session.exec(_RISKS_AT, params={"customer_id": customer_id, "at": customer.last_contact_at})).all():
@@ -166,7 +165,7 @@ async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetim
     session.add(customer)
 
 
-_CONTACTS = select(func.count(Interaction.id), func.min(Interaction.occurred_at)).where(Interaction.customer_id == bindparam("customer_id"))
+_CONTACTS = select(func.count(Interaction.id), func.min(Interaction.occurred_at), func.max(Interaction.occurred_at)).where(Interaction.customer_id == bindparam("customer_id"))
 _RISKS_AT = select(Interaction.risk).where(Interaction.customer_id == bindparam("customer_id"), Interaction.occurred_at == bindparam("at"))
 
 

@@ -116,8 +116,10 @@ async def test_wrong_customer_and_date_fixed_with_one_reply_each(app):
     await me.say("李娜")
     assert "李娜" in me.text
     [note] = await _rows(app, Interaction)
-    li_na = next(c for c in await _rows(app, Customer) if c.name == "李娜")
+    customers = {c.name: c for c in await _rows(app, Customer)}
+    li_na = customers["李娜"]
     assert note.customer_id == li_na.id
+    assert li_na.contact_count == 1 and customers["王伟"].contact_count == 0 and customers["王伟"].last_contact_at is None
     await me.press("Change date")
     await me.say("下周三")
     assert "moved" in me.text or "改到" in me.text
@@ -130,9 +132,13 @@ async def test_undo_removes_the_last_note_and_its_tasks(app):
     await seed_team(app, MEMBERS, CUSTOMERS)
     me = Person(app, "me")
     await me.say("called Wang, wants quote Friday")
+    wang = next(c for c in await _rows(app, Customer) if c.name == "王伟")
+    assert wang.last_contact_at is not None and wang.contact_count == 1
     replies = await me.say("/undo")
     assert "王伟" in replies[0].text
     assert await _rows(app, Interaction) == [] and await _rows(app, Task) == []
+    wang = next(c for c in await _rows(app, Customer) if c.name == "王伟")
+    assert wang.last_contact_at is None and wang.contact_count == 0  # as if the note never was
     assert "Nothing to undo" in (await me.say("/undo"))[0].text
 
 
