@@ -1,0 +1,335 @@
+"""Every benchmark of issue 8, with fixed sizes and seeds: one table, results/latest.json and RESULTS.md.
+
+    uv run python -m benchmarks            # the issue's sizes (about 10 minutes on a loaded 2-core machine)
+    uv run python -m benchmarks --quick    # smaller sizes, for a quick look (figures not comparable to targets)
+
+PostgreSQL is measured when CRMBOT_BENCH_POSTGRES_URL points at a server (e.g. postgresql://postgres@127.0.0.1:5432/test):
+a fresh database is created next to the one named there and dropped afterwards.
+
+Method: each timed figure is the median over repeated runs; wall time and CPU time (time.process_time, all
+threads of the process; getrusage for subprocesses) are both reported, because on a shared machine the wall
+time includes waiting for a core. Sizes and the machine (cores, load average, a Python speed calibration)
+are written next to the figures.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import io
+import json
+import os
+import platform
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+NOW = dt.datetime(2026, 11, 23, 10, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p))]
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def add(self, figure: str, value, unit: str, target: str | None = None, met: bool | None = None, **detail) -> None:
+        self.rows.append({"figure": figure, "value": value, "unit": unit, "target": target, "met": met, **detail})
+        shown = f"{value:,.3g}" if isinstance(value, float) and value < 100 else (f"{value:,.0f}" if isinstance(value, (int, float)) else str(value))
+        mark = "" if met is None else ("yes" if met else "NO")
+        print(f"  {figure:<52} {shown:>10} {unit:<8} {target or '':<12} {mark}", flush=True)
+
+
+# ---- machine ---------------------------------------------------------------------------------------------------
+def machine() -> dict:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    loops = []
+    for _ in range(5):  # a fixed pure-Python loop: how fast this machine runs Python right now
+        t = time.process_time()
+        for _ in range(2000):
+            sum(range(1000))
+        loops.append((time.process_time() - t) / 2000 * 1e6)
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "sum_range_1000_us": round(median(loops), 1),
+        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+# ---- note understanding ---------------------------------------------------------------------------------------
+def bench_parse(table: Table, sizes: list[int], notes: int, repeats: int) -> None:
+    from handlers.understanding.matching import CustomerIndex
+    from handlers.understanding.notes import NoteParser
+
+    from .parse_bench import make_customers, make_notes
+
+    for size in sizes:
+        rng = random.Random(7)
+        recs = make_customers(size, rng)
+        texts = make_notes(recs, notes, rng)
+        parser = NoteParser(CustomerIndex(recs))
+        for text in texts[:50]:
+            parser.parse(text, NOW)  # warm-up: regexes, caches
+        p50s, p99s, c50s, c99s = [], [], [], []
+        for _ in range(repeats):
+            wall, cpu = [], []
+            for text in texts:
+                c, w = time.thread_time_ns(), time.perf_counter_ns()
+                parser.parse(text, NOW)
+                wall.append((time.perf_counter_ns() - w) / 1e6)
+                cpu.append((time.thread_time_ns() - c) / 1e6)
+            p50s.append(median(wall))
+            p99s.append(pct(wall, 0.99))
+            c50s.append(median(cpu))
+            c99s.append(pct(cpu, 0.99))
+        detail = dict(customers=size, notes=len(texts), repeats=repeats, cpu_p50_ms=round(median(c50s), 3), cpu_p99_ms=round(median(c99s), 3))
+        big = size >= 100_000
+        table.add(f"note understanding p50, {size:,} customers", round(median(p50s), 3), "ms", "< 2 ms" if big else None, median(p50s) < 2 if big else None, **detail)
+        table.add(f"note understanding p99, {size:,} customers", round(median(p99s), 3), "ms", "< 10 ms" if big else None, median(p99s) < 10 if big else None, **detail)
+        del parser, recs
+
+
+# ---- memory ---------------------------------------------------------------------------------------------------
+def _probe(*args: str) -> dict:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.rss_probe", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    return json.loads(out.splitlines()[-1]) if out else {}
+
+
+def bench_memory(table: Table, customers: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/rss.db"
+        _probe("seed", url, str(customers))
+        bot = _probe("bot", url)
+    index = _probe("index", str(customers))
+    big = customers >= 100_000
+    table.add(f"RSS, bot process with {customers:,} customers indexed", bot["rss_mb"], "MB", "< 200 MB" if big else None, bot["rss_mb"] < 200 if big else None,
+              peak_mb=bot["peak_mb"], build_s=bot["build_s"], how="build_app + the team's index from SQLite, gc, VmRSS")
+    table.add(f"RSS, matching index only, {customers:,} customers", index["rss_mb"], "MB", None, None, peak_mb=index["peak_mb"], build_s=index["build_s"],
+              how="a process holding only NoteParser(CustomerIndex(records))")
+
+
+# ---- end to end -----------------------------------------------------------------------------------------------
+def _pg_database(admin_url: str):
+    """A fresh database on the server of admin_url (created here, dropped by the caller)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"crmbot_bench_{uuid.uuid4().hex[:8]}"
+    base = make_url(admin_url)
+    dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+def bench_e2e(table: Table, notes: int, repeats: int) -> None:
+    from . import e2e_bench
+
+    backends = [("SQLite", None)]
+    if os.environ.get("CRMBOT_BENCH_POSTGRES_URL"):
+        backends.append(("PostgreSQL", os.environ["CRMBOT_BENCH_POSTGRES_URL"]))
+    for label, admin in backends:
+        runs = []
+        for _ in range(repeats):
+            if admin is None:
+                with tempfile.TemporaryDirectory() as tmp:
+                    runs.append(asyncio.run(e2e_bench.run(f"sqlite:///{tmp}/e2e.db", notes=notes)))
+            else:
+                url, drop = _pg_database(admin)
+                try:
+                    runs.append(asyncio.run(e2e_bench.run(url, notes=notes)))
+                finally:
+                    drop()
+        rate = median([r["notes_per_s"] for r in runs])
+        cpu_ms = median([1000 * r["cpu_s"] / r["notes"] for r in runs])
+        table.add(f"end to end, {label}", rate, "notes/s", ">= 300/s", rate >= 300, notes=notes, customers=runs[0]["customers"], repeats=repeats,
+                  runs=[r["notes_per_s"] for r in runs], cpu_ms_per_note=round(cpu_ms, 2), notes_per_cpu_s=round(1000 / cpu_ms, 1))
+
+
+# ---- delivery and scans (the scheduler's own benchmarks, run as they are) --------------------------------------
+def _captured(fn, *args) -> str:
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        asyncio.run(fn(*args))
+    return buf.getvalue()
+
+
+def _number(pattern: str, text: str) -> float | None:
+    m = re.search(pattern, text)
+    return float(m.group(1).replace(",", "")) if m else None
+
+
+def bench_delivery(table: Table, n: int, chats: int) -> None:
+    from storage.db import migrate
+
+    from . import delivery_bench
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/delivery.db"
+        migrate(url)
+        cpu = time.process_time()
+        out = _captured(delivery_bench.main, url, n, chats)
+        cpu = time.process_time() - cpu
+    rate = _number(r"→\s+([\d.]+) msg/s", out)
+    violations = _number(r"limit violations: (\d+)", out)
+    dupes = _number(r"duplicates: (\d+)", out)
+    missing = _number(r"missing: (\d+)", out)
+    share = rate / 30 * 100 if rate is not None else None
+    ok = share is not None and share >= 90 and violations == 0 and dupes == 0 and missing == 0
+    table.add(f"delivery, {n:,} reminders: share of 30 msg/s", round(share, 1) if share is not None else "n/a", "%", ">= 90%, 0/0", ok,
+              msg_per_s=rate, violations=violations, duplicates=dupes, missing=missing, wall_s=_number(r"wall time[^:]*: ([\d.]+) s", out),
+              cpu_s=round(cpu, 1), chats=chats, output=out.strip().splitlines())
+
+
+def bench_scan(table: Table, customers: int, interactions: int) -> None:
+    from . import scan_bench
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = _captured(scan_bench.main, customers, interactions, tmp)
+    total = _number(r"total daily scans\s+(\d+) ms", out)
+    big = customers >= 100_000
+    table.add(f"daily scans, {customers:,} customers / {interactions:,} interactions", total / 1000 if total else "n/a", "s", "< 2 s" if big else None,
+              (total is not None and total < 2000) if big else None, output=out.strip().splitlines())
+
+
+# ---- cold start -----------------------------------------------------------------------------------------------
+def bench_cold_start(table: Table, customers: int, repeats: int) -> None:
+    from .import_bench import GIVEN, SURNAMES
+
+    rng = random.Random(5)
+    exe = Path(sys.executable).with_name("crmbot")
+    with tempfile.TemporaryDirectory() as tmp:
+        sheet = Path(tmp) / "customers.csv"
+        lines = ["客户名称,公司,手机"] + [f"{(n := rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN))},{n[0]}氏公司{i},139{i:08d}" for i in range(customers)]
+        sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        note = f"拜访了{lines[1].split(',')[0]}，下周三前发报价"
+        cmd = [str(exe), "parse", "--customers", str(sheet), note]
+        subprocess.run(cmd, capture_output=True, check=True)  # the first run warms the OS file cache only
+        walls, cpus = [], []
+        for _ in range(repeats):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True)
+            walls.append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    wall = median(walls)
+    table.add(f"`crmbot parse` cold start, {customers:,} customers in a CSV", round(wall, 2), "s", "< 1 s", wall < 1, cpu_s=round(median(cpus), 2),
+              runs=[round(w, 2) for w in walls], how="the console script in a new process, import to answer")
+
+
+# ---- import ---------------------------------------------------------------------------------------------------
+def bench_import(table: Table, rows: int, repeats: int) -> None:
+    from . import import_bench
+
+    runs = []
+    for _ in range(repeats):
+        cpu = time.process_time()
+        result = asyncio.run(import_bench.run(rows))
+        result["cpu_s"] = round(time.process_time() - cpu, 1)
+        runs.append(result)
+    seconds = median([r["seconds"] for r in runs])
+    big = rows >= 100_000
+    table.add(f"import {rows:,} CSV rows with duplicates", seconds, "s", "< 60 s" if big else None, seconds < 60 if big else None,
+              imported=runs[0]["imported"], merged=runs[0]["merged"], rejected=runs[0]["rejected"], cpu_s=median([r["cpu_s"] for r in runs]), runs=[r["seconds"] for r in runs])
+
+
+# ---- output ---------------------------------------------------------------------------------------------------
+def write_markdown(path: Path, data: dict) -> None:
+    m = data["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"`uv run python -m benchmarks{' --quick' if data['quick'] else ''}` at {m['at']} (commit {data['commit']}).",
+        "",
+        f"Machine: {m['cores']} cores ({m['cpu'] or 'unknown CPU'}), Python {m['python']}; load average {m['load_average_start']} at the start,"
+        f" {m['load_average']} at the end (other test suites were running). Python speed right then: `sum(range(1000))` took"
+        f" {m['sum_range_1000_us']} µs of CPU (a typical modern laptop core: about 10–15 µs), so CPU-bound figures here are several"
+        " times slower than on an unloaded machine. Timed figures are medians over repeated runs; see benchmarks/__main__.py.",
+        "",
+        "| figure | value | target | met |",
+        "|---|---|---|---|",
+    ]
+    for r in data["figures"]:
+        value = f"{r['value']:,}" if isinstance(r["value"], (int, float)) else r["value"]
+        met = "" if r["met"] is None else ("yes" if r["met"] else "**no**")
+        extra = []
+        for k in ("cpu_p50_ms", "cpu_p99_ms", "cpu_ms_per_note", "notes_per_cpu_s", "peak_mb", "cpu_s", "violations", "duplicates", "msg_per_s"):
+            if r.get(k) is not None:
+                extra.append(f"{k.replace('_', ' ')} {r[k]}")
+        lines.append(f"| {r['figure']} | {value} {r['unit']}{' (' + ', '.join(extra) + ')' if extra else ''} | {r['target'] or ''} | {met} |")
+    lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller sizes (a quick look; not the issue's sizes)")
+    ap.add_argument("--only", help="comma-separated: parse,memory,e2e,delivery,scan,cold,import")
+    args = ap.parse_args()
+    q = args.quick
+    only = set(args.only.split(",")) if args.only else None
+    sys.path.insert(0, str(ROOT))
+    info = machine()
+    info["load_average_start"] = info["load_average"]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    print(f"machine: {info['cores']} cores, {info['cpu']}, load {info['load_average']}, sum(range(1000)) {info['sum_range_1000_us']} µs; commit {commit}")
+    print(f"  {'figure':<52} {'value':>10} {'unit':<8} {'target':<12} met")
+    table = Table()
+    steps = [
+        ("parse", lambda: bench_parse(table, [1_000, 10_000] if q else [1_000, 10_000, 100_000], 200 if q else 400, 3)),
+        ("memory", lambda: bench_memory(table, 10_000 if q else 100_000)),
+        ("cold", lambda: bench_cold_start(table, 1_000, 5 if q else 9)),
+        ("e2e", lambda: bench_e2e(table, 300 if q else 1_000, 2 if q else 3)),
+        ("delivery", lambda: bench_delivery(table, 2_000 if q else 10_000, 400 if q else 2_000)),
+        ("import", lambda: bench_import(table, 10_000 if q else 100_000, 1 if q else 3)),
+        ("scan", lambda: bench_scan(table, 10_000 if q else 100_000, 100_000 if q else 1_000_000)),
+    ]
+    for name, step in steps:
+        if only and name not in only:
+            continue
+        try:
+            step()
+        except Exception as error:  # one broken benchmark must not hide the others' figures
+            table.add(f"{name}: failed", f"{type(error).__name__}: {error}"[:200], "", None, False)
+    info["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    data = {"quick": q, "commit": commit, "machine": info, "figures": table.rows}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    if not only:
+        write_markdown(ROOT / "benchmarks" / "RESULTS.md", data)
+    print(f"wrote {RESULTS / 'latest.json'}" + ("" if only else " and benchmarks/RESULTS.md"))
+
+
+if __name__ == "__main__":
+    main()
