@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import and_, case, update
-from sqlmodel import col, func, select
+from sqlmodel import func, select
 
 from storage.models import Customer, Interaction, Team
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, literal, or_, text, update
+from sqlalchemy import and_, case, func, literal, or_, update
 from sqlmodel import col, select
 
 from handlers import format as fmt
@@ -183,15 +183,9 @@ def key(member_id: int, day: dt.date) -> str:
 
 async def scan(app, now: dt.datetime, memo=None) -> int:
     settings = app.settings
-    country = settings.holiday_country
     async with app.db.read() as session:
         members = (await session.exec(select(Member).where(Member.active == True))).all()  # noqa: E712
-        due = {}
-        for m in members:
-            tz = workdays.zone(m.timezone)
-            today = workdays.local_today(now, tz)
-            if workdays.in_working_hours(now, tz, settings, country) and (memo is None or memo.todo("nags", m.id, today)):
-                due[m.id] = (m, tz, today)
+        due = workdays.members_at_work(members, now, settings, memo, "nags")
         done = await push.existing_keys(session, [key(mid, v[2]) for mid, v in due.items()])
         owners = {mid: v for mid, v in due.items() if key(mid, v[2]) not in done}
         found = await find(session, now, settings, owner_ids=owners, top=MAX_LINES) if owners else Found()

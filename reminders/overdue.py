@@ -60,15 +60,9 @@ async def open_overdue_rows(session, now: dt.datetime, team_id: int | None = Non
 
 async def scan(app, now: dt.datetime, memo=None) -> int:
     settings = app.settings
-    country = settings.holiday_country
     async with app.db.read() as session:
         members = (await session.exec(select(Member).where(Member.active == True))).all()  # noqa: E712
-        due = {}
-        for m in members:
-            tz = workdays.zone(m.timezone)
-            today = workdays.local_today(now, tz)
-            if workdays.in_working_hours(now, tz, settings, country) and (memo is None or memo.todo("overdue", m.id, today)):
-                due[m.id] = today
+        due = {mid: today for mid, (_, _, today) in workdays.members_at_work(members, now, settings, memo, "overdue").items()}
         if not due:
             return 0
         done = await push.existing_keys(session, [key(mid, day) for mid, day in due.items()])

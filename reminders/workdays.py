@@ -81,3 +81,15 @@ def local_today(now: dt.datetime, tz: ZoneInfo) -> dt.date:
 
 def end_of_day(day: dt.date, tz: ZoneInfo) -> dt.datetime:
     return at_local(day + dt.timedelta(days=1), dt.time(0, 0), tz)
+
+
+def members_at_work(members, now: dt.datetime, settings, memo, job: str) -> dict[int, tuple[object, ZoneInfo, dt.date]]:
+    """Members for whom `now` is working time and whose `job` has not run yet today (per the memo):
+    member id → (member, their zone, their local today)."""
+    due = {}
+    for member in members:
+        tz = zone(member.timezone)
+        today = local_today(now, tz)
+        if in_working_hours(now, tz, settings, settings.holiday_country) and (memo is None or memo.todo(job, member.id, today)):
+            due[member.id] = (member, tz, today)
+    return due
