@@ -191,9 +191,10 @@ async def _may_share(ctx: Context, customer: Customer) -> bool:
     return ctx.member.role == "manager" and customer.owner_id in await access.reports_of(ctx.session, ctx.member)
 
 
-async def cmd_share(ctx: Context, args: str) -> list[Outgoing]:
+async def _share_target(ctx: Context, args: str, usage: str) -> tuple[Customer, Member] | list[Outgoing]:
+    """The customer and member of /share and /unshare, or the one-line answer why not."""
     if len(args.split()) < 2 and not any(sep in args for sep in _SEPARATORS):
-        return [Outgoing(t("share_usage", ctx.lang))]
+        return [Outgoing(t(usage, ctx.lang))]
     customer, member, left, right = await _customer_and_member(ctx, args)
     if member is None:
         return [Outgoing(t("member_unknown", ctx.lang, q=fmt.clip(right, 30)))]
@@ -201,6 +202,14 @@ async def cmd_share(ctx: Context, args: str) -> list[Outgoing]:
         return [Outgoing(base_t("customer_unknown", ctx.lang, q=fmt.clip(left, 40)))]
     if not await _may_share(ctx, customer):
         return [Outgoing(t("share_denied", ctx.lang, customer=customer.name))]
+    return customer, member
+
+
+async def cmd_share(ctx: Context, args: str) -> list[Outgoing]:
+    target = await _share_target(ctx, args, "share_usage")
+    if isinstance(target, list):
+        return target
+    customer, member = target
     if await access.can_see(ctx.session, member, customer):
         return [Outgoing(t("share_exists", ctx.lang, customer=customer.name, member=member.display_name))]
     ctx.session.add(CustomerShare(customer_id=customer.id, member_id=member.id, created_at=ctx.services.clock()))
@@ -210,15 +219,10 @@ async def cmd_share(ctx: Context, args: str) -> list[Outgoing]:
 
 
 async def cmd_unshare(ctx: Context, args: str) -> list[Outgoing]:
-    if len(args.split()) < 2 and not any(sep in args for sep in _SEPARATORS):
-        return [Outgoing(t("unshare_usage", ctx.lang))]
-    customer, member, left, right = await _customer_and_member(ctx, args)
-    if member is None:
-        return [Outgoing(t("member_unknown", ctx.lang, q=fmt.clip(right, 30)))]
-    if customer is None:
-        return [Outgoing(base_t("customer_unknown", ctx.lang, q=fmt.clip(left, 40)))]
-    if not await _may_share(ctx, customer):
-        return [Outgoing(t("share_denied", ctx.lang, customer=customer.name))]
+    target = await _share_target(ctx, args, "unshare_usage")
+    if isinstance(target, list):
+        return target
+    customer, member = target
     share = (await ctx.session.exec(select(CustomerShare).where(CustomerShare.customer_id == customer.id, CustomerShare.member_id == member.id))).first()
     if share is None:
         return [Outgoing(t("unshare_none", ctx.lang, customer=customer.name, member=member.display_name))]
