@@ -201,9 +201,7 @@ def bench_delivery(table: Table, n: int, chats: int) -> None:
         out = _captured(delivery_bench.main, url, n, chats)
         cpu = time.process_time() - cpu
     rate = _number(r"→\s+([\d.]+) msg/s", out)
-    violations = _number(r"limit violations: (\d+)", out)
-    dupes = _number(r"duplicates: (\d+)", out)
-    missing = _number(r"missing: (\d+)", out)
+    violations, dupes, missing = (None if v is None else int(v) for v in (_number(p, out) for p in (r"limit violations: (\d+)", r"duplicates: (\d+)", r"missing: (\d+)")))
     share = rate / 30 * 100 if rate is not None else None
     ok = share is not None and share >= 90 and violations == 0 and dupes == 0 and missing == 0
     table.add(f"delivery, {n:,} reminders: share of 30 msg/s", round(share, 1) if share is not None else "n/a", "%", ">= 90%, 0/0", ok,
