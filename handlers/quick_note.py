@@ -171,7 +171,7 @@ async def attach(ctx: Context, note: Interaction, customer: Customer, birthdays:
     note.status = "filed"
     ctx.session.add(note)
     await ctx.session.flush()
-    await crm.touch_customer(ctx.session, customer.id, note.occurred_at)
+    await crm.touch_customer(ctx.session, customer.id, note.occurred_at, note.risk)
     if previous is not None and previous != customer.id:
         await crm.touch_customer(ctx.session, previous)  # the wrong customer no longer counts this contact
     tasks = await crm.tasks_of_interaction(ctx.session, note.id)

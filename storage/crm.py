@@ -126,7 +126,7 @@ async def add_interaction(session: AsyncSession, interaction: Interaction) -> In
     session.add(interaction)
     await session.flush()
     if interaction.customer_id is not None:
-        await touch_customer(session, interaction.customer_id, interaction.occurred_at)
+        await touch_customer(session, interaction.customer_id, interaction.occurred_at, interaction.risk)
     return interaction
 
 
@@ -136,31 +136,41 @@ async def insert_interaction(session: AsyncSession, values: dict) -> int:
 
     result = await (await session.connection()).execute(_INSERT_INTERACTION, row_values(Interaction, **values))
     if values.get("customer_id") is not None:
-        await touch_customer(session, values["customer_id"], values["occurred_at"])
+        await touch_customer(session, values["customer_id"], values["occurred_at"], values.get("risk") or [])
     return result.inserted_primary_key[0]
 
 
 _INSERT_INTERACTION = insert(Interaction.__table__)
 
 
-async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetime | None = None) -> None:
-    """A note was filed on the customer (at `at`): refresh what the daily scans read from the customer
-    row instead of scanning interactions (count, first contact, the risks noted at the last contact).
+async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetime | None = None, risks: list[str] | None = None) -> None:
+    """Keep what the daily scans read from the customer row instead of scanning interactions: contact
+    count, first and last contact, the risks noted at the last contact.
 
-    Recounted from the customer's interactions (the (customer_id, occurred_at) index; a few rows), so
-    the figures stay exact whichever path filed the note and heal after a note is removed."""
+    With `at` (a note just filed on the customer, carrying `risks`) the figures are moved on by that one
+    note, no query; without it (a note removed or moved away) they are recounted from the interactions
+    (the (customer_id, occurred_at) index; a few rows)."""
     customer = await session.get(Customer, customer_id)
     if customer is None:
         return
-    count, first, last = (await session.exec(_CONTACTS, params={"customer_id": customer_id})).one()
-    customer.contact_count = count or 0
-    customer.first_contact_at = _aware(first)
-    customer.last_contact_at = _aware(last)  # exact, also after a note is undone
-    risks: list[str] = []
-    if customer.last_contact_at is not None:
-        for noted in (await session.exec(_RISKS_AT, params={"customer_id": customer_id, "at": customer.last_contact_at})).all():
-            risks += [r for r in noted or [] if r not in risks]
-    customer.last_risk = risks
+    if at is not None:
+        customer.contact_count = (customer.contact_count or 0) + 1
+        if customer.first_contact_at is None or at < customer.first_contact_at:
+            customer.first_contact_at = at
+        if customer.last_contact_at is None or at > customer.last_contact_at:
+            customer.last_contact_at, customer.last_risk = at, list(risks or [])
+        elif at == customer.last_contact_at:
+            customer.last_risk = [*customer.last_risk, *(r for r in risks or [] if r not in customer.last_risk)]
+    else:
+        count, first, last = (await session.exec(_CONTACTS, params={"customer_id": customer_id})).one()
+        customer.contact_count = count or 0
+        customer.first_contact_at = _aware(first)
+        customer.last_contact_at = _aware(last)
+        noted: list[str] = []
+        if customer.last_contact_at is not None:
+            for risk in (await session.exec(_RISKS_AT, params={"customer_id": customer_id, "at": customer.last_contact_at})).all():
+                noted += [r for r in risk or [] if r not in noted]
+        customer.last_risk = noted
     customer.updated_at = utcnow()
     session.add(customer)
 

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 100k of these live in the index
 class CustomerRecord:
     id: int | None
     name: str
