@@ -39,7 +39,8 @@ class ConsoleSender:
     async def send(self, row: Outbox, message: Outgoing) -> None:
         lines = []
         if row.kind != "reply":
-            lines.append(f"🔔 [{row.kind}{' · late' if row.late else ''}]")
+            to = row.chat_id.removeprefix("console:")
+            lines.append(f"🔔 [{row.kind} → {to}{' · late' if row.late else ''}]")
         lines.extend(message.text.splitlines() or [""])
         if message.buttons:
             shown = []

@@ -61,23 +61,12 @@ def birthday_key(member_id: int, greet_day: dt.date) -> str:
     return f"birthdays:member:{member_id}:{greet_day.isoformat()}"
 
 
-def _due_members(members, now, settings, memo, scan_name):
-    country = settings.holiday_country
-    out = {}
-    for m in members:
-        tz = workdays.zone(m.timezone)
-        today = workdays.local_today(now, tz)
-        if workdays.in_working_hours(now, tz, settings, country) and (memo is None or memo.todo(scan_name, m.id, today)):
-            out[m.id] = (m, tz, today)
-    return out
-
-
 async def scan_holidays(app, now: dt.datetime, memo=None) -> int:
     settings = app.settings
     country = settings.holiday_country
     async with app.db.read() as session:
         members = (await session.exec(select(Member).where(Member.active == True))).all()  # noqa: E712
-        due = _due_members(members, now, settings, memo, "holidays")
+        due = workdays.members_at_work(members, now, settings, memo, "holidays")
         plans = []  # (member, tz, today, festival)
         for member, tz, today in due.values():
             for festival in festivals.between(country, today, today + dt.timedelta(days=LOOKAHEAD)):
@@ -138,7 +127,7 @@ async def scan_birthdays(app, now: dt.datetime, memo=None) -> int:
     country = settings.holiday_country
     async with app.db.read() as session:
         members = (await session.exec(select(Member).where(Member.active == True))).all()  # noqa: E712
-        due = _due_members(members, now, settings, memo, "birthdays")
+        due = workdays.members_at_work(members, now, settings, memo, "birthdays")
         done = await push.existing_keys(session, [birthday_key(mid, today) for mid, (_m, _tz, today) in due.items()])
         due = {mid: v for mid, v in due.items() if birthday_key(mid, v[2]) not in done}
         found: dict[int, list[tuple[Customer, dt.date, bool]]] = {}
