@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.exc import IntegrityError
 
 from storage import crm, messaging
-from storage.models import Inbox, Outbox, utcnow
+from storage.models import Inbox, Outbox
 
 from . import commands, language, prompts, quick_note
 from .context import Context, Services
@@ -44,13 +44,14 @@ async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
             replies = await dispatch(msg, services, session)
             if row is None:  # not stored by the adapter first: one INSERT, already handled (a racing duplicate fails on its key)
                 payload = session.info.pop(_STRANGER_PAYLOAD, None) or _payload(msg)
-                values = dict(key=msg.key, platform=msg.platform, chat_id=msg.chat_id, sender_id=msg.sender_id, payload=payload, status="handled", handled_at=utcnow())
+                now = services.clock()
+                values = dict(key=msg.key, platform=msg.platform, chat_id=msg.chat_id, sender_id=msg.sender_id, payload=payload, status="handled", received_at=now, handled_at=now)
                 await messaging.insert_rows(session, Inbox, [messaging.row_values(Inbox, **values)])
             else:
                 row.status = "handled"
-                row.handled_at = utcnow()
+                row.handled_at = services.clock()
                 session.add(row)
-            await queue_replies(session, msg, replies)  # keys are new: this message was never handled
+            await queue_replies(session, msg, replies, services.clock())  # keys are new: this message was never handled
     except IntegrityError:
         log.info("duplicate delivery of %s raced; ignored", msg.key)
         return []
@@ -80,7 +81,7 @@ async def _record_failure(msg: Incoming, services: Services, replies: list[Outgo
             row.status = "failed"
             session.add(row)
             for i, reply in enumerate(replies):
-                await messaging.outbox_add(session, _reply_row(msg, f"failed:{i}", reply))
+                await messaging.outbox_add(session, _reply_row(msg, f"failed:{i}", reply, services.clock()))
         services.on_outbox()
     except Exception:
         log.exception("could not record the failure of %s", msg.key)
@@ -98,13 +99,16 @@ def _payload(msg: Incoming) -> dict:
     }
 
 
-def _reply_row(msg: Incoming, suffix: str, reply: Outgoing) -> Outbox:
-    return Outbox(key=f"reply:{msg.key}:{suffix}", kind="reply", platform=msg.platform, chat_id=msg.chat_id, chat_kind=msg.chat_kind, body=reply.to_body())
+def _reply_row(msg: Incoming, suffix: str, reply: Outgoing, now) -> Outbox:
+    return Outbox(key=f"reply:{msg.key}:{suffix}", kind="reply", platform=msg.platform, chat_id=msg.chat_id, chat_kind=msg.chat_kind, body=reply.to_body(), due_at=now, created_at=now)
 
 
-async def queue_replies(session, msg: Incoming, replies: list[Outgoing]) -> None:
+async def queue_replies(session, msg: Incoming, replies: list[Outgoing], now) -> None:
+    """Replies are due at once by the injected clock (the deliverer claims rows due by that clock)."""
     rows = [
-        messaging.row_values(Outbox, key=f"reply:{msg.key}:{i}", kind="reply", platform=msg.platform, chat_id=msg.chat_id, chat_kind=msg.chat_kind, body=reply.to_body())
+        messaging.row_values(
+            Outbox, key=f"reply:{msg.key}:{i}", kind="reply", platform=msg.platform, chat_id=msg.chat_id, chat_kind=msg.chat_kind, body=reply.to_body(), due_at=now, created_at=now
+        )
         for i, reply in enumerate(replies)
     ]
     await messaging.insert_rows(session, Outbox, rows)  # plain INSERTs: _reply_row's instances cost more than the rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from . import digests, followups, greetings, lifecycle, nags, overdue, sweep
+from . import digests, followups, greetings, lifecycle, nags, overdue, retention, sweep
 from .memo import Memo
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ SCANS = [
     ("nags", nags.scan),
     ("lifecycle", lifecycle.scan),
     ("digests", digests.scan),
+    ("retention", retention.scan),
 ]
 
 
