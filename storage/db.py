@@ -33,23 +33,22 @@ from .crypto import attach
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def sync_url(url: str) -> str:
-    """The URL for the blocking driver alembic uses (same database)."""
+def _with_driver(url: str, sqlite_driver: str) -> str:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
-        return str(u.set(drivername="sqlite"))
-    if u.get_backend_name() == "postgresql":
+        return str(u.set(drivername=sqlite_driver))
+    if u.get_backend_name() == "postgresql":  # psycopg 3 serves both the blocking and the async engine
         return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database {u.get_backend_name()!r}: use sqlite:/// or postgresql://")
+
+
+def sync_url(url: str) -> str:
+    """The URL for the blocking driver alembic uses (same database)."""
+    return _with_driver(url, "sqlite")
 
 
 def async_url(url: str) -> str:
-    u = make_url(url)
-    if u.get_backend_name() == "sqlite":
-        return str(u.set(drivername="sqlite+aiosqlite"))
-    if u.get_backend_name() == "postgresql":
-        return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    raise ValueError(f"unsupported database {u.get_backend_name()!r}: use sqlite:/// or postgresql://")
+    return _with_driver(url, "sqlite+aiosqlite")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

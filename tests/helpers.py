@@ -11,6 +11,17 @@ from storage.models import Customer
 _ids = itertools.count(1)
 
 
+async def rows(app, model, *where) -> list:
+    """Every row of a table (optionally filtered), read back from the real database."""
+    from sqlmodel import select
+
+    async with app.db.read() as session:
+        stmt = select(model)
+        for condition in where:
+            stmt = stmt.where(condition)
+        return list((await session.exec(stmt)).all())
+
+
 async def seed_team(app, members=(("me", "admin"),), customers=(), platform: str = "console") -> dict:
     """members: (name, role[, manager name]); customers: dicts of Customer fields plus 'owner' (a member name)."""
     out = {"members": {}, "customers": {}}

@@ -8,7 +8,7 @@ from sqlmodel import select
 from handlers import access
 from storage.models import AuditLog, Customer, CustomerShare, Identity, Inbox, Interaction, Invite, Member, Outbox, Task, Team
 
-from .helpers import Person, seed_team
+from .helpers import Person, seed_team, rows as _rows
 
 MEMBERS = (("boss", "admin"), ("m1", "manager"), ("m2", "manager"), ("a", "rep", "m1"), ("a2", "rep", "m1"), ("b", "rep", "m2"))
 CUSTOMERS = [
@@ -20,12 +20,6 @@ CUSTOMERS = [
 ]
 
 
-async def _rows(app, model, *where):
-    async with app.db.read() as session:
-        stmt = select(model)
-        for cond in where:
-            stmt = stmt.where(cond)
-        return list((await session.exec(stmt)).all())
 
 
 async def _denied(app) -> list[AuditLog]:

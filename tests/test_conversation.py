@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import select
 
 from handlers.messages import Incoming
 from handlers import router
 from storage.models import Customer, Inbox, Interaction, Outbox, Task
 
-from .helpers import Person, seed_team
+from .helpers import Person, seed_team, rows as _rows
 
 CUSTOMERS = [
     {"name": "王伟", "company": "华东机电", "aliases": ["王总"], "owner": "me", "tier": "important", "phone": "13912345678"},
@@ -22,9 +21,6 @@ CUSTOMERS = [
 MEMBERS = (("me", "rep"), ("other", "rep"), ("boss", "admin"))
 
 
-async def _rows(app, model):
-    async with app.db.read() as session:
-        return list((await session.exec(select(model))).all())
 
 
 async def test_note_is_filed_with_its_follow_up_and_can_be_done(app):

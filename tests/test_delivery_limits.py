@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 from collections import defaultdict
 
-import pytest
 from sqlmodel import select
 
 from bot.wiring import build_app
@@ -18,7 +17,7 @@ from reminders.scheduler import tick
 from storage import crm
 from storage.db import Database
 from storage.messaging import outbox_by_status
-from storage.models import Identity, Outbox, Task
+from storage.models import Outbox, Task
 from tests.conftest import make_settings
 from tests.helpers import seed_team
 from tests.reminders_fixtures import add_task, at, fake_sleep, outbox, record

@@ -8,7 +8,7 @@ import pytest
 from handlers.customer_index import CustomerIndexes, record_of
 from handlers.understanding import matching
 from handlers.understanding.matching import CustomerIndex
-from handlers.understanding.notes import CustomerRecord, NoteParser
+from handlers.understanding.notes import CustomerRecord
 from storage import crm
 from storage.db import Database
 from storage.models import Customer

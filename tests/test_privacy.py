@@ -16,7 +16,7 @@ from storage.importer import import_sheet_bytes
 from storage.models import AuditLog, Customer, CustomerShare, Inbox, Interaction, Outbox, Task
 
 from .conftest import make_settings
-from .helpers import Person, seed_team
+from .helpers import Person, seed_team, rows as _rows
 
 K1, K2 = crypto.new_key(), crypto.new_key()
 MEMBERS = (("boss", "admin"), ("m1", "manager"), ("a", "rep", "m1"), ("b", "rep"))
@@ -27,12 +27,6 @@ CUSTOMERS = [
 PHONE, EMAIL = "13900001111", "zhang@xinghe.cn"
 
 
-async def _rows(app, model, *where):
-    async with app.db.read() as session:
-        stmt = select(model)
-        for cond in where:
-            stmt = stmt.where(cond)
-        return list((await session.exec(stmt)).all())
 
 
 # --- /forget -------------------------------------------------------------------------------------
@@ -222,8 +216,6 @@ def test_operator_sets_up_a_team_and_answers_an_access_request(tmp_path, monkeyp
     pair = out.split("/pair ")[1].split()[0]
 
     async def chat():
-        from storage.db import Database  # noqa: F401
-
         app = build_app(make_settings(url, tmp_path, encryption_key=K1), clock=clock)
         try:
             alice = Person(app, "tg-alice", platform="telegram")

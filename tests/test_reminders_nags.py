@@ -8,7 +8,7 @@ from reminders import nags
 from storage import crm
 from storage.models import Customer
 from tests.helpers import seed_team
-from tests.reminders_fixtures import add_note, at, outbox, record, tick_and_send
+from tests.reminders_fixtures import add_note, at, record, tick_and_send
 
 
 async def _setup(app, clock):

@@ -2,12 +2,11 @@
 API on 127.0.0.1 out, a real database in between. Conversation behaviour."""
 from __future__ import annotations
 
-from sqlmodel import select
 
 from storage.models import Customer, Interaction, Member
 
 from .fakes.slack_api import SlackEnv, slack_env, slack_env_any_db  # noqa: F401  (fixtures)
-from .helpers import Person, seed_team
+from .helpers import Person, seed_team, rows as _rows
 
 # unowned: every member of the team sees them (reps see only their own and unowned customers)
 CUSTOMERS = [
@@ -17,9 +16,6 @@ CUSTOMERS = [
 ]
 
 
-async def _rows(app, model):
-    async with app.db.read() as session:
-        return list((await session.exec(select(model))).all())
 
 
 async def join_from_slack(env: SlackEnv, user: str, name: str, **profile) -> None:

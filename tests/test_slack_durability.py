@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
 
 from storage.models import Customer, Inbox, Interaction
 
@@ -20,16 +19,13 @@ from bot.wiring import build_app
 from tests.conftest import make_settings
 
 from .fakes.slack_api import SIGNING_SECRET, FakeSlackAPI, SlackEnv, SlackWorkspace, crash_after_ack, restart_slack_env, sign, slack_env, slack_env_any_db  # noqa: F401  (fixtures)
-from .helpers import seed_team
+from .helpers import seed_team, rows as _rows
 
 ME = "UBOSS"
 CUSTOMERS = [{"name": "王伟", "company": "华东机电", "phone": "13800001111"}, {"name": "张强", "company": "星河贸易"}, {"name": "张丽", "company": "张记餐饮"}]
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
 
 
-async def _rows(app, model):
-    async with app.db.read() as session:
-        return list((await session.exec(select(model))).all())
 
 
 async def _seeded(env: SlackEnv) -> SlackEnv:

@@ -5,19 +5,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from sqlmodel import select
 
 from storage.models import Inbox, Interaction
 
 from .fakes.slack_api import SlackEnv, slack_socket_env  # noqa: F401  (fixture)
-from .helpers import seed_team
+from .helpers import seed_team, rows as _rows
 
 ME = "UBOSS"
 
 
-async def _rows(app, model):
-    async with app.db.read() as session:
-        return list((await session.exec(select(model))).all())
 
 
 async def test_socket_mode_acks_first_and_dedupes_redeliveries(slack_socket_env: SlackEnv):

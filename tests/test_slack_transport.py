@@ -7,21 +7,17 @@ import datetime as dt
 import json
 
 import pytest
-from sqlmodel import select
 
 from handlers.messages import Button, Outgoing
 from storage.models import Customer, Inbox, Interaction, Outbox
 
 from .fakes.slack_api import SlackEnv, sign, slack_env, slack_env_any_db  # noqa: F401  (fixtures)
-from .helpers import seed_team
+from .helpers import seed_team, rows as _rows
 
 CUSTOMERS = [{"name": "王伟", "company": "华东机电", "phone": "13800001111"}]
 ME = "UBOSS"
 
 
-async def _rows(app, model):
-    async with app.db.read() as session:
-        return list((await session.exec(select(model))).all())
 
 
 async def _seeded(env: SlackEnv) -> SlackEnv:
