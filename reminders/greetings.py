@@ -65,8 +65,7 @@ async def scan_holidays(app, now: dt.datetime, memo=None) -> int:
     settings = app.settings
     country = settings.holiday_country
     async with app.db.read() as session:
-        members = (await session.exec(select(Member).where(Member.active == True))).all()  # noqa: E712
-        due = workdays.members_at_work(members, now, settings, memo, "holidays")
+        members, due = await workdays.active_members_at_work(session, now, settings, memo, "holidays")
         plans = []  # (member, tz, today, festival)
         for member, tz, today in due.values():
             for festival in festivals.between(country, today, today + dt.timedelta(days=LOOKAHEAD)):
@@ -126,8 +125,7 @@ async def scan_birthdays(app, now: dt.datetime, memo=None) -> int:
     settings = app.settings
     country = settings.holiday_country
     async with app.db.read() as session:
-        members = (await session.exec(select(Member).where(Member.active == True))).all()  # noqa: E712
-        due = workdays.members_at_work(members, now, settings, memo, "birthdays")
+        members, due = await workdays.active_members_at_work(session, now, settings, memo, "birthdays")
         done = await push.existing_keys(session, [birthday_key(mid, today) for mid, (_m, _tz, today) in due.items()])
         due = {mid: v for mid, v in due.items() if birthday_key(mid, v[2]) not in done}
         found: dict[int, list[tuple[Customer, dt.date, bool]]] = {}

@@ -184,8 +184,7 @@ def key(member_id: int, day: dt.date) -> str:
 async def scan(app, now: dt.datetime, memo=None) -> int:
     settings = app.settings
     async with app.db.read() as session:
-        members = (await session.exec(select(Member).where(Member.active == True))).all()  # noqa: E712
-        due = workdays.members_at_work(members, now, settings, memo, "nags")
+        members, due = await workdays.active_members_at_work(session, now, settings, memo, "nags")
         done = await push.existing_keys(session, [key(mid, v[2]) for mid, v in due.items()])
         owners = {mid: v for mid, v in due.items() if key(mid, v[2]) not in done}
         found = await find(session, now, settings, owner_ids=owners, top=MAX_LINES) if owners else Found()

@@ -61,8 +61,8 @@ async def open_overdue_rows(session, now: dt.datetime, team_id: int | None = Non
 async def scan(app, now: dt.datetime, memo=None) -> int:
     settings = app.settings
     async with app.db.read() as session:
-        members = (await session.exec(select(Member).where(Member.active == True))).all()  # noqa: E712
-        due = {mid: today for mid, (_, _, today) in workdays.members_at_work(members, now, settings, memo, "overdue").items()}
+        members, at_work = await workdays.active_members_at_work(session, now, settings, memo, "overdue")
+        due = {mid: today for mid, (_, _, today) in at_work.items()}
         if not due:
             return 0
         done = await push.existing_keys(session, [key(mid, day) for mid, day in due.items()])

@@ -93,3 +93,13 @@ def members_at_work(members, now: dt.datetime, settings, memo, job: str) -> dict
         if in_working_hours(now, tz, settings, settings.holiday_country) and (memo is None or memo.todo(job, member.id, today)):
             due[member.id] = (member, tz, today)
     return due
+
+
+async def active_members_at_work(session, now: dt.datetime, settings, memo, job: str):
+    """Active members (from the database) for whom `job` is due now: see members_at_work."""
+    from sqlmodel import select
+
+    from storage.models import Member
+
+    members = (await session.exec(select(Member).where(Member.active == True))).all()  # noqa: E712
+    return members, members_at_work(members, now, settings, memo, job)

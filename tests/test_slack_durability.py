@@ -18,7 +18,7 @@ from storage.models import Customer, Inbox, Interaction
 from bot.wiring import build_app
 from tests.conftest import make_settings
 
-from .fakes.slack_api import SIGNING_SECRET, FakeSlackAPI, SlackEnv, SlackWorkspace, crash_after_ack, restart_slack_env, sign, slack_env, slack_env_any_db  # noqa: F401  (fixtures)
+from .fakes.slack_api import seed_slack_admin, SIGNING_SECRET, FakeSlackAPI, SlackEnv, SlackWorkspace, crash_after_ack, restart_slack_env, sign, slack_env, slack_env_any_db  # noqa: F401  (fixtures)
 from .helpers import seed_team, rows as _rows
 
 ME = "UBOSS"
@@ -29,9 +29,7 @@ RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
 
 
 async def _seeded(env: SlackEnv) -> SlackEnv:
-    await seed_team(env.app, ((ME, "admin"),), CUSTOMERS, platform="slack")
-    env.api.add_user(ME, "Boss")
-    return env
+    return await seed_slack_admin(env, ME, CUSTOMERS)
 
 
 @pytest.fixture

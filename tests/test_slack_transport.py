@@ -11,8 +11,8 @@ import pytest
 from handlers.messages import Button, Outgoing
 from storage.models import Customer, Inbox, Interaction, Outbox
 
-from .fakes.slack_api import SlackEnv, sign, slack_env, slack_env_any_db  # noqa: F401  (fixtures)
-from .helpers import seed_team, rows as _rows
+from .fakes.slack_api import seed_slack_admin, SlackEnv, sign, slack_env, slack_env_any_db  # noqa: F401  (fixtures)
+from .helpers import rows as _rows
 
 CUSTOMERS = [{"name": "王伟", "company": "华东机电", "phone": "13800001111"}]
 ME = "UBOSS"
@@ -21,9 +21,7 @@ ME = "UBOSS"
 
 
 async def _seeded(env: SlackEnv) -> SlackEnv:
-    await seed_team(env.app, ((ME, "admin"),), CUSTOMERS, platform="slack")
-    env.api.add_user(ME, "Boss")
-    return env
+    return await seed_slack_admin(env, ME, CUSTOMERS)
 
 
 @pytest.fixture

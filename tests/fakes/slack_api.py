@@ -402,6 +402,15 @@ class SlackEnv:
             clock.set(pending)
 
 
+async def seed_slack_admin(env: SlackEnv, user_id: str, customers) -> SlackEnv:
+    """A team whose admin is this Slack user (known to the fake's users.info), with these customers."""
+    from tests.helpers import seed_team
+
+    await seed_team(env.app, ((user_id, "admin"),), customers, platform="slack")
+    env.api.add_user(user_id, "Boss")
+    return env
+
+
 async def start_slack_env(db_url: str, tmp_path, clock, **settings) -> SlackEnv:
     from tests.conftest import make_settings
 
