@@ -27,6 +27,14 @@ class FollowUp:
     date: dt.date | None
     time: dt.time | None
     task: str
+    customer: CustomerRecord | None = None  # whose follow-up, when the note names several customers
+
+    def to_json(self) -> dict:
+        return {
+            "date": self.date.isoformat() if self.date else None,
+            "time": self.time.strftime("%H:%M") if self.time else None,
+            "task": self.task,
+        }
 
 
 @dataclass
@@ -46,6 +54,15 @@ class ParsedNote:
     outcome: str | None = None
     birthday: str | None = None  # "MM-DD"
     lunar_birthday: str | None = None  # "MM-DD"
+    # every known customer the note reports an interaction with, in the order named; customer is the first
+    customers: list[CustomerRecord] = field(default_factory=list)
+    # fields the parser is not sure of ("customer", "channel", "date", "time", "amount", "risk", "outcome",
+    # "birthday"): the bot asks about exactly these before it trusts them
+    uncertain: list[str] = field(default_factory=list)
+    # the note reports that something pending was done ("样品收到了", "搞定了"): close the matching open follow-up
+    closes: bool = False
+    # risks the note says are over ("the overdue balance is paid"): clear them on the customer
+    resolved_risks: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         first = self.follow_ups[0] if self.follow_ups else None
@@ -58,19 +75,16 @@ class ParsedNote:
             "candidates": [c.name for c in self.candidates] if self.ambiguous else [],
             "mention": self.mention,
             "channel": self.channel,
-            "follow_up": None
-            if first is None
-            else {
-                "date": first.date.isoformat() if first.date else None,
-                "time": first.time.strftime("%H:%M") if first.time else None,
-                "task": first.task,
-            },
+            "follow_up": None if first is None else first.to_json(),
             "amount": amount,
             "currency": self.currency,
             "risk": list(self.risk),
             "outcome": self.outcome,
             "birthday": self.birthday,
             "lunar_birthday": self.lunar_birthday,
+            "customers": [c.name for c in self.customers] if not self.ambiguous else [],
+            "follow_ups": [f.to_json() for f in self.follow_ups],
+            "uncertain": list(self.uncertain),
         }
 
 
@@ -111,6 +125,7 @@ class NoteParser:
         n = normalize_text(head, _get_t2s())
         m = self.index.match(head, prefer=prefer) if prefer is not None else self.index.match(head)
         note.customer, note.ambiguous, note.candidates = m.customer, m.ambiguous, list(m.candidates)
+        note.customers = [m.customer] if m.customer and not m.ambiguous else []
         note.mention, note.is_new, note.mention_span = m.mention, m.is_new, m.span
         mentions = _find_times(head[:MAX_DATE_CHARS], now)
         ahead = _ahead(mentions, now)
