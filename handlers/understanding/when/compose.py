@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 
 from .context import past_context
-from .parts import (VALUE_FIELDS, Part, add_months, monday_of, next_weekday,
+from .parts import (end_of_month, VALUE_FIELDS, Part, add_months, monday_of, next_weekday,
                     nth_weekday_of_month, safe_date)
 from .rules import Ctx
 
@@ -121,7 +121,8 @@ def _day(p: Part, ctx: Ctx, past_ctx: bool) -> tuple[dt.date | None, bool]:
     if p.month_off is not None:
         base = add_months(today.replace(day=1), p.month_off)
         if p.day is None:
-            return (today if p.month_off == 0 else base), False
+            # 这个月 / this month as a deadline: its last day; 下个月 alone: the 1st
+            return (end_of_month(today) if p.month_off == 0 else base), False
         return add_months(base, 0, p.day), False
     if p.month is not None:
         return _month_day(p, today, past_ctx)

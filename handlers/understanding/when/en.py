@@ -10,7 +10,7 @@ import datetime as dt
 import re
 
 from .numerals import EN_COUNT, EN_NUM_WORD, EN_ORDINAL, en_value
-from .festivals import next_festival
+from .festivals import EN_ALIASES, day_before, first_workday_after, next_festival
 from .parts import (add_months, end_of_month, expand_year, monday_of, next_weekday,
                     prev_weekday, safe_date)
 from .rules import P, RuleSet
@@ -34,7 +34,9 @@ _WEEKDAYS = {"monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "wednesda
 WEEKDAY = r"(?:%s)" % "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
 # Abbreviations that are also ordinary words: only dates when something backs them.
 _WEAK_WEEKDAYS = {"sat", "sun", "wed", "mon", "weds"}
-_BACKING = re.compile(r"(?:on|by|before|next|this|last|until|till|due|every|from)\s+$")
+# ... or an action right before it: "fu Mon", "call sat", "EOD Mon"
+_BACKING = re.compile(r"(?:on|by|before|next|this|last|until|till|due|every|from|eod|cob|fu|f/u|follow\s+up|"
+                      r"call|ping|email|text|chk|check\s+in|meet|visit|see|send|ship|deliver)\s+$")
 
 ORD = EN_ORDINAL
 AMPM = r"(?:(a|p)\.?\s?m\.?|(a|p)(?=\s*$|[\s,.;)]))"  # am, a.m., a m, p, a (glued)
@@ -125,7 +127,7 @@ def weekday(m, ctx):
     return P(m, weekday=wd, week_off=off, past=off is not None and off < 0, weak=weak)
 
 
-@rule(B + r"(?:the\s+)?(this|current|next|last|past|previous|following|coming|upcoming)\s+week(?:'s)?" + E, needs='week')
+@rule(B + r"(?:the\s+)?(this|current|next|last|past|previous|following|coming|upcoming|nxt)\s+(?:week|wk)(?:'s)?" + E, needs='week|wk')
 def week(m, ctx):
     off = {"this": 0, "current": 0, "last": -1, "past": -1, "previous": -1}.get(m.group(1), 1)
     return P(m, week_off=off, week_grain=True, past=off < 0)
@@ -213,12 +215,35 @@ def end_of(m, ctx):
     elif w in ("eoy",) or "year" in w:
         d = dt.date(today.year, 12, 31)
     else:
+        if _DAY_AFTER.match(m.string, m.end()):
+            return P(m, marker="before", deadline=True)  # "EOD Mon", "EOD tmrw": the end of that day
         d = today
     return P(m, date=d, deadline=m.group().startswith("by"))
 
 
+_DAY_AFTER = re.compile(r"\s*(?:on\s+|of\s+)?(?:" + WEEKDAY + r"|tomorrow|tmrw|tmr|tomo|today|this|next|the\s+\d|\d)(?![a-z])")
+
+
 _HOLIDAY = (r"christmas\s+eve|christmas|xmas|new\s+year'?s\s+eve|new\s+year'?s\s+day|new\s+year|"
             r"valentine'?s\s+day|easter")
+_CN_FESTIVAL = "|".join(sorted((re.escape(k) for k in EN_ALIASES), key=len, reverse=True))
+
+
+# "the Mid-Autumn Festival", "before Chinese New Year" (the day before), "after National Day" (the first working
+# day after the days off)
+@rule(B + r"(before|after|until|till|post|pre|right\s+after|right\s+before)?\s*(?:the\s+)?(" + _CN_FESTIVAL + r")"
+      r"(?:\s+(?:holidays?|break|festival|day))?" + E, needs="new year|festival|cny|autumn|dragon|national|golden|qingming|"
+      "tomb|labo|may day|qixi|double")
+def cn_festival(m, ctx):
+    rel, name = m.group(1), re.sub(r"\s+", " ", m.group(2))
+    d = next_festival(EN_ALIASES[name], ctx.today)
+    if d is None:
+        return None
+    if rel and ("before" in rel or rel in ("pre", "until", "till")):
+        return P(m, date=day_before(d), deadline=True)
+    if rel:
+        return P(m, date=first_workday_after(d))
+    return P(m, date=d)
 
 
 # "christmas", "easter 2014", "three days after easter", "2nd tuesday after christmas"
@@ -226,6 +251,10 @@ _HOLIDAY = (r"christmas\s+eve|christmas|xmas|new\s+year'?s\s+eve|new\s+year'?s\s
       r")(?:\s+(\d{4}))?" + E, needs="christmas|xmas|new year|valentine|easter")
 def holiday(m, ctx):
     count, unit, rel, name, year = m.groups()
+    if re.search(r"(?:happy|merry|wish(?:ing)?\s+(?:you\s+)?(?:a\s+)?)\s*$", m.string[max(0, m.start() - 20):m.start()]):
+        return None  # a greeting, not a date
+    if re.search(r"(?:chinese|lunar)\s+$", m.string[max(0, m.start() - 10):m.start()]):
+        return None  # the Chinese New Year (see cn_festival)
     d = next_festival(re.sub(r"\s+", " ", name), ctx.today, _year(year))
     if d is None:
         return None

@@ -20,6 +20,15 @@ FESTIVALS = {
     "new year's day": ("solar", 1, 1), "new years day": ("solar", 1, 1), "new year": ("solar", 1, 1),
     "valentine's day": ("solar", 2, 14), "valentines day": ("solar", 2, 14), "easter": ("easter", 0, 0),
 }
+# English names of the Chinese festivals, read as the Chinese one.
+EN_ALIASES = {
+    "chinese new year": "春节", "lunar new year": "春节", "spring festival": "春节", "cny": "春节",
+    "mid-autumn festival": "中秋", "mid autumn festival": "中秋", "mid-autumn": "中秋", "mid autumn": "中秋",
+    "moon festival": "中秋", "mooncake festival": "中秋", "dragon boat festival": "端午", "dragon boat": "端午",
+    "national day": "国庆", "golden week": "国庆", "lantern festival": "元宵", "qingming festival": "清明",
+    "qingming": "清明", "tomb-sweeping day": "清明", "tomb sweeping day": "清明", "labor day": "劳动节",
+    "labour day": "劳动节", "may day": "劳动节", "double ninth festival": "重阳节", "qixi": "七夕",
+}
 
 
 def easter(year: int) -> dt.date:
@@ -59,3 +68,32 @@ def next_festival(name: str, today: dt.date, year: int | None = None) -> dt.date
         if d is not None and d >= today:
             return d
     return None
+
+
+def day_before(d: dt.date) -> dt.date:
+    """"中秋前" / "before the Mid-Autumn Festival": the day before the festival's day."""
+    return d - dt.timedelta(days=1)
+
+
+def first_workday_after(d: dt.date) -> dt.date:
+    """"国庆后" / "after the Spring Festival": the first working day after the official days off around d
+    (China's calendar with its make-up working weekends; future years are the holidays package's projection)."""
+    import holidays
+
+    cn = holidays.country_holidays("CN", years=[d.year, d.year + 1])
+    day = d + dt.timedelta(days=1)
+    for _ in range(30):
+        if cn.is_working_day(day):
+            return day
+        day += dt.timedelta(days=1)
+    return d + dt.timedelta(days=1)
+
+
+def next_holiday_cluster(today: dt.date, back: int = 0) -> dt.date | None:
+    """The first official day off of the next holiday (or of one that began up to ``back`` days ago): 节前/节后."""
+    import holidays
+
+    cn = holidays.country_holidays("CN", years=[today.year, today.year + 1])
+    start = today - dt.timedelta(days=back)
+    days = sorted(d for d in cn if d >= start and cn.get(d) and "substituted" not in cn.get(d).lower())
+    return days[0] if days else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .festivals import FESTIVALS, next_festival
+from .festivals import FESTIVALS, day_before, first_workday_after, next_festival, next_holiday_cluster
 from .numerals import ZH_DIGITS_YEAR, ZH_NUM, zh_value
 from .parts import add_months, end_of_month, expand_year
 from .rules import P, RuleSet
@@ -59,7 +59,7 @@ def _week_off(prefix: str | None) -> int | None:
 # A numeral or 个 right before 周/星期 makes it a duration ("两周", "三个星期"), and
 # 每周一 is a recurrence, not a date; 周三次 is "three times a week".
 @rule(rf"(?<![\d一二两三四五六七八九十几每个])({_THIS}|{_NEXT}|{_LAST})?的?(?:{_WEEK})"
-      r"([一二三四五六日天末1-7])(?![次回遍趟个\d])", needs='[周期拜]')
+      r"([一二三四五六日天末1-7])(?![次遍趟个\d]|回(?![复电访信话家头去来]))", needs='[周期拜]')
 def weekday(m, ctx):
     off = _week_off(m.group(1))
     return P(m, weekday=_WD[m.group(2)], week_off=off, past=off is not None and off < 0)
@@ -156,8 +156,14 @@ def month_day(m, ctx):
         if not day or not 1 <= day <= 31:
             return None
     # 三月 alone is weak ("三月" in passing); 3月份 / 2015年3月 name a month outright.
-    weak = day is None and year is None and "份" not in m.group()
+    weak = day is None and year is None and "份" not in m.group() and _in_passing(m)
     return P(m, year=year, month=month, day=day, weak=weak)
+
+
+def _in_passing(m) -> bool:
+    """三月 inside a longer word (三月花店) or a count (三月份的货): not a date on its own."""
+    after = m.string[m.end():m.end() + 1]
+    return after in "的花天里间中" and after != ""
 
 
 # A day of the month: 5号, 二十号, 廿号. Not a building, line or room number.
@@ -234,7 +240,7 @@ def part_of_day(m, ctx):
 
 # 3点, 三点钟, 三点半, 三点一刻, 三点十五(分), 三点零五, 三点三 (Cantonese: 3 x 5 min),
 # 三点踏三 / 搭三 / 三个字, 3点整, 三点差五分 (2:55), 15时30分.
-@rule(rf"(?<![第.])({N})(点|时)(钟)?(?:(整)|(半)|([一三13])刻|差({N})分?|(?:踏|搭)?({N}|半)(个字|分)?)?", needs='[点时]')
+@rule(rf"(?<![第.])({N})(点|时)(钟)?(?:(整)|(半)|([一三13])刻|差({N})分?|(?:踏|搭)?({N}|半)(个字|分)?(?![起下些定直般样共同切边块整会]))?", needs='[点时]')
 def clock(m, ctx):
     hour = zh_value(m.group(1))
     if hour is None or hour > 24:
@@ -292,16 +298,50 @@ def before_marker(m, ctx):
 _ZH_FESTIVALS = [k for k in FESTIVALS if not k.isascii()]
 
 
-@rule(rf"(明年|今年|去年)?的?({'|'.join(sorted(_ZH_FESTIVALS, key=len, reverse=True))})", needs="[元情劳五儿国圣平清春大宵端七中重除]")
+_AFTER_TAIL = r"(?:假期|长假|放假|小长假)?(?:之后|以后|过后|结束后|后(?![面天日来续期台]))"
+_BEFORE_TAIL = r"(?:假期|长假|放假|小长假)?(?:之前|以前|前(?![往来去台面期景后夕天日晚年]))"
+
+
+# 中秋 / 中秋前 (the day before) / 国庆后, 过完国庆 (the first working day after the days off)
+@rule(rf"(过完|过了)?(明年|今年|去年)?的?({'|'.join(sorted(_ZH_FESTIVALS, key=len, reverse=True))})(?:节(?!目|约|省|奏|点))?"
+      rf"(?:那天|当天)?({_BEFORE_TAIL}|{_AFTER_TAIL})?", needs="[元情劳五儿国圣平清春大宵端七中重除]")
 def festival(m, ctx):
-    year = {"明年": 1, "今年": 0, "去年": -1}.get(m.group(1))
-    name = m.group(2)
-    if FESTIVALS[name][0] == "lunar" and year is not None:
-        year = ctx.today.year + year
-    elif year is not None:
+    after_lead, rel, name, tail = m.groups()
+    year = {"明年": 1, "今年": 0, "去年": -1}.get(rel)
+    if year is not None:
         year = ctx.today.year + year
     d = next_festival(name, ctx.today, year)
-    return P(m, date=d, past=d < ctx.today) if d else None
+    if d is None:
+        return None
+    if tail and "前" in tail:
+        return P(m, date=day_before(d), deadline=True)
+    if after_lead or tail:
+        return P(m, date=first_workday_after(d))
+    return P(m, date=d, past=d < ctx.today)
+
+
+# 年后 / 年前 (the Spring Festival), 节后 / 节前 (the next public holiday, or one just begun)
+@rule(r"(?<![\d一二两三四五六七八九十几半今明去前后每个])(过完年|过了年|年|节)(前|后|之前|之后|以后|以前)"
+      r"(?![期面天台来续往去])", needs="[年节][前后之以]")
+def season_marker(m, ctx):
+    which, rel = m.groups()
+    if which == "节":
+        d = next_holiday_cluster(ctx.today, back=7 if "后" in rel else 0)
+    else:
+        d = next_festival("春节", ctx.today)
+        if d is not None and "后" in rel:  # the break starts on the eve
+            d = d - dt.timedelta(days=1)
+    if d is None:
+        return None
+    if "前" in rel and which != "过完年" and which != "过了年":
+        return P(m, date=day_before(d), deadline=True)
+    return P(m, date=first_workday_after(d))
+
+
+# 下班前 / 收工前: by the end of today's work
+@rule(r"(?:下班|收工|放工)(?:之前|以前|前)", needs="[班工]")
+def end_of_workday(m, ctx):
+    return P(m, date=ctx.today, deadline=True)
 
 
 @rule(r"现在|马上|立刻|立即", needs='[现马立]')
