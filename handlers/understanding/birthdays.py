@@ -26,7 +26,16 @@ _EN_DATE = re.compile(
     rf"(?P<mon>{_MONTH_RE})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>{_MONTH_RE})\b|"
     r"\b(?P<m3>\d{1,2})[/.-](?P<d3>\d{1,2})\b(?![/.-]\d)"
 )
-_BDAY_WORD = re.compile(r"生日|生辰|出生|寿辰|大寿|birthday|b-?day|born on|date of birth|\bdob\b")
+_RELATIONS_EN = (r"wife|husband|son|daughter|kids?|child|children|father|mother|dad|mom|mum|parents?|grandma|grandpa|"
+                 r"grandmother|grandfather|brother|sister|boss|partner|colleague|assistant|baby|girlfriend|boyfriend|fianc[eé]e?")
+_RELATIONS_ZH = (r"老婆|老公|妻子|太太|丈夫|爱人|媳妇|儿子|女儿|孩子|小孩|闺女|父亲|母亲|爸爸|妈妈|老爸|老妈|爸|妈|爷爷|奶奶|"
+                 r"外公|外婆|姥姥|姥爷|岳父|岳母|公公|婆婆|哥哥|姐姐|弟弟|妹妹|老板|领导|同事|助理|秘书|宝宝|女朋友|男朋友|家人|父母")
+_BDAY_WORD = re.compile(r"生日|生辰|出生|寿辰|大寿|birthday|b-?day|born on|date of birth|\bdob\b|\bturns \d{1,3}\b|"
+                        rf"\b(?:{_RELATIONS_EN})'s\s+(?:is|on|falls)\b")
+# someone else's birthday: "his wife's birthday", "她女儿生日", "father's 70th birthday", "daughter turns 10"
+_REL_BEFORE = re.compile(rf"(?:\b(?:{_RELATIONS_EN})(?:'s|s')?\s+(?:\d+\w*\s+)?|"
+                         rf"(?:{_RELATIONS_ZH})的?\s*(?:\d+岁|[一二三四五六七八九十]+岁)?的?\s*)$")
+_REL_IN = re.compile(rf"(?:{_RELATIONS_EN})'s")
 _LUNAR_WORD = re.compile(r"农历|阴历|旧历|lunar")
 _ACTION = re.compile(
     r"记得|别忘|不要忘|提醒|送|寄|准备|祝福|祝|买|订|发.{0,4}(?:祝福|红包|消息|信息)|打.{0,2}电话|问候|"
@@ -42,6 +51,7 @@ class Birthday:
     start: int
     end: int
     action: bool  # the note asks to do something for it (记得送礼, remember to send a card)
+    own: bool = True  # the customer's own, not a relative's ("his wife's birthday")
 
     @property
     def mmdd(self) -> str:
@@ -71,14 +81,43 @@ def _zh_month(s: str) -> int | None:
 
 
 def find_birthday(n: str) -> Birthday | None:
+    """The customer's own birthday stated in the note, if any."""
+    return next((b for b in find_birthdays(n) if b.own), None)
+
+
+def find_birthdays(n: str) -> list[Birthday]:
+    """Every birthday stated in the note, the customer's own and their relatives'."""
     try:
-        return _find_birthday(n)
+        return _find_birthdays(n)
     except Exception:
-        return None
+        return []
 
 
-def _find_birthday(n: str) -> Birthday | None:
+_EN_LUNAR = re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+day\s+of\s+the\s+(?P<m>\d{1,2})(?:st|nd|rd|th)?\s+lunar\s+month|"
+                       r"lunar\s+(?P<m2>\d{1,2})[/.-](?P<d2>\d{1,2})\b")
+
+
+def _find_birthdays(n: str) -> list[Birthday]:
+    found: list[Birthday] = []
     for bw in _BDAY_WORD.finditer(n):
+        if any(b.start <= bw.start() < b.end for b in found):
+            continue
+        b = _near(n, bw)
+        if b is not None:
+            found.append(b)
+    return found
+
+
+def _near(n: str, bw: re.Match) -> Birthday | None:
+    other = bool(_REL_IN.match(bw.group()) or _REL_BEFORE.search(n[max(0, bw.start() - 24): bw.start()]))
+    el = _EN_LUNAR.search(n, max(0, bw.start() - 16), min(len(n), bw.end() + 50))
+    if el:
+        month, day = int(el.group("m") or el.group("m2")), int(el.group("d") or el.group("d2"))
+        if 1 <= month <= 12 and 1 <= day <= 30:
+            s, e = min(el.start(), bw.start()), max(el.end(), bw.end())
+            action = bool(_ACTION.search(n[e:]))
+            return Birthday(month, day, True, s, e, action, own=not other)
+    if True:  # noqa: SIM108 (kept as a block: the solar/lunar date written next to the word)
         lo, hi = max(0, bw.start() - 16), min(len(n), bw.end() + 30)
         window = n[lo:hi]
         best = None
@@ -106,8 +145,13 @@ def _find_birthday(n: str) -> Birthday | None:
             _, month, day, s, e = best
             lunar = bool(_LUNAR_WORD.search(n[max(0, s - 8): e + 10]))
             action = bool(_ACTION.search(n[e:])) or bool(_ACTION.search(n[max(0, s - 12): s]))
-            return Birthday(month, day, lunar, s, e, action)
+            if action and _SENT.search(n[e:]):
+                action = False  # "sent our wishes", "发了微信祝福": done, nothing to remind
+            return Birthday(month, day, lunar, s, e, action, own=not other)
     return None
+
+
+_SENT = re.compile(r"\b(?:sent|wished|gave|called)\b|发了|送了|祝福了|寄了|打了")
 
 
 def next_occurrence(b: Birthday, today: dt.date) -> dt.date | None:

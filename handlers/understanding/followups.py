@@ -96,12 +96,19 @@ _CONTACT_IN = re.compile(r"打(?:了)?(?:个)?电话来|来电|打来|来(?:了)
 
 
 def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: Birthday | None,
-                      customer_span: tuple[int, int] | None, contact: bool = False):
+                      customer_span: tuple[int, int] | None, contact: bool = False, clauses=None,
+                      skip=()) -> tuple[list, list]:
+    """-> (follow-ups, earliest first; dates seen only in situation clauses).
+
+    ``clauses``: the note's clauses with roles (clauses.split); ``skip``: spans that are not dates at all
+    (a date word inside a company name, a birthday that is someone else's)."""
+    from .clauses import clause_at
     from .notes import FollowUp
 
     today = now.date()
     cut = [customer_span] if customer_span else []
-    items: list[tuple[int, FollowUp]] = []
+    items: list[tuple[tuple, FollowUp]] = []
+    situational = []
     mentions = _merge(list(mentions or [])[:MAX_MENTIONS])
     for m in mentions:
         try:
@@ -109,12 +116,20 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
                 continue
             if birthday and m.start < birthday.end and birthday.start < m.end:
                 continue
+            if any(m.start < e and s < m.end for s, e in skip):
+                continue
+            c = clause_at(clauses, m.start) if clauses else None
+            if c is not None and c.role == "situation" and not m.deadline:
+                situational.append(m)
+                continue
             cs, ce = _clause_bounds(n, m.start, m.end)
             rolled = m.date == today + dt.timedelta(days=1) and m.time is not None and not _DAY_WORD.search(m.text.lower())
             if (m.date == today or rolled) and _is_interaction_today(n, m, cs, ce, contact, now):
                 continue
+            if rolled and c is not None and c.role == "report":
+                continue  # "早上七点半接到电话" written in the evening: when it happened
             task = task_text(text, m.start, m.end, cut) or _default_task(text)
-            items.append((m.start, FollowUp(m.date, m.time, task)))
+            items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task)))
         except Exception:
             continue
     if birthday and birthday.action:
@@ -122,10 +137,10 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
         if d is not None:
             after = text[birthday.end:]
             task = task_text(text, birthday.end + 1, birthday.end + 1, cut) if after.strip(" ，,。.") else ""
-            items.append((birthday.start, FollowUp(d, None, task or _birthday_task(text))))
-    items.sort(key=lambda x: x[0])
+            items.append(((d, dt.time(23, 59), birthday.start), FollowUp(d, None, task or _birthday_task(text))))
+    items.sort(key=lambda x: x[0])  # the earliest first: the spec's follow_up
     if items:
-        return [f for _, f in items]
+        return [f for _, f in items], situational
     # an action without a date
     pos = 0
     for piece in re.split(r"[,;:.!?\n，。；：！？]", n[:1500])[:30]:
@@ -134,8 +149,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
         if _ACTION_CLAUSE.search(piece) and not _PAST_MARK.search(piece[:6]):
             task = task_text(text, st, st, cut)
             if task:
-                return [FollowUp(None, None, task)]
-    return []
+                return [FollowUp(None, None, task)], situational
+    return [], situational
 
 
 def _merge(mentions):

@@ -111,25 +111,30 @@ class NoteParser:
             return ParsedNote(text=text)
 
     def _parse(self, text: str, now: dt.datetime, prefer=None) -> ParsedNote:
+        from . import clauses as clause_roles
         from .amounts import find_amounts
-        from .birthdays import find_birthday
+        from .birthdays import find_birthdays
         from .followups import choose_follow_ups
         from .lexicon import detect_channel, detect_outcome, detect_risks
         from .matching import _get_t2s
         from .names import normalize_text
+        from .spelling import correct
 
         note = ParsedNote(text=text)
         head = text[:MAX_NOTE_CHARS]
         if not head.strip():
             return note
+        # typos and shorthand in ordinary words ("Cald", "wnats", "tmrw"), never in a customer's name
+        head = correct(head, protected=self._is_name_word)
         n = normalize_text(head, _get_t2s())
         m = self.index.match(head, prefer=prefer) if prefer is not None else self.index.match(head)
         note.customer, note.ambiguous, note.candidates = m.customer, m.ambiguous, list(m.candidates)
         note.customers = [m.customer] if m.customer and not m.ambiguous else []
         note.mention, note.is_new, note.mention_span = m.mention, m.is_new, m.span
-        mentions = _find_times(head[:MAX_DATE_CHARS], now)
+        names = list(m.spans or ([m.span] if m.span else ()))
+        mentions = [t for t in _find_times(head[:MAX_DATE_CHARS], now) if not _inside_name(t, head, names)]
         ahead = _ahead(mentions, now)
-        note.channel = detect_channel(n, m.spans or ([m.span] if m.span else ()), ahead)
+        note.channel = detect_channel(n, names, ahead)
         note.risk = detect_risks(n)
         note.outcome = detect_outcome(n, ahead)
         if note.outcome == "lost" and "churn" not in note.risk and _LOST_TO_RIVAL.search(n):
@@ -142,19 +147,61 @@ class NoteParser:
                 continue
             note.amount, note.currency = a.value, a.currency
             break
-        b = find_birthday(n)
-        if b is not None:
-            if b.lunar:
-                note.lunar_birthday = b.mmdd
+        birthdays = find_birthdays(n)
+        own = next((b for b in birthdays if b.own), None)
+        if own is not None:
+            if own.lunar:
+                note.lunar_birthday = own.mmdd
             else:
-                note.birthday = b.mmdd
-        note.follow_ups = choose_follow_ups(head, n, now, mentions, b, m.span, note.channel != "other")
+                note.birthday = own.mmdd
+        clauses = clause_roles.split(n)
+        others = [(b.start, b.end) for b in birthdays if b is not own]
+        acting = next((b for b in birthdays if b.action), None)
+        note.follow_ups, situational = choose_follow_ups(
+            head, n, now, mentions, acting or own, m.span, note.channel != "other", clauses, skip=others)
         return note
+
+    def _is_name_word(self, word: str) -> bool:
+        """A word of a known customer's name, alias or company: never spell-corrected."""
+        latin = getattr(self.index, "latin_part", None)
+        return bool(latin) and word in latin
 
 
 import re as _re
+import re
 
 _LOST_TO_RIVAL = _re.compile(r"competitor|rival|another (?:vendor|supplier)|对手|别家|其他供应商|别的供应商|竞品")
+
+
+def _company_words() -> tuple[frozenset, re.Pattern]:
+    global _COMPANY
+    if _COMPANY is None:
+        import tomllib
+        from pathlib import Path
+
+        data = tomllib.loads((Path(__file__).parent / "data" / "company_words.toml").read_text(encoding="utf-8"))
+        zh = "|".join(sorted(data["zh"], key=len, reverse=True))
+        _COMPANY = (frozenset(data["en"]), _re.compile(rf"(?:{zh})"))
+    return _COMPANY
+
+
+_COMPANY = None
+_DAY_WORD_ONLY = _re.compile(r"^(?:今日|今天|明日|明天|后天|周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|"
+                             r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow)$", _re.I)
+
+
+def _inside_name(t, text: str, names) -> bool:
+    """A date word that is part of a name: the customer's own (matched) or a company's (明日家电, Friday Foods)."""
+    if any(t.start < e and s < t.end for s, e in names):
+        return True
+    if not _DAY_WORD_ONLY.match(t.text.strip()):
+        return False
+    en, zh = _company_words()
+    rest = text[t.end:t.end + 12]
+    if t.text.isascii():
+        w = _re.match(r"\s+([A-Za-z]+)", rest)
+        return bool(w and t.text[:1].isupper() and w.group(1)[:1].isupper() and w.group(1).lower() in en)
+    return bool(zh.match(rest) or zh.match(rest[1:3]) and rest[:1] not in "的，,。 ")
 
 
 def _ahead(mentions, now: dt.datetime) -> list[tuple[int, int]]:

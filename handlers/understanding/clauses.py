@@ -1,0 +1,81 @@
+"""A note as clauses with roles.
+
+A quick note mixes what happened ("拜访了张总"), what comes next ("下周三前发报价") and the situation
+("元旦那天他值班", "he'll be off that week"). Each clause gets one role:
+
+- ``next``: asks for, promises or plans a next step;
+- ``situation``: a state, an explanation or a prediction;
+- ``report``: what happened;
+- ``plain``: none of these said (a bare "demo on Feb 10" still announces something).
+
+Follow-up dates come from next-step and plain clauses, never from situation clauses. The cue words are
+data (data/clauses.toml).
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .lexicon import CLAUSE_BREAK
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    start: int  # span in the note
+    end: int
+    role: str  # "next" | "situation" | "report" | "plain"
+
+
+@lru_cache(maxsize=1)
+def _cues() -> dict[str, re.Pattern]:
+    data = tomllib.loads((Path(__file__).parent / "data" / "clauses.toml").read_text(encoding="utf-8"))
+    return {k: re.compile("|".join(f"(?:{p})" for p in v)) for k, v in data.items()}
+
+
+def split(n: str) -> list[Clause]:
+    """Clauses of the normalized note, in order, each with its role."""
+    cues = _cues()
+    cuts = {0, len(n)}
+    for m in CLAUSE_BREAK.finditer(n):
+        if m.group().strip() not in ("and", "but"):
+            cuts.update((m.start(), m.end()))
+    for m in cues["soft_breaks"].finditer(n):
+        cuts.add(m.start())
+    bounds = sorted(cuts)
+    out = []
+    for s, e in zip(bounds, bounds[1:]):
+        piece = n[s:e]
+        if not re.search(r"[a-z0-9\u4e00-\u9fff]", piece):
+            continue
+        out.append(Clause(s, e, role_of(piece)))
+    return out
+
+
+def role_of(piece: str) -> str:
+    cues = _cues()
+    if cues["situation"].search(piece) and not _acts(piece):
+        return "situation"
+    if cues["next_step"].search(piece):
+        return "next"
+    if cues["report"].search(piece):
+        return "report"
+    return "plain"
+
+
+_ACTION = re.compile(r"(?<![a-z])(?:call|send|email|ship|deliver|visit|meet|follow up|remind|regroup|check in|chase)(?![a-z])|"
+                     r"(?:再约|再联系|再谈|再聊|回复|回电|发货|寄|送|打电话|联系|跟进|拜访|下单|付款|签)")
+
+
+def _acts(piece: str) -> bool:
+    """A situation clause that still asks for an action ("off that week; call him 5/14" split badly)."""
+    return bool(_ACTION.search(piece)) and not re.search(r"可能|might|may |也许", piece)
+
+
+def clause_at(clauses: list[Clause], pos: int) -> Clause | None:
+    for c in clauses:
+        if c.start <= pos < c.end:
+            return c
+    return None
