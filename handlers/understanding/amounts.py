@@ -16,6 +16,14 @@ def cn_number(s: str) -> float | None:
     """一百二十 → 120, 三千五 → 3500, 十五 → 15, 二〇二六 → 2026."""
     if not s:
         return None
+    if "万" in s and not s.endswith("万") and s.count("万") == 1:
+        # 十五万五千 = 150000 + 5000; 四万五 = 45000 (a lone trailing digit counts in thousands)
+        high, low = s.split("万")
+        h = cn_number(high) if high else 1.0
+        if low in ("",) or h is None:
+            return None
+        lo = float(_CN_DIGITS[low]) * 1000 if len(low) == 1 and low in _CN_DIGITS and low not in "零〇" else cn_number(low.lstrip("零〇"))
+        return None if lo is None else h * 10000 + lo
     if all(c in _CN_DIGITS for c in s):
         v = 0
         for c in s:
@@ -37,7 +45,7 @@ def cn_number(s: str) -> float | None:
     return float(total)
 
 
-_NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
+_NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+万[零〇一二两三四五六七八九十百千]*[一二三四五六七八九十百千](?![万亿])|[零〇一二两三四五六七八九十百千]+)"
 _PRE = r"(?P<pre>us\$|hk\$|usd|rmb|cny|eur|gbp|hkd|jpy|\$|¥|￥|€|£)?\s?"
 _MUL = r"(?:\s?(?P<mul>千万|百万|亿|万|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|million|thousand|grand(?![a-z])|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
 _SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|yen))?"
@@ -119,7 +127,8 @@ def _read(n: str, m: re.Match) -> Amount | None:
             t = float(tail) if tail.isdigit() else float(_CN_DIGITS.get(tail, 0))
             value += t * 1000
     has_marker = bool(pre or suf)
-    money_mul = mul in ("万", "w", "亿", "千万", "百万", "k", "m", "mn", "mm", "million", "thousand", "grand", "bn", "billion")
+    wan = "万" in num_s  # 十五万五千, 四万五: the ten-thousands are inside the numeral
+    money_mul = wan or mul in ("万", "w", "亿", "千万", "百万", "k", "m", "mn", "mm", "million", "thousand", "grand", "bn", "billion")
     if not has_marker and not money_mul:
         # a bare number: money only when the words around it say so ("budget 5000", "报价5000", "8000的货款")
         if not (_MONEY_CONTEXT.search(before) or _MONEY_WORDS_AFTER.match(after)) or value < 10:
@@ -134,7 +143,7 @@ def _read(n: str, m: re.Match) -> Amount | None:
     for mark in (pre, suf):
         if mark:
             currency = _CURRENCY.get(mark.strip()) or currency
-    if currency is None and mul in ("万", "w", "亿", "千万", "百万"):
+    if currency is None and (wan or mul in ("万", "w", "亿", "千万", "百万")):
         currency = "CNY"
     if currency is None and mul == "千" and not pre:
         currency = None

@@ -122,6 +122,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             if c is not None and c.role == "situation" and not m.deadline:
                 situational.append(m)
                 continue
+            if m.date == today and not m.deadline and c is not None and c.role in ("report", "plain") and m.time is None:
+                continue  # "今天去了…", "今天好累": when it happened or how it was, not a due date
             cs, ce = _clause_bounds(n, m.start, m.end)
             rolled = m.date == today + dt.timedelta(days=1) and m.time is not None and not _DAY_WORD.search(m.text.lower())
             if (m.date == today or rolled) and _is_interaction_today(n, m, cs, ce, contact, now):

@@ -25,9 +25,10 @@ _CHANNEL_CUES: list[tuple[str, str, str]] = [
     (r"video\s*(?:call|chat|conference|meeting)|videocall|zoom(?:\s*call)?|teams\s*(?:call|meeting)|google\s*meet|"
      r"facetime|webex|skype\s*(?:call|meeting)|视频(?:会议|通话|电话|会|聊)?|腾讯会议|钉钉会议|飞书会议|线上会议", "meeting", "noun"),
     (r"\b(?:met|meeting|meetings|met up|catch[- ]up)\b|\bmeet\s+(?:with|up)\b|in person|face[- ]to[- ]face|"
-     r"\b(?:lunch|dinner|breakfast|coffee|drinks)\b|\b(?:expo|trade\s*show|tradeshow|exhibition|conference|"
+     r"\b(?:lunch|dinner|breakfast|coffee|drinks)\b|(?<!for the )(?<!for )\b(?:expo|trade\s*show|tradeshow|exhibition|conference|"
      r"trade fair|the fair|summit|showroom)\b|came (?:to|by|over to) (?:our|the|my) (?:office|factory|showroom|booth|stand|warehouse|site)|"
-     r"came by|dropped by|stopped by our|visited us|visited our|came in\b|on[- ]site visit to us", "meeting", "noun"),
+     r"came by|dropped by|stopped by our|visited us|visited our|(?<!payment )(?<!money )(?<!order )(?<!it )(?<!po )came in\b|on[- ]site visit to us|"
+     r"\bmtgs?\b", "meeting", "noun"),
     (r"见面|见了面|碰面|碰了面|会面|面谈|面聊|开会|开了会|会议|会谈|洽谈|约见|见了|"
      r"来(?:了)?(?:我们|我司|我们公司|公司|厂里|工厂|展厅|办公室|门店|店里)|(?:上门|登门|亲自|专程)来|过来(?:了)?(?:我们|我司|公司|厂里)|来访|到访|参观|吃(?:了)?(?:个|顿|一顿|一餐|餐)?(?:饭|午饭|晚饭|早饭|早餐|早茶|火锅|宵夜)|饭局|请.{0,4}吃|饮茶|饮咗茶|"
      r"午饭|午餐|晚饭|晚餐|早餐|早茶|喝茶|喝咖啡|喝了咖啡|咖啡|展会|展览|博览会|交易会|广交会|峰会|论坛", "meeting", "noun"),
@@ -41,22 +42,36 @@ _CHANNEL_CUES: list[tuple[str, str, str]] = [
     (r"\b(?:called|phoned|rang|calling|ring(?:s)? me|gave (?:me|us|him|her|them) a (?:call|ring))\b|"
      r"\b(?:phone|voice|conference|sales|quick|intro|short|long|follow[- ]up) call\b|\bcall (?:from|with)\b|"
      r"\b(?:had|got|took|made|on) (?:a |the )?(?:call|phone call)\b|\bon the phone\b|\bover the phone\b|\bby phone\b|"
-     r"\bphone call\b|\bcalled back\b|\bcalls? in\b", "call", "past"),
+     r"\bphone call\b|\bcalled back\b|\bcalls? in\b|\b(?:got|get|just) off the phone\b|\bhung up\b|\bcold[- ]?call(?:ed|ing)?\b|"
+     r"\bvoice\s?mail\b|\bleft (?:a |him |her |them )?(?:vm|voicemail|message)\b|\bno answer\b|\b(?:didn'?t|did not) (?:answer|pick up)\b|"
+     r"\bcall(?:ed)?\s*(?:了|过)|打了?\s*call", "call", "past"),
     (r"来电话?|来了电话|打(?:了|过)?(?:个|一个|一通|几个|两个)?电话|通(?:了|过)?(?:个)?电话|电话(?:沟通|联系|咨询|里|中|说|讲|告知|通知|聊|确认|反馈|过来|打来|上)|"
-     r"电联|致电|回电话?|回了电话|接到.{0,6}电话|微信(?:电话|语音)|语音通话|打给", "call", "past"),
+     r"电联|致电|回电话?|回了电话|接到.{0,6}电话|微信(?:电话|语音)|语音通话|打给|没人接|没接(?:电话)?|未接|不接电话|关机|占线|语音留言", "call", "past"),
     # email
     (r"\be-?mail(?:ed|s)?\b|\bemailing\b|\bvia email\b|\bby email\b|\bin (?:an|his|her|their) email\b|\binbox\b", "email", "noun"),
-    (r"邮件|电邮|邮箱|email", "email", "noun"),
+    (r"邮件|电邮|邮箱|email|e-mail|寄了合同|快递了合同", "email", "noun"),
     # message
     (r"\b(?:wechat(?:ted|ed)?|whats\s?app(?:ed)?|sms|texted|text(?:s|ed)? (?:me|us)|messaged|dm(?:ed|'d)?|telegram|"
-     r"line message|slack(?:ed)?|chat(?:ted)? (?:on|via|over)|im|imessage|signal message|via (?:text|chat|message))\b", "message", "noun"),
+     r"line message|slack(?:ed)?|chat(?:ted)? (?:on|via|over)|im|imessage|signal message|via (?:text|chat|message)|"
+     r"text (?:from|message)|got (?:a|his|her|their) text|by text|over text|linkedin|inmail|messenger|line|kakao(?:talk)?|viber)\b|"
+     r"\btexts?\s*(?:说|讲|里|过来|了)|发了?\s*text", "message", "noun"),
     (r"企业微信|微信|短信|发(?:了)?(?:个)?(?:信息|消息)|回(?:了)?(?:信息|消息)|(?:信息|消息|留言)(?:说|里|中|讲|:|：)|留言|钉钉|"
-     r"飞书|\bqq\b|\bwx\b|\bvx\b", "message", "noun"),
+     r"飞书|\bqq\b|\bwx\b|\bvx\b|领英|脉脉|私信", "message", "noun"),
     # imperatives: a planned contact, the follow-up, not the channel
     (r"(?:^|(?<=[,;:.!?\n，。；：！？]))\s*(?:please\s+|pls\s+|need to\s+|remember to\s+|must\s+|should\s+)?"
      r"(?:call|ring|phone|email|e-mail|text|ping|message|wechat|whatsapp|visit|meet|follow up with|reach out to)\b",
      "other", "imp"),
 ]
+def _company_words_zh() -> str:
+    import tomllib
+    from pathlib import Path
+
+    data = tomllib.loads((Path(__file__).parent / "data" / "company_words.toml").read_text(encoding="utf-8"))
+    return "|".join(sorted(data["zh"], key=len, reverse=True))
+
+
+# going to a company: 去金鼎建材, 到了华东机电 (a company word ends the place's name)
+_CHANNEL_CUES.append((rf"(?:(?<![送寄发运交递传转回收拿带])到|去)(?:了|过)?[^，。,.!?；;：:\s的]{{1,8}}?(?:{_company_words_zh()})", "visit", "past"))
 _CHANNEL_RES = [(_rx(p), ch, kind) for p, ch, kind in _CHANNEL_CUES]
 
 _PLAN_NEAR_EN = _rx(
@@ -100,8 +115,11 @@ _GO_TO_EN = _rx(
 )
 # a contact cue that says it has happened, whatever date is near it
 _DONE_CUE = _rx(r"[了过]|\b\w+ed\b|\b(?:met|went|came|rang|spoke|had|got|took|made|saw|sent)\b")
-_INCOMING = _rx(r"来电|打来|发来|寄来|回电|回了")  # they contacted us: it has happened
+_DONE_JUST_BEFORE = _rx(r"\b(?:had|got|took|did|grabbed|was at|were at|went to|joined)\s+(?:a\s+|the\s+|some\s+)?$|接到|收到|跟.{1,6}吃了|和.{1,6}吃了")
+_INCOMING = _rx(r"来电|打来|发来|寄来|回电|回了|微信(?:问|说|讲|催|找|里说)|接到|收到")  # they contacted us: it has happened
 _SAID_AFTER = _rx(r"说|讲|话|表示|告诉|告知|称|提到|反馈|问|回复|答应|同意|\b(?:says?|said|told|asked|mentioned|wants?|wanted)\b")
+_CONTACTED_US = _rx(r"来电|打来|发来|微信(?:问|说|讲|催|找|里说)|接到|收到")
+_REPORTED = _rx(r"\s?(?:里)?(?:说|讲|告诉|表示|提到|通知)")
 _DONE_BEFORE = _rx(r"已经|已|刚刚|刚才|刚|昨天|前天|上周|上次|just\b|already\b|yesterday\b|earlier\b|last\s+\w+")
 
 
@@ -137,6 +155,8 @@ def _detect_channel(n: str, places=(), future=()) -> str:
             continue
         cs = _clause_start(n, s)
         before = n[cs:s]
+        if _CONTACTED_US.search(n[max(cs, s - 3): e + 2]) or _REPORTED.search(n[max(s, e - 1): e + 2]):
+            return ch  # they wrote or called ("发微信问价格", "text说"): it happened
         if _PLAN_BEFORE_ZH.search(before) or _PLAN_NEAR_EN.search(before) or _PLAN_CLAUSE_EN.search(before):
             continue
         if kind == "noun" and s > 0 and not _RESCHEDULE.search(n[s: s + 60]):
@@ -160,7 +180,8 @@ def _planned(n: str, s: int, e: int, cs: int, future) -> bool:
         return False
     if _RESCHEDULE.search(n[cs:ce]):
         return False  # "meeting moved to Thursday": the meeting is what the note is about
-    if _DONE_CUE.search(n[s: e + 1]) or _DONE_BEFORE.search(n[cs:s]) or _INCOMING.search(n[max(cs, s - 1): e + 1]):
+    if _DONE_CUE.search(n[s: e + 1]) or _DONE_BEFORE.search(n[cs:s]) or _INCOMING.search(n[max(cs, s - 3): e + 1]) \
+            or _DONE_JUST_BEFORE.search(n[max(cs, s - 16): s]):
         return False
     return True
 
@@ -206,10 +227,14 @@ _RISK_CUES = {
         r"经营不善|亏损|发不出工资|欠薪|查封|重组|减产|停工|撑不下去|快不行了|跑路"
     ),
 }
+_RISK_CUES["distress"] += r"|资金(?:有点|有些|比较|很|非常|特别|挺)紧张|裁掉|裁了|砍掉.{0,4}人|关店|关掉.{0,4}(?:店|门店|工厂)|闭店|\bclos(?:e|ing|ed) (?:\w+ )?(?:stores?|shops?|branches|outlets|locations)\b"
+_RISK_CUES["churn"] += r"|\bmov(?:e|ing) (?:\w+ ){0,4}?(?:business|orders?|volume|account) to\b|把.{0,8}(?:订单|业务|生意)(?:转|挪|给)到?了?(?:别家|别的|其他)"
+_RISK_CUES["overdue_payment"] += r"|(?:货款|款|尾款|欠款)(?:还|仍然|依然)(?:没|未)(?:到|付|结|还)|\bstill (?:o/s|outstanding|unpaid|not paid|owed|owing)\b|\bpayment (?:is )?still\b"
 _RISK_RES = {k: _rx(v) for k, v in _RISK_CUES.items()}
 _NEGATION_BEFORE = _rx(
-    r"(?<![a-z])(?:不再|不会|没有|没|未|无|并不|并没有|别|不|not|no|never|n't|no longer|without|nor|isn'?t|wasn'?t|didn'?t|doesn'?t|"
-    r"hasn'?t|haven'?t|won'?t|any)\s*(?:more\s+)?(?:\w+\s+)?$"
+    r"(?<![a-z])(?:not|no|never|n't|no longer|without|nor|isn'?t|wasn'?t|didn'?t|doesn'?t|hasn'?t|haven'?t|won'?t|any)\s*"
+    r"(?:more\s+)?(?:[a-z']+\s+){0,3}$|"
+    r"(?:不再|不会|没有|没|未|无|并不|并没有|别|不)(?:任何|什么|啥|再|打算|准备|想|会|要|太|那么|一点|用|需要|考虑)*$"
 )
 _RESOLVED = {
     "overdue_payment": _rx(
@@ -218,13 +243,16 @@ _RESOLVED = {
         r"\bcleared (?:the |their |all )?(?:\w+ )?(?:balance|invoices?|debt|arrears|payment)|\bpayment (?:was |has been )?received\b|"
         r"\breceived (?:the |their |full )?payment\b|\bcaught up on\b|\bno longer (?:overdue|late|owes?)\b|\bnothing (?:is )?overdue\b|"
         r"已付清|已结清|已还清|付清了|结清了|还清了|款已到|已回款|回款了|款到了|钱到了|已经付款|已付款|已经结清|已到账|到账了|补齐了|"
-        r"付完了|还完了|不再拖欠|不欠了|已经还了|已经付了|结清"
+        r"付完了|还完了|不再拖欠|不欠了|已经还了|已经付了|结清|(?:尾款|货款|欠款|款项|余款)(?:已经|已|都)(?:付|结|还|到)|"
+        r"逾期(?:的)?(?:问题|情况)?(?:已经|已|都|也)?(?:解决|处理)|\b(?:overdue |late |outstanding )?(?:payment|money|balance) "
+        r"(?:has |have )?(?:came|come|finally came|arrived|cleared|went through|landed) ?(?:in|through)?\b"
     ),
     "complaint": _rx(
         r"\bcomplaint (?:was |has been |is )?(?:resolved|closed|withdrawn|handled|settled)\b|\bno (?:more |longer )?(?:upset|angry|complaints?)\b|"
         r"\b(?:happy|satisfied) now\b|\bwithdr[ae]w (?:the|his|her|their) complaint|\bnot (?:upset|angry|unhappy) any ?more\b|"
         r"\brefund(?:ed)? (?:went through|(?:was |has been |is )?(?:processed|issued|completed|paid out))\b|\bissued (?:a|the) refund\b|"
-        r"投诉(?:已|已经)?(?:解决|撤销|撤回|处理好|处理完)|问题(?:已|已经)(?:解决|处理)|撤(?:销|回)了?投诉|不生气了|消气了|满意了"
+        r"投诉(?:的事|的问题)?(?:已|已经|倒是|都|也)?(?:解决|撤销|撤回|处理好|处理完)|问题(?:已|已经)(?:解决|处理)|撤(?:销|回)了?投诉|不生气了|消气了|满意了|"
+        r"\bcomplaints? (?:\w+ ){0,4}?(?:is|was|has been|have been|got|are) (?:now |finally |all )?(?:resolved|closed|sorted|fixed|handled|settled)\b"
     ),
     "churn": _rx(
         r"\bdecided to stay\b|\b(?:will |is going to )?stay(?:ing)? with us\b|\brenewed\b|\bnot (?:cancell?ing|switching|leaving)\b|"
@@ -263,7 +291,7 @@ def _negated_resolution(n: str, s: int) -> bool:
 def _negated(n: str, s: int, cue: str) -> bool:
     if cue[:1] in "不没未无" or cue.startswith(("not ", "hasn", "haven", "didn", "never", "still")):
         return False  # the cue carries its own negation ("不满", "hasn't paid")
-    before = n[max(0, s - 16): s]
+    before = n[max(0, s - 28): s]
     cs = _clause_start(before, len(before))
     return bool(_NEGATION_BEFORE.search(before[cs:]))
 
@@ -272,30 +300,35 @@ def _negated(n: str, s: int, cue: str) -> bool:
 # Outcome
 # ---------------------------------------------------------------------------------------------------------------
 _WON = _rx(
-    r"\bsigned\b(?! up for (?:a|the) (?:demo|trial|webinar|newsletter))|"
+    r"(?<!the )(?<!a )(?<!needs )\bsigned\b(?! up for (?:a|the) (?:demo|trial|webinar|newsletter))(?! nda| non-disclosure)|"
     r"\b(?:deal|contract|order|po|agreement|purchase order)\s+(?:is\s+|was\s+|has been\s+|got\s+|now\s+)?(?:signed|closed|confirmed|won|placed|received|done|secured)\b|"
     r"\b(?:deal|contract|order|po|agreement|purchase order)\b(?:(?!\bnot\b|n't|\bnever\b|\byet\b|\bif\b|\bwhen\b|\bonce\b)(?:[^,.;!?]|(?<=\d)[,.](?=\d))){1,30}?"
     r"\b(?:is\s+|was\s+|has been\s+|got\s+|now\s+|been\s+)?(?:signed|confirmed|secured)\b|"
     r"\b(?:closed|won|landed|secured|clinched|bagged|booked|got|received|confirmed|placed)\s+(?:the\s+|a\s+|an\s+|this\s+|our\s+|their\s+|his\s+|her\s+|its\s+|first\s+|new\s+|big\s+)*"
     r"(?:deal|contract|order|orders|account|tender|bid|po|purchase order|business)\b|\bpo received\b|\bit'?s a deal\b|\bdeal done\b|"
     r"签了|已签|签约|签下|签好|签署了|签订了|合同签了|签单|确认订单|订单确认|确认了订单|下单|下了单|成交|拿下|中标|收到.{0,6}订单|定下来了|敲定|"
+    r"(?:订单|\bpo\b|合同|采购单)\s*(?:已经|已)?\s*(?:收到|到了|到手)|\bsign(?:ed)?\s*了|(?:已经|已)\s*sign(?:ed)?\b|\bpo\s*(?:已经|已)|"
     r"订了|采购了|付了定金|已付定金|(?<![a-z])(?:ordered|purchased|re-?ordered)\b"
 )
 _LOST = _rx(
     r"\blost (?:the |this |that |our |a |an )?(?:deal|order|contract|bid|tender|account|client|customer|business|opportunity|sale|it|them)\b|"
     r"\bdeal (?:is |was |has )?(?:lost|dead|off|fell through|collapsed)\b|\bfell through\b|"
     r"\b(?:went|gone|going|decided to go) with (?:a |another |their |the |an )?(?:competitor|other|different|another|cheaper)|"
-    r"\bchose (?:a |another |the )?(?:competitor|other|another|different)|\b(?:didn'?t|did not) win\b|\bno deal\b|"
+    r"\bchose (?:a |another |the )?(?:competitor|other|another|different)|\blost\s+(?:[a-z0-9&.'-]+\s+){1,3}to\s+(?:a\s+|an\s+|the\s+)?(?:\w+\s+)?(?:competitor|rival|another|other|cheaper)|"
+    r"\blost (?:the |this |that )?(?:account|client|customer|deal)\b|\b(?:didn'?t|did not) win\b|\bno deal\b|"
     r"\bnot moving forward\b|\bpassed on (?:us|our)\b|\bturned (?:us )?down\b|\brejected (?:our|the) (?:offer|proposal|quote|bid)\b|"
     r"丢单|丢了(?:单|订单|客户|这单|项目|合同)|单子丢了|没拿下|没谈成|未谈成|谈崩|黄了|没成交|落标|未中标|没中标|选了别家|"
     r"选择了(?:别家|其他|竞争对手|对手)|被.{0,6}抢走|输给|失去了?(?:订单|客户|这个客户)|拒绝了我们"
 )
 _NOT_YET = _rx(
     r"(?:n't|要|准备|打算|将|会|可能|想|考虑|还没|还没有|没有|没|未|尚未|来|去|等|明天|后天|下周|下个?月|周[一二三四五六日天]|\d+号|\d+日|"
-    r"前|之前|以前|月底|月初|年底|年前|星期[一二三四五六日天]|再|争取|希望|尽快|过几天|"
+    r"前|之前|以前|月底|月初|年底|年前|星期[一二三四五六日天]|再|争取|希望|尽快|过几天|一定要|必须|得|"
     r"(?<![a-z])(?:will|to|going to|ready to|about to|wants? to|plan(?:s|ning)? to|expect(?:s|ed)? to|hope to|not|n't|yet to|before|if|may|might|"
     r"could|should|would|need to|interested in|almost|close to|nearly))\s*(?:\w+\s+)?$"
 )
+
+
+_NOT_YET_ZH = _rx(r"(?:要|准备|打算|将|争取|希望|必须|一定|得|想|会|等)[^，。,.!?；;]{0,6}$")
 
 
 def detect_outcome(n: str, future=()) -> str | None:
@@ -307,7 +340,7 @@ def detect_outcome(n: str, future=()) -> str | None:
         for m in _WON.finditer(n):
             before = n[max(0, m.start() - 14): m.start()]
             before = before[_clause_start(before, len(before)):]
-            if _NOT_YET.search(before):
+            if _NOT_YET.search(before) or _NOT_YET_ZH.search(before):
                 continue
             if future and _planned(n, m.start(), m.end(), _clause_start(n, m.start()), future):
                 continue

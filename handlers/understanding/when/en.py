@@ -217,7 +217,7 @@ def end_of(m, ctx):
     else:
         if _DAY_AFTER.match(m.string, m.end()):
             return P(m, marker="before", deadline=True)  # "EOD Mon", "EOD tmrw": the end of that day
-        d = today
+        return P(m, date=today, deadline=True)  # EOD, COB: a deadline by nature
     return P(m, date=d, deadline=m.group().startswith("by"))
 
 

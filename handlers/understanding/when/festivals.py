@@ -78,9 +78,7 @@ def day_before(d: dt.date) -> dt.date:
 def first_workday_after(d: dt.date) -> dt.date:
     """"国庆后" / "after the Spring Festival": the first working day after the official days off around d
     (China's calendar with its make-up working weekends; future years are the holidays package's projection)."""
-    import holidays
-
-    cn = holidays.country_holidays("CN", years=[d.year, d.year + 1])
+    cn = _china(d.year)
     day = d + dt.timedelta(days=1)
     for _ in range(30):
         if cn.is_working_day(day):
@@ -91,9 +89,20 @@ def first_workday_after(d: dt.date) -> dt.date:
 
 def next_holiday_cluster(today: dt.date, back: int = 0) -> dt.date | None:
     """The first official day off of the next holiday (or of one that began up to ``back`` days ago): 节前/节后."""
-    import holidays
-
-    cn = holidays.country_holidays("CN", years=[today.year, today.year + 1])
+    cn = _china(today.year)
     start = today - dt.timedelta(days=back)
     days = sorted(d for d in cn if d >= start and cn.get(d) and "substituted" not in cn.get(d).lower())
     return days[0] if days else None
+
+
+_CALENDARS: dict = {}
+
+
+def _china(year: int):
+    """China's public holidays and make-up workdays for year and the next (the holidays package, ~0.5 s to import
+    the first time: only the "after a festival" readings need it)."""
+    if year not in _CALENDARS:
+        from holidays.countries.china import China
+
+        _CALENDARS[year] = China(years=[year, year + 1])
+    return _CALENDARS[year]

@@ -320,11 +320,16 @@ def festival(m, ctx):
     return P(m, date=d, past=d < ctx.today)
 
 
+_FESTIVAL_BEFORE = __import__("re").compile(f"(?:{'|'.join(_ZH_FESTIVALS)})$")
+
+
 # 年后 / 年前 (the Spring Festival), 节后 / 节前 (the next public holiday, or one just begun)
 @rule(r"(?<![\d一二两三四五六七八九十几半今明去前后每个])(过完年|过了年|年|节)(前|后|之前|之后|以后|以前)"
       r"(?![期面天台来续往去])", needs="[年节][前后之以]")
 def season_marker(m, ctx):
     which, rel = m.groups()
+    if which == "节" and _FESTIVAL_BEFORE.search(m.string, 0, m.start()):
+        return None  # 中秋节前: the festival rule reads it
     if which == "节":
         d = next_holiday_cluster(ctx.today, back=7 if "后" in rel else 0)
     else:
@@ -341,7 +346,12 @@ def season_marker(m, ctx):
 # 下班前 / 收工前: by the end of today's work
 @rule(r"(?:下班|收工|放工)(?:之前|以前|前)", needs="[班工]")
 def end_of_workday(m, ctx):
+    if _DAY_BEFORE.search(m.string, 0, m.start()):
+        return P(m, marker="after", deadline=True)  # 明天下班前: the end of that day
     return P(m, date=ctx.today, deadline=True)
+
+
+_DAY_BEFORE = __import__("re").compile(r"(?:今天|明天|后天|大后天|周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|号|日)\s*$")
 
 
 @rule(r"现在|马上|立刻|立即", needs='[现马立]')
