@@ -357,6 +357,33 @@ def cmd_export_customer(args) -> int:
     return 0
 
 
+def cmd_corrections_export(args) -> int:
+    """Every correction users made to a note's reading, as eval cases (the format of the shared notes_dev.jsonl)."""
+    import asyncio
+
+    from bot.wiring import build_app
+    from storage import corrections
+
+    app = build_app(_settings(args))
+
+    async def main():
+        try:
+            async with app.db.read() as session:
+                return [corrections.eval_case(row) for row in await corrections.all_corrections(session)]
+        finally:
+            await app.close()
+
+    cases = asyncio.run(main())
+    lines = "".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases)
+    if args.out in (None, "-"):
+        sys.stdout.write(lines)
+    else:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(lines)
+        print(f"{len(cases)} correction(s) → {args.out}", file=sys.stderr)
+    return 0
+
+
 def cmd_rotate_key(args) -> int:
     from storage import crypto
     from storage.db import migrate
@@ -485,6 +512,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="file to write (default: stdout)")
     p.add_argument("--db")
     p.set_defaults(func=cmd_export_customer)
+
+    p = sub.add_parser("corrections", help="what users fixed in notes' readings")
+    corr = p.add_subparsers(dest="corrections_command", required=True)
+    p = corr.add_parser("export", help="all corrections as JSONL eval cases {id, now, text, expect}")
+    p.add_argument("--out", help="file to write (default: stdout)")
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_corrections_export)
 
     p = sub.add_parser("rotate-key", help="re-encrypt phone numbers and emails with the first key of CRMBOT_ENCRYPTION_KEY")
     p.add_argument("--db")

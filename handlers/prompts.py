@@ -6,7 +6,7 @@ import datetime as dt
 from storage import crm, messaging
 from storage.models import Interaction, Prompt
 
-from . import access, quick_note, reminder_buttons, team_commands
+from . import access, checks, corrections, instructions, quick_note, reminder_buttons, team_commands
 from . import format as fmt
 from .context import Context
 from .customer_index import record_of
@@ -14,7 +14,7 @@ from .messages import Button, Outgoing
 from .texts import t
 
 TEXT_ANSWER_WINDOW = dt.timedelta(minutes=30)
-NOTELESS_KINDS = ("reminder", "forget")  # questions about something other than a quick note
+NOTELESS_KINDS = ("reminder", "forget", "instruction")  # questions about something other than a quick note
 NAME_MAX_CHARS = 40
 
 
@@ -38,6 +38,8 @@ async def press(ctx: Context, payload: str) -> list[Outgoing]:
         "create_customer": _create,
         "name_customer": _name_buttons,
         "filed": _filed,
+        "check": checks.press,
+        "instruction": instructions.press,
         "reminder": reminder_buttons.press_reminder,
         "forget": team_commands.press_forget,
     }.get(prompt.kind)
@@ -65,7 +67,7 @@ async def answer_with_text(ctx: Context, text: str) -> list[Outgoing] | None:
         customer = await crm.get_customer(ctx.session, parsed.customer.id)
         if customer is not None and await access.can_see(ctx.session, ctx.member, customer):
             messaging.close_prompt(ctx.session, prompt)
-            return await quick_note.attach(ctx, note, customer, prompt.data.get("birthdays"))
+            return await _attach(ctx, prompt, note, customer)
     if parsed.follow_ups or parsed.channel != "other" or len(text.split()) > 4:
         return None  # reads like a new note, not a name
     messaging.close_prompt(ctx.session, prompt)
@@ -80,21 +82,23 @@ async def _note_of(ctx: Context, prompt: Prompt) -> Interaction | None:
 
 
 async def _pick(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -> list[Outgoing]:
-    if choice == "new":
-        return await _ask_name(ctx, prompt, note)
+    if choice == "new":  # none of the candidates: the name typed next corrects the parser
+        messaging.close_prompt(ctx.session, prompt)
+        return await ask_name(ctx, note, {"birthdays": prompt.data.get("birthdays") or {}, "fix": True})
     if choice.startswith("c") and choice[1:].isdigit() and len(choice) <= 10:
         customer = await crm.get_customer(ctx.session, int(choice[1:]))
         if customer is not None and not await access.can_see(ctx.session, ctx.member, customer):
             await access.record_denied(ctx.session, ctx.member, customer.id, ctx.msg.platform, "by button")
         elif customer is not None and customer.id in prompt.data.get("candidates", []):
             messaging.close_prompt(ctx.session, prompt)
-            return await quick_note.attach(ctx, note, customer, prompt.data.get("birthdays"))
+            return await _attach(ctx, prompt, note, customer)
     return [Outgoing(t("prompt_closed", ctx.lang))]
 
 
 async def _create(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -> list[Outgoing]:
     if choice == "other":
-        return await _ask_name(ctx, prompt, note)
+        messaging.close_prompt(ctx.session, prompt)
+        return await ask_name(ctx, note, {**prompt.data, "fix": True})  # not a new customer after all
     if choice != "create":
         return [Outgoing(t("prompt_closed", ctx.lang))]
     messaging.close_prompt(ctx.session, prompt)
@@ -102,7 +106,13 @@ async def _create(ctx: Context, prompt: Prompt, note: Interaction, choice: str) 
     customer = await crm.add_customer(ctx.session, quick_note.new_customer(ctx, name))
     await crm.audit(ctx.session, "create_customer", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=name)
     ctx.services.indexes.upsert(ctx.team.id, record_of(customer), ctx.session)
-    return await quick_note.attach(ctx, note, customer, prompt.data.get("birthdays"))
+    return await _attach(ctx, prompt, note, customer)
+
+
+async def _attach(ctx: Context, prompt: Prompt, note: Interaction, customer) -> list[Outgoing]:
+    """File the note on the customer the user chose; a fix of the parser's customer is learnt from."""
+    data = prompt.data
+    return await quick_note.attach(ctx, note, customer, data.get("birthdays"), fix=bool(data.get("fix")), ask=data.get("ask") or (), parsed=data.get("reading"))
 
 
 async def _name_buttons(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -> list[Outgoing]:
@@ -117,7 +127,8 @@ async def _filed(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -
         messaging.close_prompt(ctx.session, prompt)
         return await quick_note.undo(ctx, note)
     if choice == "wrong":
-        return await _ask_name(ctx, prompt, note)
+        messaging.close_prompt(ctx.session, prompt)
+        return await ask_name(ctx, note, {**prompt.data, "fix": True})
     if choice == "date":
         messaging.close_prompt(ctx.session, prompt)
         await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "change_date", {"interaction_id": note.id}, now=ctx.services.clock())
@@ -125,9 +136,10 @@ async def _filed(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -
     return [Outgoing(t("prompt_closed", ctx.lang))]
 
 
-async def _ask_name(ctx: Context, prompt: Prompt, note: Interaction) -> list[Outgoing]:
-    messaging.close_prompt(ctx.session, prompt)
-    data = {"interaction_id": note.id, "birthdays": prompt.data.get("birthdays") or {}}
+async def ask_name(ctx: Context, note: Interaction, data: dict) -> list[Outgoing]:
+    """Ask for the customer's name (typed); ``data``: birthdays to apply, whether it fixes the parser, fields left to ask."""
+    keep = ("birthdays", "fix", "ask", "reading")
+    data = {"interaction_id": note.id, **{k: data[k] for k in keep if data.get(k)}}
     new = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "name_customer", data, now=ctx.services.clock())
     return [Outgoing(t("ask_name", ctx.lang), [[Button(t("btn_skip", ctx.lang), f"p:{new.id}:skip")]])]
 
@@ -157,5 +169,8 @@ async def _change_date(ctx: Context, prompt: Prompt, note: Interaction, text: st
         task.due_at = quick_note.due_at(found.date, found.time, ctx.zone)
         task.due_has_time = found.time is not None
         ctx.session.add(task)
+    fixed = {"date": found.date.isoformat() if found.date else None, "time": found.time.strftime("%H:%M") if found.time else None}
+    await corrections.record(ctx, note, fixed, prompt.data.get("reading"))
     when = fmt.due(tasks[0].due_at, tasks[0].due_has_time, ctx.zone, ctx.lang, ctx.today)
-    return [Outgoing(t("date_changed", ctx.lang, when=when))]
+    said = t("date_changed", ctx.lang, when=when)
+    return [await checks.then_next(ctx, note, said, list(prompt.data.get("ask") or []), prompt.data)]

@@ -1,7 +1,10 @@
-"""A quick note becomes an interaction (and follow-up tasks) on the right customer.
+"""A quick note becomes an interaction (and follow-up tasks) on the right customer(s).
 
 When the customer is unclear the note is stored at once as 'pending' with its tasks, so nothing
-is lost; the question's answer attaches it (prompts.py).
+is lost; the question's answer attaches it (prompts.py). A note naming several customers is filed on
+each; one reporting something done closes the matching follow-up (closing.py); fields the parser is
+unsure of are asked about after filing (checks.py). Questions and instructions in words are not notes
+(intents.py): they are answered (questions.py) or confirmed and carried out (instructions.py).
 """
 from __future__ import annotations
 
@@ -10,13 +13,14 @@ import re
 from types import SimpleNamespace
 
 from storage import crm, messaging
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.models import Customer, Interaction, Member, Task
 
-from . import access
+from . import access, checks, closing, corrections, instructions, intents, questions
 from . import format as fmt
 from .context import Context
+from .conversation_texts import t as ct
 from .messages import Button, Outgoing
 from .texts import t
 
@@ -32,9 +36,52 @@ async def file_note(ctx: Context, text: str) -> list[Outgoing]:
     if len(text) > limit:
         note = await _store(ctx, text, None, status="pending")
         return [Outgoing(t("too_long", ctx.lang, n=f"{len(text):,}", id=note.id, max=f"{limit:,}"))]
+    reading = intents.read(text)
+    if reading is not None:  # a question or an instruction to the bot, not a note
+        if reading.kind in instructions.KINDS:
+            return await instructions.propose(ctx, reading)
+        return await questions.answer(ctx, reading)
+    return await file_parsed(ctx, text, await parse(ctx, text))
 
+
+async def parse(ctx: Context, text: str, at: dt.datetime | None = None):
+    """The parser's reading of a note sent now (or at ``at``), the author's own customers preferred."""
     parser = await ctx.services.indexes.parser(ctx.team.id, ctx.session)
-    parsed = parser.parse(text, ctx.now, prefer=await _own_customers(ctx))
+    now = at.astimezone(ctx.zone) if at is not None else ctx.now
+    return parser.parse(text, now, prefer=await _own_customers(ctx))
+
+
+async def file_parsed(ctx: Context, text: str, parsed) -> list[Outgoing]:
+    """File a note as the parser read it: on its customer(s), with follow-ups, closing what it reports done."""
+    customer, candidates = await _resolve(ctx, parsed)
+    birthdays = {"birthday": parsed.birthday, "lunar_birthday": parsed.lunar_birthday}
+    if customer is None:
+        return await _file_pending(ctx, text, parsed, candidates, birthdays)
+
+    customers = [customer, *await _others(ctx, parsed, customer)]
+    risks_before = list(customer.last_risk or [])
+    notes = {c.id: await _store(ctx, text, c, status="filed", parsed=parsed, part=i) for i, c in enumerate(customers)}
+    follow_ups = list(parsed.follow_ups)
+    closed = await closing.close_matching(ctx, customer, text) if parsed.closes else None
+    if closed is not None:
+        follow_ups = [f for f in follow_ups if f.date is not None]  # what was done is not a new to-do
+    cleared = closing.clear_risks(customer, risks_before, parsed.resolved_risks)
+    tasks = await _add_tasks(ctx, notes, customer.id, follow_ups)
+    changed = apply_birthdays(customer, birthdays)
+    ctx.session.add(customer)
+    for c in customers:
+        await crm.audit(ctx.session, "note", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=c.id, platform=ctx.msg.platform, detail=f"interaction {notes[c.id].id}")
+    return [
+        await confirmation(
+            ctx, notes[customer.id], customer, tasks, changed,
+            others=customers[1:], closed=closed, cleared=cleared, ask=(ask := checks.askable(parsed.uncertain)),
+            parsed=corrections.reading(parsed) if ask else None,
+        )
+    ]
+
+
+async def _resolve(ctx: Context, parsed) -> tuple[Customer | None, list[Customer]]:
+    """The note's customer if the author may see it, else the candidates they may see."""
     customer = None
     if parsed.customer is not None and not parsed.ambiguous:
         customer = await crm.get_customer(ctx.session, parsed.customer.id)
@@ -48,16 +95,26 @@ async def file_note(ctx: Context, text: str) -> list[Outgoing]:
                 candidates.append(c)
         if len(candidates) == 1:
             customer, candidates = candidates[0], []
+    return customer, candidates
 
-    note = await _store(ctx, text, customer, status="filed" if customer else "pending", parsed=parsed)
-    tasks = await _add_tasks(ctx, note, customer, parsed.follow_ups)
-    birthdays = {"birthday": parsed.birthday, "lunar_birthday": parsed.lunar_birthday}
-    if customer is not None:
-        changed = apply_birthdays(customer, birthdays)
-        ctx.session.add(customer)
-        await crm.audit(ctx.session, "note", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=f"interaction {note.id}")
-        return [await confirmation(ctx, note, customer, tasks, changed)]
 
+async def _others(ctx: Context, parsed, first: Customer) -> list[Customer]:
+    """The note's other customers ("拜访了张总和王芳"), those the author may see, each once."""
+    out, seen = [], {first.id}
+    for record in parsed.customers if not parsed.ambiguous else []:
+        if record is None or record.id in seen or len(out) + 1 >= MAX_PARTS:
+            continue
+        seen.add(record.id)
+        c = await crm.get_customer(ctx.session, record.id)
+        if c is not None and await access.can_see(ctx.session, ctx.member, c):
+            out.append(c)
+    return out
+
+
+async def _file_pending(ctx: Context, text: str, parsed, candidates: list[Customer], birthdays: dict) -> list[Outgoing]:
+    """No customer yet: keep the note (nothing lost) and ask whose it is."""
+    note = await _store(ctx, text, None, status="pending", parsed=parsed)
+    tasks = await _add_tasks(ctx, {None: note}, None, parsed.follow_ups)
     keep = {"interaction_id": note.id, "birthdays": birthdays}
     if candidates:
         prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "pick_customer", {**keep, "candidates": [c.id for c in candidates]}, now=ctx.services.clock())
@@ -71,7 +128,8 @@ async def file_note(ctx: Context, text: str) -> list[Outgoing]:
         prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "create_customer", {**keep, "name": name}, now=ctx.services.clock())
         rows = [[Button(t("btn_create", ctx.lang, name=name), f"p:{prompt.id}:create")], [Button(t("btn_other", ctx.lang), f"p:{prompt.id}:other")]]
         return [Outgoing(t("new_customer_q", ctx.lang, name=name) + _pending_summary(ctx, tasks), rows)]
-    prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "name_customer", keep, now=ctx.services.clock())
+    # the parser found no customer: the name typed in answer is a correction of its reading
+    prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "name_customer", {**keep, "fix": True}, now=ctx.services.clock())
     return [Outgoing(t("no_customer_q", ctx.lang) + _pending_summary(ctx, tasks), [[Button(t("btn_skip", ctx.lang), f"p:{prompt.id}:skip")]])]
 
 
@@ -99,10 +157,11 @@ def _label(c: Customer) -> str:
     return f"{c.name} · {c.company}" if c.company and c.company != c.name else c.name
 
 
-async def _store(ctx: Context, text: str, customer: Customer | None, *, status: str, parsed=None) -> SimpleNamespace:
+async def _store(ctx: Context, text: str, customer: Customer | None, *, status: str, parsed=None, part: int = 0) -> SimpleNamespace:
     """The note's row, inserted without an ORM instance (the hot path: building one costs more than the INSERT).
 
-    Returns the values and the new id as attributes, like the Interaction it stands for.
+    Returns the values and the new id as attributes, like the Interaction it stands for. A note on several
+    customers is one row each; the second and later carry the message key with "#2", "#3"… (keys are unique).
     """
     values = dict(
         team_id=ctx.team.id,
@@ -116,7 +175,7 @@ async def _store(ctx: Context, text: str, customer: Customer | None, *, status: 
         risk=list(parsed.risk) if parsed else [],
         outcome=parsed.outcome if parsed else None,
         status=status,
-        source_key=ctx.msg.key,
+        source_key=ctx.msg.key if part == 0 else f"{ctx.msg.key}#{part + 1}",
     )
     return SimpleNamespace(id=await crm.insert_interaction(ctx.session, values), **values)
 
@@ -128,21 +187,28 @@ def due_at(date: dt.date | None, time: dt.time | None, zone) -> dt.datetime | No
     return local.astimezone(dt.timezone.utc)
 
 
-async def _add_tasks(ctx: Context, note, customer: Customer | None, follow_ups) -> list[SimpleNamespace]:
-    """The note's follow-up tasks, inserted as plain rows; returned as attribute records like Task."""
-    rows = [
-        messaging.row_values(
-            Task,
-            team_id=ctx.team.id,
-            customer_id=customer.id if customer else None,
-            assignee_id=ctx.member.id,
-            interaction_id=note.id,
-            text=(follow_up.task or "follow up")[:200],
-            due_at=due_at(follow_up.date, follow_up.time, ctx.zone),
-            due_has_time=follow_up.time is not None,
+async def _add_tasks(ctx: Context, notes: dict, default_id: int | None, follow_ups) -> list[SimpleNamespace]:
+    """The note's follow-up tasks, inserted as plain rows; returned as attribute records like Task.
+
+    ``notes``: the note filed on each customer (by id); a follow-up goes on its own customer when the note
+    names several, else on the first (``default_id``).
+    """
+    rows = []
+    for follow_up in follow_ups:
+        own = getattr(follow_up, "customer", None)
+        customer_id = own.id if own is not None and own.id in notes else default_id
+        rows.append(
+            messaging.row_values(
+                Task,
+                team_id=ctx.team.id,
+                customer_id=customer_id,
+                assignee_id=ctx.member.id,
+                interaction_id=notes[customer_id].id,
+                text=(follow_up.task or "follow up")[:200],
+                due_at=due_at(follow_up.date, follow_up.time, ctx.zone),
+                due_has_time=follow_up.time is not None,
+            )
         )
-        for follow_up in follow_ups
-    ]
     await messaging.insert_rows(ctx.session, Task, rows)
     return [SimpleNamespace(**row) for row in rows]
 
@@ -164,9 +230,14 @@ def _pending_summary(ctx: Context, tasks: list[Task]) -> str:
     return "\n" + t("follow_up", ctx.lang, when=fmt.due(first.due_at, first.due_has_time, ctx.zone, ctx.lang, ctx.today), task=first.text)
 
 
-async def attach(ctx: Context, note: Interaction, customer: Customer, birthdays: dict | None = None) -> list[Outgoing]:
-    """File a waiting note (or one filed on the wrong customer) on the chosen customer, with its tasks."""
+async def attach(ctx: Context, note: Interaction, customer: Customer, birthdays: dict | None = None, *, fix: bool = False, ask=(), parsed: dict | None = None) -> list[Outgoing]:
+    """File a waiting note (or one filed on the wrong customer) on the chosen customer, with its tasks.
+
+    ``fix``: the user corrected the parser's customer (kept as a correction; the mention becomes an alias).
+    ``ask``: fields still to check with the user afterwards."""
     previous = note.customer_id
+    if fix:
+        await corrections.fix_customer(ctx, note, customer, previous, parsed)
     note.customer_id = customer.id
     note.status = "filed"
     ctx.session.add(note)
@@ -181,17 +252,33 @@ async def attach(ctx: Context, note: Interaction, customer: Customer, birthdays:
     changed = apply_birthdays(customer, birthdays or {})
     ctx.session.add(customer)
     await crm.audit(ctx.session, "note", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=f"interaction {note.id}")
-    return [await confirmation(ctx, note, customer, tasks, changed)]
+    return [await confirmation(ctx, note, customer, tasks, changed, ask=ask, parsed=parsed)]
 
 
-async def confirmation(ctx: Context, note: Interaction, customer: Customer, tasks: list[Task], birthdays: dict) -> Outgoing:
+async def confirmation(ctx: Context, note, customer: Customer, tasks, birthdays: dict, *, others=(), closed=None, cleared=(), ask=(), parsed: dict | None = None) -> Outgoing:
+    """One short block: where it was filed, the follow-ups, what it closed, money/outcome/risk; then either a
+    question about what the parser was unsure of (``ask``; ``parsed``: its reading, kept for corrections) or
+    the usual fix buttons."""
     lang = ctx.lang
-    lines = [t("filed", lang, customer=customer.name, channel=fmt.CHANNEL[lang].get(note.channel, note.channel))]
+    channel = fmt.CHANNEL[lang].get(note.channel, note.channel)
+    if others:
+        names = ("、" if lang == "zh" else ", ").join(c.name for c in (customer, *others))
+        lines = [ct("filed_many", lang, customers=names, channel=channel)]
+    else:
+        lines = [t("filed", lang, customer=customer.name, channel=channel)]
+    name_of = {c.id: c.name for c in (customer, *others)}
     for task in tasks:
+        text = task.text
+        if others and name_of.get(task.customer_id, "") not in text:
+            text = f"{name_of.get(task.customer_id, '')} · {text}"
         if task.due_at is not None:
-            lines.append(t("follow_up", lang, when=fmt.due(task.due_at, task.due_has_time, ctx.zone, lang, ctx.today), task=task.text))
+            lines.append(t("follow_up", lang, when=fmt.due(task.due_at, task.due_has_time, ctx.zone, lang, ctx.today), task=text))
         else:
-            lines.append(t("follow_up_nodate", lang, task=task.text))
+            lines.append(t("follow_up_nodate", lang, task=text))
+    if closed is not None:
+        lines.append(ct("closed", lang, task=fmt.clip(closed.text, 60)))
+    if cleared:
+        lines.append(ct("risk_cleared", lang, risks=", ".join(fmt.RISK[lang].get(r, r) for r in cleared)))
     extras = []
     if note.amount is not None and not (ctx.in_group and not await access.group_may_see_amounts(ctx, customer)):
         extras.append(t("money", lang, money=fmt.money(note.amount, note.currency, lang)))
@@ -205,6 +292,11 @@ async def confirmation(ctx: Context, note: Interaction, customer: Customer, task
         extras.append(t("lunar_birthday_set", lang, date=birthdays["lunar_birthday"]))
     if extras:
         lines.append(" · ".join(extras))
+    if ask:
+        data = {"interaction_id": note.id, "birthdays": birthdays, **({"reading": parsed} if parsed else {})}
+        question = await checks.question(ctx, note, list(ask), data)
+        if question is not None:
+            return Outgoing("\n".join(lines) + "\n" + question.text, question.buttons)
     prompt_id = await messaging.prompt_add_id(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "filed", {"interaction_id": note.id}, now=ctx.services.clock())
     buttons = [
         [
@@ -216,16 +308,33 @@ async def confirmation(ctx: Context, note: Interaction, customer: Customer, task
     return Outgoing("\n".join(lines), buttons)
 
 
+MAX_PARTS = 10  # a note filed on more customers than this keeps the rest to itself
+
+
+async def siblings(ctx: Context, note: Interaction) -> list[Interaction]:
+    """The same note filed on the other customers it names (keys "KEY#2", "KEY#3"…)."""
+    if not note.source_key:
+        return []
+    base = note.source_key.split("#")[0]
+    keys = [k for k in (base, *(f"{base}#{i}" for i in range(2, MAX_PARTS + 1))) if k != note.source_key]
+    stmt = select(Interaction).where(col(Interaction.source_key).in_(keys), Interaction.team_id == note.team_id)
+    return list((await ctx.session.exec(stmt)).all())
+
+
 async def undo(ctx: Context, note: Interaction) -> list[Outgoing]:
-    tasks = await crm.tasks_of_interaction(ctx.session, note.id)
+    """Remove a note (on every customer it was filed on) and its follow-ups."""
+    removed = 0
     customer = await crm.get_customer(ctx.session, note.customer_id) if note.customer_id else None
-    for task in tasks:
-        await ctx.session.delete(task)
-    await ctx.session.flush()
-    await ctx.session.delete(note)
-    await ctx.session.flush()
-    if customer is not None:
-        await crm.touch_customer(ctx.session, customer.id)  # last contact and counts without this note
-    await crm.audit(ctx.session, "undo", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id if customer else None, platform=ctx.msg.platform, detail=fmt.clip(note.text, 200))
+    for each in [note, *await siblings(ctx, note)]:
+        tasks = await crm.tasks_of_interaction(ctx.session, each.id)
+        removed += len(tasks)
+        for task in tasks:
+            await ctx.session.delete(task)
+        await ctx.session.flush()
+        await ctx.session.delete(each)
+        await ctx.session.flush()
+        if each.customer_id is not None:
+            await crm.touch_customer(ctx.session, each.customer_id)  # last contact and counts without this note
+        await crm.audit(ctx.session, "undo", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=each.customer_id, platform=ctx.msg.platform, detail=fmt.clip(each.text, 200))
     name = customer.name if customer else t("no_customer", ctx.lang)
-    return [Outgoing(t("undone", ctx.lang, customer=name, text=fmt.clip(note.text, 40), tasks=len(tasks)))]
+    return [Outgoing(t("undone", ctx.lang, customer=name, text=fmt.clip(note.text, 40), tasks=removed))]

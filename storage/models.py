@@ -242,3 +242,24 @@ class AccountCode(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     used_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class Correction(SQLModel, table=True):
+    """A user's fix of what the parser read from a note (customer, date, channel…): one row per note.
+
+    ``parsed`` holds the parser's fields as it read the note (eval field names, plus the mention);
+    ``corrected`` the fields the user fixed. Exported as the team's own regression set
+    (`crmbot corrections export`). ``interaction_id`` is not a foreign key: an undone note keeps its lesson.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    interaction_id: int | None = Field(default=None, unique=True)
+    customer_id: int | None = Field(default=None, index=True)  # the customer the note is on after the fix (erasure finds it)
+    text: str
+    reference_time: str  # when the note was sent, ISO-8601 with the sender's UTC offset (dates resolve against it)
+    parsed: dict = Field(default_factory=dict, sa_column=Column(JSONDict(), nullable=False))
+    corrected: dict = Field(default_factory=dict, sa_column=Column(JSONDict(), nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -1,7 +1,7 @@
 """The rights of the people in the CRM (China's PIPL, GDPR): see everything held about one
 customer (``export_customer``) and have it erased (``forget``).
 
-Erasure deletes the customer, its interactions, tasks and shares; drops the pending pushes about
+Erasure deletes the customer, its interactions, tasks, shares and corrections; drops the pending pushes about
 it; blanks the stored incoming messages those notes came from and the replies that quoted them;
 and keeps only the bare audit trail (who did what when, no names or text), plus one row recording
 the deletion itself.
@@ -17,6 +17,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from . import corrections
 from .crm import audit
 from .models import AuditLog, Customer, CustomerShare, Inbox, Interaction, Member, Outbox, Task
 
@@ -53,6 +54,7 @@ async def forget(session: AsyncSession, customer: Customer, *, member_id: int | 
         session.add(row)
     await _blank_messages(session, [n.source_key for n in notes if n.source_key])
 
+    await corrections.forget_customer(session, cid, note_ids)
     for task in tasks:
         await session.delete(task)
     await session.flush()
