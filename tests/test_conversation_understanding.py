@@ -309,3 +309,13 @@ async def test_corrections_export_round_trip(app, sqlite_url, tmp_path, monkeypa
     parser = await app.services.indexes.parser(seeded["team"].id)
     again = parser.parse(first["text"], dt.datetime.fromisoformat(first["now"]))
     assert again.customer.name == first["expect"]["customer"]
+
+
+# --- the console ----------------------------------------------------------------------------------------------------------
+async def test_console_question_and_instruction_by_number(sqlite_url, tmp_path, clock):
+    from .test_console import _session
+
+    out = await _session(sqlite_url, tmp_path, clock, ["李娜的电话是多少？", "把李娜设为重要客户", "1", "/customer 李娜"], demo=True)
+    assert "李娜：13900000002" in out
+    assert "[1] 对  [2] 取消" in out
+    assert "✓ 李娜：重要。" in out and "重要 · 活跃" in out
