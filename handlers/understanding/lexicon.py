@@ -95,14 +95,14 @@ _FUTURE_AFTER_EN = _rx(
 _RESCHEDULE = _rx(r"\b(?:moved|rescheduled|postponed|pushed|brought forward|cancelled|canceled)\b|改到|改期|推迟|延期|提前到|挪到")
 
 
-def detect_channel(n: str, places=(), future=()) -> str:
+def detect_channel(n: str, places=(), future=(), clauses=None) -> str:
     """How the interaction happened: call / visit / meeting / email / message / other.
 
     ``places``: spans naming the customer ("去阳光农业" is a visit to them); ``future``: spans of time phrases
     that are still ahead, which make a contact in their clause a plan ("明天去…开会"), not what happened.
     """
     try:
-        return _detect_channel(n, places, future)
+        return _detect_channel(n, places, future, clauses)
     except Exception:
         return "other"
 
@@ -130,7 +130,7 @@ def _clause_start(n: str, pos: int) -> int:
     return last
 
 
-def _detect_channel(n: str, places=(), future=()) -> str:
+def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
     found: list[tuple[int, int, str, str]] = []
     for rx, ch, kind in _CHANNEL_RES:
         for m in rx.finditer(n):
@@ -159,20 +159,26 @@ def _detect_channel(n: str, places=(), future=()) -> str:
             return ch  # they wrote or called ("发微信问价格", "text说"): it happened
         if _PLAN_BEFORE_ZH.search(before) or _PLAN_NEAR_EN.search(before) or _PLAN_CLAUSE_EN.search(before):
             continue
+        if kind == "noun" and _RESCHEDULE.search(n[s: s + 40]) and not _DONE_CUE.search(n[s:e + 1]):
+            continue  # "meeting with Initech moved to Thursday": it has not happened
         if kind == "noun" and s > 0 and not _RESCHEDULE.search(n[s: s + 60]):
             after = n[e: e + 14]
             if _FUTURE_AFTER_EN.search(after):
                 continue
-        if future and _planned(n, s, e, cs, future):
+        if future and _planned(n, s, e, cs, future, clauses):
             continue
         return ch
     return "other"
 
 
-def _planned(n: str, s: int, e: int, cs: int, future) -> bool:
+def _planned(n: str, s: int, e: int, cs: int, future, clauses=None) -> bool:
     """A time still ahead in the cue's clause, and nothing saying the contact already happened."""
     m = CLAUSE_BREAK.search(n, e)
     ce = m.start() if m else len(n)
+    if clauses:  # a run-on note split where a new subject starts ("…见了黄磊聊得挺好的他们准备下周三下单")
+        c = next((c for c in clauses if c.start <= s < c.end), None)
+        if c is not None:
+            cs, ce = max(cs, c.start), min(ce, c.end)
     # a time before the cue, or right after it ("meeting tomorrow"), not one inside what was said ("微信说…月底")
     said = _SAID_AFTER.search(n, e, ce)
     end = said.start() if said else ce

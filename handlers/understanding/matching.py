@@ -603,7 +603,7 @@ class CustomerIndex(_Keys):
             if toks[0] in FUNCTION_WORDS or toks[-1] in FUNCTION_WORDS:
                 continue
             q = " ".join(toks)
-            if q in seen or len(q) < 5 or (" " not in q and len(q) < 6):
+            if q in seen or len(q) < 5:  # a 5-letter word scores 90 only against a 6-letter key: one letter dropped
                 continue
             seen.add(q)
             cut = 88 if len(q) >= 8 else 90

@@ -134,7 +134,8 @@ class NoteParser:
         names = list(m.spans or ([m.span] if m.span else ()))
         mentions = [t for t in _find_times(head[:MAX_DATE_CHARS], now) if not _inside_name(t, head, names)]
         ahead = _ahead(mentions, now)
-        note.channel = detect_channel(n, names, ahead)
+        clauses = clause_roles.split(n)
+        note.channel = detect_channel(n, names, ahead, clauses)
         note.risk = detect_risks(n)
         note.outcome = detect_outcome(n, ahead)
         if note.outcome == "lost" and "churn" not in note.risk and _LOST_TO_RIVAL.search(n):
@@ -154,7 +155,6 @@ class NoteParser:
                 note.lunar_birthday = own.mmdd
             else:
                 note.birthday = own.mmdd
-        clauses = clause_roles.split(n)
         others = [(b.start, b.end) for b in birthdays if b is not own]
         acting = next((b for b in birthdays if b.action), None)
         note.follow_ups, situational = choose_follow_ups(
