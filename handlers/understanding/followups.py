@@ -57,11 +57,26 @@ def _clause_bounds(text: str, s: int, e: int) -> tuple[int, int]:
     return cs, ce
 
 
+_TO_PERSON = re.compile(r"(?:给|跟|和|与|向|替|帮|对|找|联系|\bto|\bwith|\bfor)\s*$", re.I)
+_KEEP_DATE = re.compile(r"(?:拖到|推到|延到|改到|挪到|到|至|\buntil|\btill|\bpushed to|\bmoved to)\s*$", re.I)
+
+
 def task_text(text: str, s: int, e: int, cut: list[tuple[int, int]]) -> str:
-    """The words of the clause around [s, e) without the time phrase and the customer mention."""
+    """The words of the clause around [s, e) without the time phrase and the customer mention.
+
+    "给张伟打电话催款2万8" -> "打电话催款2万8" (the name goes with its 给); "货款要拖到下个月" keeps its date,
+    which the sentence needs."""
     cs, ce = _clause_bounds(text, s, e)
     chars = list(text[cs:ce])
-    for a, b in [(s, e), *cut]:
+    spans = []
+    if s < e and not _KEEP_DATE.search(text[max(cs, s - 8):s]):
+        spans.append((s, e))
+    for a, b in cut:
+        if a is None:
+            continue
+        p = _TO_PERSON.search(text[max(cs, a - 6):a])
+        spans.append((a - (len(p.group()) if p else 0), b))
+    for a, b in spans:
         for k in range(max(a, cs), min(b, ce)):
             chars[k - cs] = " "
     t = "".join(chars)
@@ -96,7 +111,7 @@ _CONTACT_IN = re.compile(r"打(?:了)?(?:个)?电话来|来电|打来|来(?:了)
 
 
 def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: Birthday | None,
-                      customer_span: tuple[int, int] | None, contact: bool = False, clauses=None,
+                      customer_span, contact: bool = False, clauses=None,
                       skip=()) -> tuple[list, list]:
     """-> (follow-ups, earliest first; dates seen only in situation clauses).
 
@@ -106,7 +121,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
     from .notes import FollowUp
 
     today = now.date()
-    cut = [customer_span] if customer_span else []
+    # customer_span: one (start, end) or a list of them (every customer named)
+    cut = list(customer_span) if isinstance(customer_span, list) else ([customer_span] if customer_span else [])
     items: list[tuple[tuple, FollowUp]] = []
     situational = []
     mentions = _merge(list(mentions or [])[:MAX_MENTIONS])
@@ -130,8 +146,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
                 continue
             if rolled and c is not None and c.role == "report":
                 continue  # "早上七点半接到电话" written in the evening: when it happened
-            task = task_text(text, m.start, m.end, cut) or _default_task(text)
-            items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task)))
+            task = task_text(text, m.start, m.end, cut) or _previous_clause_task(text, cs, cut) or _default_task(text)
+            items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task, start=m.start)))
         except Exception:
             continue
     if birthday and birthday.action:
@@ -153,6 +169,25 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             if task:
                 return [FollowUp(None, None, task)], situational
     return [], situational
+
+
+def _previous_clause_task(text: str, cs: int, cut) -> str:
+    """"给王伟打电话催款，明天": the date stands alone; the clause before it says what to do."""
+    if cs <= 1:
+        return ""
+    ps, _ = _clause_bounds(text, cs - 2, cs - 1)
+    piece = text[ps:cs]
+    if _ACTION_CLAUSE.search(piece.lower()) and not _PAST_MARK.search(piece.lower()):
+        return task_text(text, ps, ps, cut)
+    return ""
+
+
+def action_task(text: str, n: str, start: int, end: int, cut) -> str | None:
+    """The task of a clause that asks for something without a date ("张总要样品"), or None."""
+    piece = n[start:end]
+    if not _ACTION_CLAUSE.search(piece) and not re.search(r"要|想要|需要|\bwants?\b|\bneeds?\b", piece):
+        return None
+    return task_text(text, start, start, list(cut)) or None
 
 
 def _merge(mentions):

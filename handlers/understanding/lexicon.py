@@ -13,7 +13,8 @@ def _rx(pattern: str) -> re.Pattern:
     return re.compile(pattern, re.ASCII)
 
 
-CLAUSE_BREAK = _rx(r"[,;:.!?\n，。；：！？、()（）\[\]]|\s-\s|\band\b|\bbut\b|但是|然后|并且")
+# a comma, point or colon between digits is part of a number (45,000  1.5  10:30)
+CLAUSE_BREAK = _rx(r"(?<!\d)[,:.]|[,:.](?!\d)|[;!?\n，。；：！？、()（）\[\]]|\s-\s|\band\b|\bbut\b|但是|然后|并且")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Channel
@@ -354,3 +355,45 @@ def detect_outcome(n: str, future=()) -> str | None:
     except Exception:
         pass
     return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Things reported done, and risks reported over
+# ---------------------------------------------------------------------------------------------------------------
+_THINGS_ZH = r"样品|样板|报价单|报价|合同|资料|货款|尾款|欠款|款|货|发票|目录|方案|设计稿|对账单|样稿|定金|订金|图纸|礼盒|礼物|文件"
+_THINGS_EN = (r"quote|quotation|samples?|contract|invoice|proposal|deck|catalog(?:ue)?|brochure|agenda|pricing|price list|"
+              r"po|nda|payment|documents?|docs|forecast|specs?|gift|order|goods|shipment|delivery")
+_DONE_TASK = _rx(
+    rf"(?:{_THINGS_ZH})(?:的事|的问题|这事|那事)?(?:他们|对方|客户)?(?:已经|已|都|也)?"
+    r"(?:收到了|收到|到了|搞定了|签了|发了|寄了|付了|结了|结清了|处理好了|完成了|解决了|办好了|发过去了|寄出去了|交了|确认了|到账了)|"
+    r"搞定了|办妥了|弄好了|处理完了|"
+    rf"\b(?:sent|delivered|shipped|received|got|signed|paid|submitted|finished|completed|returned)\s+(?:over\s+)?(?:the|our|their|his|her|its|them|it|all)?\s*(?:\w+\s+)?(?:{_THINGS_EN})\b|"
+    rf"\b(?:{_THINGS_EN})\s+(?:was|were|has been|have been|is|are|got)?\s*(?:received|delivered|sent|signed|paid|arrived|done|sorted)\b|"
+    r"\ball (?:done|sorted|settled|set)\b|\btaken care of\b"
+)
+_NOT_DONE = _rx(r"(?:没|未|还没|还没有|没有|尚未|要|会|将|准备|打算|\bnot\b|n't|\bnever\b|\byet to\b|\bwill\b|\bto\b|\bif\b|\bonce\b)\s*(?:\w+\s+)?$")
+
+
+def reports_done(n: str) -> bool:
+    """The note says something pending was done ("张总说样品收到了", "sent the quote", "货款的事搞定了")."""
+    try:
+        for m in _DONE_TASK.finditer(n):
+            if not _NOT_DONE.search(n[max(0, m.start() - 10): m.start()]) and not _NOT_DONE.search(m.group()[:4]):
+                return True
+    except Exception:
+        pass
+    return False
+
+
+def resolved_risks(n: str) -> list[str]:
+    """Risks the note says are over ("paid the overdue balance", "投诉已经解决了")."""
+    out = []
+    for risk, rx in _RESOLVED.items():
+        try:
+            if any(not _negated_resolution(n, r.start()) for r in rx.finditer(n)):
+                out.append(risk)
+        except Exception:
+            continue
+    if "overdue_payment" not in out and re.search(r"(?:货款|欠款|尾款|款)的事(?:已经|都|也)?(?:搞定|解决|处理好)了", n):
+        out.append("overdue_payment")
+    return out

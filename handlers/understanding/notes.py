@@ -28,6 +28,7 @@ class FollowUp:
     time: dt.time | None
     task: str
     customer: CustomerRecord | None = None  # whose follow-up, when the note names several customers
+    start: int | None = field(default=None, repr=False, compare=False)  # where its date is in the note
 
     def to_json(self) -> dict:
         return {
@@ -115,7 +116,9 @@ class NoteParser:
         from .amounts import find_amounts
         from .birthdays import find_birthdays
         from .followups import choose_follow_ups
-        from .lexicon import detect_channel, detect_outcome, detect_risks
+        from .doubts import uncertain_fields
+        from .lexicon import detect_channel, detect_outcome, detect_risks, reports_done, resolved_risks
+        from .people import joined_customers
         from .matching import _get_t2s
         from .names import normalize_text
         from .spelling import correct
@@ -129,9 +132,10 @@ class NoteParser:
         n = normalize_text(head, _get_t2s())
         m = self.index.match(head, prefer=prefer) if prefer is not None else self.index.match(head)
         note.customer, note.ambiguous, note.candidates = m.customer, m.ambiguous, list(m.candidates)
-        note.customers = [m.customer] if m.customer and not m.ambiguous else []
         note.mention, note.is_new, note.mention_span = m.mention, m.is_new, m.span
-        names = list(m.spans or ([m.span] if m.span else ()))
+        named = joined_customers(self.index, head, m, prefer)  # "拜访了张总和王芳": both
+        note.customers = [c for c, _ in named]
+        names = [s for _, spans in named for s in spans] or list(m.spans or ([m.span] if m.span else ()))
         mentions = [t for t in _find_times(head[:MAX_DATE_CHARS], now) if not _inside_name(t, head, names)]
         ahead = _ahead(mentions, now)
         clauses = clause_roles.split(n)
@@ -143,11 +147,9 @@ class NoteParser:
         busy = [(t.start, t.end) for t in mentions]
         if m.span:
             busy.append(m.span)
-        for a in find_amounts(n):
-            if any(a.start < e and s < a.end for s, e in busy):
-                continue
-            note.amount, note.currency = a.value, a.currency
-            break
+        money = [a for a in find_amounts(n) if not any(a.start < e and s < a.end for s, e in busy)]
+        if money:
+            note.amount, note.currency = money[0].value, money[0].currency
         birthdays = find_birthdays(n)
         own = next((b for b in birthdays if b.own), None)
         if own is not None:
@@ -158,7 +160,15 @@ class NoteParser:
         others = [(b.start, b.end) for b in birthdays if b is not own]
         acting = next((b for b in birthdays if b.action), None)
         note.follow_ups, situational = choose_follow_ups(
-            head, n, now, mentions, acting or own, m.span, note.channel != "other", clauses, skip=others)
+            head, n, now, mentions, acting or own, names or m.span, note.channel != "other", clauses, skip=others)
+        if len(named) > 1:
+            _assign_customers(note, named, clauses, head, n)
+        note.resolved_risks = [r for r in resolved_risks(n) if r not in note.risk]
+        note.closes = reports_done(n) or bool(note.resolved_risks)
+        used = sorted((t for t in mentions if any(f.start == t.start for f in note.follow_ups)),
+                      key=lambda t: next(k for k, f in enumerate(note.follow_ups) if f.start == t.start))
+        note.uncertain = uncertain_fields(note, match_kind=m.kind, situational=situational, used=used,
+                                          amounts=money, clauses=clauses, n=n)
         return note
 
     def _is_name_word(self, word: str) -> bool:
@@ -171,6 +181,30 @@ import re as _re
 import re
 
 _LOST_TO_RIVAL = _re.compile(r"competitor|rival|another (?:vendor|supplier)|对手|别家|其他供应商|别的供应商|竞品")
+
+
+def _assign_customers(note, named, clauses, head: str, n: str) -> None:
+    """Each follow-up of a note about several customers goes to the one named in its clause; a customer
+    whose clause asks for something without a date gets an undated follow-up of their own."""
+    from .clauses import clause_at
+    from .followups import action_task
+    from .people import owner_of
+
+    for f in note.follow_ups:
+        c = clause_at(clauses, f.start) if f.start is not None else None
+        if c is not None:
+            f.customer = owner_of(f.start, named, c.start, c.end)
+    covered = {id(f.customer or named[0][0]) for f in note.follow_ups}
+    every = [s for _, spans in named for s in spans]
+    for customer, spans in named:
+        if id(customer) in covered:
+            continue
+        for c in clauses:
+            if c.role in ("next", "plain") and any(c.start <= s < c.end for s, _ in spans):
+                task = action_task(head, n, c.start, c.end, every)
+                if task:
+                    note.follow_ups.append(FollowUp(None, None, task, customer))
+                    break
 
 
 def _company_words() -> tuple[frozenset, re.Pattern]:
