@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from sqlalchemy.exc import DataError
 from sqlmodel import select
 from telegram import Bot, Update
 
@@ -17,10 +18,40 @@ from .telegram_incoming import PLATFORM, Translated
 log = logging.getLogger(__name__)
 
 
+# What one bad update (not a database outage) raises: it must not block the updates after it.
+_UPDATE_ERRORS = (UnicodeError, ValueError, TypeError, KeyError, AttributeError, DataError)
+
+
 async def store(db: Database, updates: list[Update], translate: Callable[[Update], Translated | None]) -> list[Update]:
     """Write the updates that are for us; returns those still to be handled (new, or stored but
-    not handled yet). One transaction: on any error nothing is stored and the caller must not
-    confirm the updates to Telegram."""
+    not handled yet). One transaction; when one update cannot be stored (or read), the others are
+    stored one by one and that one is quarantined (a 'failed' inbox row without its content), so
+    no single update blocks the queue. On a database error nothing is stored and the caller must
+    not confirm the updates to Telegram."""
+    try:
+        return await _store(db, updates, translate)
+    except _UPDATE_ERRORS as exc:
+        if len(updates) == 1:
+            await _quarantine(db, updates[0], exc)
+            return []
+        log.warning("telegram: a batch of %d updates could not be stored (%r); storing them one by one", len(updates), exc)
+    todo: list[Update] = []
+    for update in updates:
+        todo += await store(db, [update], translate)
+    return todo
+
+
+async def _quarantine(db: Database, update: Update, error: BaseException) -> None:
+    log.error("telegram: update %s cannot be stored or read (%r); quarantined as a failed inbox row", update.update_id, error)
+    async with db.write() as session:
+        key = f"{PLATFORM}:update:{update.update_id}"
+        if await messaging.inbox_get(session, key) is None:
+            row = await messaging.inbox_record(session, key, PLATFORM, "", "", {"update_id": update.update_id, "quarantined": repr(error)[:500]})
+            row.status = "failed"
+            session.add(row)
+
+
+async def _store(db: Database, updates: list[Update], translate: Callable[[Update], Translated | None]) -> list[Update]:
     todo: dict[str, Update] = {}
     async with db.write() as session:
         for update in updates:

@@ -104,7 +104,11 @@ def _chat_kind(chat_type: str) -> str | None:
 
 def _mentions(message: Message, me: User) -> bool:
     handle = f"@{me.username}".lower() if me.username else None
-    for entity, text in {**message.parse_entities(), **message.parse_caption_entities()}.items():
+    try:
+        entities = {**message.parse_entities(), **message.parse_caption_entities()}
+    except UnicodeError:  # a lone surrogate: UTF-16 offsets cannot be read; only direct mentions count
+        entities = {e: "" for e in (*message.entities, *message.caption_entities)}
+    for entity, text in entities.items():
         if entity.type == "mention" and handle and text.lower() == handle:
             return True
         if entity.type == "text_mention" and entity.user and entity.user.id == me.id:

@@ -204,9 +204,9 @@ def _is_overdue(task, now, zone) -> bool:
 
 async def cmd_done(ctx: Context, args: str) -> list[Outgoing]:
     number = args.strip().lstrip("#")
-    if not number.isdigit():
+    if not re.fullmatch(r"[0-9]+", number):  # ASCII digits only: str.isdigit() also takes '²'
         return [Outgoing(t("done_usage", ctx.lang))]
-    task = await ctx.session.get(crm.Task, int(number))
+    task = await ctx.session.get(crm.Task, int(number)) if len(number) <= 18 else None  # no id is that long (nor fits a BIGINT)
     if task is None or task.assignee_id != ctx.member.id or task.status != "open" or not await _visible_tasks(ctx, [task]):
         return [Outgoing(t("done_unknown", ctx.lang, n=number))]
     task.status = "done"

@@ -6,7 +6,11 @@ handlers never see a telegram or slack object.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
+
+from storage.types import storable
+
+MAX_STORED_CHARS = 50_000  # a message's text beyond this is never looked at nor kept (router.MAX_INPUT_CHARS)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,18 @@ class Incoming:
     file_name: str | None = None  # a document sent along (import)
     file_bytes: bytes | None = None
     media_kind: str | None = None  # "voice" | "photo" | "sticker" | … : something we cannot read
+
+    def storable(self) -> Incoming:
+        """This message with every text field storable on any backend (lone surrogates replaced,
+        NULs dropped, the text capped), so a hostile message is kept and answered, never lost."""
+        changes = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str):
+                clean = storable(value[:MAX_STORED_CHARS] if f.name == "text" else value[:1000])
+                if clean is not value:
+                    changes[f.name] = clean
+        return replace(self, **changes) if changes else self
 
     @property
     def key(self) -> str:

@@ -36,6 +36,7 @@ def clean_text(text: str | None) -> str:
 
 async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
     """Handle one message; returns the replies (already queued in the outbox for delivery)."""
+    msg = msg.storable()  # text no backend can store (lone surrogates, NULs) is kept sanitized, not lost
     try:
         async with services.db.write(quick=_is_short(msg)) as session:
             row = await messaging.inbox_get(session, msg.key)
@@ -60,7 +61,8 @@ async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
         services.indexes.drop_all()  # an index may hold what the failed transaction wrote
         lang = language.choose(msg.text or "", msg.language_hint, None, getattr(services.settings, "language", "en"))
         replies = [Outgoing(t("error", lang))]
-        await _record_failure(msg, services, replies)
+        if not await _record_failure(msg, services, replies):
+            return [Outgoing(t("error_not_kept", lang))]  # never say "kept" about what was not
         return replies
     services.on_outbox()
     return replies
@@ -71,8 +73,8 @@ def _is_short(msg: Incoming) -> bool:
     return msg.file_bytes is None and not (msg.text or "").lstrip().startswith("/")
 
 
-async def _record_failure(msg: Incoming, services: Services, replies: list[Outgoing]) -> None:
-    """Keep what the user sent even when handling failed, and tell them once."""
+async def _record_failure(msg: Incoming, services: Services, replies: list[Outgoing]) -> bool:
+    """Keep what the user sent even when handling failed, and tell them once; False when it could not be kept."""
     try:
         async with services.db.write() as session:
             row = await messaging.inbox_get(session, msg.key)
@@ -83,8 +85,10 @@ async def _record_failure(msg: Incoming, services: Services, replies: list[Outgo
             for i, reply in enumerate(replies):
                 await messaging.outbox_add(session, _reply_row(msg, f"failed:{i}", reply, services.clock()))
         services.on_outbox()
+        return True
     except Exception:
         log.exception("could not record the failure of %s", msg.key)
+        return False
 
 
 def _payload(msg: Incoming) -> dict:

@@ -8,6 +8,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "too_long": ("That note is {n} characters, too long to read. I kept it as note #{id}; send the key points in under {max} characters.", "这条记录有{n}个字，太长了。已保存为记录#{id}；请用{max}字以内发要点。"),
     "unknown_command": ("Unknown command {cmd}. Type /help for the list.", "没有 {cmd} 这个命令。输入 /help 查看命令。"),
     "error": ("Sorry, something went wrong on my side. Your message is kept; please try again.", "抱歉，系统出错了。你的消息已保存，请再试一次。"),
+    "error_not_kept": ("Sorry, something went wrong on my side and your message could not be saved. Please send it again.", "抱歉，系统出错了，你的消息没能保存。请重新发送。"),
     "not_member": ("Hi! This is a private CRM bot. Ask your admin for an invite code, then send /join CODE.", "你好！这是团队内部的客户管理助手。请向管理员要邀请码，然后发送 /join 邀请码。"),
     "welcome_admin": ("Welcome! You are the admin of team {team}. Text me a note like \"called Wang, wants quote Friday\", or /help.", "欢迎！你是团队“{team}”的管理员。直接发记录，比如“拜访了李娜，下周三前发报价”，或输入 /help。"),
     "welcome_back": ("Hi {name}! Text me a note, or /help for commands.", "{name}你好！直接发记录，或输入 /help 查看命令。"),

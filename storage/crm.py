@@ -101,18 +101,19 @@ async def customers_by_name(session: AsyncSession, team_id: int, name: str) -> l
 
 
 async def search_customers(session: AsyncSession, team_id: int, text: str, limit: int = 20) -> list[Customer]:
-    """Substring search over name, company, aliases, phone and email."""
-    like = f"%{text.strip().lower()}%"
+    """Substring search over name, company, aliases, phone and email ('%' and '_' match themselves)."""
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
     stmt = (
         select(Customer)
         .where(Customer.team_id == team_id)
         .where(
             or_(
-                func.lower(Customer.name).like(like),
-                func.lower(func.coalesce(Customer.company, "")).like(like),
-                func.lower(col(Customer.aliases)).like(like),
-                func.coalesce(Customer.phone, "").like(like),
-                func.lower(func.coalesce(Customer.email, "")).like(like),
+                func.lower(Customer.name).like(like, escape="\\"),
+                func.lower(func.coalesce(Customer.company, "")).like(like, escape="\\"),
+                func.lower(col(Customer.aliases)).like(like, escape="\\"),
+                func.coalesce(Customer.phone, "").like(like, escape="\\"),
+                func.lower(func.coalesce(Customer.email, "")).like(like, escape="\\"),
             )
         )
         .order_by(Customer.name)
