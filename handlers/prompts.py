@@ -6,7 +6,7 @@ import datetime as dt
 from storage import crm, messaging
 from storage.models import Interaction, Prompt
 
-from . import access, checks, corrections, instructions, quick_note, reminder_buttons, team_commands
+from . import access, checks, corrections, instructions, intents, quick_note, reminder_buttons, team_commands
 from . import format as fmt
 from .context import Context
 from .customer_index import record_of
@@ -54,6 +54,8 @@ async def answer_with_text(ctx: Context, text: str) -> list[Outgoing] | None:
     prompt = await messaging.prompt_open_in_chat(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, since)
     if prompt is None or prompt.kind not in ("name_customer", "change_date"):
         return None
+    if intents.read(text) is not None:
+        return None  # a question or an instruction meanwhile is answered as such; the question stays open
     note = await _note_of(ctx, prompt)
     if note is None:
         return None

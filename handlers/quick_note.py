@@ -71,13 +71,10 @@ async def file_parsed(ctx: Context, text: str, parsed) -> list[Outgoing]:
     ctx.session.add(customer)
     for c in customers:
         await crm.audit(ctx.session, "note", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=c.id, platform=ctx.msg.platform, detail=f"interaction {notes[c.id].id}")
-    return [
-        await confirmation(
-            ctx, notes[customer.id], customer, tasks, changed,
-            others=customers[1:], closed=closed, cleared=cleared, ask=(ask := checks.askable(parsed.uncertain)),
-            parsed=corrections.reading(parsed) if ask else None,
-        )
-    ]
+    ask = checks.askable(parsed.uncertain)
+    reading = corrections.reading(parsed) if ask else None  # kept with the question: a fix is recorded against it
+    note = notes[customer.id]
+    return [await confirmation(ctx, note, customer, tasks, changed, others=customers[1:], closed=closed, cleared=cleared, ask=ask, parsed=reading)]
 
 
 async def _resolve(ctx: Context, parsed) -> tuple[Customer | None, list[Customer]]:

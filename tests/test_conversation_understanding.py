@@ -319,3 +319,15 @@ async def test_console_question_and_instruction_by_number(sqlite_url, tmp_path, 
     assert "李娜：13900000002" in out
     assert "[1] 对  [2] 取消" in out
     assert "✓ 李娜：重要。" in out and "重要 · 活跃" in out
+
+
+async def test_a_question_while_a_name_is_awaited_is_answered_and_the_prompt_waits(app):
+    await seed_team(app, MEMBERS, CUSTOMERS)
+    me = Person(app, "me")
+    await me.say("called 王伟, wants quote Friday")
+    await me.press("Wrong customer")
+    await me.say("王伟的电话是多少？")
+    assert "13912345678" in me.text
+    await me.say("王芳")  # the open question still takes its answer
+    [note] = await rows(app, Interaction)
+    assert note.customer_id == (await customer(app, "王芳")).id
