@@ -14,12 +14,11 @@ data (data/clauses.toml).
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from .lexicon import CLAUSE_BREAK
+from .vocab import load
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +30,7 @@ class Clause:
 
 @lru_cache(maxsize=1)
 def _cues() -> dict[str, re.Pattern]:
-    data = tomllib.loads((Path(__file__).parent / "data" / "clauses.toml").read_text(encoding="utf-8"))
+    data = load("clauses")
     return {k: re.compile("|".join(f"(?:{p})" for p in v)) for k, v in data.items()}
 
 

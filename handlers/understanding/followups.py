@@ -35,7 +35,8 @@ _ACTION_CLAUSE = re.compile(
     r"(?:记得|别忘了?|需要|要|请|尽快|马上|抓紧)?(?:给.{1,6})?(?:发|跟进|联系|回电|报价|拜访|寄|送|准备|安排|确认|提醒|再聊|再谈|回复|催|提交|约)"
 )
 _LEAD_STRIP = re.compile(
-    r"^(?:\s|[-–—:：,，.。]|and\b|then\b|also\b|he said\b|she said\b|they said\b|said\b|说|他说|她说|他们说|对方说|再|并|然后|之前|以前|前|"
+    r"^(?:\s|[-–—:：,，.。]|and\b|then\b|also\b|he said\b|she said\b|they said\b|said\b|说|說|讲|講|他说|她说|他們說|他们说|对方说|再|並|并|然后|之前|以前|前|"
+    r"左右|前后|大概|大约|around\b|about\b|ish\b|"
     r"by\b|before\b|on\b|at\b|in\b|until\b|due\b|of\b)+"
 )
 _TAIL_STRIP = re.compile(
@@ -57,7 +58,7 @@ def _clause_bounds(text: str, s: int, e: int) -> tuple[int, int]:
     return cs, ce
 
 
-_TO_PERSON = re.compile(r"(?:给|跟|和|与|向|替|帮|对|找|联系|\bto|\bwith|\bfor)\s*$", re.I)
+_TO_PERSON = re.compile(r"(?:给|跟|和|与|向|替|帮|对|找|\bto|\bwith|\bfor|\bw/)\s*$", re.I)
 _KEEP_DATE = re.compile(r"(?:拖到|推到|延到|改到|挪到|到|至|\buntil|\btill|\bpushed to|\bmoved to)\s*$", re.I)
 
 
@@ -164,11 +165,14 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
     for piece in re.split(r"[,;:.!?\n，。；：！？]", n[:1500])[:30]:
         st = pos
         pos += len(piece) + 1
-        if _ACTION_CLAUSE.search(piece) and not _PAST_MARK.search(piece[:6]):
+        if _ACTION_CLAUSE.search(piece) and not _PAST_MARK.search(piece[:6]) and not _DONE_ZH.search(piece):
             task = task_text(text, st, st, cut)
             if task:
                 return [FollowUp(None, None, task)], situational
     return [], situational
+
+
+_DONE_ZH = re.compile(r"了(?!解)|已经|已")  # "给李姐回电话了": done, not a to-do
 
 
 def _previous_clause_task(text: str, cs: int, cut) -> str:

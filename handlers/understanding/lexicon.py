@@ -29,7 +29,7 @@ _CHANNEL_CUES: list[tuple[str, str, str]] = [
      r"\b(?:lunch|dinner|breakfast|coffee|drinks)\b|(?<!for the )(?<!for )\b(?:expo|trade\s*show|tradeshow|exhibition|conference|"
      r"trade fair|the fair|summit|showroom)\b|came (?:to|by|over to) (?:our|the|my) (?:office|factory|showroom|booth|stand|warehouse|site)|"
      r"came by|dropped by|stopped by our|visited us|visited our|(?<!payment )(?<!money )(?<!order )(?<!it )(?<!po )came in\b|on[- ]site visit to us|"
-     r"\bmtgs?\b", "meeting", "noun"),
+     r"\bmtgs?\b|\bsaw\b(?! (?:the|your|his|her|their|an?|that|this) (?:e-?mail|message|text|note|post|ad|news|quote|invoice|order|report)\b)", "meeting", "noun"),
     (r"见面|见了面|碰面|碰了面|会面|面谈|面聊|开会|开了会|会议|会谈|洽谈|约见|见了|"
      r"来(?:了)?(?:我们|我司|我们公司|公司|厂里|工厂|展厅|办公室|门店|店里)|(?:上门|登门|亲自|专程)来|过来(?:了)?(?:我们|我司|公司|厂里)|来访|到访|参观|吃(?:了)?(?:个|顿|一顿|一餐|餐)?(?:饭|午饭|晚饭|早饭|早餐|早茶|火锅|宵夜)|饭局|请.{0,4}吃|饮茶|饮咗茶|"
      r"午饭|午餐|晚饭|晚餐|早餐|早茶|喝茶|喝咖啡|喝了咖啡|咖啡|展会|展览|博览会|交易会|广交会|峰会|论坛", "meeting", "noun"),
@@ -64,11 +64,9 @@ _CHANNEL_CUES: list[tuple[str, str, str]] = [
      "other", "imp"),
 ]
 def _company_words_zh() -> str:
-    import tomllib
-    from pathlib import Path
+    from .vocab import alternation, load
 
-    data = tomllib.loads((Path(__file__).parent / "data" / "company_words.toml").read_text(encoding="utf-8"))
-    return "|".join(sorted(data["zh"], key=len, reverse=True))
+    return alternation(load("company_words")["zh"])
 
 
 # going to a company: 去金鼎建材, 到了华东机电 (a company word ends the place's name)
@@ -234,7 +232,7 @@ _RISK_CUES = {
         r"经营不善|亏损|发不出工资|欠薪|查封|重组|减产|停工|撑不下去|快不行了|跑路"
     ),
 }
-_RISK_CUES["distress"] += r"|资金(?:有点|有些|比较|很|非常|特别|挺)紧张|裁掉|裁了|砍掉.{0,4}人|关店|关掉.{0,4}(?:店|门店|工厂)|闭店|\bclos(?:e|ing|ed) (?:\w+ )?(?:stores?|shops?|branches|outlets|locations)\b"
+_RISK_CUES["distress"] += r"|资金(?:有点|有些|比较|很|非常|特别|挺)紧张|裁掉|裁了|砍掉.{0,4}人|关店|关掉.{0,4}(?:店|门店|工厂)|闭店|(?:店|门店|分店|工厂|厂).{0,6}关(?:了|掉)?[一二三四五六七八九十几两\d]+家|关(?:了|掉)[一二三四五六七八九十几两\d]+家|\bclos(?:e|ing|ed) (?:\w+ )?(?:stores?|shops?|branches|outlets|locations)\b"
 _RISK_CUES["churn"] += r"|\bmov(?:e|ing) (?:\w+ ){0,4}?(?:business|orders?|volume|account) to\b|把.{0,8}(?:订单|业务|生意)(?:转|挪|给)到?了?(?:别家|别的|其他)"
 _RISK_CUES["overdue_payment"] += r"|(?:货款|款|尾款|欠款)(?:还|仍然|依然)(?:没|未)(?:到|付|结|还)|\bstill (?:o/s|outstanding|unpaid|not paid|owed|owing)\b|\bpayment (?:is )?still\b"
 _RISK_RES = {k: _rx(v) for k, v in _RISK_CUES.items()}

@@ -205,6 +205,7 @@ class _Keys:
         self.latin_part: dict[str, list[int]] = {}  # single token -> [_pair(rid, kind)]
         self.cjk_surname: dict[str, list[int]] = {}
         self.cjk_given: dict[str, list[int]] = {}
+        self.cjk_given1: dict[str, list[int]] = {}  # one-character given names: 芳姐, 阿芳 (林芳)
         self.cjk_short: dict[str, list[int]] = {}
         self.fuzzy: dict[tuple[str, int], list[tuple[str, int]]] = {}  # (first 2 chars, len) -> [(spaced key, rid)]
         self.max_cjk_key = 4
@@ -236,6 +237,8 @@ class _Keys:
                 _add(self.cjk_surname, sur, rid)
                 if len(given) >= 2:
                     _add(self.cjk_given, given, rid)
+                elif len(given) == 1:
+                    _add(self.cjk_given1, given, rid)
                 syl = name_pinyin(compact)
                 if len(syl) >= 2:
                     ns = len(sur)
@@ -296,7 +299,7 @@ class _Keys:
             _add(self.latin_part, toks[-1], _pair(rid, LAST))
 
 
-_KEY_DICTS = ("full", "latin_part", "cjk_surname", "cjk_given", "cjk_short")
+_KEY_DICTS = ("full", "latin_part", "cjk_surname", "cjk_given", "cjk_given1", "cjk_short")
 
 
 class CustomerIndex(_Keys):
@@ -565,6 +568,11 @@ class CustomerIndex(_Keys):
                         sh = short_d.get(sub)
                         if sh and n.startswith(CJK_SHORT_FOLLOWERS, p + L):
                             hits.append(Hit(p, p + L, sh, COMPANY_SHORT, STRENGTH[COMPANY_SHORT]))
+                # a one-character given name as a nickname: 芳姐, 芳哥, 阿芳 (not a surname: 王姐 is Wang)
+                g1 = self.cjk_given1.get(n[p])
+                if g1 and n[p] not in sur_d and (n.startswith(("姐", "哥"), p + 1) or (p > i and n[p - 1] == "阿")):
+                    a = p - 1 if n.startswith("阿", p - 1) and p > i else p
+                    hits.append(Hit(a, p + 1 + (n[p + 1:p + 2] in "姐哥"), g1, GIVEN, STRENGTH[GIVEN]))
                 # surname + honorific, 老X / 小X
                 for sl in (2, 1):
                     sur = n[p: p + sl]
@@ -589,7 +597,27 @@ class CustomerIndex(_Keys):
                             n[p - 1: p + 1] not in XIAO_LAO_WORDS and not (p - 2 >= i and n[p - 2] in "大从最较"):
                         hits.append(Hit(p - 1, q, rids, SURNAME, STRENGTH[SURNAME]))
                     break
+            self._homophone_hits(n, i, j, hits)
             i = j
+
+    def _homophone_hits(self, n: str, i: int, j: int, hits: list[Hit]) -> None:
+        """张玮 for 张伟: a name written with other characters of the same pinyin (a loose match, flagged)."""
+        if any(h.start < j and i < h.end and h.kind in FULL_KINDS for h in hits):
+            return
+        for p in range(i, j - 1):
+            if n[p] not in PERSON_SURNAME_SET:
+                continue
+            for L in (3, 2):
+                if p + L > j or _inside_longer_word(n, i, j, p, p + L):
+                    continue
+                vals = self.full.get("".join(name_pinyin(n[p:p + L])))
+                if not vals:
+                    continue
+                mask = (1 << _KIND_BITS) - 1
+                rids = list(dict.fromkeys(v >> _KIND_BITS for v in vals if v & mask == PINYIN))
+                if rids:
+                    hits.append(Hit(p, p + L, rids, FUZZY, STRENGTH[FUZZY]))
+                    return
 
     def _fuzzy_hits(self, ngrams, hits: list[Hit]) -> None:
         if not self._fuzzy_lists:
@@ -711,7 +739,7 @@ class CustomerIndex(_Keys):
                 continue
             return name_s, name_e
         # "好运来超市的王经理" with an unknown company
-        for m in re.finditer(r"([\u4e00-\u9fff]{2,10}?(?:公司|超市|集团|工厂|厂|商行|酒店|店))的", n):
+        for m in _unknown_company_re().finditer(n):
             cs, ce = m.span(1)
             if any(h.start < ce and cs < h.end for h in hits):
                 continue
@@ -838,3 +866,17 @@ class CustomerIndex(_Keys):
         if len(self._big_sets) < 100000:
             self._big_sets[id(rids)] = (rids, fs)
         return fs
+
+
+_UNKNOWN_COMPANY = None
+
+
+def _unknown_company_re():
+    """"周一科技的李总", "好运来超市的王经理": a company (ending in a company word) and then its person."""
+    global _UNKNOWN_COMPANY
+    if _UNKNOWN_COMPANY is None:
+        from .vocab import alternation, load
+
+        words = alternation([*load("company_words")["zh"], "厂", "店"])
+        _UNKNOWN_COMPANY = re.compile(rf"([\u4e00-\u9fff]{{2,10}}?(?:{words}))的")
+    return _UNKNOWN_COMPANY

@@ -179,6 +179,7 @@ class NoteParser:
 
 import re as _re
 import re
+from functools import lru_cache
 
 _LOST_TO_RIVAL = _re.compile(r"competitor|rival|another (?:vendor|supplier)|对手|别家|其他供应商|别的供应商|竞品")
 
@@ -207,19 +208,14 @@ def _assign_customers(note, named, clauses, head: str, n: str) -> None:
                     break
 
 
+@lru_cache(maxsize=1)
 def _company_words() -> tuple[frozenset, re.Pattern]:
-    global _COMPANY
-    if _COMPANY is None:
-        import tomllib
-        from pathlib import Path
+    from .vocab import alternation, load
 
-        data = tomllib.loads((Path(__file__).parent / "data" / "company_words.toml").read_text(encoding="utf-8"))
-        zh = "|".join(sorted(data["zh"], key=len, reverse=True))
-        _COMPANY = (frozenset(data["en"]), _re.compile(rf"(?:{zh})"))
-    return _COMPANY
+    data = load("company_words")
+    return frozenset(data["en"]), re.compile(f"(?:{alternation(data['zh'])})")
 
 
-_COMPANY = None
 _DAY_WORD_ONLY = _re.compile(r"^(?:今日|今天|明日|明天|后天|周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|"
                              r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow)$", _re.I)
 

@@ -8,16 +8,16 @@ data/spelling.toml. Only lower-case ASCII words are touched, never a known custo
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import lru_cache
-from pathlib import Path
 
 _TOKEN = re.compile(r"(?<![A-Za-z'/])[A-Za-z][A-Za-z/]*(?![A-Za-z'])")
 
 
 @lru_cache(maxsize=1)
 def _vocabulary() -> tuple[dict[str, str], frozenset[str], dict[int, tuple[str, ...]]]:
-    data = tomllib.loads((Path(__file__).parent / "data" / "spelling.toml").read_text(encoding="utf-8"))
+    from .vocab import load
+
+    data = load("spelling")
     words = [w.lower() for w in data["words"]]
     by_len: dict[int, list[str]] = {}
     for w in words:

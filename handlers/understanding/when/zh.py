@@ -343,6 +343,22 @@ def season_marker(m, ctx):
     return P(m, date=first_workday_after(d))
 
 
+# 初十 / 正月初八 / 大年初三: days of the lunar new year (alone only around the Spring Festival)
+@rule(r"(?<![月年])(正月|大年)?初([一二三四五六七八九十])(?![一二三四五六七八九十中级期步次稿审试])(?:以后|之后|后)?", needs="初")
+def new_year_day(m, ctx):
+    lead, num = m.groups()
+    spring = next_festival("春节", ctx.today - dt.timedelta(days=20))
+    if spring is None:
+        return None
+    near = -15 <= (ctx.today - spring).days <= 20 or 0 <= (spring - ctx.today).days <= 45
+    if not lead and not near and not __import__("re").search(r"春节|过年|新年|正月|年后|拜年", m.string):
+        return None
+    import lunardate
+
+    d = lunardate.LunarDate(spring.year, 1, zh_value(num)).to_solar_date()  # 春节 is lunar 1/1 of its solar year
+    return P(m, date=d, past=d < ctx.today)
+
+
 # 下班前 / 收工前: by the end of today's work
 @rule(r"(?:下班|收工|放工)(?:之前|以前|前)", needs="[班工]")
 def end_of_workday(m, ctx):
