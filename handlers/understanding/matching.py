@@ -752,6 +752,7 @@ class CustomerIndex(_Keys):
     def _resolve(self, orig: str, hits: list[Hit], prefer=None) -> Match:
         if not hits:
             return Match()
+        hits = _weigh_roles(orig, hits)
         # the same key found again further on is the same evidence ("王总…王总")
         seen, uniq = set(), []
         for h in sorted(hits, key=lambda h: (-h.strength, h.start, h.start - h.end)):
@@ -880,3 +881,28 @@ def _unknown_company_re():
         words = alternation([*load("company_words")["zh"], "厂", "店"])
         _UNKNOWN_COMPANY = re.compile(rf"([\u4e00-\u9fff]{{2,10}}?(?:{words}))的")
     return _UNKNOWN_COMPANY
+
+
+# The customer is the one the interaction was with: a name right after a contact verb ("called Priya",
+# "拜访了韩梅") counts more, one inside what someone said ("she said Dmitri recommended us", "她把邓总介绍给我们")
+# counts less, whatever the strength of the key that found it.
+_CONTACT_BEFORE = re.compile(
+    r"(?:\b(?:called|call|rang|phoned|met|meeting|visited|visit|emailed|texted|messaged|saw|lunch|coffee|dinner)\s+(?:with\s+|w/\s*)?|"
+    r"(?:拜访|见了|见|约了|约|给|跟|和|与|找|打给|去)(?:了)?)$", re.I)
+_MENTIONED_BEFORE = re.compile(
+    r"(?:\b(?:said|says|told me|mentioned|recommended|referred|introduced|suggested|thinks|heard)\b[^,.;!?]{0,20}|"
+    r"(?:说|讲|提到|推荐|介绍|听说)[^，。,.;!?；]{0,8}|把)$", re.I)
+
+
+def _weigh_roles(orig: str, hits: list[Hit]) -> list[Hit]:
+    if len({tuple(h.rids[:3]) for h in hits}) < 2:
+        return hits  # one candidate: nothing to weigh
+    out = []
+    for h in hits:
+        before = orig[max(0, h.start - 30):h.start]
+        if _CONTACT_BEFORE.search(before[-12:]):
+            h = Hit(h.start, h.end, h.rids, h.kind, h.strength + 6)
+        elif _MENTIONED_BEFORE.search(before):
+            h = Hit(h.start, h.end, h.rids, h.kind, h.strength - 4)
+        out.append(h)
+    return out

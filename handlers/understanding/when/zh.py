@@ -327,7 +327,16 @@ _FESTIVAL_BEFORE = __import__("re").compile(f"(?:{'|'.join(_ZH_FESTIVALS)})$")
 @rule(r"(?<![\d一二两三四五六七八九十几半今明去前后每个])(过完年|过了年|年|节)(前|后|之前|之后|以后|以前)"
       r"(?![期面天台来续往去])", needs="[年节][前后之以]")
 def season_marker(m, ctx):
-    which, rel = m.groups()
+    return _season(m, ctx, *m.groups())
+
+
+# 过完年 / 过了年 / 等过完年: after the Spring Festival break
+@rule(r"(?:过完|过了)(?:春节|新年|大年|年)(?:以后|之后|后)?", needs="过[完了]")
+def after_new_year(m, ctx):
+    return _season(m, ctx, "过完年", "后")
+
+
+def _season(m, ctx, which, rel):
     if which == "节" and _FESTIVAL_BEFORE.search(m.string, 0, m.start()):
         return None  # 中秋节前: the festival rule reads it
     if which == "节":
