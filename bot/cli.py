@@ -103,7 +103,7 @@ def cmd_chat(args) -> int:
                 async with app.db.write() as session:
                     await load_demo(session, user, app.services.clock(), settings.timezone)
             member = await ensure_console_member(app, user)
-            print(f"crmbot · {member.display_name} ({member.role}) · {settings.db_url}")
+            print(f"crmbot · {member.display_name} ({member.role}) · {settings.safe_db_url}")
             print("Type a note, /help for commands, /quit to leave. 直接输入记录，/help 查看命令。")
             chat = ConsoleChat(app, user, sender)
             await chat.run(tick=_tick_function(app))
@@ -389,7 +389,9 @@ def cmd_rotate_key(args) -> int:
     from storage.db import migrate
 
     settings = _settings(args)
-    cipher = crypto.Cipher.from_setting(settings.encryption_key)
+    from bot.settings import reveal
+
+    cipher = crypto.Cipher.from_setting(reveal(settings.encryption_key))
     if cipher is None:
         print("crmbot: set CRMBOT_ENCRYPTION_KEY to the new key first, then the old ones: NEW,OLD (comma-separated)", file=sys.stderr)
         return 2

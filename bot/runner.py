@@ -7,11 +7,14 @@ import signal
 
 from reminders.jobs import start_scheduler
 
+from . import logs
+
 log = logging.getLogger(__name__)
 
 
 async def serve(app, stop: asyncio.Event | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not logging.getLogger().handlers:  # (a test may have configured logging already)
+        logs.configure(app.settings.secrets())
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

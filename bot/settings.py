@@ -5,7 +5,7 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CRMBOT_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(default_factory=default_data_dir)
-    database_url: str | None = None  # default: SQLite file in data_dir
+    database_url: SecretStr | None = None  # default: SQLite file in data_dir (may hold a password: see db_url, safe_db_url)
     timezone: str = "Asia/Shanghai"
     language: str = "en"  # for members whose language is not known yet
     workday_start: dt.time = dt.time(9, 0)
@@ -33,16 +33,16 @@ class Settings(BaseSettings):
     nag_escalation_days: int = 3
     max_note_chars: int = 4000
 
-    telegram_bot_token: str | None = Field(default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "CRMBOT_TELEGRAM_BOT_TOKEN"))
+    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "CRMBOT_TELEGRAM_BOT_TOKEN"))
     telegram_api_url: str | None = None
     telegram_webhook_url: str | None = None
     telegram_webhook_port: int = 8443
-    slack_bot_token: str | None = Field(default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "CRMBOT_SLACK_BOT_TOKEN"))
-    slack_app_token: str | None = Field(default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "CRMBOT_SLACK_APP_TOKEN"))
-    slack_signing_secret: str | None = Field(default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "CRMBOT_SLACK_SIGNING_SECRET"))
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "CRMBOT_SLACK_BOT_TOKEN"))
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "CRMBOT_SLACK_APP_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "CRMBOT_SLACK_SIGNING_SECRET"))
     slack_api_url: str | None = None
     slack_http_port: int | None = None
-    encryption_key: str | None = None  # Fernet keys, comma-separated, newest first (storage/crypto.py)
+    encryption_key: SecretStr | None = None  # Fernet keys, comma-separated, newest first (storage/crypto.py)
     backup_dir: Path | None = None  # default: data_dir/backups
     backup_keep: int = 14  # daily backups kept
 
@@ -68,7 +68,42 @@ class Settings(BaseSettings):
 
     @property
     def db_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'crmbot.db'}"
+        """The database URL, password included: for connecting, never for printing (safe_db_url)."""
+        return reveal(self.database_url) or f"sqlite:///{self.data_dir / 'crmbot.db'}"
+
+    @property
+    def safe_db_url(self) -> str:
+        return redact_url(self.db_url)
+
+    def secrets(self) -> list[str]:
+        """Every secret value set, for the log filter (bot/logs.py)."""
+        values = [self.telegram_bot_token, self.slack_bot_token, self.slack_app_token, self.slack_signing_secret, self.encryption_key]
+        out = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        out += [key for key in (reveal(self.encryption_key) or "").split(",") if key.strip()]
+        from sqlalchemy.engine import make_url
+
+        try:
+            password = make_url(self.db_url).password
+        except Exception:
+            password = None
+        return out + ([str(password)] if password else [])
+
+
+def reveal(value: SecretStr | str | None) -> str | None:
+    """A secret's value where it is needed (a client, a cipher); None stays None."""
+    if value is None:
+        return None
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit for a banner or an error: the password hidden."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<database URL>"
 
 
 class SettingsError(SystemExit):

@@ -27,6 +27,7 @@ from . import slack_inbox
 from . import slack_incoming as translate
 from .slack_files import download
 from .slack_profiles import Profiles
+from .settings import reveal
 from .slack_sender import PLATFORM, ResponseUrls, SlackSender
 from .slack_signature import verify
 from .slack_text import BUTTON_ACTION_PREFIX
@@ -51,7 +52,7 @@ class SlackAdapter:
         self.host = host
         self.port: int | None = None  # HTTP mode: the port actually bound
         base_url = settings.slack_api_url or AsyncWebClient.BASE_URL
-        self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=base_url.rstrip("/") + "/")
+        self.client = AsyncWebClient(token=reveal(settings.slack_bot_token), base_url=base_url.rstrip("/") + "/")
         api = urlsplit(self.client.base_url)
         # a response_url is POSTed to: only Slack's own hosts (or the configured API server's)
         self._response_origins = ("https://hooks.slack.com/", f"{api.scheme}://{api.netloc}/")
@@ -69,7 +70,7 @@ class SlackAdapter:
     def _build_app(self) -> AsyncApp:
         app = AsyncApp(
             client=self.client,
-            signing_secret=self.settings.slack_signing_secret,
+            signing_secret=reveal(self.settings.slack_signing_secret),
             request_verification_enabled=False,  # checked in _http before Bolt (401, never 500)
             process_before_response=True,  # listeners only ack and spawn: the response waits for nothing slow
             name="crmbot",
@@ -162,7 +163,7 @@ class SlackAdapter:
     # --- transport ---------------------------------------------------------------------------------
     async def _http(self, request: web.Request) -> web.Response:
         body = await request.read()
-        if not verify(self.settings.slack_signing_secret or "", request.headers, body, self.services.clock().timestamp()):
+        if not verify(reveal(self.settings.slack_signing_secret) or "", request.headers, body, self.services.clock().timestamp()):
             return web.Response(status=401, text="invalid signature")
         bolt_request = await to_bolt_request(request)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
@@ -187,7 +188,7 @@ class SlackAdapter:
         else:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-            self._socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
+            self._socket = AsyncSocketModeHandler(self.app, reveal(self.settings.slack_app_token))
             await self._socket.connect_async()
             log.info("Slack Socket Mode connected")
 

@@ -30,6 +30,7 @@ from handlers.commands import COMMANDS
 from storage import messaging
 
 from . import telegram_inbox as inbox
+from .settings import reveal
 from .telegram_incoming import PLATFORM, Translated, translate
 from .telegram_sender import TelegramSender, retry_seconds
 from .telegram_webhook import WebhookServer, new_secret, path_of
@@ -53,7 +54,7 @@ class TelegramAdapter:
         self.services = services
         self.poll_timeout = poll_timeout
         self.webhook_host = webhook_host
-        builder = Application.builder().token(settings.telegram_bot_token).updater(None).job_queue(None)
+        builder = Application.builder().token(reveal(settings.telegram_bot_token)).updater(None).job_queue(None)
         if settings.telegram_api_url:
             base = settings.telegram_api_url.rstrip("/").removesuffix("/bot")
             builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")

@@ -11,7 +11,7 @@ from storage.crypto import Cipher
 from storage.crypto import prepare as prepare_encryption
 from storage.db import Database
 
-from .settings import Settings, load_settings
+from .settings import Settings, load_settings, reveal
 
 
 @dataclass
@@ -51,7 +51,7 @@ def build_app(
     with_adapters: bool = False,
 ) -> App:
     settings = settings or load_settings()
-    cipher = Cipher.from_setting(settings.encryption_key)
+    cipher = Cipher.from_setting(reveal(settings.encryption_key))
     db = Database(settings.db_url, cipher)
     if migrate:
         db.migrate()
@@ -76,7 +76,7 @@ def load_customer_records(db_url: str | None):
     settings = load_settings(**({"database_url": db_url} if db_url else {}))
 
     async def read():
-        db = Database(settings.db_url, Cipher.from_setting(settings.encryption_key))
+        db = Database(settings.db_url, Cipher.from_setting(reveal(settings.encryption_key)))
         try:
             async with db.read() as session:
                 return [record_of(c) for c in (await session.exec(select(Customer))).all()]

@@ -73,6 +73,7 @@ async def test_killed_after_storing_the_note_is_filed_once_and_answered_on_resta
             second.send_signal(signal.SIGTERM)
             _, err = await asyncio.wait_for(second.communicate(), 30)
         assert second.returncode == 0, err.decode()[-2000:]
+        assert "telegram adapter running" in err.decode() and TOKEN not in err.decode()  # httpx logs no URL with the token
         [reply] = fake.sent(1001)
         assert "Wang Lei" in reply["text"]
         notes = await _read_db(sqlite_url, tmp_path, Interaction)
