@@ -86,7 +86,7 @@ async def _note_of(ctx: Context, prompt: Prompt) -> Interaction | None:
 async def _pick(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -> list[Outgoing]:
     if choice == "new":  # none of the candidates: the name typed next corrects the parser
         messaging.close_prompt(ctx.session, prompt)
-        return await ask_name(ctx, note, {"birthdays": prompt.data.get("birthdays") or {}, "fix": True})
+        return await ask_name(ctx, note, {**prompt.data, "fix": True})
     if choice.startswith("c") and choice[1:].isdigit() and len(choice) <= 10:
         customer = await crm.get_customer(ctx.session, int(choice[1:]))
         if customer is not None and not await access.can_see(ctx.session, ctx.member, customer):

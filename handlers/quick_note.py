@@ -113,6 +113,9 @@ async def _file_pending(ctx: Context, text: str, parsed, candidates: list[Custom
     note = await _store(ctx, text, None, status="pending", parsed=parsed)
     tasks = await _add_tasks(ctx, {None: note}, None, parsed.follow_ups)
     keep = {"interaction_id": note.id, "birthdays": birthdays}
+    ask = [f for f in checks.askable(parsed.uncertain) if f != "customer"]
+    if ask:  # what the parser was unsure of besides the customer is asked once the customer is known
+        keep.update(ask=ask, reading=corrections.reading(parsed))
     if candidates:
         prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "pick_customer", {**keep, "candidates": [c.id for c in candidates]}, now=ctx.services.clock())
         rows = [[Button(_label(c), f"p:{prompt.id}:c{c.id}")] for c in candidates]

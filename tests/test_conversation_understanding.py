@@ -331,3 +331,16 @@ async def test_a_question_while_a_name_is_awaited_is_answered_and_the_prompt_wai
     await me.say("王芳")  # the open question still takes its answer
     [note] = await rows(app, Interaction)
     assert note.customer_id == (await customer(app, "王芳")).id
+
+
+async def test_unsure_fields_of_a_note_waiting_for_its_customer_are_asked_after_the_pick(app):
+    seeded = await seed_team(app, MEMBERS, CUSTOMERS)
+    me = Person(app, "me")
+    wang, fang = rec(seeded, "王伟"), rec(seeded, "王芳")
+    parsed = ParsedNote(text="", ambiguous=True, candidates=[wang, fang], mention="王", channel="call", follow_ups=[FollowUp(FRI, None, "报价")], uncertain=["date"])
+    await file_parsed(app, me, "Wang called, quote around Friday", parsed)
+    await me.press("王芳")
+    assert "✓ 王芳" in me.text and "Follow-up Fri 5 Mar — right?" in me.text
+    await me.press("No follow-up")
+    [task] = await rows(app, Task)
+    assert task.status == "cancelled"
