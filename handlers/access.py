@@ -77,14 +77,15 @@ async def visible(session: AsyncSession, member: Member, customers: list[Custome
 
 
 async def may_change_owner(session: AsyncSession, actor: Member, customer: Customer | None, new_owner: Member) -> bool:
-    """/assign: an admin anywhere in the team; a manager within their own people."""
-    if customer is None or new_owner.team_id != actor.team_id or not new_owner.active:
+    """/assign: an admin anywhere in the team; a manager within their own people, for customers their
+    people own (or nobody does). Sharing grants reading and notes, never ownership changes."""
+    if customer is None or new_owner.team_id != actor.team_id or not new_owner.active or customer.team_id != actor.team_id:
         return False
     if actor.role == "admin":
-        return customer.team_id == actor.team_id
+        return True
     if actor.role == "manager":
         mine = await reports_of(session, actor)
-        return await can_see(session, actor, customer) and new_owner.id in mine
+        return (customer.owner_id is None or customer.owner_id in mine) and new_owner.id in mine
     return False
 
 

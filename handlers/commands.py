@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 
+from reminders.destinations import DIGEST_BY
 from storage import crm, crypto
 from storage.contacts import looks_like_email, looks_like_phone
 from storage.models import ChatLink, Customer, Invite, Team
@@ -273,10 +274,13 @@ async def cmd_subscribe(ctx: Context, args: str) -> list[Outgoing]:
     what = args.strip().lower()
     if what not in ("digest", "摘要", "日报"):
         return [Outgoing(t("subscribe_usage", ctx.lang))]
+    if ctx.member.role not in ("admin", "manager"):  # a digest shows a team's work: only those who may read it subscribe
+        await crm.audit(ctx.session, "denied", team_id=ctx.team.id, member_id=ctx.member.id, platform=ctx.msg.platform, detail="/subscribe digest")
+        return [Outgoing(t("subscribe_denied", ctx.lang))]
     link = await _link(ctx)
-    if "digest" not in link.subscriptions:
-        link.subscriptions = [*link.subscriptions, "digest"]
-        ctx.session.add(link)
+    keep = [s for s in link.subscriptions if s != "digest" and not s.startswith(DIGEST_BY)]
+    link.subscriptions = [*keep, "digest", f"{DIGEST_BY}{ctx.member.id}"]  # the chat's digest has this member's scope
+    ctx.session.add(link)
     return [Outgoing(t("subscribed", ctx.lang, what="digests" if ctx.lang == "en" else "团队摘要"))]
 
 

@@ -116,6 +116,7 @@ async def cmd_assign(ctx: Context, args: str) -> list[Outgoing]:
     if customer is None:
         return [Outgoing(base_t("customer_unknown", ctx.lang, q=fmt.clip(left, 40)))]
     if not await access.may_change_owner(ctx.session, ctx.member, customer, member):
+        await access.record_denied(ctx.session, ctx.member, customer.id, ctx.msg.platform, "/assign")
         return [Outgoing(t("assign_denied", ctx.lang))]
     if customer.owner_id == member.id:
         return [Outgoing(t("assign_same", ctx.lang, customer=customer.name, member=member.display_name))]

@@ -64,6 +64,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "group_not_linked": ("This group isn't linked to a team yet. An admin can send /link here.", "这个群还没关联团队。管理员可以在群里发 /link。"),
     "linked": ("✓ This group is linked to team {team}.", "✓ 本群已关联团队“{team}”。"),
     "subscribed": ("✓ This chat will get the {what}.", "✓ 本群将收到{what}。"),
+    "subscribe_denied": ("Only an admin or a manager can subscribe a chat to the digest.", "只有管理员或经理可以为聊天订阅摘要。"),
     "subscribe_usage": ("Usage: /subscribe digest", "用法：/subscribe digest"),
     "invite_ok": ("Invite code for a {role}: {code} (send /join {code} to the bot).", "{role}邀请码：{code}（让对方给机器人发 /join {code}）。"),
     "invite_denied": ("Only an admin or a manager can invite.", "只有管理员或经理可以邀请。"),

@@ -48,6 +48,17 @@ async def member_destinations(session, member_ids) -> dict[int, Destination]:
     return out
 
 
-async def digest_chats(session, team_id: int) -> list[Destination]:
+DIGEST_BY = "digest_by:"  # a subscription names who subscribed: the chat's digest has that person's scope
+
+
+def subscriber_of(subscriptions: list[str]) -> int | None:
+    for item in subscriptions or []:
+        if item.startswith(DIGEST_BY) and item[len(DIGEST_BY):].isdigit():
+            return int(item[len(DIGEST_BY):])
+    return None
+
+
+async def digest_chats(session, team_id: int) -> list[tuple[Destination, int | None]]:
+    """Chats subscribed to the digest, each with the member whose scope it gets (None: not known)."""
     links = (await session.exec(select(ChatLink).where(ChatLink.team_id == team_id).order_by(ChatLink.id))).all()
-    return [Destination(link.platform, link.chat_id, "group") for link in links if "digest" in (link.subscriptions or [])]
+    return [(Destination(link.platform, link.chat_id, "group"), subscriber_of(link.subscriptions)) for link in links if "digest" in (link.subscriptions or [])]

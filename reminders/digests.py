@@ -1,8 +1,9 @@
 """Manager digests: daily (near the end of the working day) and weekly (Monday morning, with a
 chart), to each manager and admin by DM and to every group chat subscribed with /subscribe digest.
 
-A manager sees themselves and their reps; an admin and a group see the whole team. Group chats
-never see amounts (anyone may read a group): won/lost become counts there.
+A manager sees themselves and their reps, an admin the whole team, and a subscribed chat what the
+manager or admin who subscribed it sees (a chat whose subscriber left or is no longer a manager gets
+nothing). Group chats never see amounts (anyone may read a group): won/lost become counts there.
 """
 from __future__ import annotations
 
@@ -230,7 +231,9 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
             dests = await member_destinations(session, [m.id for m in members if m.role in ("manager", "admin")])
         recipients = [(m, dests.get(m.id), workdays.zone(m.timezone), lang_of(m.language), f"member:{m.id}") for m in members if m.role in ("manager", "admin")]
         team_tz = workdays.zone(team.timezone)
-        recipients += [(None, dest, team_tz, settings.language, f"chat:{dest.platform}:{dest.chat_id}") for dest in chats]
+        managers = {m.id: m for m in members if m.role in ("manager", "admin")}
+        viewers = {f"chat:{dest.platform}:{dest.chat_id}": managers.get(by) for dest, by in chats}  # type: ignore[arg-type]
+        recipients += [(None, dest, team_tz, settings.language, f"chat:{dest.platform}:{dest.chat_id}") for dest, by in chats if by in managers]
         for member, dest, tz, lang, who in recipients:
             if dest is None:
                 continue
@@ -251,15 +254,16 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
             team_nags = await nag_rules.find(session, now, settings, team_id=team.id, top=MAX_NAMES) if any(p[1] not in done for p in plans) else nag_rules.Found()
         for kind, k, dest, member, tz, lang, day, meant, who in plans:
             if k not in done:
-                queued += await _queue_one(app, team, members, kind, k, dest, member, tz, lang, day, meant, now, team_nags)
+                queued += await _queue_one(app, team, members, kind, k, dest, member, tz, lang, day, meant, now, team_nags, viewers.get(who))
             if memo is not None:
                 memo.done(f"digest:{kind}", who, day)
     return queued
 
 
-async def _queue_one(app, team, members, kind, k, dest: Destination, member, tz, lang, day, meant, now, team_nags) -> int:
+async def _queue_one(app, team, members, kind, k, dest: Destination, member, tz, lang, day, meant, now, team_nags, viewer=None) -> int:
+    """member: the manager/admin a DM digest is for; viewer: whose scope a subscribed chat gets."""
     settings = app.settings
-    scope = scope_of(member, members) if member is not None else members
+    scope = scope_of(member or viewer, members)
     due_at = workdays.next_working_moment(now, tz, settings, settings.holiday_country)
     late = push.is_late(now, workdays.next_working_moment(meant, tz, settings, settings.holiday_country))
     async with app.db.read() as session:

@@ -36,7 +36,7 @@ async def _team(app, clock):
     clock.set(today)
     async with app.db.write() as session:
         session.add(Customer(team_id=team.id, owner_id=m["wu"].id, name="Newbie", created_at=today))
-        session.add(ChatLink(team_id=team.id, platform="console", chat_id="console:sales-group", subscriptions=["digest"]))
+        session.add(ChatLink(team_id=team.id, platform="console", chat_id="console:sales-group", subscriptions=["digest", f"digest_by:{m['boss'].id}"]))
     return seeded
 
 
@@ -59,7 +59,7 @@ async def test_daily_digest_for_the_manager_and_the_group(app, clock):
     assert "80/20: top 2 of 10 customers bring 84% of revenue" in manager
     assert "Overdue > 3 days: Vip (wu, 5d)" in manager
     assert "Elsewhere" not in manager  # not this manager's team
-    assert "CNY" not in group and "Won: 2 deal(s) · Lost: 1" in group  # a group sees no amounts
+    assert "CNY" not in group and "Won: 1 deal(s) · Lost: 1" in group  # a group sees no amounts, and only its subscriber's scope (boss)
     assert len(manager.splitlines()) <= 12
     await tick_and_send(app, clock)
     assert len([r for r in await outbox(app, "digest") if "Daily" in r.body["text"]]) == 2
