@@ -42,11 +42,21 @@ def _as_utc(value):
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: what a spreadsheet may run
+
+
+def neutralized(value):
+    """A text cell a spreadsheet would read as a formula, prefixed with ' (OWASP); other values as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: list[list], lang: str = "en") -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(HEADERS[lang])
-    writer.writerows(rows)
+    writer.writerows([neutralized(v) for v in row] for row in rows)
     return buf.getvalue().encode("utf-8-sig")  # BOM: Excel opens it as UTF-8
 
 
@@ -62,6 +72,10 @@ def to_xlsx(rows: list[list], lang: str = "en") -> bytes:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS)):
+                cell.data_type = "s"  # text, never a formula (openpyxl takes any '=…' string for one)
+                cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
     sheet.freeze_panes = "A2"
     for column, width in zip("ABCDEFGHIJKLMN", (14, 22, 14, 16, 24, 10, 10, 10, 8, 8, 12, 12, 8, 12)):
         sheet.column_dimensions[column].width = width
