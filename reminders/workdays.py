@@ -1,8 +1,10 @@
 """Working days and working hours: when a push may reach a member.
 
-A day is off when it is one of the configured weekdays off (settings.days_off) or a public holiday
-of the team's country (the `holidays` package; future years are projections without 调休 make-up
-workdays). Working hours are settings.workday_start to workday_end in the member's own timezone.
+A day is off when it is a public holiday of the team's country, or one of the configured weekdays off
+(settings.days_off) that the country's calendar does not make a working day: the `holidays` package's
+`is_working_day` knows China's 调休 make-up Saturdays and Sundays (e.g. Saturday 14 February 2026).
+Its calendars for years whose official schedule is not yet published are projections. Working hours
+are settings.workday_start to workday_end in the member's own timezone.
 Nothing here reads the clock: every function takes the moment it reasons about.
 """
 from __future__ import annotations
@@ -26,6 +28,19 @@ def public_holidays(country: str, year: int) -> dict[dt.date, str]:
         return {}
 
 
+@functools.lru_cache(maxsize=64)
+def calendar(country: str, year: int):
+    """The `holidays` calendar of a country for a year (None: no country, or one it does not know)."""
+    import holidays
+
+    if not country:
+        return None
+    try:
+        return holidays.country_holidays(country, years=[year])
+    except NotImplementedError:
+        return None
+
+
 def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
@@ -34,7 +49,14 @@ def zone(name: str | None) -> ZoneInfo:
 
 
 def is_day_off(day: dt.date, settings, country: str) -> bool:
-    return day.weekday() in settings.days_off or day in public_holidays(country, day.year)
+    cal = calendar(country, day.year)
+    if cal is None:
+        return day.weekday() in settings.days_off
+    if day in cal:
+        return True  # a public holiday
+    if day.weekday() in cal.weekend and cal.is_working_day(day):
+        return False  # a make-up working day (调休) on a weekend
+    return day.weekday() in settings.days_off
 
 
 def at_local(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
