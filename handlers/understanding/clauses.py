@@ -34,6 +34,9 @@ def _cues() -> dict[str, re.Pattern]:
     return {k: re.compile("|".join(f"(?:{p})" for p in v)) for k, v in data.items()}
 
 
+_CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+
+
 def split(n: str) -> list[Clause]:
     """Clauses of the normalized note, in order, each with its role."""
     cues = _cues()
@@ -43,6 +46,10 @@ def split(n: str) -> list[Clause]:
             cuts.update((m.start(), m.end()))
     for m in cues["soft_breaks"].finditer(n):
         cuts.add(m.start())
+    spaces = list(_CJK_SPACE.finditer(n))
+    # "拜访了韩梅 下周三再约": a space ends a clause; "黄丽芳 七月份 去 新加坡": spaces between words do not
+    if len(spaces) <= 2 or len(spaces) * 6 < len(n):
+        cuts.update(m.start() for m in spaces)
     bounds = sorted(cuts)
     out = []
     for s, e in zip(bounds, bounds[1:]):
@@ -55,11 +62,17 @@ def split(n: str) -> list[Clause]:
 
 def role_of(piece: str) -> str:
     cues = _cues()
-    if cues["situation"].search(piece) and not _acts(piece):
+    if cues["no_need"].search(piece):
         return "situation"
-    if cues["next_step"].search(piece):
+    rest = cues["situation"].sub(" ", piece)
+    if rest != piece and not cues["next_strong"].search(rest) and not _acts(piece):
+        return "situation"
+    if cues["next_strong"].search(piece):
         return "next"
-    if cues["report"].search(piece):
+    report = cues["report"].search(piece)
+    if cues["next_weak"].search(piece) and not report:
+        return "next"
+    if report:
         return "report"
     return "plain"
 

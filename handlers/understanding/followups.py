@@ -136,16 +136,19 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             if any(m.start < e and s < m.end for s, e in skip):
                 continue
             c = clause_at(clauses, m.start) if clauses else None
-            if c is not None and c.role == "situation" and not m.deadline:
+            role = _role_here(n, m, mentions, c)
+            if role == "situation" and not (m.deadline and c is not None and c.role != "situation"):
                 situational.append(m)
                 continue
-            if m.date == today and not m.deadline and c is not None and c.role in ("report", "plain") and m.time is None:
+            if _moved_from(n, m, c):
+                continue  # "move tomorrow's site walk to Wednesday": the new date counts
+            if m.date == today and not m.deadline and c is not None and role in ("report", "plain") and m.time is None:
                 continue  # "今天去了…", "今天好累": when it happened or how it was, not a due date
             cs, ce = _clause_bounds(n, m.start, m.end)
             rolled = m.date == today + dt.timedelta(days=1) and m.time is not None and not _DAY_WORD.search(m.text.lower())
             if (m.date == today or rolled) and _is_interaction_today(n, m, cs, ce, contact, now):
                 continue
-            if rolled and c is not None and c.role == "report":
+            if rolled and c is not None and role == "report":
                 continue  # "早上七点半接到电话" written in the evening: when it happened
             task = task_text(text, m.start, m.end, cut) or _previous_clause_task(text, cs, cut) or _default_task(text)
             items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task, start=m.start)))
@@ -173,6 +176,36 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
 
 
 _DONE_ZH = re.compile(r"了(?!解)|已经|已")  # "给李姐回电话了": done, not a to-do
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_MOVE_TO = re.compile(r"\b(?:move|moved|moving|reschedul\w*|push(?:ed)?|postpone\w*|shift\w*|bump\w*)\b.*?\bto\b|改到|改成|推迟到|延到|挪到|推到|调到")
+
+
+def _role_here(n: str, m, mentions, c) -> str:
+    """The role of a time mention's own words. A Chinese time phrase comes before what it dates ("七月份去新加坡
+    开店 八月份再约"), so in Chinese the words from the mention up to the next one decide; else the clause does."""
+    if c is None:
+        return "plain"
+    if not _CJK.search(n[m.end:m.end + 2]):
+        return c.role
+    nxt = min((x.start for x in mentions if x.start > m.start), default=c.end)
+    piece = n[m.end:min(nxt, c.end)]
+    if len(piece.strip()) < 2:
+        return c.role
+    from .clauses import role_of
+
+    own = role_of(piece)
+    return own if own != "plain" else c.role
+
+
+def _moved_from(n: str, m, c) -> bool:
+    """In "move X to Y" / "X改到Y", X is the old date."""
+    if c is None:
+        return False
+    mv = _MOVE_TO.search(n, c.start, c.end)
+    return bool(mv) and m.end <= mv.end() and any(
+        ch.isalnum() for ch in n[mv.end():c.end])
 
 
 def _previous_clause_task(text: str, cs: int, cut) -> str:

@@ -74,13 +74,14 @@ _GO_TO_EN = _rx(
     r"(?:to|by|in\s+at|into)\s+(?:the\s+)?$"
 )
 # a contact cue that says it has happened, whatever date is near it
-_DONE_CUE = _rx(r"[了过]|\b\w+ed\b|\b(?:met|went|came|rang|spoke|had|got|took|made|saw|sent)\b")
+_DONE_CUE = _rx(r"了|过(?![\u4e00-\u9fff])|\b\w+ed\b|\b(?:met|went|came|rang|spoke|had|got|took|made|saw|sent)\b")
 _DONE_JUST_BEFORE = _rx(r"\b(?:had|got|took|did|grabbed|was at|were at|went to|joined)\s+(?:a\s+|the\s+|some\s+)?$|接到|收到|跟.{1,6}吃了|和.{1,6}吃了")
 _INCOMING = _rx(r"来电|打来|发来|寄来|回电|回了|微信(?:问|说|讲|催|找|里说)|接到|收到")  # they contacted us: it has happened
 _SAID_AFTER = _rx(r"说|讲|话|表示|告诉|告知|称|提到|反馈|问|回复|答应|同意|\b(?:says?|said|told|asked|mentioned|wants?|wanted)\b")
 _CONTACTED_US = _rx(r"来电|打来|发来|微信(?:问|说|讲|催|找|里说)|接到|收到")
+_DEADLINE_WORD = _rx(r"前|之前|以前|\bby\b|\bbefore\b|\bdue\b")
 _REPORTED = _rx(r"\s?(?:里)?(?:说|讲|告诉|表示|提到|通知)")
-_DONE_BEFORE = _rx(r"已经|已|刚刚|刚才|刚|昨天|前天|上周|上次|just\b|already\b|yesterday\b|earlier\b|last\s+\w+")
+_DONE_BEFORE = _rx(r"还在|正在|已经|已|刚刚|刚才|刚|昨天|前天|上周|上次|just\b|already\b|yesterday\b|earlier\b|last\s+\w+")
 
 
 def _clause_start(n: str, pos: int) -> int:
@@ -94,7 +95,7 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
     found: list[tuple[int, int, str, str]] = []
     for rx, ch, kind in _CHANNEL_RES:
         for m in rx.finditer(n):
-            if m.end() > m.start():
+            if m.end() > m.start() and not any(ps <= m.start() and m.end() <= pe for ps, pe in places or ()):
                 found.append((m.start(), m.end(), ch, kind))
     for ps, pe in places or ():
         before = n[max(0, ps - 24): ps]
@@ -127,6 +128,9 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
                 continue
         if future and _planned(n, s, e, cs, future, clauses):
             continue
+        if ch == "meeting" and any(c == "visit" and k != "imp" and not (future and _planned(n, a, b, _clause_start(n, a), future, clauses))
+                                   for a, b, c, k in chosen):
+            return "visit"  # "见了黄磊" at their company: we went to them
         return ch
     return "other"
 
@@ -146,6 +150,8 @@ def _planned(n: str, s: int, e: int, cs: int, future, clauses=None) -> bool:
         return False
     if _RESCHEDULE.search(n[cs:ce]):
         return False  # "meeting moved to Thursday": the meeting is what the note is about
+    if any(cs <= fs and fe <= ce and _DEADLINE_WORD.search(n[fs:fe]) for fs, fe in future):
+        return True  # "春节前把协议签了": by a date still ahead, so not done yet
     if _DONE_CUE.search(n[s: e + 1]) or _DONE_BEFORE.search(n[cs:s]) or _INCOMING.search(n[max(cs, s - 3): e + 1]) \
             or _DONE_JUST_BEFORE.search(n[max(cs, s - 16): s]):
         return False
@@ -158,7 +164,7 @@ def _planned(n: str, s: int, e: int, cs: int, future, clauses=None) -> bool:
 _RISK_CUES = {k: _joined(v["cues"]) for k, v in _LEXICON["risk"].items()}
 _RISK_RES = {k: _rx(v) for k, v in _RISK_CUES.items()}
 _NEGATION_BEFORE = _rx(
-    r"(?<![a-z])(?:not|no|never|n't|no longer|without|nor|isn'?t|wasn'?t|didn'?t|doesn'?t|hasn'?t|haven'?t|won'?t|any)\s*"
+    r"(?<![a-z])(?:not|no|zero|never|n't|no longer|without|nor|isn'?t|wasn'?t|didn'?t|doesn'?t|hasn'?t|haven'?t|won'?t|any)\s*"
     r"(?:more\s+)?(?:[a-z']+\s+){0,3}$|"
     r"(?:不再|不会|没有|没|未|无|并不|并没有|别|不)(?:任何|什么|啥|再|打算|准备|想|会|要|太|那么|一点|用|需要|考虑)*$"
 )
@@ -182,7 +188,7 @@ def detect_risks(n: str) -> list[str]:
 
 _NEG_RESOLUTION = _rx(
     r"(?:(?<![a-z])(?:not|never|hasn'?t|haven'?t|didn'?t|doesn'?t|won'?t|yet to|still not|not yet|if|once|when|until|before|should|will|to)|"
-    r"没|未|还没|没有|如果|等|要|会|不|别)\s*(?:been\s+)?$"
+    r"没|未|还没|没有|如果|等|要|会|不|别|把[^，。,.!?；;]{0,12})\s*(?:been\s+)?$"
 )
 
 

@@ -181,7 +181,7 @@ import re as _re
 import re
 from functools import lru_cache
 
-_LOST_TO_RIVAL = _re.compile(r"competitor|rival|another (?:vendor|supplier)|对手|别家|其他供应商|别的供应商|竞品")
+_LOST_TO_RIVAL = _re.compile(r"competitor|rival|another (?:vendor|supplier)|went with|chose|\blost\b.{0,30}\bto\b|对手|别家|其他供应商|别的供应商|竞品|换了")
 
 
 def _assign_customers(note, named, clauses, head: str, n: str) -> None:
@@ -222,7 +222,8 @@ _DAY_WORD_ONLY = _re.compile(r"^(?:今日|今天|明日|明天|后天|周[一二
 
 def _inside_name(t, text: str, names) -> bool:
     """A date word that is part of a name: the customer's own (matched) or a company's (明日家电, Friday Foods)."""
-    if any(t.start < e and s < t.end for s, e in names):
+    # inside a longer name (明日家电, "Friday Fresh Foods"), not a name word that is itself a date ("this Friday")
+    if any(s <= t.start and t.end <= e and e - s > t.end - t.start for s, e in names):
         return True
     if not _DAY_WORD_ONLY.match(t.text.strip()):
         return False
