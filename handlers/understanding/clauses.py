@@ -48,7 +48,7 @@ def split(n: str) -> list[Clause]:
         cuts.add(m.start())
     spaces = list(_CJK_SPACE.finditer(n))
     # "拜访了韩梅 下周三再约": a space ends a clause; "黄丽芳 七月份 去 新加坡": spaces between words do not
-    if len(spaces) <= 2 or len(spaces) * 6 < len(n):
+    if len(spaces) <= 2 or len(n) / (len(spaces) + 1) >= 8:
         cuts.update(m.start() for m in spaces)
     bounds = sorted(cuts)
     out = []

@@ -79,6 +79,7 @@ _DONE_JUST_BEFORE = _rx(r"\b(?:had|got|took|did|grabbed|was at|were at|went to|j
 _INCOMING = _rx(r"来电|打来|发来|寄来|回电|回了|微信(?:问|说|讲|催|找|里说)|接到|收到")  # they contacted us: it has happened
 _SAID_AFTER = _rx(r"说|讲|话|表示|告诉|告知|称|提到|反馈|问|回复|答应|同意|\b(?:says?|said|told|asked|mentioned|wants?|wanted)\b")
 _CONTACTED_US = _rx(r"来电|打来|发来|微信(?:问|说|讲|催|找|里说)|接到|收到")
+_GOING_ON = _rx(r"(?:还在|正在|刚在|刚刚|刚才|刚)\S{0,2}$")
 _DEADLINE_WORD = _rx(r"前|之前|以前|\bby\b|\bbefore\b|\bdue\b")
 _REPORTED = _rx(r"\s?(?:里)?(?:说|讲|告诉|表示|提到|通知)")
 _DONE_BEFORE = _rx(r"还在|正在|已经|已|刚刚|刚才|刚|昨天|前天|上周|上次|just\b|already\b|yesterday\b|earlier\b|last\s+\w+")
@@ -116,7 +117,8 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
             continue
         cs = _clause_start(n, s)
         before = n[cs:s]
-        if _CONTACTED_US.search(n[max(cs, s - 3): e + 2]) or _REPORTED.search(n[max(s, e - 1): e + 2]):
+        if _CONTACTED_US.search(n[max(cs, s - 3): e + 2]) or _REPORTED.search(n[max(s, e - 1): e + 2]) \
+                or _GOING_ON.search(n[max(cs, s - 6): s]):
             return ch  # they wrote or called ("发微信问价格", "text说"): it happened
         if _PLAN_BEFORE_ZH.search(before) or _PLAN_NEAR_EN.search(before) or _PLAN_CLAUSE_EN.search(before):
             continue
@@ -146,11 +148,11 @@ def _planned(n: str, s: int, e: int, cs: int, future, clauses=None) -> bool:
     # a time before the cue, or right after it ("meeting tomorrow"), not one inside what was said ("微信说…月底")
     said = _SAID_AFTER.search(n, e, ce)
     end = said.start() if said else ce
-    if not any(cs <= fs and fe <= end for fs, fe in future):
+    if not any(fs < end and cs < fe for fs, fe in future):
         return False
     if _RESCHEDULE.search(n[cs:ce]):
         return False  # "meeting moved to Thursday": the meeting is what the note is about
-    if any(cs <= fs and fe <= ce and _DEADLINE_WORD.search(n[fs:fe]) for fs, fe in future):
+    if any(cs <= fs and fe <= s and _DEADLINE_WORD.search(n[fs:fe]) for fs, fe in future):
         return True  # "春节前把协议签了": by a date still ahead, so not done yet
     if _DONE_CUE.search(n[s: e + 1]) or _DONE_BEFORE.search(n[cs:s]) or _INCOMING.search(n[max(cs, s - 3): e + 1]) \
             or _DONE_JUST_BEFORE.search(n[max(cs, s - 16): s]):
@@ -175,7 +177,7 @@ def detect_risks(n: str) -> list[str]:
     out = []
     for risk, rx in _RISK_RES.items():
         try:
-            if any(not _negated_resolution(n, r.start()) for r in _RESOLVED[risk].finditer(n)):
+            if any(not _negated_resolution(n, r.start(), r.end()) for r in _RESOLVED[risk].finditer(n)):
                 continue
             for m in rx.finditer(n):
                 if not _negated(n, m.start(), m.group()):
@@ -188,12 +190,16 @@ def detect_risks(n: str) -> list[str]:
 
 _NEG_RESOLUTION = _rx(
     r"(?:(?<![a-z])(?:not|never|hasn'?t|haven'?t|didn'?t|doesn'?t|won'?t|yet to|still not|not yet|if|once|when|until|before|should|will|to)|"
-    r"没|未|还没|没有|如果|等|要|会|不|别|把[^，。,.!?；;]{0,12})\s*(?:been\s+)?$"
+    r"没|未|还没|没有|如果|等|要|会|不|别)\s*(?:been\s+)?$"
 )
+_TO_DO_BA = _rx(r"把[^，。,.!?；;]{0,12}$")  # "春节前把欠款结清": asked for, not done (unless 了 follows)
 
 
-def _negated_resolution(n: str, s: int) -> bool:
-    return bool(_NEG_RESOLUTION.search(n[max(0, s - 14): s]))
+def _negated_resolution(n: str, s: int, e: int | None = None) -> bool:
+    before = n[max(0, s - 14): s]
+    if _NEG_RESOLUTION.search(before):
+        return True
+    return bool(_TO_DO_BA.search(before)) and not (e is not None and (n[e - 1:e] == "了" or n[e:e + 1] == "了"))
 
 
 def _negated(n: str, s: int, cue: str) -> bool:
@@ -265,7 +271,7 @@ def resolved_risks(n: str) -> list[str]:
     out = []
     for risk, rx in _RESOLVED.items():
         try:
-            if any(not _negated_resolution(n, r.start()) for r in rx.finditer(n)):
+            if any(not _negated_resolution(n, r.start(), r.end()) for r in rx.finditer(n)):
                 out.append(risk)
         except Exception:
             continue

@@ -281,7 +281,8 @@ class _Keys:
                     while len(core) > 1 and core[-1] in LATIN_COMPANY_SUFFIXES:
                         core.pop()  # each shorter form is a name too: "Tan Holdings" of "Tan Holdings Pte Ltd"
                         self._add_latin_full(rid, " ".join(core), COMPANY)
-                    if len(core) >= 2 and len(core[0]) >= 4 and core[0] not in COMMON_WORD_NAMES:
+                    if len(core) >= 2 and len(core[0]) >= 4 and core[0] not in COMMON_WORD_NAMES \
+                            and core[0] not in DATE_WORDS:  # "Friday" of Friday Fresh Foods is mostly a day
                         _add(self.latin_part, core[0], _pair(rid, COMPANY_WORD))
                     for k in range(2, len(core)):  # "Pacific Rim" of "Pacific Rim Imports"
                         _add(self.full, "".join(core[:k]), _pair(rid, COMPANY_SHORT))
@@ -870,6 +871,8 @@ class CustomerIndex(_Keys):
 
 
 _UNKNOWN_COMPANY = None
+DATE_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunday today tomorrow weekend january february "
+                       "march april june july august september october november december".split())
 
 
 def _unknown_company_re():
@@ -888,7 +891,7 @@ def _unknown_company_re():
 # counts less, whatever the strength of the key that found it.
 _CONTACT_BEFORE = re.compile(
     r"(?:\b(?:called|call|rang|phoned|met|meeting|visited|visit|emailed|texted|messaged|saw|lunch|coffee|dinner)\s+(?:with\s+|w/\s*)?|"
-    r"(?:拜访|见了|见|约了|约|给|跟|和|与|找|打给|去)(?:了)?)$", re.I)
+    r"(?:拜访|见了|见|约了|约|给|跟|找|打给|去)(?:了)?)$", re.I)
 _MENTIONED_BEFORE = re.compile(
     r"(?:\b(?:said|says|told me|mentioned|recommended|referred|introduced|suggested|thinks|heard)\b[^,.;!?]{0,20}|"
     r"(?:说|讲|提到|推荐|介绍|听说)[^，。,.;!?；]{0,8}|把)$", re.I)
