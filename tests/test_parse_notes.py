@@ -17,7 +17,7 @@ CUSTOMERS = [("罗敏", "罗氏包装", ("罗姐",)), ("高远", "远大机械",
 
 @pytest.fixture(scope="module")
 def parser():
-    return NoteParser(CustomerIndex([CustomerRecord(i, n, c, a) for i, (n, c, a) in enumerate(CUSTOMERS)]))
+    return NoteParser(CustomerIndex([CustomerRecord(i, n, c, a) for i, (n, c, a) in enumerate(CUSTOMERS)]), strict=True)
 
 
 def parse(parser, text):

@@ -27,7 +27,7 @@ CUSTOMERS = [
 @pytest.fixture(scope="module")
 def parser():
     records = [CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(CUSTOMERS)]
-    return NoteParser(CustomerIndex(records))
+    return NoteParser(CustomerIndex(records), strict=True)
 
 
 def parse(parser, text, now=NOW):

@@ -126,7 +126,7 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
     cut = list(customer_span) if isinstance(customer_span, list) else ([customer_span] if customer_span else [])
     items: list[tuple[tuple, FollowUp]] = []
     situational = []
-    mentions = _merge(list(mentions or [])[:MAX_MENTIONS])
+    mentions = _merge(list(mentions or [])[:MAX_MENTIONS], n)
     for m in mentions:
         try:
             if getattr(m, "past", False) or m.date is None or m.date < today:
@@ -227,8 +227,8 @@ def action_task(text: str, n: str, start: int, end: int, cut) -> str | None:
     return task_text(text, start, start, list(cut)) or None
 
 
-def _merge(mentions):
-    """"Friday" + "5pm" found apart become one mention."""
+def _merge(mentions, text: str = ""):
+    """"Friday" + "5pm" found apart become one mention; so do "3pm coffee … tomorrow" in one clause."""
     mentions = sorted(mentions, key=lambda m: m.start)
     out = []
     for m in mentions:
@@ -238,7 +238,26 @@ def _merge(mentions):
                 out[-1] = _Merged(p.start, m.end, p.text + " " + m.text, p.date, m.time, p.deadline or m.deadline, p.past)
                 continue
         out.append(m)
-    return out
+    return _pair_day_and_clock(out, text) if text else out
+
+
+def _pair_day_and_clock(mentions, text: str):
+    """A clock time with no day of its own takes the day said elsewhere in its clause."""
+    out = list(mentions)
+    for clock in [m for m in out if m.time is not None and not _DAY_WORD.search(m.text.lower())
+                  and not getattr(m, "past", False)]:
+        for day in out:
+            if day is clock or day.time is not None or day.date is None or getattr(day, "past", False) \
+                    or not _DAY_WORD.search(day.text.lower()):
+                continue
+            a, b = sorted((clock, day), key=lambda m: m.start)
+            if b.start - a.end > 40 or CLAUSE_BREAK.search(text, a.end, b.start):
+                continue
+            merged = _Merged(min(a.start, b.start), max(a.end, b.end), text[a.start:b.end], day.date, clock.time,
+                             day.deadline or clock.deadline, False)
+            out = [x for x in out if x is not clock and x is not day] + [merged]
+            break
+    return sorted(out, key=lambda m: m.start)
 
 
 class _Merged:

@@ -98,8 +98,9 @@ MAX_DATE_CHARS = 1000  # time expressions are looked for in the head of the note
 class NoteParser:
     """Reads one quick note against a ``CustomerIndex``. Thread-safe after construction; never raises."""
 
-    def __init__(self, index):
+    def __init__(self, index, *, strict: bool = False):
         self.index = index
+        self.strict = strict  # tests: let a bug raise instead of returning an empty reading
 
     def parse(self, text: str, now: dt.datetime, *, prefer=None) -> ParsedNote:
         """``prefer``: the customers the author may see or owns (a set of customer ids, or a predicate on
@@ -109,6 +110,8 @@ class NoteParser:
         try:
             return self._parse(text, now, prefer)
         except Exception:  # a bug must not lose the user's note
+            if self.strict:
+                raise
             return ParsedNote(text=text)
 
     def _parse(self, text: str, now: dt.datetime, prefer=None) -> ParsedNote:
@@ -136,7 +139,8 @@ class NoteParser:
         named = joined_customers(self.index, head, m, prefer)  # "拜访了张总和王芳": both
         note.customers = [c for c, _ in named]
         names = [s for _, spans in named for s in spans] or list(m.spans or ([m.span] if m.span else ()))
-        mentions = [t for t in _find_times(head[:MAX_DATE_CHARS], now) if not _inside_name(t, head, names)]
+        mentions = [t for t in _find_times(head[:MAX_DATE_CHARS], now)
+                    if not _inside_name(t, head, names) and not _SOMEONE_ELSES.search(head, max(0, t.start - 8), t.start)]
         ahead = _ahead(mentions, now)
         clauses = clause_roles.split(n)
         note.channel = detect_channel(n, names, ahead, clauses)
@@ -181,6 +185,8 @@ import re as _re
 import re
 from functools import lru_cache
 
+# "(his 8pm)", "her local time 9am": someone else's clock, said to explain
+_SOMEONE_ELSES = _re.compile(r"(?:\(\s*(?:his|her|their|your)\s+(?:local\s+)?|\blocal\s+(?:time\s+)?|当地(?:时间)?|他那边|她那边)$", _re.I)
 _LOST_TO_RIVAL = _re.compile(r"competitor|rival|another (?:vendor|supplier)|went with|chose|\blost\b.{0,30}\bto\b|对手|别家|其他供应商|别的供应商|竞品|换了")
 
 

@@ -120,7 +120,9 @@ def weekday(m, ctx):
     if after_next:
         return P(m, date=next_weekday(ctx.today, wd, 2))
     weak = not which and name in _WEAK_WEEKDAYS and not _BACKING.search(m.string, 0, m.start()) \
-        and not re.match(r"[.,]?\s*(?:\d|" + MONTH + ")", m.string[m.end():])
+        and not re.match(r"[.,]?\s*(?:\d|" + MONTH + ")", m.string[m.end():]) \
+        and not (name in ("wed", "weds", "mon") and re.match(r"\s*(?:$|[.,;!?)\n]|\s+(?:at|by|am|pm|morning|afternoon)\b)", m.string[m.end():])
+                 and re.search(r"[a-z]\s+$", m.string[:m.start()]))
     if which and which.endswith("coming"):
         return P(m, weekday=wd)
     off = {"this": 0, "next": 1, "last": -1, "past": -1, "previous": -1}.get(which)
@@ -177,6 +179,8 @@ def month_name(m, ctx):
         return None  # the modal verb; "May 5" is matched by month_day
     if name in ("mar", "jan", "sat") and not (lead or year):
         return None
+    if lead and not year and re.match(r"[\s.,/-]*\d{1,2}(?:st|nd|rd|th)?(?![\d:])", m.string[m.end():]):
+        return None  # "in Oct 8": the day rule reads "Oct 8"
     # A month alone ("in March") is the 1st of it; a bare month name only helps a day.
     return P(m, month=_month(name), year=_year(year), weak=not (lead or year))
 
@@ -308,7 +312,16 @@ def day_of_month(m, ctx):
     # "the 15th" and "on the first" stand alone; "15th", "the first" (time we met) or
     # "20 of" (us) need a month or weekday next to them.
     strong = not of and (on_the or has_the and num[:1].isdigit())
+    if strong and not on_the and _NOUN_AFTER.match(m.string, m.end()):
+        return None  # "the 2nd quote", "the 3rd batch": an ordinal, not a day
     return P(m, day=day, weak=not strong)
+
+
+# After "the 2nd": a word that is no noun (the day stands alone), else the ordinal counts a thing.
+_NOUN_AFTER = re.compile(r"\s+(?!(?:of|at|by|in|on|and|or|to|for|before|after|around|about|morning|afternoon|evening|night|"
+                         r"noon|pm|am|next|this|please|pls|if|then|so|but|with|we|i|he|she|they|you|it|latest|eod|cob|"
+                         r"sharp|works|is|was|would|will|should|could|as|from|till|until|instead|ok|okay|fine|too|"
+                         r"again|works?|suits?)(?![a-z]))[a-z]{2,}")
 
 
 # "first tuesday of october", "last friday in october", "the first monday of this month"

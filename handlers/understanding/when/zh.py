@@ -279,7 +279,9 @@ def clock(m, ctx):
         return None
     if bare and m.end() < len(m.string) and m.string[m.end()] in "意建要问需原优缺区理看想儿顾疑担":
         return None
-    return P(m, hour=hour, minute=minute, meridiem=meridiem, weak=weak)
+    # "晚上八点了": what time it is now, not a time to do something
+    now_said = m.string[m.end():m.end() + 1] == "了" and m.string[m.end():m.end() + 2] != "了解"
+    return P(m, hour=hour, minute=minute, meridiem=meridiem, weak=weak, past=now_said)
 
 
 # --- deadline markers -------------------------------------------------------------
@@ -304,7 +306,8 @@ _BEFORE_TAIL = r"(?:假期|长假|放假|小长假)?(?:之前|以前|前(?![往�
 
 # 中秋 / 中秋前 (the day before) / 国庆后, 过完国庆 (the first working day after the days off)
 @rule(rf"(过完|过了)?(明年|今年|去年)?的?({'|'.join(sorted(_ZH_FESTIVALS, key=len, reverse=True))})(?:节(?!目|约|省|奏|点))?"
-      rf"(?:那天|当天)?({_BEFORE_TAIL}|{_AFTER_TAIL})?", needs="[元情劳五儿国圣平清春大宵端七中重除]")
+      rf"(?:那天|当天)?({_BEFORE_TAIL}|{_AFTER_TAIL})?(?!礼|月饼|粽子|汤圆|年货|红包|福利|活动|促销|晚会|特惠|订单|套餐|大促)",
+      needs="[元情劳五儿国圣平清春大宵端七中重除]")
 def festival(m, ctx):
     after_lead, rel, name, tail = m.groups()
     year = {"明年": 1, "今年": 0, "去年": -1}.get(rel)
