@@ -65,13 +65,13 @@ async def answer_with_text(ctx: Context, text: str) -> list[Outgoing] | None:
         return None
     parser = await ctx.services.indexes.parser(ctx.team.id, ctx.session)
     parsed = parser.parse(text, ctx.now)
+    if parsed.follow_ups or parsed.channel != "other" or len(text.split()) > 4:
+        return None  # reads like a new note ("called Wang, quote Friday"), not a name: even when it names someone
     if parsed.customer is not None and not parsed.ambiguous:
         customer = await crm.get_customer(ctx.session, parsed.customer.id)
         if customer is not None and await access.can_see(ctx.session, ctx.member, customer):
             messaging.close_prompt(ctx.session, prompt)
             return await _attach(ctx, prompt, note, customer)
-    if parsed.follow_ups or parsed.channel != "other" or len(text.split()) > 4:
-        return None  # reads like a new note, not a name
     messaging.close_prompt(ctx.session, prompt)
     return await _offer_create(ctx, note, text.strip(), prompt.data)
 

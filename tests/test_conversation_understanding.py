@@ -344,3 +344,14 @@ async def test_unsure_fields_of_a_note_waiting_for_its_customer_are_asked_after_
     await me.press("No follow-up")
     [task] = await rows(app, Task)
     assert task.status == "cancelled"
+
+
+async def test_a_note_naming_a_customer_while_a_name_is_awaited_is_a_new_note(app):
+    await seed_team(app, MEMBERS, CUSTOMERS)
+    me = Person(app, "me")
+    await me.say("called 王伟, wants quote Friday")
+    await me.press("Wrong customer")
+    await me.say("called Tom Baker, quote Friday")  # a note, not the answer
+    notes = await rows(app, Interaction)
+    assert len(notes) == 2
+    assert {n.customer_id for n in notes} == {(await customer(app, "王伟")).id, (await customer(app, "Tom Baker")).id}
