@@ -93,6 +93,7 @@ TEMPLATES: list[tuple[str, str]] = [
 ]
 _COMPILED = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in TEMPLATES]
 _TRAILING = re.compile(r"[\s?？!！。.~～]+$")
+_CONTACT_VALUE = re.compile(r"\+?[\d][\d\-()./]{5,}|[^@\s]+@[^@\s]+\.[^@\s]+")  # a phone number or an email
 _REPORTED = re.compile("|".join(rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w) for w in REPORTED_ASKING), re.IGNORECASE)
 
 
@@ -127,6 +128,8 @@ def read(text: str) -> Intent | None:
             return None  # "客户问什么时候发货": a note about someone asking
         if kind == "due":
             return Intent("due", value=_lookup(DAY_WORDS, groups["day"]) or "today")
+        if kind == "set_contact" and not _CONTACT_VALUE.fullmatch(groups["value"]):
+            return None  # "把王总的电话改成明天打" moves a call: a note
         if kind in ("contact", "set_contact"):
             field = _lookup(CONTACT_WORDS, groups["what"]) or "phone"
             return Intent(kind, name=name, field=field, value=(groups.get("value") or "").strip())

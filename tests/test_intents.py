@@ -60,6 +60,7 @@ def test_questions_and_instructions(text, expected):
         "Wang: what's the lead time? need answer by Friday",
         "张总说他们最近怎么样都要降价",
         "客户说今天要跟进一下物流",
+        "把王总的电话改成明天打",
         "",
     ],
 )
