@@ -18,7 +18,7 @@ MAX_TASK_CHARS = 60
 MAX_MENTIONS = 12
 
 # a time phrase that names a day (a bare "下午两点" does not: resolved after two it means tomorrow)
-_DAY_WORD = re.compile(r"[天日号周月年]|星期|礼拜|tomorrow|today|tonight|mon|tue|wed|thu|fri|sat|sun|week|month|/|-")
+_DAY_WORD = re.compile(r"[天日号周月年明今昨]|星期|礼拜|tomorrow|today|tonight|mon|tue|wed|thu|fri|sat|sun|week|month|/|-")
 _TODAY_WORDS = re.compile(r"^(?:today|今天|今日|this morning|this afternoon|今早|今天上午|今天下午|今晚|tonight)$")
 _PAST_MARK = re.compile(
     r"\b\w+ed\b|了|刚|已经|已|\b(?:met|went|came|saw|got|had|spoke|told|said|sent|took|gave|rang|brought|left)\b"

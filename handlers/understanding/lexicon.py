@@ -122,9 +122,11 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
             return ch  # they wrote or called ("发微信问价格", "text说"): it happened
         if _PLAN_BEFORE_ZH.search(before) or _PLAN_NEAR_EN.search(before) or _PLAN_CLAUSE_EN.search(before):
             continue
-        if kind == "noun" and _RESCHEDULE.search(n[s: s + 40]) and not _DONE_CUE.search(n[s:e + 1]):
+        own_end = next((c.end for c in clauses or () if c.start <= s < c.end), s + 40)
+        moved = _RESCHEDULE.search(n[s: min(s + 40, own_end)])
+        if kind == "noun" and moved and not _done_cue(n, s, e):
             continue  # "meeting with Initech moved to Thursday": it has not happened
-        if kind == "noun" and s > 0 and not _RESCHEDULE.search(n[s: s + 60]):
+        if kind == "noun" and s > 0 and not moved:
             after = n[e: e + 14]
             if _FUTURE_AFTER_EN.search(after):
                 continue
@@ -135,6 +137,12 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
             return "visit"  # "见了黄磊" at their company: we went to them
         return ch
     return "other"
+
+
+def _done_cue(n: str, s: int, e: int) -> bool:
+    """The cue itself, or the character after it, says it happened (called, 见了, 视频过 but not 视频过设计稿)."""
+    m = _DONE_CUE.search(n[s: e + 2])
+    return m is not None and m.start() <= e - s
 
 
 def _planned(n: str, s: int, e: int, cs: int, future, clauses=None) -> bool:
@@ -154,7 +162,7 @@ def _planned(n: str, s: int, e: int, cs: int, future, clauses=None) -> bool:
         return False  # "meeting moved to Thursday": the meeting is what the note is about
     if any(cs <= fs and fe <= s and _DEADLINE_WORD.search(n[fs:fe]) for fs, fe in future):
         return True  # "春节前把协议签了": by a date still ahead, so not done yet
-    if _DONE_CUE.search(n[s: e + 1]) or _DONE_BEFORE.search(n[cs:s]) or _INCOMING.search(n[max(cs, s - 3): e + 1]) \
+    if _done_cue(n, s, e) or _DONE_BEFORE.search(n[cs:s]) or _INCOMING.search(n[max(cs, s - 3): e + 1]) \
             or _DONE_JUST_BEFORE.search(n[max(cs, s - 16): s]):
         return False
     return True
