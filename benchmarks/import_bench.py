@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.settings import Settings
 from bot.wiring import build_app
 from storage import crm
-from storage.importer import import_sheet_bytes
+from storage.importer import Importer, import_sheet
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚"
@@ -37,10 +37,10 @@ async def run(rows: int = 100_000) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         app = build_app(Settings(database_url=f"sqlite:///{tmp}/i.db", data_dir=Path(tmp)))
         try:
-            start = time.perf_counter()
             async with app.db.write() as session:
                 team = await crm.create_team(session, "bench")
-                summary = await import_sheet_bytes(session, team, None, data, "big.csv")
+            start = time.perf_counter()
+            summary = await import_sheet(app.db, Importer(team.id), data, "big.csv")
             elapsed = time.perf_counter() - start
         finally:
             await app.close()

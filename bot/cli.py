@@ -128,22 +128,27 @@ def cmd_import(args) -> int:
 
     from bot.wiring import build_app
     from storage import crm
-    from storage.importer import import_sheet_bytes
+    from storage.importer import Importer, import_sheet
     from storage.spreadsheet import SheetError
 
-    app = build_app(_settings(args))
     try:
         data = open(args.file, "rb").read()
     except OSError as exc:
         print(f"crmbot: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
+    app = build_app(_settings(args))
 
     async def main():
         try:
             async with app.db.write() as session:
-                team = await crm.first_team(session) or await crm.create_team(session, "My team", app.settings.timezone)
+                team = await _team(session, args.team)
+                if team is None:
+                    raise SheetError(f"no team called {args.team}")
                 actor = await crm.member_by_name(session, team.id, args.as_user) if args.as_user else None
-                return await import_sheet_bytes(session, team, actor, data, args.file)
+                if args.as_user and actor is None:
+                    raise SheetError(f"no member called {args.as_user} in {team.name}")
+            # the command line is the operator's: it sees the whole team and may name any owner
+            return await import_sheet(app.db, Importer(team.id, actor.id if actor else None), data, args.file)
         finally:
             await app.close()
 
@@ -154,6 +159,18 @@ def cmd_import(args) -> int:
         return 1
     print(summary.render(args.lang, limit=50))
     return 0
+
+
+async def _team(session, name: str | None):
+    """The team called `name`, or (no name) the first team, made when there is none yet."""
+    from sqlmodel import func, select
+
+    from storage import crm
+    from storage.models import Team
+
+    if name:
+        return (await session.exec(select(Team).where(func.lower(Team.name) == name.strip().lower()))).first()
+    return await crm.first_team(session) or await crm.create_team(session, "My team", "Asia/Shanghai")
 
 
 def cmd_export(args) -> int:
@@ -167,8 +184,8 @@ def cmd_export(args) -> int:
 
     async def main():
         try:
-            async with app.db.read() as session:
-                team = await crm.first_team(session)
+            async with app.db.write() as session:
+                team = await _team(session, args.team)
                 return await customer_sheet(session, team.id, app.settings.zone) if team else []
         finally:
             await app.close()
@@ -467,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="import customers from a CSV or XLSX file")
     p.add_argument("file")
     p.add_argument("--as", dest="as_user", help="owner for rows without one")
+    p.add_argument("--team", help="the team to import into (default: the first)")
     p.add_argument("--db")
     p.add_argument("--lang", choices=["en", "zh"], default="en")
     p.set_defaults(func=cmd_import)
@@ -474,6 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export the customer sheet")
     p.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
     p.add_argument("--out", help="file to write (default customers.FORMAT; - for stdout)")
+    p.add_argument("--team", help="the team to export (default: the first)")
     p.add_argument("--db")
     p.add_argument("--lang", choices=["en", "zh"], default="en")
     p.set_defaults(func=cmd_export)

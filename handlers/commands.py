@@ -390,12 +390,6 @@ async def for_stranger(msg: Incoming, text: str, lang: str, services, session) -
 
 
 async def import_file(ctx: Context) -> list[Outgoing]:
-    from storage.importer import import_sheet_bytes
-    from storage.spreadsheet import SheetError
+    from . import imports
 
-    try:
-        summary = await import_sheet_bytes(ctx.session, ctx.team, ctx.member, ctx.msg.file_bytes or b"", ctx.msg.file_name or "upload.csv")
-    except SheetError as exc:
-        return [Outgoing(t("import_failed", ctx.lang, reason=str(exc)))]
-    ctx.services.indexes.changed(ctx.team.id, ctx.session)
-    return [Outgoing(summary.render(ctx.lang))]
+    return await imports.start(ctx)

@@ -72,6 +72,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "join_ok": ("Welcome to {team}, {name}! Text me your first note.", "欢迎加入“{team}”，{name}！发第一条记录试试。"),
     "already_member": ("You are already in team {team}.", "你已经在团队“{team}”里了。"),
     "import_summary": ("Import: {imported} new, {merged} merged, {rejected} rejected.", "导入：新增 {imported}，合并 {merged}，拒绝 {rejected}。"),
+    "import_started": ("⏳ Importing {file}… I will answer here when it is done.", "⏳ 正在导入 {file}……完成后在这里告诉你。"),
+    "import_broke": ("The import stopped on an error; the rows before it are in. Send the file again to finish it (rows already in are merged, not doubled).", "导入因错误中断；之前的行已导入。请重新发送文件完成导入（已导入的行会合并，不会重复）。"),
     "import_failed": ("Import failed, nothing changed: {reason}", "导入失败，未做任何改动：{reason}"),
 }
 

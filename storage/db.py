@@ -139,7 +139,7 @@ def _begin_retrying(conn, begin: str) -> None:
         finally:
             cursor.close()
         await_(asyncio.sleep(delay))
-        delay = min(delay * 2, 0.05)
+        delay = min(delay * 2, 0.01)  # try often: SQLite hands the lock to whoever asks first, not to who waited longest
     conn.exec_driver_sql(begin)  # last try, raising SQLAlchemy's OperationalError as the threaded engine would
 
 

@@ -9,19 +9,27 @@ from sqlmodel import select
 
 from storage import crm
 from storage.exporter import customer_sheet, to_csv, to_xlsx
-from storage.importer import import_sheet_bytes
+from storage.importer import Importer, import_sheet
 from storage.models import Customer
 from storage.spreadsheet import SheetError
 
-from .helpers import Person, seed_team
+from handlers import imports
+from storage.models import Outbox
+
+from .helpers import Person, rows, seed_team
+
+
+async def _answers(app) -> list[str]:
+    """The import summaries queued as second replies, oldest first."""
+    return [r.body["text"] for r in sorted(await rows(app, Outbox, Outbox.key.like("%:import")), key=lambda r: r.id)]
 
 ZH_CSV = "客户名称,公司,手机,邮箱,负责人,等级,生日\n王建国,建国五金,139 0000 1111,,me,重要,1975-08-15\n刘敏,敏捷物流,13900002222,min@example.com,,普通,3月8日\n"
 
 
 async def _import(app, data: bytes, name: str):
-    async with app.db.write() as session:
+    async with app.db.read() as session:
         team = await crm.first_team(session)
-        return await import_sheet_bytes(session, team, None, data, name)
+    return await import_sheet(app.db, Importer(team.id), data, name)
 
 
 async def _customers(app) -> dict[str, Customer]:
@@ -104,9 +112,12 @@ async def test_import_from_chat_answers_with_a_summary(app):
     await seed_team(app)
     me = Person(app, "me")
     replies = await me.say("", file_name="客户.csv", file_bytes=ZH_CSV.encode("gbk"))
-    assert "2 new" in replies[0].text
-    replies = await me.say("", file_name="bad.csv", file_bytes=b"")
-    assert "nothing changed" in replies[0].text
+    assert "Importing 客户.csv" in replies[0].text
+    await imports.settle()
+    assert "2 new" in (await _answers(app))[-1]
+    await me.say("", file_name="bad.csv", file_bytes=b"")
+    await imports.settle()
+    assert "nothing changed" in (await _answers(app))[-1]
     assert len(await _customers(app)) == 2
 
 

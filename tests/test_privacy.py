@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot import cli
 from bot.wiring import build_app
 from storage import crypto
-from storage.importer import import_sheet_bytes
+from storage.importer import Importer, import_sheet
 from storage.models import AuditLog, Customer, CustomerShare, Inbox, Interaction, Outbox, Task
 
 from .conftest import make_settings
@@ -103,11 +103,9 @@ async def test_with_encryption_the_database_never_holds_the_phone_number(db_url,
     try:
         await seed_team(app, MEMBERS, CUSTOMERS)
         sheet = "name,company,phone,email\n王伟,华东机电,+86 138 0000 3333,wang@huadong.cn\n".encode()
-        async with app.db.write() as session:
+        async with app.db.read() as session:
             team = (await session.exec(select(Customer))).first()
-            from storage.models import Team
-
-            summary = await import_sheet_bytes(session, await session.get(Team, team.team_id), None, sheet, "c.csv")
+        summary = await import_sheet(app.db, Importer(team.team_id), sheet, "c.csv")
         assert summary.imported == 1
         await Person(app, "a").say("called 张强, wants quote Friday")
         for phone, email, phone_hash, _ in await _raw_contacts(app):
@@ -126,10 +124,7 @@ async def test_with_encryption_the_database_never_holds_the_phone_number(db_url,
         assert "No customer" in (await a.say("/find 1390000"))[0].text  # no substring search inside ciphertext
         # importing the same people again merges them by hash, even written differently
         again = "name,phone,email\nZhang Q,13900001111,\nWang W,,WANG@huadong.cn\n".encode()
-        async with app.db.write() as session:
-            from storage.models import Team
-
-            summary = await import_sheet_bytes(session, await session.get(Team, team.team_id), None, again, "c.csv")
+        summary = await import_sheet(app.db, Importer(team.team_id), again, "c.csv")
         assert (summary.imported, summary.merged) == (0, 2)
     finally:
         await app.close()

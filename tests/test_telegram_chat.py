@@ -2,6 +2,7 @@
 Bot API over HTTP; replies come back through the outbox and the Deliverer."""
 from __future__ import annotations
 
+from handlers import imports
 from handlers.commands import COMMANDS
 from handlers.texts import t
 from storage.models import ChatLink, Customer, Inbox, Interaction, Member, Task
@@ -96,8 +97,11 @@ async def test_undo_button_on_a_filed_note_and_a_stale_press(world):
 async def test_a_csv_document_is_imported_and_summarised(world):
     await seeded(world)
     sheet = "客户名称,公司,手机\n王建国,建国五金,13900001111\n刘敏,敏捷物流,13900002222\n".encode()
-    [reply] = await world.exchange(world.fake.send_document(LI, "客户.csv", sheet))
-    assert reply["text"].startswith("Import: 2 new")
+    await world.exchange(world.fake.send_document(LI, "客户.csv", sheet))
+    await imports.settle()  # the import runs after the message's own short transaction
+    await world.deliver()
+    started, reply = world.fake.sent(1001)
+    assert started["text"].startswith("⏳ Importing 客户.csv") and reply["text"].startswith("Import: 2 new")
     assert {c.name for c in await world.rows(Customer)} >= {"王建国", "刘敏"}
     assert len(world.fake.called("download")) == 1
 
@@ -212,7 +216,9 @@ async def test_a_linked_group_upgraded_to_a_supergroup_stays_linked(world):
 async def test_a_document_whose_download_failed_once_is_imported_on_the_retry(world):
     await seeded(world)
     world.fake.fail("getFile", 500)
-    [reply] = await world.exchange(world.fake.send_document(LI, "people.csv", b"name,company\nZhao Min,Gamma\n"))
-    assert reply["text"].startswith("Import: 1 new")
+    await world.exchange(world.fake.send_document(LI, "people.csv", b"name,company\nZhao Min,Gamma\n"))
+    await imports.settle()
+    await world.deliver()
+    assert world.fake.sent(1001)[-1]["text"].startswith("Import: 1 new")
     assert len(world.fake.called("getFile")) == 2
     assert [c.name for c in await world.rows(Customer, Customer.name == "Zhao Min")] == ["Zhao Min"]
