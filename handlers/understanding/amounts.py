@@ -87,16 +87,60 @@ class Amount:
     end: int
 
 
+_UNITS_EN = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                         "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
+_TENS_EN = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_SCALES_EN = {"hundred": 100, "thousand": 1000, "million": 10 ** 6, "billion": 10 ** 9}
+_NUMBER_WORD = "|".join([*_UNITS_EN, *_TENS_EN, *_SCALES_EN, "a", "and"])
+_WORDS_AMOUNT = re.compile(
+    rf"\b((?:(?:{_NUMBER_WORD})[\s-]+)*(?:{_NUMBER_WORD}))\s+(dollars?|bucks|usd|euros?|pounds?|yuan|rmb|hkd|"
+    r"hong kong dollars)\b")
+
+
+def _words_value(words: str) -> float | None:
+    """"two hundred thousand" -> 200000."""
+    total, current, seen = 0, 0, False
+    for w in re.split(r"[\s-]+", words):
+        if w in ("and",):
+            continue
+        if w == "a":
+            current = max(current, 1)
+        elif w in _UNITS_EN:
+            current += _UNITS_EN[w]
+        elif w in _TENS_EN:
+            current += _TENS_EN[w]
+        elif w == "hundred":
+            current = max(current, 1) * 100
+        elif w in _SCALES_EN:
+            total += max(current, 1) * _SCALES_EN[w]
+            current = 0
+        else:
+            return None
+        seen = True
+    return float(total + current) if seen and total + current > 0 else None
+
+
+def _word_amounts(n: str) -> list["Amount"]:
+    out = []
+    for m in _WORDS_AMOUNT.finditer(n):
+        v = _words_value(m.group(1))
+        if v is not None and v >= 10:
+            unit = m.group(2)
+            currency = _CURRENCY.get(unit) or ("HKD" if "hong kong" in unit else _CURRENCY.get(unit.rstrip("s")))
+            out.append(Amount(v, currency, m.start(), m.end()))
+    return out
+
+
 def find_amounts(n: str) -> list[Amount]:
-    out: list[Amount] = []
+    out: list[Amount] = _word_amounts(n) if re.search(r"dollar|buck|usd|euro|pound|yuan|rmb|hkd", n) else []
     for m in _AMOUNT.finditer(n):
         try:
             a = _read(n, m)
         except Exception:
             a = None
-        if a is not None:
+        if a is not None and not any(a.start < b.end and b.start < a.end for b in out):
             out.append(a)
-    return out
+    return sorted(out, key=lambda a: a.start)
 
 
 def _read(n: str, m: re.Match) -> Amount | None:

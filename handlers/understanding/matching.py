@@ -72,7 +72,10 @@ CJK_SHORT_FOLLOWERS = ("那边", "这边", "公司", "方面", "集团", "的人
 # 小X / 老X ("小李", "老王") unless the pair is an ordinary word.
 XIAO_LAO_WORDS = frozenset("小于 小时 小米 小区 小姐 老师 老板 老公 老婆 小心 小孩 小学 老家 老实 小吃 小组 小说 老年 小额 小批".split())
 
-NEW_MARKERS_CJK = ("新来的客户", "新的客户", "潜在客户", "意向客户", "新联系人", "新客户", "新来的", "新客人", "新客")
+NEW_MARKERS_CJK = ("新来的客户", "新的客户", "潜在客户", "意向客户", "新联系人", "新客户", "新来的", "新客人", "新客",
+                   "认识了一位", "认识了一个", "认识一位", "认识一个", "结识了", "结识")
+# "Met a Sarah at the fair": someone of that first name, not the Sarah we know
+_SOMEONE_CALLED = re.compile(r"\b(?:a|an|another|one|some)\s+(?=[A-Z][a-z]+\b)")
 NEW_MARKERS_LATIN = re.compile(
     r"\b(?:new\s+(?:lead|customer|client|contact|prospect|account)s?|prospect|potential\s+(?:customer|client)|lead)\b"
     r"\s*(?:[:,\-–—]\s*|\b(?:named|called|is)\s+)?",
@@ -664,6 +667,8 @@ class CustomerIndex(_Keys):
             while q < len(n) and n[q] in "：:，, 、-叫是姓":
                 q += 1
             span = self._cjk_name_at(n, q)
+            if span is None and q < len(n) and n[q].isascii() and n[q].isalpha():
+                span = self._latin_name_at(orig, q)  # 认识一位Emma
             if span is None:
                 # "钱多多是新客户"
                 b = k
@@ -684,6 +689,12 @@ class CustomerIndex(_Keys):
                 span = self._latin_name_at(orig, m.end())
         if span is None:
             span = self._from_unknown_company(orig, n, hits)
+        if span is None:
+            for m in _SOMEONE_CALLED.finditer(orig):
+                word = re.match(r"[A-Z][a-z]+", orig[m.end():]).group()
+                if word.lower() in self.latin_part and word.lower() not in COMMON_WORD_NAMES:
+                    span = self._latin_name_at(orig, m.end())
+                    break
         if span is None:
             return None
         s, e = span
