@@ -116,7 +116,7 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
         if kind == "imp":
             continue
         cs = _clause_start(n, s)
-        before = n[cs:s]
+        before = _blank(n, places, cs, s)  # "明天教育的采购打电话来": 明天 is part of a name
         if _CONTACTED_US.search(n[max(cs, s - 3): e + 2]) or _REPORTED.search(n[max(s, e - 1): e + 2]) \
                 or _GOING_ON.search(n[max(cs, s - 6): s]):
             return ch  # they wrote or called ("发微信问价格", "text说"): it happened
@@ -137,6 +137,15 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
             return "visit"  # "见了黄磊" at their company: we went to them
         return ch
     return "other"
+
+
+def _blank(n: str, spans, a: int, b: int) -> str:
+    """n[a:b] with the characters of the given spans turned to spaces."""
+    chars = list(n[a:b])
+    for ps, pe in spans or ():
+        for k in range(max(a, ps), min(b, pe)):
+            chars[k - a] = " "
+    return "".join(chars)
 
 
 def _done_cue(n: str, s: int, e: int) -> bool:

@@ -829,6 +829,8 @@ class CustomerIndex(_Keys):
                     cand.update(inter)
         best_hit: dict[int, int] = {}
         score: dict[int, float] = {}
+        # words another customer's full name already claims ("Tom" of "Tom Hughes") corroborate nobody else
+        claimed = [(x.start, x.end, sets[k]) for k, x in enumerate(hits) if x.kind in FULL_KINDS and len(x.rids) <= BIG]
         for rid in cand:
             mine = [k for k in range(len(hits)) if rid in sets[k]]
             b = mine[0]  # hits are sorted strongest first
@@ -837,6 +839,8 @@ class CustomerIndex(_Keys):
             for k in mine[1:]:
                 h = hits[k]
                 if any(h.start < e and s0 < h.end for s0, e in used):
+                    continue
+                if any(a < h.end and h.start < z and rid not in rs for a, z, rs in claimed):
                     continue
                 sc += min(3.0, h.strength / 3)
                 used.append((h.start, h.end))
