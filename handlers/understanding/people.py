@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 
 MAX_CUSTOMERS = 4
+_CONJ_NEAR = re.compile(r"\s*(?:总|经理|老板|先生|女士|小姐|姐|哥)?\s*(?:和|跟|与|及|以及|、|还有|and\b|&|\+|/)", re.I)
+_CONJ_BEFORE = re.compile(r"(?:和|跟|与|及|以及|、|还有|\band|&|\+|/)\s*$", re.I)
 
 _JOINED = re.compile(r"^\s*(?:总|经理|老板|先生|女士|小姐|姐|哥)?\s*(?:和|跟|与|及|以及|、|还有|and|&|\+|/)\s*$", re.I)
 
@@ -18,6 +20,8 @@ def joined_customers(index, head: str, first, prefer=None) -> list[tuple[object,
     if first.customer is None or first.ambiguous:
         return []
     found = [(first.customer, list(first.spans or [first.span]))]
+    if not any(_CONJ_NEAR.match(head, e) or _CONJ_BEFORE.search(head, 0, s) for s, e in found[0][1]):
+        return [(first.customer, _every_place(head, found[0][1]))]  # no "和"/"and" next to the name: one customer
     text, done = head, found[0][1]
     for _ in range(MAX_CUSTOMERS):
         text = _blank(text, done)
