@@ -273,3 +273,18 @@ def test_spelling_fixes_ordinary_words_only():
     assert correct("went to the mall, cold call") == "went to the mall, cold call"
     protected = {"wnats"}.__contains__  # a customer called Wnats keeps their name
     assert correct("Wnats called", protected=protected) == "Wnats called"
+
+
+def test_garbled_and_huge_notes_never_break_the_parser(parser):
+    """Mangled, mixed-script and repeated notes: the strict parser raises on any bug, so none may."""
+    import random
+
+    rng = random.Random(12)
+    base = [c for c, *_ in CUSTOMERS] + ["下周三前发报价", "called, wants quote Friday", "欠款3万8", "EOD Mon", "农历八月十五"]
+    alphabet = list("abcxyz 0189,.;:!?()'\"-/@#$%&*_=|<>的了是在下周三月号点半万元") + ["\U0001F600", "\u200b", "１", "：", "€"]
+    for _ in range(400):
+        text = "".join(c if rng.random() > 0.15 else rng.choice(alphabet) for c in " ".join(rng.sample(base, 3)))
+        if rng.random() < 0.1:
+            text *= rng.randint(10, 60)
+        out = parse(parser, text)
+        assert isinstance(out["uncertain"], list) and out["channel"] in ("call", "visit", "meeting", "email", "message", "other")
