@@ -32,15 +32,20 @@ def uncertain_fields(note, *, match_kind, situational, used, amounts, clauses, n
         text = first.text.strip().lower()
         if _MONTH_ALONE.match(text) and first.date.day == 1:
             out.append("date")
-        elif _BARE_WEEKDAY.match(text) and _told_as_report(first, clauses):
+        elif _BARE_WEEKDAY.match(text) and _told_as_report(first, clauses, n):
             out.append("date")
     if len({a.value for a in amounts}) > 1:
         out.append("amount")
     return out
 
 
-def _told_as_report(mention, clauses) -> bool:
+_ARRANGED = re.compile(r"约|安排|定了|定好|schedul|book|set up|arrang|confirm")
+
+
+def _told_as_report(mention, clauses, n: str = "") -> bool:
+    """A bare weekday in a report ("周日晚上他还发微信"): the one that was, or the next? Not when the report is
+    of an appointment made ("约了徐梦瑶周四下午两点见面")."""
     for c in clauses or ():
         if c.start <= mention.start < c.end:
-            return c.role == "report"
+            return c.role == "report" and not _ARRANGED.search(n[c.start:c.end])
     return False

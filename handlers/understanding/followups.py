@@ -58,6 +58,7 @@ def _clause_bounds(text: str, s: int, e: int) -> tuple[int, int]:
     return cs, ce
 
 
+_PARTICLES = re.compile(r"(?:[吧啊呀哈呢啦嘛哦喔]+|[~～!！]+)$")  # 下个月再说吧 -> 再说
 _TO_PERSON = re.compile(r"(?:给|跟|和|与|向|替|帮|对|找|\bto|\bwith|\bfor|\bw/)\s*$", re.I)
 _KEEP_DATE = re.compile(r"(?:拖到|推到|延到|改到|挪到|到|至|\buntil|\btill|\bpushed to|\bmoved to)\s*$", re.I)
 
@@ -86,6 +87,10 @@ def task_text(text: str, s: int, e: int, cut: list[tuple[int, int]]) -> str:
         t = _LEAD_STRIP.sub("", t)
         t = _TAIL_STRIP.sub("", t)
     t = re.sub(r"\s+", " ", t).strip()
+    t = _PARTICLES.sub("", t).strip()
+    t = re.sub(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])", "", t)  # "约了 见面": where a name was cut
+    if len(t) < 2 or not re.search(r"[\w\u4e00-\u9fff]{2}", t):
+        return ""  # nothing left to say what to do: the caller names a default
     if len(t) > MAX_TASK_CHARS:
         t = t[:MAX_TASK_CHARS].rstrip() + "…"
     return t
