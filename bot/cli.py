@@ -212,12 +212,19 @@ def cmd_outbox(args) -> int:
 
     async def main():
         try:
+            if args.action == "retry":  # failed rows (all, or --id) go again now
+                from reminders.delivery import retry_failed
+
+                return await retry_failed(app.db, dt.datetime.now(dt.timezone.utc), args.id or None)
             async with app.db.read() as session:
                 return await outbox_by_status(session, args.status, args.limit)
         finally:
             await app.close()
 
     rows = asyncio.run(main())
+    if args.action == "retry":
+        print(f"{rows} failed message(s) queued again")
+        return 0
     if not rows:
         print(f"no {args.status} messages")
     for row in rows:
@@ -507,6 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_tick)
 
     p = sub.add_parser("outbox", help="list outgoing messages by status (failed ones stay visible here)")
+    p.add_argument("action", nargs="?", choices=["list", "retry"], default="list", help="retry: send failed messages again")
+    p.add_argument("--id", type=int, action="append", help="with retry: only this message (repeatable)")
     p.add_argument("--status", default="failed", choices=["pending", "sending", "sent", "failed", "dropped"])
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--db")

@@ -99,7 +99,7 @@ class SlackSender:
                 raise
             raise translated from exc
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise RetryLater(NETWORK_RETRY_SECONDS, f"network: {exc!r}"[:200]) from exc
+            raise RetryLater(None, f"network: {exc!r}"[:200]) from exc  # backoff with jitter
 
     async def _via_response_url(self, row: Outbox, message: Outgoing) -> bool:
         response = self.response_urls.for_row(row)
@@ -149,5 +149,5 @@ def _translated(exc: SlackApiError) -> Exception:
     if error in PERMANENT_ERRORS:
         return PermanentFailure(error)
     if error in ("ratelimited", "service_unavailable", "fatal_error", "internal_error", "request_timeout"):
-        return RetryLater(NETWORK_RETRY_SECONDS, error)
+        return RetryLater(None, error)  # 5xx and the like: backoff with jitter
     return exc

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
-NETWORK_RETRY_SECONDS = 5.0
+SEND_TIMEOUT = 10.0  # seconds for a send's answer: Telegram takes no idempotency key, so a timed-out
+# send may have arrived and is sent again (at least once); a short timeout keeps that window small
 
 
 def keyboard(message: Outgoing) -> InlineKeyboardMarkup | None:
@@ -70,8 +71,9 @@ def reply_target(row: Outbox) -> int | None:
 class TelegramSender:
     platform = PLATFORM
 
-    def __init__(self, bot: Callable[[], Awaitable[Bot]]) -> None:
+    def __init__(self, bot: Callable[[], Awaitable[Bot]], timeout: float = SEND_TIMEOUT) -> None:
         self._bot = bot  # the initialized bot, when the adapter is ready
+        self.timeout = timeout
 
     async def send(self, row: Outbox, message: Outgoing) -> None:
         bot = await self._bot()
@@ -88,8 +90,8 @@ class TelegramSender:
             raise PermanentFailure(f"telegram 403: {exc.message}") from exc
         except BadRequest as exc:
             raise PermanentFailure(f"telegram 400: {exc.message}") from exc
-        except (TimedOut, NetworkError) as exc:
-            raise RetryLater(NETWORK_RETRY_SECONDS, f"telegram network: {exc.message}") from exc
+        except (TimedOut, NetworkError) as exc:  # 5xx and network trouble: back off (the Deliverer's schedule)
+            raise RetryLater(None, f"telegram network: {exc.message}") from exc
         except FileNotFoundError as exc:
             raise PermanentFailure(f"attachment missing: {exc.filename}") from exc
 
@@ -104,16 +106,19 @@ class TelegramSender:
             with Path(attachment).open("rb") as handle:
                 kwargs = {"caption": caption, "reply_markup": markup if caption is not None else None, "reply_parameters": reply}
                 if message.image_path:
-                    await bot.send_photo(chat_id, photo=handle, **kwargs)
+                    await bot.send_photo(chat_id, photo=handle, **kwargs, **self._timeouts(upload=True))
                 else:
-                    await bot.send_document(chat_id, document=handle, filename=Path(attachment).name, **kwargs)
+                    await bot.send_document(chat_id, document=handle, filename=Path(attachment).name, **kwargs, **self._timeouts(upload=True))
             if caption is not None:
                 return
             reply = None
         parts = chunks(text) if text else []
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
-            await bot.send_message(chat_id, part, reply_markup=markup if last else None, reply_parameters=reply if i == 0 else None)
+            await bot.send_message(chat_id, part, reply_markup=markup if last else None, reply_parameters=reply if i == 0 else None, **self._timeouts())
+
+    def _timeouts(self, upload: bool = False) -> dict:
+        return {"read_timeout": self.timeout, "write_timeout": self.timeout * (3 if upload else 1), "connect_timeout": self.timeout}
 
 
 def retry_seconds(exc: RetryAfter) -> float:

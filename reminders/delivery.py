@@ -3,7 +3,20 @@ record the result. The database is the source of truth; a row is sent by one wor
 
 Claiming is a conditional UPDATE on SQLite (one writer at a time) and SELECT … FOR UPDATE SKIP
 LOCKED on PostgreSQL, so several processes never take the same row. A worker that dies while
-sending leaves rows in 'sending'; they return to 'pending' after the lease runs out.
+sending leaves rows in 'sending'; they return to 'pending' once its lease (LEASE, short) runs out.
+A live worker renews the lease of what it holds (a heartbeat every LEASE / 3).
+
+Guarantee: at least once. A row is marked (an attempt counted, the lease renewed) before it is
+handed to the platform and marked sent right after; Telegram and Slack take no idempotency key, so
+a send whose answer never came (a timeout, a crash between the platform's answer and our mark) is
+sent again: that window is one request timeout (the senders use short ones) per row.
+
+Failures: a 429 waits what the platform says; network trouble and 5xx back off exponentially with
+jitter (BACKOFF_BASE doubling to BACKOFF_CAP, about 12 hours in all over MAX_ATTEMPTS) before a row
+is marked failed; failed rows stay visible and go again with `crmbot outbox retry`.
+
+Order: a chat's messages go out in sequence (by id). When a chat must wait (its rate limit, a
+retry), its later rows wait behind the one held back, so a newer row never overtakes an older one.
 
 Sends run concurrently across chats (at most `concurrency` in flight, one per chat at a time, so a
 chat's messages keep their order), which keeps the platform's overall budget busy when each send
@@ -16,6 +29,7 @@ import asyncio
 import datetime as dt
 import logging
 import os
+import random
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -31,14 +45,17 @@ from .limits import Limiter
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=5)
-MAX_ATTEMPTS = 8
+LEASE = dt.timedelta(seconds=60)
+MAX_ATTEMPTS = 20
+BACKOFF_BASE = 5.0  # seconds before the first retry of a failed send …
+BACKOFF_CAP = 3600.0  # … doubling up to an hour between tries: about 12 hours before giving up
 
 
 class RetryLater(Exception):
-    """The platform asked us to wait (429) or the network failed: try again after `seconds`."""
+    """The platform asked us to wait `seconds` (429), or (None) the network or the platform failed:
+    try again after an exponential backoff with jitter."""
 
-    def __init__(self, seconds: float, reason: str = "") -> None:
+    def __init__(self, seconds: float | None, reason: str = "") -> None:
         super().__init__(reason or f"retry after {seconds}s")
         self.seconds = seconds
 
@@ -71,10 +88,14 @@ async def claim(db: Database, platforms: list[str], now: dt.datetime, worker: st
             text(f"UPDATE outbox SET status='pending' WHERE status='sending' AND claimed_at < :stale AND platform IN ({names})"),
             _bind(db, params),
         )
-        if db.is_sqlite:
-            pick = f"SELECT id FROM outbox WHERE status='pending' AND due_at <= :now AND platform IN ({names}) ORDER BY due_at, id LIMIT :limit"
-        else:
-            pick = f"SELECT id FROM outbox WHERE status='pending' AND due_at <= :now AND platform IN ({names}) ORDER BY due_at, id LIMIT :limit FOR UPDATE SKIP LOCKED"
+        # a chat's rows wait while an earlier one of that chat is in flight (with any worker): order by sequence
+        pick = (
+            f"SELECT id FROM outbox WHERE status='pending' AND due_at <= :now AND platform IN ({names}) "
+            "AND NOT EXISTS (SELECT 1 FROM outbox AS before WHERE before.status='sending' AND before.platform=outbox.platform "
+            "AND before.chat_id=outbox.chat_id AND before.id < outbox.id) ORDER BY due_at, id LIMIT :limit"
+        )
+        if not db.is_sqlite:
+            pick += " FOR UPDATE SKIP LOCKED"
         ids = [r[0] for r in (await conn.execute(text(pick), _bind(db, params))).all()]
         if not ids:
             return []
@@ -102,12 +123,33 @@ def _bind(db: Database, params: dict) -> dict:
     return out
 
 
+async def mark_sending(db: Database, row_id: int, now: dt.datetime, worker: str) -> bool:
+    """Before the platform gets the row: count the attempt and renew the lease; False when the row is
+    no longer ours (the lease ran out and another worker took it)."""
+    async with db.write() as session:
+        row = await session.get(Outbox, row_id)
+        if row is None or row.status != "sending" or row.claimed_by != worker:
+            return False
+        row.attempts += 1
+        row.claimed_at = now
+        session.add(row)
+        return True
+
+
+async def heartbeat(db: Database, worker: str, now: dt.datetime) -> None:
+    """Renew the lease of every row this worker holds."""
+    async with db.write() as session:
+        await (await session.connection()).execute(
+            text("UPDATE outbox SET claimed_at=:now WHERE status='sending' AND claimed_by=:worker"), _bind(db, {"now": now, "worker": worker})
+        )
+
+
 async def finish(db: Database, row_id: int, *, ok: bool, now: dt.datetime, error: str | None = None, retry_in: float | None = None) -> None:
+    """The attempt's outcome (counted by mark_sending). A retry holds the chat's later rows behind it."""
     async with db.write() as session:
         row = await session.get(Outbox, row_id)
         if row is None:
             return
-        row.attempts += 1
         if ok:
             row.status, row.sent_at, row.last_error = "sent", now, None
             if row.kind == "nag":  # the customers it named have now been nagged (escalation)
@@ -115,20 +157,57 @@ async def finish(db: Database, row_id: int, *, ok: bool, now: dt.datetime, error
 
                 await on_sent(session, row, now)
         elif retry_in is not None and row.attempts < MAX_ATTEMPTS:
+            worker = row.claimed_by
             row.status, row.due_at, row.last_error = "pending", now + dt.timedelta(seconds=retry_in), error
+            row.claimed_by = row.claimed_at = None
+            session.add(row)
+            await session.flush()
+            await _hold_chat(session, db, row, row.due_at, worker)
         else:
             row.status, row.last_error = "failed", error
             log.error("outbox %s (%s to %s) failed for good: %s", row.key, row.kind, row.chat_id, error)
         session.add(row)
 
 
-async def release(db: Database, row_id: int, due_at: dt.datetime) -> None:
-    """Give a claimed row back without counting an attempt (its chat must wait a moment)."""
+async def release(db: Database, row_id: int, due_at: dt.datetime, worker: str | None = None) -> None:
+    """Give a claimed row back without counting an attempt (its chat must wait a moment), with the
+    rows of its chat after it that this worker holds, and hold the chat's later rows behind it."""
     async with db.write() as session:
         row = await session.get(Outbox, row_id)
         if row is not None and row.status == "sending":
             row.status, row.due_at, row.claimed_by, row.claimed_at = "pending", due_at, None, None
+            row.attempts = max(row.attempts - 1, 0)  # mark_sending counted it; it was not sent
             session.add(row)
+            await session.flush()
+            await _hold_chat(session, db, row, due_at, worker)
+
+
+async def _hold_chat(session, db: Database, row: Outbox, until: dt.datetime, worker: str | None = None) -> None:
+    """The chat's rows after `row` that are due before `until` wait until then (order by sequence)."""
+    params = {"platform": row.platform, "chat": row.chat_id, "id": row.id, "until": until, "worker": worker or ""}
+    await (await session.connection()).execute(
+        text(
+            "UPDATE outbox SET status='pending', due_at=:until, claimed_by=NULL, claimed_at=NULL "
+            "WHERE platform=:platform AND chat_id=:chat AND id > :id "
+            "AND ((status='pending' AND due_at < :until) OR (status='sending' AND claimed_by=:worker))"
+        ),
+        _bind(db, params),
+    )
+
+
+async def retry_failed(db: Database, now: dt.datetime, ids: list[int] | None = None) -> int:
+    """Failed rows (all, or these) go again, due now, with a fresh count of attempts."""
+    async with db.write() as session:
+        from sqlmodel import col, select
+
+        stmt = select(Outbox).where(Outbox.status == "failed")
+        if ids:
+            stmt = stmt.where(col(Outbox.id).in_(ids))
+        rows = list((await session.exec(stmt)).all())
+        for row in rows:
+            row.status, row.due_at, row.attempts, row.claimed_by, row.claimed_at = "pending", now, 0, None, None
+            session.add(row)
+        return len(rows)
 
 
 async def drop(db: Database, row_id: int, reason: str) -> None:
@@ -145,8 +224,11 @@ def expired(row: Outbox, now: dt.datetime) -> bool:
     return bool(expires) and dt.datetime.fromisoformat(expires) <= now
 
 
-def backoff(attempts: int) -> float:
-    return min(2.0 ** attempts, 300.0)
+def backoff(attempts: int, rng: random.Random = random.Random()) -> float:
+    """Seconds before retry number `attempts`: exponential, capped, with jitter (so a platform coming
+    back is not met by every waiting row at once)."""
+    ceiling = min(BACKOFF_BASE * 2.0 ** max(attempts - 1, 0), BACKOFF_CAP)
+    return ceiling * (0.5 + rng.random() / 2)
 
 
 @dataclass
@@ -177,26 +259,40 @@ class Deliverer:
         Returns how many rows were handled."""
         rows = await claim(self.db, list(self.senders), self.clock(), self.worker, limit or self.batch)
         by_chat: dict[tuple[str, str], list[Outbox]] = {}
-        for row in rows:
+        for row in sorted(rows, key=lambda r: r.id or 0):
             by_chat.setdefault((row.platform, row.chat_id), []).append(row)
-        if len(by_chat) <= 1 or self.concurrency <= 1:
-            for row in rows:
-                await self.send_one(row)
-        else:
-            await asyncio.gather(*(self._send_chat(chat_rows) for chat_rows in by_chat.values()))
+        beat = asyncio.create_task(self._heartbeat()) if rows else None
+        try:
+            if len(by_chat) <= 1 or self.concurrency <= 1:
+                for chat_rows in by_chat.values():
+                    await self._send_chat(chat_rows)
+            else:
+                await asyncio.gather(*(self._send_chat(chat_rows) for chat_rows in by_chat.values()))
+        finally:
+            if beat is not None:
+                beat.cancel()
         return len(rows)
+
+    async def _heartbeat(self) -> None:
+        """While a pass holds rows, renew their lease (real time: a pass may wait on the platform)."""
+        while True:
+            await asyncio.sleep(LEASE.total_seconds() / 3)
+            try:
+                await self._write(heartbeat, self.worker, self.clock())
+            except Exception:
+                log.exception("outbox heartbeat failed")
 
     async def _send_chat(self, rows: list[Outbox]) -> None:
         async with self._slots:
             for row in rows:
-                await self.send_one(row)
+                if not await self.send_one(row):
+                    return  # held back: the chat's later rows were given back behind it
 
-    async def _write(self, fn, *args, **kwargs) -> None:
+    async def _write(self, fn, *args, **kwargs):
         if self._writes is None:
-            await fn(self.db, *args, **kwargs)
-            return
+            return await fn(self.db, *args, **kwargs)
         async with self._writes:
-            await fn(self.db, *args, **kwargs)
+            return await fn(self.db, *args, **kwargs)
 
     async def _take_turn(self, row: Outbox) -> bool:
         """Wait until the limits allow this row and count it as sent (True), or give the row back
@@ -208,33 +304,40 @@ class Deliverer:
                 self.limiter.record(row.platform, row.chat_id, row.chat_kind)  # no await since wait(): atomic
                 return True
             if own:
-                await self._write(release, row.id, self.clock() + dt.timedelta(seconds=wait))
+                await self._write(release, row.id, self.clock() + dt.timedelta(seconds=wait), self.worker)
                 return False
             async with gate:  # the platform is busy: one task sleeps it off, the others queue here
                 wait, own = self.limiter.wait(row.platform, row.chat_id, row.chat_kind)
                 if wait > 0 and not own:
                     await self.sleep(wait)
 
-    async def send_one(self, row: Outbox) -> None:
+    async def send_one(self, row: Outbox) -> bool:
+        """Send one claimed row; False when it was held back (its chat must wait, or it is no longer ours)."""
         sender = self.senders[row.platform]
         message = Outgoing.from_body(row.body)
         if expired(row, self.clock()):
             await self._write(drop, row.id, "expired")
-            return
-        if not await self._take_turn(row):
-            return
+            return True
+        if not await self._write(mark_sending, row.id, self.clock(), self.worker):
+            return False  # the lease ran out meanwhile and another worker has it
+        if not await self._take_turn(row):  # (a row given back here has its attempt uncounted)
+            return False
+        attempts = row.attempts + 1
         try:
             await sender.send(row, message)
         except RetryLater as exc:
-            self.limiter.block(row.platform, row.chat_id, exc.seconds)
-            await self._write(finish, row.id, ok=False, now=self.clock(), error=str(exc), retry_in=exc.seconds)
+            if exc.seconds is not None:
+                self.limiter.block(row.platform, row.chat_id, exc.seconds)
+            wait = exc.seconds if exc.seconds is not None else backoff(attempts)
+            await self._write(finish, row.id, ok=False, now=self.clock(), error=str(exc), retry_in=wait)
         except PermanentFailure as exc:
             await self._write(finish, row.id, ok=False, now=self.clock(), error=str(exc))
-        except Exception as exc:  # network and unknown errors: retry with backoff, keep the error visible
+        except Exception as exc:  # unknown errors: retry with backoff, keep the error visible
             log.warning("sending %s failed: %r", row.key, exc)
-            await self._write(finish, row.id, ok=False, now=self.clock(), error=repr(exc)[:500], retry_in=backoff(row.attempts))
+            await self._write(finish, row.id, ok=False, now=self.clock(), error=repr(exc)[:500], retry_in=backoff(attempts))
         else:
             await self._write(finish, row.id, ok=True, now=self.clock())
+        return True
 
     async def drain(self) -> int:
         total = 0

@@ -78,6 +78,9 @@ class FakeTelegram:
         self.messages: dict[tuple[int, int], dict] = {}  # what the bot sent (or edited), by (chat, message id)
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
         self.failures: dict[str, list[Failure]] = {}
+        self.outage_until = 0.0  # sends answer 502 until this timestamp
+        self.troubles: dict[str, list[str]] = {}  # method -> 'hang' | 'kill', in order
+        self._released = asyncio.Event()  # set on stop: hung requests end
         self.commands: dict[str | None, list[dict]] = {}  # language_code -> commands
         self.webhook: dict | None = None
         self.chat_types: dict[int, str] = {}
@@ -112,6 +115,7 @@ class FakeTelegram:
 
     async def stop(self) -> None:
         self._closing = True
+        self._released.set()
         await self._notify()  # long polls return now
         if self._runner is not None:
             await self._runner.cleanup()
@@ -233,6 +237,17 @@ class FakeTelegram:
         self.calls.append(call)
         await self._notify()  # (a long poll only answers later; tests may wait for the call itself)
         try:
+            trouble = self._take_trouble(method)
+            if trouble is not None:  # the message arrives, but its answer never does
+                result = await getattr(self, "_m_" + method)(params, files)
+                params["result"] = (result["chat"]["id"], result["message_id"])
+                if trouble == "kill":
+                    request.transport.close()  # the connection drops before the answer
+                    return web.Response(status=500)
+                await self._released.wait()  # hang: the client times out first
+                return web.Response(status=504)
+            if method.startswith("send") and self.now() < self.outage_until:
+                return _error(502, "Bad Gateway")  # an outage: every send fails until then (the clock's time)
             failure = self._take_failure(method, params)
             if failure is not None:
                 body = {"ok": False, "error_code": failure.status, "description": failure.description}
@@ -250,6 +265,15 @@ class FakeTelegram:
             return web.json_response({"ok": True, "result": result})
         finally:
             await self._notify()
+
+    def trouble(self, method: str, kind: str, times: int = 1) -> None:
+        """The next `times` calls of `method` are carried out but never answered: 'hang' (until the
+        client times out) or 'kill' (the connection drops)."""
+        self.troubles.setdefault(method, []).extend([kind] * times)
+
+    def _take_trouble(self, method: str) -> str | None:
+        queue = self.troubles.get(method)
+        return queue.pop(0) if queue else None
 
     def _take_failure(self, method: str, params: dict) -> Failure | None:
         for failure in self.failures.get(method, []):
