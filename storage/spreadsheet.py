@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .types import storable
+from .text import storable
 
 # Canonical field -> the header spellings people actually use (compared case-insensitively, spaces removed).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {

@@ -8,30 +8,7 @@ from typing import Any
 from sqlalchemy import DateTime, Text
 from sqlalchemy.types import TypeDecorator
 
-
-def storable(text: str) -> str:
-    """Text every backend can store: lone surrogates become U+FFFD, NULs go (PostgreSQL refuses them).
-
-    A pair of surrogates that Python kept apart is joined into its character first.
-    """
-    if text.isascii():
-        return text.replace("\x00", "") if "\x00" in text else text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text.replace("\x00", "")
-
-
-def storable_data(value: Any) -> Any:
-    """storable() applied to every string (keys too) in JSON-like data."""
-    if isinstance(value, str):
-        return storable(value)
-    if isinstance(value, dict):
-        return {storable_data(k): storable_data(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [storable_data(v) for v in value]
-    return value
+from .text import storable, storable_data  # noqa: F401  (re-exported: callers import them from here)
 
 
 def _json_text(value: Any) -> str:
