@@ -177,7 +177,6 @@ def cmd_export(args) -> int:
     import asyncio
 
     from bot.wiring import build_app
-    from storage import crm
     from storage.exporter import customer_sheet, to_csv, to_xlsx
 
     app = build_app(_settings(args))

@@ -5,6 +5,7 @@ httpx logs every request URL at INFO, and a Telegram Bot API URL carries the bot
 every line that is written anyway passes a filter that masks bot tokens in URLs, Slack tokens, the
 password in a database URL and every secret value the settings hold (tracebacks included).
 """
+
 from __future__ import annotations
 
 import logging

@@ -5,6 +5,7 @@ the import runs (storage/importer.py: checked, then written in batches of short 
 parsing in a worker thread) and its summary, or the one line saying why nothing changed, is queued
 as a second reply. The import sees what its author sees, and only an admin imports for others.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
 from storage.types import storable
 
@@ -57,7 +58,7 @@ class Incoming:
     def storable(self) -> Incoming:
         """This message with every text field storable on any backend (lone surrogates replaced,
         NULs dropped, the text capped), so a hostile message is kept and answered, never lost."""
-        changes = {}
+        changes: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, str):

@@ -19,6 +19,7 @@ keyed hashes (storage/crypto.py) and no contact is decrypted.
 An import cut short by a crash keeps the batches written before it; sending the file again finishes
 it (the rows already in are recognised and merged, not doubled).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -36,7 +37,19 @@ from .contacts import normalize_email, normalize_phone
 from .models import STAGES, TIERS, AuditLog, Customer, Member, utcnow
 from .spreadsheet import SheetLimits, SheetRow, check_sheet, iter_sheet, split_aliases
 
-TIER_WORDS = {"important": "important", "重要": "important", "vip": "important", "a": "important", "special": "special", "特殊": "special", "b": "special", "general": "general", "普通": "general", "一般": "general", "c": "general"}
+TIER_WORDS = {
+    "important": "important",
+    "重要": "important",
+    "vip": "important",
+    "a": "important",
+    "special": "special",
+    "特殊": "special",
+    "b": "special",
+    "general": "general",
+    "普通": "general",
+    "一般": "general",
+    "c": "general",
+}
 STAGE_WORDS = {s: s for s in STAGES} | {"潜在": "potential", "新": "new", "新客户": "new", "活跃": "active", "忠诚": "loyal", "老客户": "loyal", "流失": "churned"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BATCH = 500  # rows per write transaction: a few milliseconds of lock, then other writers get their turn
@@ -49,11 +62,7 @@ class ImportSummary:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (row, reason)
 
     def render(self, lang: str, limit: int = 5) -> str:
-        head = (
-            f"导入：新增 {self.imported}，合并 {self.merged}，拒绝 {len(self.rejected)}。"
-            if lang == "zh"
-            else f"Import: {self.imported} new, {self.merged} merged, {len(self.rejected)} rejected."
-        )
+        head = f"导入：新增 {self.imported}，合并 {self.merged}，拒绝 {len(self.rejected)}。" if lang == "zh" else f"Import: {self.imported} new, {self.merged} merged, {len(self.rejected)} rejected."
         lines = [head]
         for row, reason in self.rejected[:limit]:
             lines.append(f"  {'第' + str(row) + '行' if lang == 'zh' else 'row ' + str(row)}: {reason}")

@@ -10,6 +10,7 @@ raises SheetError with a line for the user.
 
 Only reading and header mapping live here; writing rows into the database is importer.py's job.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -157,7 +158,7 @@ def _csv_table(data: bytes, suffix: str, limits: SheetLimits) -> Iterator[tuple[
             return
         except csv.Error as exc:
             if "unexpected end of data" in str(exc) or "field larger" in str(exc):
-                raise SheetError(f"line {start}: a quote (\") opened there is never closed") from exc
+                raise SheetError(f'line {start}: a quote (") opened there is never closed') from exc
             raise SheetError(f"broken CSV at line {start}: {exc}") from exc
         if any("\x00" in cell for cell in raw):
             raise SheetError("this does not look like a CSV file")

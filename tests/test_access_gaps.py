@@ -1,5 +1,6 @@
 """Access gaps found by the attack run (issue 13, medium 6 and 7): who may subscribe a chat to the
 digest and what it then sees; sharing grants reading and notes, never /assign."""
+
 from __future__ import annotations
 
 from storage.models import AuditLog, ChatLink, Customer

@@ -2,6 +2,7 @@
 sends that hang or whose connection drops after Telegram took the message, a worker that dies
 holding rows, and more than one message a second to a chat. The real TelegramSender and Deliverer;
 losses and duplicates are counted (target: 0 lost; doubles only for sends whose answer never came)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,5 +1,6 @@
 """Spreadsheet formula injection on export (issue 13, medium 9): cells a spreadsheet would run are
 neutralized (OWASP: a leading ') in CSV and stored as text, never formulas, in XLSX."""
+
 from __future__ import annotations
 
 import csv
@@ -14,7 +15,7 @@ from storage.models import Customer
 from tests.conftest import SHANGHAI
 from tests.helpers import rows, seed_team
 
-HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)", "\t=1+1", "\r=1+1"]
+HOSTILE = ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)", "\t=1+1", "\r=1+1"]
 
 
 async def _sheet(app):

@@ -1,4 +1,5 @@
 """Commands given hostile arguments answer one friendly line and change nothing (issue 13)."""
+
 from __future__ import annotations
 
 from handlers.texts import t

@@ -1,6 +1,7 @@
 """Poison input: generated hostile messages (lone surrogates, control characters, huge, mixed
 scripts, garbage commands) through the router and through the Telegram adapter. The bot keeps
 answering, never says "kept" about what it did not keep, and every message is stored exactly once."""
+
 from __future__ import annotations
 
 import random
@@ -13,9 +14,37 @@ from tests.helpers import Person, rows, seed_team
 
 CUSTOMERS = ({"name": "Wang Lei", "company": "Acme", "owner": "me"}, {"name": "李娜", "company": "华为", "owner": "me"})
 PIECES = [
-    "\ud800", "\udfff", "\ud83d", "\ude00", "\x00", "\x01", "\x1b[31m", "\r", "\u202e", "\u200d", "\ufeff", "\uffff",
-    "called Wang Lei", "拜访了李娜", "下周三前发报价", "wants quote Friday", "😀", "👨‍👩‍👧", "مرحبا", "Привет", "e\u0301" * 3,
-    "%", "_", "'; DROP TABLE customer; --", "=1+1", "999999999999999999999999", "1e400", "¥", "9" * 400, "\t", "\n",
+    "\ud800",
+    "\udfff",
+    "\ud83d",
+    "\ude00",
+    "\x00",
+    "\x01",
+    "\x1b[31m",
+    "\r",
+    "\u202e",
+    "\u200d",
+    "\ufeff",
+    "\uffff",
+    "called Wang Lei",
+    "拜访了李娜",
+    "下周三前发报价",
+    "wants quote Friday",
+    "😀",
+    "👨‍👩‍👧",
+    "مرحبا",
+    "Привет",
+    "e\u0301" * 3,
+    "%",
+    "_",
+    "'; DROP TABLE customer; --",
+    "=1+1",
+    "999999999999999999999999",
+    "1e400",
+    "¥",
+    "9" * 400,
+    "\t",
+    "\n",
 ]
 COMMANDS = ["", "", "", "/find ", "/customer ", "/done ", "/new ", "/note ", "/tasks", "/undo", "/help ", "/join ", "/assign ", "/查找 "]
 
@@ -37,7 +66,10 @@ async def test_the_router_answers_and_keeps_every_hostile_message_once(app_any_d
     await seed_team(app, customers=CUSTOMERS)
     me = Person(app, "me")
     texts = messages(13, 1500 if app.db.is_sqlite else 400)
-    broken = [t("error", "en"), t("error", "zh"), ]
+    broken = [
+        t("error", "en"),
+        t("error", "zh"),
+    ]
     for text in texts:
         replies = await me.say(text)
         assert not any(r.text in broken for r in replies), repr(text[:80])

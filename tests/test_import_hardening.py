@@ -1,6 +1,7 @@
 """Hostile and heavy imports (issue 13, high 2-4, medium 8): caps with one line and nothing changed,
 duplicates by identifiers (never a silent merge of different people), imports that see what their
 author sees, and notes that keep being written while a big import runs."""
+
 from __future__ import annotations
 
 import asyncio

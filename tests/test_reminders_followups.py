@@ -2,13 +2,12 @@
 downtime catch-up, and the morning overdue list."""
 from __future__ import annotations
 
-import datetime as dt
 
 from sqlmodel import select
 
 from storage.models import Outbox, Prompt, Task
 from tests.helpers import Person, seed_team
-from tests.reminders_fixtures import LONDON, SHANGHAI, add_task, at, outbox, record, set_member, tick_and_send
+from tests.reminders_fixtures import LONDON, add_task, at, outbox, record, set_member, tick_and_send
 
 
 async def test_reminded_at_local_time_across_two_timezones(app, clock):

@@ -1,7 +1,6 @@
 """Copies of messages lose their text after the retention period; keys, statuses and unsent rows stay."""
 from __future__ import annotations
 
-import datetime as dt
 
 from sqlmodel import select
 

@@ -1,4 +1,5 @@
 """Secrets stay out of logs, banners and reprs (issue 13, medium 5)."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Working days follow China's official calendar, make-up weekends (调休) included (issue 13, medium 11)."""
+
 from __future__ import annotations
 
 import datetime as dt

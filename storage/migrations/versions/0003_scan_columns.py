@@ -11,7 +11,6 @@ Create Date: 2026-11-25 13:22:33.534909
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
 import storage.types
 
 
