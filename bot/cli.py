@@ -575,8 +575,15 @@ def main(argv: list[str] | None = None) -> None:
         except (AttributeError, ValueError):
             pass
     args = build_parser().parse_args(argv)
+    import sqlite3
+
+    from sqlalchemy.exc import DatabaseError
+
     try:
         code = args.func(args)
     except KeyboardInterrupt:
         code = 130
+    except (sqlite3.DatabaseError, DatabaseError) as exc:  # a corrupt or foreign file: one line, no traceback
+        print(f"crmbot: the database cannot be used ({str(getattr(exc, 'orig', exc)).splitlines()[0]}); `crmbot restore BACKUP` puts a backup back", file=sys.stderr)
+        code = 1
     sys.exit(code or 0)

@@ -44,6 +44,8 @@ def backup(url: str, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_name(out.name + ".part")
     try:
+        part.unlink(missing_ok=True)
+        os.close(os.open(part, os.O_CREAT | os.O_WRONLY, 0o600))  # readable by the bot's user only, from the start
         if is_sqlite(url):
             _sqlite_backup(_sqlite_path(url), part)
         else:
@@ -119,11 +121,13 @@ def _sqlite_path(url: str) -> Path:
 def _sqlite_backup(path: Path, out: Path) -> None:
     if not path.exists():
         raise BackupError(f"no database at {path}")
-    out.unlink(missing_ok=True)
     src = sqlite3.connect(path, timeout=30)
-    dst = sqlite3.connect(out)
+    dst = sqlite3.connect(out)  # (created 0600 by backup())
     try:
-        src.backup(dst)  # all pages in one step: one consistent moment
+        try:
+            src.backup(dst)  # all pages in one step: one consistent moment
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(f"{path} is not a usable database: {exc}") from None
         dst.execute("PRAGMA journal_mode=DELETE")  # the copy is one self-contained file
         _integrity(dst, out)
     finally:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -31,6 +32,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .crypto import attach
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def private_file(path: Path) -> None:
+    """A new SQLite database file is created readable by its owner only (0600; SQLite gives its WAL
+    and journal the same mode), in a directory made 0700."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _with_driver(url: str, sqlite_driver: str) -> str:
@@ -152,7 +161,7 @@ class Database:
         if self.is_sqlite:
             path = make_url(url).database
             if path and path != ":memory:":
-                Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                private_file(Path(path).expanduser())
             self.write_engine = self._sqlite_engine("BEGIN IMMEDIATE")
             self.read_engine = self._sqlite_engine("BEGIN")
             self.quick_engine = self._sqlite_engine("BEGIN IMMEDIATE", inline=True)
@@ -226,5 +235,5 @@ def migrate(url: str, revision: str = "head") -> None:
     if make_url(url).get_backend_name() == "sqlite":
         path = make_url(url).database
         if path and path != ":memory:":
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path).expanduser())
     command.upgrade(alembic_config(url), revision)
