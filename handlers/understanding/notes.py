@@ -10,7 +10,9 @@ Public API (stable, used by the conversation handlers and `crmbot parse`):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)  # slots: 100k of these live in the index
@@ -181,13 +183,9 @@ class NoteParser:
         return bool(latin) and word in latin
 
 
-import re as _re
-import re
-from functools import lru_cache
-
 # "(his 8pm)", "her local time 9am": someone else's clock, said to explain
-_SOMEONE_ELSES = _re.compile(r"(?:\(\s*(?:his|her|their|your)\s+(?:local\s+)?|\blocal\s+(?:time\s+)?|当地(?:时间)?|他那边|她那边)$", _re.I)
-_LOST_TO_RIVAL = _re.compile(r"competitor|rival|another (?:vendor|supplier)|went with|chose|\blost\b.{0,30}\bto\b|对手|别家|其他供应商|别的供应商|竞品|换了")
+_SOMEONE_ELSES = re.compile(r"(?:\(\s*(?:his|her|their|your)\s+(?:local\s+)?|\blocal\s+(?:time\s+)?|当地(?:时间)?|他那边|她那边)$", re.I)
+_LOST_TO_RIVAL = re.compile(r"competitor|rival|another (?:vendor|supplier)|went with|chose|\blost\b.{0,30}\bto\b|对手|别家|其他供应商|别的供应商|竞品|换了")
 
 
 def _assign_customers(note, named, clauses, head: str, n: str) -> None:
@@ -222,8 +220,8 @@ def _company_words() -> tuple[frozenset, re.Pattern]:
     return frozenset(data["en"]), re.compile(f"(?:{alternation(data['zh'])})")
 
 
-_DAY_WORD_ONLY = _re.compile(r"^(?:今日|今天|明日|明天|后天|周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|"
-                             r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow)$", _re.I)
+_DAY_WORD_ONLY = re.compile(r"^(?:今日|今天|明日|明天|后天|周[一二三四五六日天]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|"
+                             r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow)$", re.I)
 
 
 def _inside_name(t, text: str, names) -> bool:
@@ -236,7 +234,7 @@ def _inside_name(t, text: str, names) -> bool:
     en, zh = _company_words()
     rest = text[t.end:t.end + 12]
     if t.text.isascii():
-        w = _re.match(r"\s+([A-Za-z]+)", rest)
+        w = re.match(r"\s+([A-Za-z]+)", rest)
         return bool(w and t.text[:1].isupper() and w.group(1)[:1].isupper() and w.group(1).lower() in en)
     return bool(zh.match(rest) or zh.match(rest[1:3]) and rest[:1] not in "的，,。 ")
 
