@@ -15,7 +15,7 @@ from storage import crm, crypto
 from storage.contacts import looks_like_email, looks_like_phone
 from storage.models import ChatLink, Customer, Invite, Team
 
-from . import access, quick_note, team_commands
+from . import access, choose, customer_edit, customer_new, merge, quick_note, team_commands
 from . import team_texts as tt
 from .digest_command import cmd_digest
 from . import format as fmt
@@ -130,9 +130,9 @@ async def cmd_customer(ctx: Context, args: str) -> list[Outgoing]:
     query = args.strip()
     if not query:
         return [Outgoing(t("customer_usage", ctx.lang))]
-    customer = await resolve_customer(ctx, query)
-    if customer is None:
-        return [Outgoing(t("customer_unknown", ctx.lang, q=fmt.clip(query, 40)))]
+    customer = await choose.customer_or_choice(ctx, query, "/customer {ref}")
+    if isinstance(customer, list):
+        return customer  # none, or several to choose from
     await crm.audit(ctx.session, "read", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform)
     return [Outgoing(await customer_card(ctx, customer))]
 
@@ -310,15 +310,36 @@ async def cmd_join(ctx: Context, args: str) -> list[Outgoing]:
     return [Outgoing(t("already_member", ctx.lang, team=ctx.team.name))]
 
 
+def _later(module: str, name: str) -> Handler:
+    """A command whose module imports this one (tasks_commands uses its helpers): looked up when run."""
+
+    async def run_it(ctx: Context, args: str) -> list[Outgoing]:
+        import importlib
+
+        return await getattr(importlib.import_module(f"handlers.{module}"), name)(ctx, args)
+
+    return run_it
+
+
 COMMANDS: list[Command] = [
     Command("help", ("帮助",), cmd_help, "this list", "命令列表"),
     Command("start", ("开始",), cmd_start, "start", "开始", in_menu=False),
     Command("find", ("查找", "搜索", "找"), cmd_find, "search customers", "搜索客户"),
     Command("customer", ("客户",), cmd_customer, "customer card and timeline", "客户卡片和记录"),
-    Command("tasks", ("任务", "待办"), cmd_tasks, "my open follow-ups", "我的待跟进"),
-    Command("done", ("完成",), cmd_done, "mark follow-up N done", "完成跟进"),
+    Command("tasks", ("任务", "待办"), _later("tasks_commands", "cmd_tasks"), "follow-ups due today and overdue: /tasks all|week|NAME", "今天和逾期的跟进：/tasks all|week|名字"),
+    Command("done", ("完成",), _later("tasks_commands", "cmd_done"), "mark follow-ups done: /done 3 5 7", "完成跟进：/done 3 5 7"),
+    Command("snooze", ("推迟", "延后"), _later("tasks_commands", "cmd_snooze"), "move a follow-up: /snooze N tomorrow", "推迟跟进：/snooze 编号 明天"),
     Command("undo", ("撤销",), cmd_undo, "remove my last note", "撤销上一条记录"),
-    Command("new", ("新建", "新客户"), cmd_new, "add a customer: /new NAME, COMPANY", "新建客户"),
+    Command("new", ("新建", "新客户"), customer_new.cmd_new, "add a customer: /new NAME, COMPANY, PHONE, 别名 X, 重要", "新建客户：/new 名字, 公司, 电话, 别名 X, 重要"),
+    Command("tier", ("级别",), customer_edit.cmd_tier, "set the tier: /tier NAME important|special|general", "设级别：/tier 名字 重要|特殊|普通"),
+    Command("stage", ("阶段",), customer_edit.cmd_stage, "set the stage: /stage NAME active", "设阶段：/stage 名字 活跃"),
+    Command("alias", ("别名",), customer_edit.cmd_alias, "add an alias: /alias NAME ALIAS", "加别名：/alias 名字 别名"),
+    Command("phone", ("电话",), customer_edit.cmd_phone, "set the phone: /phone NAME NUMBER", "设电话：/phone 名字 号码"),
+    Command("email", ("邮箱",), customer_edit.cmd_email, "set the email: /email NAME ADDRESS", "设邮箱：/email 名字 邮箱"),
+    Command("company", ("公司",), customer_edit.cmd_company, "set the company: /company NAME COMPANY", "设公司：/company 名字 公司"),
+    Command("rename", ("改名",), customer_edit.cmd_rename, "rename: /rename NAME NEW NAME", "改名：/rename 名字 新名字"),
+    Command("merge", ("合并",), merge.cmd_merge, "merge two customers: /merge KEEP DROP", "合并客户：/merge 保留 并入"),
+    Command("unmerge", ("撤销合并",), merge.cmd_unmerge, "undo my last merge", "撤销上次合并"),
     Command("note", ("记录",), cmd_note, "take a note (in groups)", "记录（群里用）"),
     Command("subscribe", ("订阅",), cmd_subscribe, "this chat gets digests", "本群订阅摘要"),
     Command("digest", ("摘要",), cmd_digest, "team digest (managers)", "团队摘要"),

@@ -6,16 +6,19 @@ import datetime as dt
 from storage import crm, messaging
 from storage.models import Interaction, Prompt
 
-from . import access, checks, corrections, instructions, intents, quick_note, reminder_buttons, team_commands
+from . import access, checks, choose, corrections, customer_new, instructions, intents, merge, quick_note, reminder_buttons, team_commands
 from . import format as fmt
 from .context import Context
 from .customer_index import record_of
 from .messages import Button, Outgoing
 from .texts import t
+from .workflow_texts import t as wt
 
 TEXT_ANSWER_WINDOW = dt.timedelta(minutes=30)
-NOTELESS_KINDS = ("reminder", "forget", "instruction")  # questions about something other than a quick note
+BUTTON_TTL = dt.timedelta(days=7)  # a question's buttons expire (reminders' own buttons excepted)
+NOTELESS_KINDS = ("reminder", "forget", "instruction", "choose", "new_similar", "merge")  # questions about something other than a quick note
 NAME_MAX_CHARS = 40
+CANCEL_WORDS = {"算了", "取消", "不用了", "不要了", "没事", "cancel", "never mind", "nevermind", "forget it", "stop", "nothing"}
 
 
 async def press(ctx: Context, payload: str) -> list[Outgoing]:
@@ -27,6 +30,13 @@ async def press(ctx: Context, payload: str) -> list[Outgoing]:
         return [Outgoing(t("prompt_closed", ctx.lang))]
     if prompt.member_id != ctx.member.id:
         return [Outgoing(t("prompt_not_yours", ctx.lang))]
+    if prompt.kind != "reminder" and ctx.services.clock() - prompt.created_at > BUTTON_TTL:
+        prompt.status = "expired"
+        ctx.session.add(prompt)
+        return [Outgoing(wt("prompt_expired", ctx.lang))]
+    if parts[2] == "cancel" and prompt.kind in ("change_date", "name_customer", "create_customer", "pick_customer", "choose", "new_similar", "merge"):
+        messaging.close_prompt(ctx.session, prompt)
+        return [Outgoing(wt(_CANCELLED.get(prompt.kind, "prompt_cancelled"), ctx.lang))]
     noteless = prompt.kind in NOTELESS_KINDS
     note = None if noteless else await _note_of(ctx, prompt)
     if note is None and not noteless:
@@ -42,6 +52,9 @@ async def press(ctx: Context, payload: str) -> list[Outgoing]:
         "instruction": instructions.press,
         "reminder": reminder_buttons.press_reminder,
         "forget": team_commands.press_forget,
+        "choose": choose.press,
+        "new_similar": customer_new.press,
+        "merge": merge.press,
     }.get(prompt.kind)
     if handler is None:
         return [Outgoing(t("prompt_closed", ctx.lang))]
@@ -49,9 +62,15 @@ async def press(ctx: Context, payload: str) -> list[Outgoing]:
 
 
 async def answer_with_text(ctx: Context, text: str) -> list[Outgoing] | None:
-    """A typed reply to an open question, or None when the text is a new note."""
+    """A typed reply to an open question, or None when the text is a new note.
+
+    A question only takes what answers it: "算了"/"cancel" closes it; a message that reads as a note
+    (it names a customer, a channel, or is long) drops the question with one short line and is filed.
+    """
     since = ctx.services.clock() - TEXT_ANSWER_WINDOW
     prompt = await messaging.prompt_open_in_chat(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, since)
+    if is_cancel(text):
+        return await _cancel(ctx, prompt, since)
     if prompt is None or prompt.kind not in ("name_customer", "change_date"):
         return None
     if intents.read(text) is not None:
@@ -59,14 +78,14 @@ async def answer_with_text(ctx: Context, text: str) -> list[Outgoing] | None:
     note = await _note_of(ctx, prompt)
     if note is None:
         return None
-    if prompt.kind == "change_date":
-        return await _change_date(ctx, prompt, note, text)
-    if len(text) > NAME_MAX_CHARS or "\n" in text:
-        return None
     parser = await ctx.services.indexes.parser(ctx.team.id, ctx.session)
     parsed = parser.parse(text, ctx.now)
-    if parsed.follow_ups or parsed.channel != "other" or len(text.split()) > 4:
-        return None  # reads like a new note ("called Wang, quote Friday"), not a name: even when it names someone
+    if prompt.kind == "change_date":
+        if _reads_as_note(parsed, text, date_answer=True):
+            return await _drop_and_file(ctx, prompt, text, "prompt_dropped")
+        return await _change_date(ctx, prompt, note, text)
+    if len(text) > NAME_MAX_CHARS or "\n" in text or parsed.follow_ups or parsed.channel != "other" or len(text.split()) > 4:
+        return await _drop_and_file(ctx, prompt, text, "prompt_dropped_name")  # reads like a new note ("called Wang, quote Friday"), not a name
     if parsed.customer is not None and not parsed.ambiguous:
         customer = await crm.get_customer(ctx.session, parsed.customer.id)
         if customer is not None and await access.can_see(ctx.session, ctx.member, customer):
@@ -74,6 +93,39 @@ async def answer_with_text(ctx: Context, text: str) -> list[Outgoing] | None:
             return await _attach(ctx, prompt, note, customer)
     messaging.close_prompt(ctx.session, prompt)
     return await _offer_create(ctx, note, text.strip(), prompt.data)
+
+
+_CANCELLED = {"change_date": "prompt_cancelled_date", "name_customer": "prompt_cancelled_name", "create_customer": "prompt_cancelled_name", "pick_customer": "prompt_cancelled_name"}
+
+
+def is_cancel(text: str) -> bool:
+    return text.strip().strip("。.!！~～ ").lower() in CANCEL_WORDS
+
+
+async def _cancel(ctx: Context, prompt: Prompt | None, since: dt.datetime) -> list[Outgoing]:
+    """Close the question waiting in this chat (a typed one, else the latest one with buttons); nothing else changes."""
+    if prompt is None:
+        prompt = await messaging.prompt_latest_in_chat(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, since, ("create_customer", "pick_customer", "choose", "new_similar", "merge", "instruction"))
+    if prompt is None:
+        return [Outgoing(wt("nothing_to_cancel", ctx.lang))]
+    messaging.close_prompt(ctx.session, prompt)
+    return [Outgoing(wt(_CANCELLED.get(prompt.kind, "prompt_cancelled"), ctx.lang))]
+
+
+def _reads_as_note(parsed, text: str, *, date_answer: bool) -> bool:
+    """A note rather than an answer: it names a customer (or someone new), a channel, or says more than a date."""
+    if parsed.customer is not None or parsed.candidates or parsed.is_new or parsed.channel != "other":
+        return True
+    return len(text) > NAME_MAX_CHARS or "\n" in text
+
+
+async def _drop_and_file(ctx: Context, prompt: Prompt, text: str, line: str) -> list[Outgoing]:
+    prompt.status = "expired"
+    ctx.session.add(prompt)
+    replies = await quick_note.file_note(ctx, text)
+    if replies:
+        replies[0] = Outgoing(replies[0].text + "\n" + wt(line, ctx.lang), replies[0].buttons, replies[0].image_path, replies[0].file_path)
+    return replies
 
 
 async def _note_of(ctx: Context, prompt: Prompt) -> Interaction | None:
@@ -133,8 +185,8 @@ async def _filed(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -
         return await ask_name(ctx, note, {**prompt.data, "fix": True})
     if choice == "date":
         messaging.close_prompt(ctx.session, prompt)
-        await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "change_date", {"interaction_id": note.id}, now=ctx.services.clock())
-        return [Outgoing(t("ask_date", ctx.lang))]
+        asked = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "change_date", {"interaction_id": note.id}, now=ctx.services.clock())
+        return [Outgoing(t("ask_date", ctx.lang), [[Button(wt("btn_cancel", ctx.lang), f"p:{asked.id}:cancel")]])]
     return [Outgoing(t("prompt_closed", ctx.lang))]
 
 

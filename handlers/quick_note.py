@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 from storage.models import Customer, Interaction, Member, Task
 
-from . import access, checks, closing, corrections, instructions, intents, questions
+from . import access, checks, closing, corrections, instructions, intents, note_contacts, questions
 from . import format as fmt
 from .context import Context
 from .conversation_texts import t as ct
@@ -68,6 +68,8 @@ async def file_parsed(ctx: Context, text: str, parsed) -> list[Outgoing]:
     cleared = closing.clear_risks(customer, risks_before, parsed.resolved_risks)
     tasks = await _add_tasks(ctx, notes, customer.id, follow_ups)
     changed = apply_birthdays(customer, birthdays)
+    if not closed and len(customers) == 1:
+        changed.update(note_contacts.apply(customer, text))  # a number written in the note goes onto the card
     ctx.session.add(customer)
     for c in customers:
         await crm.audit(ctx.session, "note", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=c.id, platform=ctx.msg.platform, detail=f"interaction {notes[c.id].id}")
@@ -290,6 +292,9 @@ async def confirmation(ctx: Context, note, customer: Customer, tasks, birthdays:
         extras.append(t("birthday_set", lang, date=birthdays["birthday"]))
     if birthdays.get("lunar_birthday"):
         extras.append(t("lunar_birthday_set", lang, date=birthdays["lunar_birthday"]))
+    for field in ("phone", "email"):
+        if birthdays.get(field):
+            extras.append(("☎ " if field == "phone" else "✉ ") + ("•••" if ctx.in_group else birthdays[field]) + (" 已存" if lang == "zh" else " saved"))
     if extras:
         lines.append(" · ".join(extras))
     if ask:

@@ -234,14 +234,14 @@ async def cmd_unshare(ctx: Context, args: str) -> list[Outgoing]:
 
 # --- /forget (with a confirmation button) ---------------------------------------------------------
 async def cmd_forget(ctx: Context, args: str) -> list[Outgoing]:
-    from .commands import resolve_customer
-
     query = args.strip()
     if not query:
         return [Outgoing(t("forget_usage", ctx.lang))]
-    customer = await resolve_customer(ctx, query)
-    if customer is None:
-        return [Outgoing(base_t("customer_unknown", ctx.lang, q=fmt.clip(query, 40)))]
+    from .choose import customer_or_choice
+
+    customer = await customer_or_choice(ctx, query, "/forget {ref}")
+    if isinstance(customer, list):
+        return customer  # none, or several to choose from
     if not await access.may_forget(ctx.session, ctx.member, customer):
         return [Outgoing(t("forget_denied", ctx.lang, customer=customer.name))]
     notes, tasks = await privacy.counts(ctx.session, customer.id)

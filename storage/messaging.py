@@ -135,6 +135,17 @@ async def prompt_open_in_chat(session: AsyncSession, member_id: int, platform: s
     return (await session.exec(_OPEN_TEXT_PROMPT, params=params)).first()
 
 
+async def prompt_latest_in_chat(session: AsyncSession, member_id: int, platform: str, chat_id: str, since: dt.datetime, kinds: tuple[str, ...]) -> Prompt | None:
+    """The member's newest open question of one of ``kinds`` in this chat, asked since ``since``."""
+    stmt = (
+        select(Prompt)
+        .where(Prompt.member_id == member_id, Prompt.platform == platform, Prompt.chat_id == chat_id, Prompt.status == "open", col(Prompt.kind).in_(kinds), col(Prompt.created_at) >= since)
+        .order_by(col(Prompt.created_at).desc())
+        .limit(1)
+    )
+    return (await session.exec(stmt)).first()
+
+
 def close_prompt(session: AsyncSession, prompt: Prompt) -> None:
     prompt.status = "answered"
     session.add(prompt)

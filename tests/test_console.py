@@ -38,7 +38,7 @@ async def _session(url, tmp_path, clock, lines, demo=False) -> str:
 
 
 async def test_newcomer_demo_flow_survives_a_restart(sqlite_url, tmp_path, clock):
-    first = await _session(sqlite_url, tmp_path, clock, ["called Wang, wants quote Friday", "/tasks"], demo=True)
+    first = await _session(sqlite_url, tmp_path, clock, ["called Wang, wants quote Friday", "/tasks all"], demo=True)
     assert "王伟" in first and "Fri 5 Mar" in first
     task_line = next(line for line in first.splitlines() if "#" in line and "王伟" in line)
     task_id = task_line.split("#")[1].split()[0]

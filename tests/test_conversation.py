@@ -32,7 +32,7 @@ async def test_note_is_filed_with_its_follow_up_and_can_be_done(app):
     [task] = await _rows(app, Task)
     assert task.due_at.astimezone(app.settings.zone).date() == dt.date(2027, 3, 5)
     assert not task.due_has_time
-    listing = await me.say("/tasks")
+    listing = await me.say("/tasks all")
     assert f"#{task.id}" in listing[0].text and "王伟" in listing[0].text
     done = await me.say(f"/done {task.id}")
     assert "Done" in done[0].text
@@ -236,7 +236,7 @@ async def test_everything_is_still_there_after_a_restart(sqlite_url, tmp_path, c
     await Person(first, "me").say("called Wang, wants quote Friday")
     await first.close()
     second = build_app(make_settings(sqlite_url, tmp_path), clock=clock)
-    listing = await Person(second, "me").say("/tasks")
+    listing = await Person(second, "me").say("/tasks all")
     await second.close()
     assert "王伟" in listing[0].text and "Fri 5 Mar" in listing[0].text
 
