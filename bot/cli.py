@@ -7,13 +7,35 @@ import json
 import sys
 
 
+class UsageError(Exception):
+    """A command-line argument that cannot be used: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an argument error is one line (no usage block)."""
+
+    def error(self, message: str):  # noqa: D401
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parse_now(value: str | None) -> dt.datetime:
-    if value:
-        now = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=_default_zone())
-        return now
-    return dt.datetime.now(_default_zone())
+    """A moment: ISO-8601 ('2027-03-01T17:30'), or words ('now', 'tomorrow', '明天 17:30', 'next Monday 9am')."""
+    zone = _default_zone()
+    real_now = dt.datetime.now(zone)
+    if not value or value.strip().lower() in ("now", "现在"):
+        return real_now
+    try:
+        now = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        from handlers.understanding.when import resolve_when
+
+        found = resolve_when(value, real_now)
+        if found is None or found.date is None:
+            raise UsageError(f"cannot read the moment {value!r}; use ISO-8601 (2027-03-01T17:30) or words (tomorrow, 明天 17:30)") from None
+        return dt.datetime.combine(found.date, found.time or real_now.time().replace(microsecond=0), tzinfo=zone)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=zone)
+    return now
 
 
 def _default_zone():
@@ -464,7 +486,7 @@ def cmd_restore(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="crmbot", description="A CRM assistant for your team messenger.")
+    ap = _Parser(prog="crmbot", description="A CRM assistant for your team messenger.")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("when", help="resolve a time expression (prints an ISO date/datetime or null)")
@@ -583,6 +605,9 @@ def main(argv: list[str] | None = None) -> None:
         code = args.func(args)
     except KeyboardInterrupt:
         code = 130
+    except UsageError as exc:
+        print(f"crmbot {args.command}: {exc}", file=sys.stderr)
+        code = 2
     except (sqlite3.DatabaseError, DatabaseError) as exc:  # a corrupt or foreign file: one line, no traceback
         print(f"crmbot: the database cannot be used ({str(getattr(exc, 'orig', exc)).splitlines()[0]}); `crmbot restore BACKUP` puts a backup back", file=sys.stderr)
         code = 1

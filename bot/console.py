@@ -6,7 +6,6 @@ pushes print while it runs.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import uuid
 import sys
 from collections.abc import Awaitable, Callable
@@ -22,10 +21,11 @@ QUIT_WORDS = {"/quit", "/exit", "/q", "退出", "/退出"}
 
 
 class ConsoleSender:
-    """Prints outgoing messages; every button shown gets its own number, so typing it presses it.
+    """Prints outgoing messages; every button shown gets a number, so typing it presses it.
 
-    Numbers keep counting across messages: a reminder printed between a reply and the user's
-    answer cannot change what "2" means.
+    Each reply with buttons numbers them from 1 again (numbers stay small, and the same after a
+    restart); a push (reminder, digest) printed meanwhile numbers its buttons after the reply's, so it
+    cannot change what "2" means.
     """
 
     platform = PLATFORM
@@ -34,7 +34,6 @@ class ConsoleSender:
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
         self.choices: dict[int, str] = {}
-        self._numbers = itertools.count(1)
 
     async def send(self, row: Outbox, message: Outgoing) -> None:
         lines = []
@@ -43,9 +42,12 @@ class ConsoleSender:
             lines.append(f"🔔 [{row.kind} → {to}{' · late' if row.late else ''}]")
         lines.extend(message.text.splitlines() or [""])
         if message.buttons:
+            if row.kind == "reply":
+                self.choices = {}
+            number = max(self.choices, default=0)
             shown = []
             for button in (b for line in message.buttons for b in line):
-                number = next(self._numbers)
+                number += 1
                 self.choices[number] = button.payload
                 shown.append(f"[{number}] {button.label}")
             lines.append("  ".join(shown))
