@@ -208,7 +208,9 @@ def part_of_month(m, ctx):
 
 @rule(B + r"(?:by\s+)?(eod|cob|end\s+of\s+(?:the\s+)?(?:business\s+)?day|end\s+of\s+today|close\s+of\s+business"
       r"|eow|end\s+of\s+(?:the\s+|this\s+)?week|eom|month[\s-]end|end\s+of\s+(?:the\s+|this\s+)?month"
-      r"|eoy|year[\s-]end|end\s+of\s+(?:the\s+|this\s+)?year)" + E, needs='eo[dwmy]|cob|end|close')
+      r"|eoy|year[\s-]end|end\s+of\s+(?:the\s+|this\s+)?year)" + E +
+      r"(?!\s+(?:call|meeting|review|party|bonus|sale|sales|report|closing|push|deal|dinner|event|promo|promotion|discount|"
+      r"audit|inventory|targets?|numbers|results|stocktake))", needs='eo[dwmy]|cob|end|close')
 def end_of(m, ctx):
     w, today = m.group(1), ctx.today
     if w.startswith(("eow", "end of")) and "week" in w or w == "eow":
@@ -520,7 +522,7 @@ _AFTER_CLOCK_OK = re.compile(r"\s*(?:$|[,.;:!?)\-，。]|(?:am|pm|a\.m|p\.m|o'?\
 # "at 3", "at 3 15", "at 1030", "around 730", "by 5", "@ 10", "at three twenty"
 @rule(B + r"(at|@|around|about|approximately|approx\.?|by|before|until|till)\s*"
       r"(?:(\d{1,2})(?:\s(\d{2})|(\d{2})|\.([03][05]|[14]5)(?=\s|$))?(?!\d)|(" + EN_NUM_WORD + r")(?:[\s-]+(" + EN_NUM_WORD + r"))?)(?:\s*ish)?"
-      r"(?![\d:/.]\d|\s*(?:" + AMPM + r"))" + E, needs='at|@|around|about|approx|by|before|until|till')
+      r"(?![\d:/.,]\d|\s*(?:" + AMPM + r"))" + E, needs='at|@|around|about|approx|by|before|until|till')
 def at_clock(m, ctx):
     lead, h, mm1, mm2, mm3, wh, wm = m.groups()[:7]
     if not _AFTER_CLOCK_OK.match(m.string, m.end()):
