@@ -15,7 +15,7 @@ from storage import crm, crypto
 from storage.contacts import looks_like_email, looks_like_phone
 from storage.models import ChatLink, Customer, Invite, Team
 
-from . import access, choose, customer_edit, customer_new, merge, quick_note, team_commands
+from . import access, choose, customer_edit, customer_new, language, merge, quick_note, team_commands
 from . import team_texts as tt
 from .digest_command import cmd_digest
 from . import format as fmt
@@ -385,6 +385,7 @@ async def _group_linked(ctx: Context) -> bool:
 async def for_stranger(msg: Incoming, text: str, lang: str, services, session) -> list[Outgoing]:
     """Someone we don't know: /start on a new installation makes a team; /join CODE joins one."""
     name, args = parse_command(text) if text.startswith("/") else ("", "")
+    lang = language.detect(text) or language.initial(msg.sender_name, msg.language_hint, lang)  # a Chinese name or zh locale: Chinese from the first reply
     if name in ("start", "开始") and await crm.first_team(session) is None:
         team = await crm.create_team(session, f"{msg.sender_name or 'My'}'s team" if lang == "en" else f"{msg.sender_name or '我'}的团队", getattr(services.settings, "timezone", "Asia/Shanghai"))
         await crm.create_member(session, team, msg.sender_name or msg.sender_id, role="admin", platform=msg.platform, user_id=msg.sender_id, language=lang, timezone=msg.sender_timezone)

@@ -26,6 +26,21 @@ def detect(text: str) -> str | None:
     return None
 
 
+def heard(text: str, known: str | None) -> str | None:
+    """What a message says about its writer's language, given the one we know: a Chinese writer's message
+    that still carries Chinese (an English customer or company name in it, "拜访了Acme Trading Co") stays
+    Chinese; only a message wholly in the other script switches."""
+    said = detect(text)
+    if said == "en" and known == "zh" and _CJK.search(text or ""):
+        return "zh"
+    return said
+
+
+def initial(name: str | None, hint: str | None, default: str = "en") -> str:
+    """A new member's language before they wrote anything: the messenger's locale, else a Chinese name."""
+    return from_hint(hint) or ("zh" if _CJK.search(name or "") else None) or default
+
+
 def from_hint(hint: str | None) -> str | None:
     if not hint:
         return None
@@ -38,4 +53,4 @@ def from_hint(hint: str | None) -> str | None:
 
 
 def choose(text: str, hint: str | None, known: str | None, default: str = "en") -> str:
-    return detect(text) or known or from_hint(hint) or default
+    return heard(text, known) or known or from_hint(hint) or default

@@ -160,7 +160,7 @@ async def _keep_no_text(session, msg: Incoming) -> None:
 
 
 def _learn_language(ctx: Context, text: str) -> None:
-    said = language.detect(text)
+    said = language.heard(text, ctx.member.language)
     if said and said != ctx.member.language:
         ctx.member.language = said
         ctx.session.add(ctx.member)

@@ -146,7 +146,7 @@ def render(d: Digest, lang: str, tz, *, amounts: bool) -> str:
     if d.kind == "weekly":
         lines = [t("digest_weekly", lang, start=fmt.day(start, lang), end=fmt.day((d.end - dt.timedelta(seconds=1)).astimezone(tz).date(), lang))]
     else:
-        lines = [t("digest_daily", lang, day=fmt.day(start, lang))]
+        lines = [t("digest_daily", lang, day=fmt.day((d.end - dt.timedelta(seconds=1)).astimezone(tz).date(), lang))]
     reps = [f"{name} {n}" for name, n in d.notes_by_rep]
     lines.append(t("digest_reps", lang, reps=_names(reps, 6)) if any(n for _, n in d.notes_by_rep) else t("digest_nothing", lang))
     lines.append(t("digest_tasks", lang, done=d.tasks_done, overdue=d.tasks_overdue))
@@ -173,15 +173,25 @@ def render(d: Digest, lang: str, tz, *, amounts: bool) -> str:
     return "\n".join(lines)
 
 
-def period(kind: str, day: dt.date, tz, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+def period(kind: str, day: dt.date, tz, now: dt.datetime, settings=None) -> tuple[dt.datetime, dt.datetime]:
+    """The period a digest covers. A scheduled daily digest (``settings`` given) covers the whole, closed
+    period since the previous one was meant (the last working day's, 30 min before its end) up to its own
+    moment: every note falls in exactly one, however late the tick runs. On demand: today so far."""
+    if kind == "daily" and settings is not None:
+        prev = day - dt.timedelta(days=1)
+        for _ in range(workdays.SEARCH_DAYS):
+            if not workdays.is_day_off(prev, settings, settings.holiday_country):
+                break
+            prev -= dt.timedelta(days=1)
+        return _moments("daily", prev, tz, settings)[1], _moments("daily", day, tz, settings)[1]
     if kind == "daily":
         return workdays.at_local(day, dt.time(0, 0), tz), now
     monday = day - dt.timedelta(days=day.weekday())
     return workdays.at_local(monday - dt.timedelta(days=7), dt.time(0, 0), tz), workdays.at_local(monday, dt.time(0, 0), tz)
 
 
-async def compose(session, scope, kind, day, tz, now, settings, lang, *, amounts: bool, chart_name: str, team_nags=None) -> Outgoing:
-    start, end = period(kind, day, tz, now)
+async def compose(session, scope, kind, day, tz, now, settings, lang, *, amounts: bool, chart_name: str, team_nags=None, scheduled: bool = False) -> Outgoing:
+    start, end = period(kind, day, tz, now, settings if scheduled else None)
     digest = await build(session, scope, kind, start, end, now, settings, team_nags)
     if kind == "weekly":
         from . import chart
@@ -267,7 +277,7 @@ async def _queue_one(app, team, members, kind, k, dest: Destination, member, tz,
     due_at = workdays.next_working_moment(now, tz, settings, settings.holiday_country)
     late = push.is_late(now, workdays.next_working_moment(meant, tz, settings, settings.holiday_country))
     async with app.db.read() as session:
-        message = await compose(session, scope, kind, day, tz, now, settings, lang, amounts=member is not None, chart_name=f"{kind}-{team.id}-{k.split(':', 2)[2].replace(':', '-')}", team_nags=team_nags)
+        message = await compose(session, scope, kind, day, tz, now, settings, lang, amounts=member is not None, chart_name=f"{kind}-{team.id}-{k.split(':', 2)[2].replace(':', '-')}", team_nags=team_nags, scheduled=True)
     async with app.db.write() as session:
         inserted = await push.queue(session, key=k, kind="digest", dest=dest, message=message, due_at=due_at, member_id=member.id if member else None, late=late, meta={"expires_at": superseded_at(kind, day, tz, settings).isoformat()})
     return int(inserted)
