@@ -151,6 +151,7 @@ def cmd_import(args) -> int:
     from bot.wiring import build_app
     from storage import crm
     from storage.importer import Importer, import_sheet
+    from storage.sheet_review import review
     from storage.spreadsheet import SheetError
 
     try:
@@ -170,16 +171,19 @@ def cmd_import(args) -> int:
                 if args.as_user and actor is None:
                     raise SheetError(f"no member called {args.as_user} in {team.name}")
             # the command line is the operator's: it sees the whole team and may name any owner
-            return await import_sheet(app.db, Importer(team.id, actor.id if actor else None), data, args.file)
+            summary = await import_sheet(app.db, Importer(team.id, actor.id if actor else None), data, args.file)
+            async with app.db.read() as session:
+                members = {m.display_name.lower() for m in await crm.team_members(session, team.id)}
+            return summary, review(data, args.file, members, args.lang)
         finally:
             await app.close()
 
     try:
-        summary = asyncio.run(main())
+        summary, not_understood = asyncio.run(main())
     except SheetError as exc:
         print(f"Import failed, nothing changed: {exc}", file=sys.stderr)
         return 1
-    print(summary.render(args.lang, limit=50))
+    print("\n".join([summary.render(args.lang, limit=50), *not_understood]))
     return 0
 
 

@@ -45,7 +45,7 @@ async def start(ctx: Context) -> list[Outgoing]:
 async def _run(services, msg, who: Importer, data: bytes, name: str, lang: str) -> None:
     try:
         summary = await import_sheet(services.db, who, data, name, clock=services.clock)
-        text = summary.render(lang)
+        text = "\n".join([summary.render(lang), *await _not_understood(services, who, data, name, lang)])
     except SheetError as exc:
         text = t("import_failed", lang, reason=str(exc))
     except Exception:
@@ -57,6 +57,16 @@ async def _run(services, msg, who: Importer, data: bytes, name: str, lang: str) 
         row = Outbox(key=f"reply:{msg.key}:import", kind="reply", platform=msg.platform, chat_id=msg.chat_id, chat_kind=msg.chat_kind, body=Outgoing(text).to_body(), due_at=now, created_at=now)
         await messaging.outbox_add(session, row)
     services.on_outbox()
+
+
+async def _not_understood(services, who: Importer, data: bytes, name: str, lang: str) -> list[str]:
+    """Columns and values the import could not read, said back (never dropped silently)."""
+    from storage import crm
+    from storage.sheet_review import review
+
+    async with services.db.read() as session:
+        members = {m.display_name.lower() for m in await crm.team_members(session, who.team_id)}
+    return await asyncio.to_thread(review, data, name, members, lang)
 
 
 async def settle() -> None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert
 from sqlmodel import col, func, select
 
-from . import crypto
+from . import crypto, sheet_review
 from .contacts import normalize_email, normalize_phone
 from .models import STAGES, TIERS, AuditLog, Customer, Member, utcnow
 from .spreadsheet import SheetLimits, SheetRow, check_sheet, iter_sheet, split_aliases
@@ -199,8 +199,7 @@ def _clean(row: SheetRow, members: dict[str, Member], who: Importer) -> dict | s
         "email": email,
         "tier": tier,
         "stage": STAGE_WORDS.get((v.get("stage") or "").strip().lower()) if v.get("stage") else None,
-        "birthday": parse_birthday(v.get("birthday")),
-        "lunar_birthday": parse_birthday(v.get("lunar_birthday")),
+        **sheet_review.birthdays(v),  # lunar dates ("农历正月初八") in a birthday column go to the lunar birthday
         "language": v.get("language"),
         "aliases": split_aliases(v.get("aliases")),
         "tags": split_aliases(v.get("tags")),
