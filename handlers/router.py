@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from storage import crm, messaging
 from storage.models import Inbox, Outbox
 
-from . import commands, language, prompts, quick_note
+from . import chatter, commands, language, prompts, quick_note
 from .context import Context, Services
 from .messages import Incoming, Outgoing
 from .texts import t
@@ -144,7 +144,7 @@ async def dispatch(msg: Incoming, services: Services, session) -> list[Outgoing]
     answered = await prompts.answer_with_text(ctx, text)
     if answered is not None:
         return answered
-    return await quick_note.file_note(ctx, text)
+    return chatter.answer(ctx, text) or await quick_note.file_note(ctx, text)
 
 
 _STRANGER_PAYLOAD = "crmbot_inbox_payload"  # session.info: the payload handle() stores for a new inbox row
