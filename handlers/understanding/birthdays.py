@@ -37,6 +37,7 @@ _REL_BEFORE = re.compile(rf"(?:\b(?:{_RELATIONS_EN})(?:'s|s')?\s+(?:\d+\w*\s+)?|
                          rf"(?:{_RELATIONS_ZH})的?\s*(?:\d+岁|[一二三四五六七八九十]+岁)?的?\s*)$")
 _REL_IN = re.compile(rf"(?:{_RELATIONS_EN})'s")
 _LUNAR_WORD = re.compile(r"农历|阴历|旧历|lunar")
+_REL_NEAR = re.compile(rf"(?:{_RELATIONS_ZH})的?\s*(?:农历|阴历|旧历|公历|阳历)?\s*$")
 _ACTION = re.compile(
     r"记得|别忘|不要忘|提醒|送|寄|准备|祝福|祝|买|订|发.{0,4}(?:祝福|红包|消息|信息)|打.{0,2}电话|问候|"
     r"remember|remind|don'?t forget|send|gift|card|flowers|cake|wish|greet|call|buy|order|prepare"
@@ -143,6 +144,7 @@ def _near(n: str, bw: re.Match) -> Birthday | None:
                     best = (dist, month, day, min(s, bw.start()), max(e, bw.end()))
         if best:
             _, month, day, s, e = best
+            other = other or bool(_REL_BEFORE.search(n[max(0, s - 24): s]) or _REL_NEAR.search(n[max(0, s - 10): s]))
             lunar = bool(_LUNAR_WORD.search(n[max(0, s - 8): e + 10]))
             action = bool(_ACTION.search(n[e:])) or bool(_ACTION.search(n[max(0, s - 12): s]))
             if action and _SENT.search(n[e:]):

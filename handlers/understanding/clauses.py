@@ -37,8 +37,9 @@ def _cues() -> dict[str, re.Pattern]:
 _CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
 
-def split(n: str) -> list[Clause]:
-    """Clauses of the normalized note, in order, each with its role."""
+def split(n: str, times=()) -> list[Clause]:
+    """Clauses of the normalized note, in order, each with its role. ``times``: spans of the time phrases, read
+    apart from the words around them (the 前 of 年前 says nothing about a next step)."""
     cues = _cues()
     cuts = {0, len(n)}
     for m in CLAUSE_BREAK.finditer(n):
@@ -51,26 +52,40 @@ def split(n: str) -> list[Clause]:
     if len(spaces) <= 2 or len(n) / (len(spaces) + 1) >= 8:
         cuts.update(m.start() for m in spaces)
     bounds = sorted(cuts)
+    text = _blanked(n, times) if times else n
     out = []
     for s, e in zip(bounds, bounds[1:]):
-        piece = n[s:e]
-        if not re.search(r"[a-z0-9\u4e00-\u9fff]", piece):
+        if not re.search(r"[a-z0-9\u4e00-\u9fff]", n[s:e]):
             continue
-        out.append(Clause(s, e, role_of(piece)))
+        out.append(Clause(s, e, role_of(n[s:e], text[s:e])))
     return out
 
 
-def role_of(piece: str) -> str:
+# "中秋要回乡下", "he'll be off": the modal belongs to the situation it introduces
+_MODAL_BEFORE = re.compile(r"(?:要|会|将|准备|打算|得|\bwill\s+|'ll\s+|\bgoing to\s+|\bgonna\s+)\x00")
+
+
+def _blanked(n: str, spans) -> str:
+    chars = list(n)
+    for a, b in spans:
+        for k in range(max(0, a), min(len(chars), b)):
+            chars[k] = " "
+    return "".join(chars)
+
+
+def role_of(piece: str, bare: str | None = None) -> str:
+    """``bare``: the same words with the time phrases blanked, read for next-step and report cues."""
     cues = _cues()
+    bare = piece if bare is None else bare
     if cues["no_need"].search(piece):
         return "situation"
-    rest = cues["situation"].sub(" ", piece)
-    if rest != piece and not cues["next_strong"].search(rest) and not _acts(piece):
+    rest = _MODAL_BEFORE.sub(" ", cues["situation"].sub("\x00", bare)).replace("\x00", " ")
+    if cues["situation"].search(piece) and not cues["next_strong"].search(rest) and not _acts(piece):
         return "situation"
-    if cues["next_strong"].search(piece):
+    if cues["next_strong"].search(bare):
         return "next"
-    report = cues["report"].search(piece)
-    if cues["next_weak"].search(piece) and not report:
+    report = cues["report"].search(bare)
+    if cues["next_weak"].search(bare) and not report:
         return "next"
     if report:
         return "report"
@@ -78,7 +93,7 @@ def role_of(piece: str) -> str:
 
 
 _ACTION = re.compile(r"(?<![a-z])(?:call|send|email|ship|deliver|visit|meet|follow up|remind|regroup|check in|chase)(?![a-z])|"
-                     r"(?:再约|再联系|再谈|再聊|回复|回电|发货|寄|送|打电话|联系|跟进|拜访|下单|付款|签)")
+                     r"(?:再约|再联系|再谈|再聊|回复|回电|发货|寄|送|打电话|联系|跟进|拜访|下单|付款|签|交(?!通|流|易|情|期|了))")
 
 
 def _acts(piece: str) -> bool:

@@ -44,7 +44,7 @@ _PLAN_CLAUSE_EN = _rx(
 )
 _PLAN_BEFORE_ZH = _rx(
     r"(?:要|再(?!次)|记得|准备|打算|计划|安排|约(?:了|好)?|待会|回头|下次|需要|会|将|想|提醒|别忘了?|到时|请|帮我|稍后|晚点|改天|"
-    r"尽快|马上|明天|后天|大后天|下周|下星期|下个?月|周[一二三四五六日天]|星期[一二三四五六日天]|\d+号|\d+月|\d+日|\d+点|天后|周后|"
+    r"尽快|马上|必须|一定要|务必|赶紧|明天|后天|大后天|下周|下星期|下个?月|(?<!上)周[一二三四五六日天]|(?<!上)星期[一二三四五六日天]|\d+号|\d+月|\d+日|\d+点|天后|周后|"
     r"月底|月初|过几天|过两天|年后|节后)[^，。；：！？,;:!?]{0,6}$"
 )
 _FUTURE_AFTER_EN = _rx(
@@ -79,6 +79,10 @@ _DONE_JUST_BEFORE = _rx(r"\b(?:had|got|took|did|grabbed|was at|were at|went to|j
 _INCOMING = _rx(r"来电|打来|发来|寄来|回电|回了|微信(?:问|说|讲|催|找|里说)|接到|收到")  # they contacted us: it has happened
 _SAID_AFTER = _rx(r"说|讲|话|表示|告诉|告知|称|提到|反馈|问|回复|答应|同意|\b(?:says?|said|told|asked|mentioned|wants?|wanted)\b")
 _CONTACTED_US = _rx(r"来电|打来|发来|微信(?:问|说|讲|催|找|里说)|接到|收到")
+_TO_DO_LIST = _rx(r"\s*(?:待办|待做|todo|to-?do|备忘|提醒自己|reminders?)\s*[:：]")
+# the contact took place at a time already past: "on the call this morning", "电话里昨天"
+_PAST_TIME_AFTER = _rx(r"\s*(?:[a-z]+\s+){0,2}?(?:this morning|earlier today|earlier|yesterday|last (?:week|night|friday|monday|tuesday|"
+                       r"wednesday|thursday)|just now)\b")
 _GOING_ON = _rx(r"(?:还在|正在|刚在|刚刚|刚才|刚)\S{0,2}$")
 _DEADLINE_WORD = _rx(r"前|之前|以前|\bby\b|\bbefore\b|\bdue\b")
 _REPORTED = _rx(r"\s?(?:里)?(?:说|讲|告诉|表示|提到|通知)")
@@ -117,8 +121,10 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
             continue
         cs = _clause_start(n, s)
         before = _blank(n, places, cs, s)  # "明天教育的采购打电话来": 明天 is part of a name
-        if _CONTACTED_US.search(n[max(cs, s - 3): e + 2]) or _REPORTED.search(n[max(s, e - 1): e + 2]) \
-                or _GOING_ON.search(n[max(cs, s - 6): s]):
+        if _TO_DO_LIST.match(n):
+            return "other"  # "待办：1. 给骆总打电话 …": everything in it is a plan
+        if _CONTACTED_US.search(n[max(cs, s - 3): e + 2]) or (ch != "call" and _REPORTED.search(n[max(s, e - 1): e + 2])) \
+                or _GOING_ON.search(n[max(cs, s - 6): s]) or _PAST_TIME_AFTER.match(n, e):
             return ch  # they wrote or called ("发微信问价格", "text说"): it happened
         if _PLAN_BEFORE_ZH.search(before) or _PLAN_NEAR_EN.search(before) or _PLAN_CLAUSE_EN.search(before):
             continue
@@ -126,7 +132,7 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
         moved = _RESCHEDULE.search(n[s: min(s + 40, own_end)])
         if kind == "noun" and moved and not _done_cue(n, s, e):
             continue  # "meeting with Initech moved to Thursday": it has not happened
-        if kind == "noun" and s > 0 and not moved:
+        if kind == "noun" and s > 0 and not moved and not _done_cue(n, s, e):
             after = n[e: e + 14]
             if _FUTURE_AFTER_EN.search(after):
                 continue

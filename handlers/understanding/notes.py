@@ -119,7 +119,7 @@ class NoteParser:
     def _parse(self, text: str, now: dt.datetime, prefer=None) -> ParsedNote:
         from . import clauses as clause_roles
         from .amounts import find_amounts
-        from .birthdays import find_birthdays
+        from .birthdays import find_birthdays, next_occurrence
         from .followups import choose_follow_ups
         from .doubts import uncertain_fields
         from .lexicon import detect_channel, detect_outcome, detect_risks, reports_done, resolved_risks
@@ -144,7 +144,7 @@ class NoteParser:
         mentions = [t for t in _find_times(head[:MAX_DATE_CHARS], now)
                     if not _inside_name(t, head, names) and not _SOMEONE_ELSES.search(head, max(0, t.start - 8), t.start)]
         ahead = _ahead(mentions, now)
-        clauses = clause_roles.split(n)
+        clauses = clause_roles.split(n, [(t.start, t.end) for t in mentions])
         note.channel = detect_channel(n, names, ahead, clauses)
         note.risk = detect_risks(n)
         note.outcome = detect_outcome(n, ahead)
@@ -164,9 +164,11 @@ class NoteParser:
             else:
                 note.birthday = own.mmdd
         others = [(b.start, b.end) for b in birthdays if b is not own]
+        birthday_days = {d for b in birthdays if not b.action for d in [next_occurrence(b, now.date())] if d}
         acting = next((b for b in birthdays if b.action), None)
         note.follow_ups, situational = choose_follow_ups(
-            head, n, now, mentions, acting or own, names or m.span, note.channel != "other", clauses, skip=others)
+            head, n, now, [t for t in mentions if t.date not in birthday_days], acting or own, names or m.span,
+            note.channel != "other", clauses, skip=others)
         if len(named) > 1:
             _assign_customers(note, named, clauses, head, n)
         note.resolved_risks = [r for r in resolved_risks(n) if r not in note.risk]
