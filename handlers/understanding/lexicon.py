@@ -123,7 +123,7 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
         before = _blank(n, places, cs, s)  # "明天教育的采购打电话来": 明天 is part of a name
         if _TO_DO_LIST.match(n):
             return "other"  # "待办：1. 给骆总打电话 …": everything in it is a plan
-        if _CONTACTED_US.search(n[max(cs, s - 3): e + 2]) or (ch != "call" and _REPORTED.search(n[max(s, e - 1): e + 2])) \
+        if _CONTACTED_US.search(n[max(cs, s - 3): e + 2]) or (not n.startswith(("打", "给"), s) and _REPORTED.search(n[max(s, e - 1): e + 2])) \
                 or _GOING_ON.search(n[max(cs, s - 6): s]) or _PAST_TIME_AFTER.match(n, e):
             return ch  # they wrote or called ("发微信问价格", "text说"): it happened
         if _PLAN_BEFORE_ZH.search(before) or _PLAN_NEAR_EN.search(before) or _PLAN_CLAUSE_EN.search(before):
