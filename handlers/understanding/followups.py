@@ -142,7 +142,7 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
                 continue
             c = clause_at(clauses, m.start) if clauses else None
             role = _role_here(n, m, mentions, c)
-            if role == "situation" and not (m.deadline and c is not None and c.role != "situation"):
+            if role == "situation":
                 situational.append(m)
                 continue
             if _moved_from(n, m, c):
@@ -184,6 +184,7 @@ _DONE_ZH = re.compile(r"了(?!解)|已经|已")  # "给李姐回电话了": done
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_STATED = re.compile(r"(?:就是|正好是|刚好是|恰好是|就)\s*$")
 _MOVE_TO = re.compile(r"\b(?:move|moved|moving|reschedul\w*|push(?:ed)?|postpone\w*|shift\w*|bump\w*)\b.*?\bto\b|改到|改成|推迟到|延到|挪到|推到|调到")
 
 
@@ -192,10 +193,15 @@ def _role_here(n: str, m, mentions, c) -> str:
     开店 八月份再约"), so in Chinese the words from the mention up to the next one decide; else the clause does."""
     if c is None:
         return "plain"
+    if _STATED.search(n, max(c.start, m.start - 3), m.start):
+        return "situation"  # "大后天就元旦了", "正好是中秋": what the day is, not what to do on it
     if not _CJK.search(n[m.end:m.end + 2]):
         return c.role
     nxt = min((x.start for x in mentions if x.start > m.start), default=c.end)
     piece = n[m.end:min(nxt, c.end)]
+    words = re.match(r"\s*\S{2,}", piece)
+    if words and len(piece) > len(words.group()) + 1 and len(re.findall(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", n)) >= 3:
+        piece = words.group()  # a note spoken word by word: the words right after the time say what it dates
     if len(piece.strip()) < 2:
         return c.role
     from .clauses import role_of

@@ -191,7 +191,7 @@ _RISK_RES = {k: _rx(v) for k, v in _RISK_CUES.items()}
 _NEGATION_BEFORE = _rx(
     r"(?<![a-z])(?:not|no|zero|never|n't|no longer|without|nor|isn'?t|wasn'?t|didn'?t|doesn'?t|hasn'?t|haven'?t|won'?t|any)\s*"
     r"(?:more\s+)?(?:[a-z']+\s+){0,3}$|"
-    r"(?:不再|不会|没有|没|未|无|并不|并没有|别|不)(?:任何|什么|啥|再|打算|准备|想|会|要|太|那么|一点|用|需要|考虑)*$"
+    r"(?:不再|不会|没有|没|未|无|并不|并没有|别|不)(?:任何|什么|啥|再|打算|准备|想|会|要|太|那么|一点|用|需要|考虑|其他|其它|别的|更多)*$"
 )
 _RESOLVED = {k: _rx(_joined(v["resolved"])) for k, v in _LEXICON["risk"].items()}
 
@@ -239,6 +239,7 @@ def _negated(n: str, s: int, cue: str) -> bool:
 _WON = _rx(_joined(_LEXICON["outcome"]["won"]))
 _LOST = _rx(_joined(_LEXICON["outcome"]["lost"]))
 _NOT_YET = _rx(_joined(_LEXICON["outcome"]["not_yet"]))
+_TO_BE = _rx(r"\bto be (?:signed|confirmed|placed)\b|\bwill be (?:signed|confirmed|placed)\b")  # "contract to be signed next week"
 _NOT_YET_ZH = _rx(_joined(_LEXICON["outcome"]["not_yet_zh"]))
 
 
@@ -251,7 +252,7 @@ def detect_outcome(n: str, future=()) -> str | None:
         for m in _WON.finditer(n):
             before = n[max(0, m.start() - 14): m.start()]
             before = before[_clause_start(before, len(before)):]
-            if _NOT_YET.search(before) or _NOT_YET_ZH.search(before):
+            if _NOT_YET.search(before) or _NOT_YET_ZH.search(before) or _TO_BE.search(m.group()):
                 continue
             if future and _planned(n, m.start(), m.end(), _clause_start(n, m.start()), future):
                 continue
