@@ -147,7 +147,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
                 continue
             if _moved_from(n, m, c):
                 continue  # "move tomorrow's site walk to Wednesday": the new date counts
-            if m.date == today and not m.deadline and c is not None and role in ("report", "plain") and m.time is None:
+            if m.date == today and not m.deadline and c is not None and role in ("report", "plain") and m.time is None \
+                    and not (role == "plain" and later_today(m, now)):
                 continue  # "今天去了…", "今天好累": when it happened or how it was, not a due date
             cs, ce = _clause_bounds(n, m.start, m.end)
             rolled = m.date == today + dt.timedelta(days=1) and m.time is not None and not _DAY_WORD.search(m.text.lower())
@@ -186,6 +187,18 @@ _DONE_ZH = re.compile(r"了(?!解)|已经|已")  # "给李姐回电话了": done
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _STATED = re.compile(r"(?:就是|正好是|刚好是|恰好是|就)\s*$")
 _MOVE_TO = re.compile(r"\b(?:move|moved|moving|reschedul\w*|push(?:ed)?|postpone\w*|shift\w*|bump\w*)\b.*?\bto\b|改到|改成|推迟到|延到|挪到|推到|调到")
+
+
+_AFTERNOON = re.compile(r"下午|午后|this afternoon|afternoon")
+_EVENING = re.compile(r"晚上|今晚|傍晚|tonight|this evening|evening")
+
+
+def later_today(m, now: dt.datetime) -> bool:
+    """"今天下午", "tonight" said before that part of the day: still ahead."""
+    if m.date != now.date() or m.time is not None:
+        return False
+    t = m.text.lower()
+    return bool(_AFTERNOON.search(t) and now.hour < 12 or _EVENING.search(t) and now.hour < 17)
 
 
 def _role_here(n: str, m, mentions, c) -> str:

@@ -764,7 +764,7 @@ class CustomerIndex(_Keys):
     def _resolve(self, orig: str, hits: list[Hit], prefer=None) -> Match:
         if not hits:
             return Match()
-        hits = _weigh_roles(orig, hits)
+        hits = _weigh_roles(orig, [h for h in hits if not self._someone_else(orig, h)])
         # the same key found again further on is the same evidence ("王总…王总")
         seen, uniq = set(), []
         for h in sorted(hits, key=lambda h: (-h.strength, h.start, h.start - h.end)):
@@ -781,6 +781,21 @@ class CustomerIndex(_Keys):
                 if m.customer is not None or m.ambiguous:
                     return m
         return self._choose(orig, hits)
+
+    def _someone_else(self, orig: str, h: Hit) -> bool:
+        """"Jorge Delgado" when we know Rosa Delgado, "Tom Baker" when we know Tom Hughes: a first or last name
+        of ours next to a capitalised name we do not know is another person."""
+        if h.kind == LAST:
+            m = re.search(r"([A-Z][a-z'’-]+)\s+$", orig[max(0, h.start - 20):h.start])
+        elif h.kind == FIRST:
+            m = re.match(r"\s+([A-Z][a-z'’-]+)", orig[h.end:h.end + 20])
+        else:
+            return False
+        if m is None:
+            return False
+        word = m.group(1).lower()
+        return (word not in self.latin_part and word not in LATIN_TITLES and word not in COMMON_WORD_NAMES
+                and word not in FUNCTION_WORDS and len(word) >= 3)
 
     def _preferred_hits(self, hits: list[Hit], prefer) -> list[Hit]:
         records = self.records
@@ -907,6 +922,9 @@ def _unknown_company_re():
 _CONTACT_BEFORE = re.compile(
     r"(?:\b(?:called|call|rang|phoned|met|meeting|visited|visit|emailed|texted|messaged|saw|lunch|coffee|dinner)\s+(?:with\s+|w/\s*)?|"
     r"(?:拜访|见了|见|约了|约|给|跟|找|打给|去)(?:了)?)$", re.I)
+_CONTACT_AFTER = re.compile(
+    r"\s*(?:\b(?:called|rang|phoned|emailed|texted|messaged|wrote|replied|came by|visited us)\b|"
+    r"(?:回了我|回我|来电|打来|发来|找我|约我|联系我|给我打))", re.I)
 _MENTIONED_BEFORE = re.compile(
     r"(?:\b(?:said|says|told me|mentioned|recommended|referred|introduced|suggested|thinks|heard)\b[^,.;!?]{0,20}|"
     r"(?:说|讲|提到|推荐|介绍|听说)[^，。,.;!?；]{0,8}|把)$", re.I)
@@ -918,7 +936,7 @@ def _weigh_roles(orig: str, hits: list[Hit]) -> list[Hit]:
     out = []
     for h in hits:
         before = orig[max(0, h.start - 30):h.start]
-        if _CONTACT_BEFORE.search(before[-12:]):
+        if _CONTACT_BEFORE.search(before[-12:]) or _CONTACT_AFTER.match(orig, h.end):
             h = Hit(h.start, h.end, h.rids, h.kind, h.strength + 6)
         elif _MENTIONED_BEFORE.search(before):
             h = Hit(h.start, h.end, h.rids, h.kind, h.strength - 4)

@@ -242,14 +242,17 @@ def _inside_name(t, text: str, names) -> bool:
 
 
 def _ahead(mentions, now: dt.datetime) -> list[tuple[int, int]]:
-    """Spans of the time phrases still ahead: a later day, or later today at a stated time."""
+    """Spans of the time phrases still ahead: a later day, or later today at a stated time or part of the day."""
+    from .followups import later_today
+
     out = []
     today = now.date()
     for t in mentions:
         try:
             if getattr(t, "past", False) or t.date is None:
                 continue
-            if t.date > today or (t.date == today and t.time is not None and t.time > now.time().replace(tzinfo=None)):
+            if t.date > today or (t.date == today and t.time is not None and t.time > now.time().replace(tzinfo=None)) \
+                    or later_today(t, now):
                 out.append((t.start, t.end))
         except Exception:
             continue
