@@ -288,3 +288,50 @@ def test_garbled_and_huge_notes_never_break_the_parser(parser):
             text *= rng.randint(10, 60)
         out = parse(parser, text)
         assert isinstance(out["uncertain"], list) and out["channel"] in ("call", "visit", "meeting", "email", "message", "other")
+
+
+# --- the second round: situations, spoken notes, people, money ------------------------------------------
+
+@pytest.mark.parametrize("text,date", [
+    ("Priya is in Mumbai till Friday, try again Monday", "2027-01-18"),
+    ("Dmitri flies to Moscow Jan 20, back in 2 weeks. chase him again Feb 8", "2027-02-08"),
+    ("韩梅说她们周五放假，下周二再回复我们", "2027-01-19"),
+    ("邓总说明天就元宵了，过完元宵再说", "2027-02-22"),
+    ("孔丽说周六她儿子结婚，这几天很忙，下周三再找她", "2027-01-20"),
+    ("曹芳的货款还欠着，先不催", None),
+    ("那个 彭涛 就是 他今天上午来电话了 说 发票 开错了 要重开 就是 明天给他", "2027-01-14"),
+    ("今天下午去志强五金拜访邓总", "2027-01-13"),
+    ("年前最后一次拜访韩梅，她说年后下订单", "2027-02-11"),
+])
+def test_situations_are_no_follow_ups(parser, text, date):
+    assert date_of(parse(parser, text)) == date
+
+
+def test_a_todo_list_plans_every_contact(parser):
+    out = parse(parser, "待办：1. 今天给邓总打电话 2. 周五把合同寄给孔丽")
+    assert out["channel"] == "other"
+
+
+@pytest.mark.parametrize("text,customer", [
+    ("turns out it's Ivan Volkov, new buyer at Birch Freight. call him Tue", None),
+    ("邓总和彭涛都在群里，只有彭涛回了我消息", "彭涛"),
+])
+def test_the_person_meant(parser, text, customer):
+    assert parse(parser, text)["customer"] == customer
+
+
+@pytest.mark.parametrize("text,amount,currency", [
+    ("Priya wants NT$120,000 worth of samples", 120000, "TWD"),
+    ("Helios renewal confirmed, SEK 480,000", 480000, "SEK"),
+    ("Umbra: the full order is two hundred thousand dollars", 200000, "USD"),
+])
+def test_more_money(parser, text, amount, currency):
+    out = parse(parser, text)
+    assert (out["amount"], out["currency"]) == (amount, currency)
+
+
+def test_a_relative_named_before_the_date_and_a_birthday_restated(parser):
+    out = parse(parser, "邓总说他女儿6月1号生日，想订一批蛋糕")
+    assert out["birthday"] is None
+    out = parse(parser, "跟曹芳吃饭，聊到她生日是农历七月初七，七夕哈哈")
+    assert out["lunar_birthday"] == "07-07" and date_of(out) is None

@@ -185,7 +185,8 @@ _DONE_ZH = re.compile(r"了(?!解)|已经|已")  # "给李姐回电话了": done
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_STATED = re.compile(r"(?:就是|正好是|刚好是|恰好是|就)\s*$")
+_LAST_BEFORE = re.compile(r"的?最后一|\s*(?:the\s+)?last\b")
+_STATED = re.compile(r"(?:就是|正好是|刚好是|恰好是|就)$")  # not "就是 明天" spoken as a filler
 _MOVE_TO = re.compile(r"\b(?:move|moved|moving|reschedul\w*|push(?:ed)?|postpone\w*|shift\w*|bump\w*)\b.*?\bto\b|改到|改成|推迟到|延到|挪到|推到|调到")
 
 
@@ -206,8 +207,8 @@ def _role_here(n: str, m, mentions, c) -> str:
     开店 八月份再约"), so in Chinese the words from the mention up to the next one decide; else the clause does."""
     if c is None:
         return "plain"
-    if _STATED.search(n, max(c.start, m.start - 3), m.start):
-        return "situation"  # "大后天就元旦了", "正好是中秋": what the day is, not what to do on it
+    if _STATED.search(n, max(c.start, m.start - 3), m.start) or _LAST_BEFORE.match(n, m.end):
+        return "situation"  # "大后天就元旦了", "正好是中秋", "年前最后一次拜访": what the day is, not what to do on it
     if not _CJK.search(n[m.end:m.end + 2]):
         return c.role
     nxt = min((x.start for x in mentions if x.start > m.start), default=c.end)

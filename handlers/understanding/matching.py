@@ -785,7 +785,7 @@ class CustomerIndex(_Keys):
     def _someone_else(self, orig: str, h: Hit) -> bool:
         """"Jorge Delgado" when we know Rosa Delgado, "Tom Baker" when we know Tom Hughes: a first or last name
         of ours next to a capitalised name we do not know is another person."""
-        if h.kind == LAST:
+        if h.kind in (LAST, COMPANY_WORD):
             m = re.search(r"([A-Z][a-z'’-]+)\s+$", orig[max(0, h.start - 20):h.start])
         elif h.kind == FIRST:
             m = re.match(r"\s+([A-Z][a-z'’-]+)", orig[h.end:h.end + 20])
