@@ -3,11 +3,11 @@
 The bot asks about exactly these, so a flag costs the user a tap: flag only where the note itself leaves
 room for doubt, not by default.
 
-- customer: matched through a loose typo (fuzzy), or the note names several people and the one chosen
-  is not joined to a contact word;
+- customer: matched through a loose typo or a same-pinyin homophone (fuzzy);
 - date: a date found only in a situation clause (we file none: was it a follow-up?), a month alone
-  ("in March": the 1st is a guess), two next-step dates in the same clause that disagree, or a bare
-  weekday told in a report ("周日晚上他还发微信": last Sunday or the next?);
+  ("in March": the 1st is a guess), an earliest date that no clause asks for while a later one is asked
+  for ("demo Feb 10; send the agenda by Friday" is fine, "he's around Monday; call him Friday" is not sure),
+  or a bare weekday told in a report ("周日晚上他还发微信": last Sunday or the next?);
 - amount: several different sums of money.
 """
 from __future__ import annotations
@@ -34,9 +34,15 @@ def uncertain_fields(note, *, match_kind, situational, used, amounts, clauses, n
             out.append("date")
         elif _BARE_WEEKDAY.match(text) and _told_as_report(first, clauses, n):
             out.append("date")
+        elif len(used) > 1 and _role(first, clauses) == "report" and any(_role(t, clauses) == "next" for t in used[1:]):
+            out.append("date")
     if len({a.value for a in amounts}) > 1:
         out.append("amount")
     return out
+
+
+def _role(mention, clauses) -> str | None:
+    return next((c.role for c in clauses or () if c.start <= mention.start < c.end), None)
 
 
 _ARRANGED = re.compile(r"约|安排|定了|定好|schedul|book|set up|arrang|confirm")
