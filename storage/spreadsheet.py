@@ -31,7 +31,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "phone": ("phone", "mobile", "tel", "telephone", "phonenumber", "电话", "手机", "手机号", "联系电话", "电话号码"),
     "email": ("email", "e-mail", "mail", "邮箱", "电子邮件", "电邮"),
     "owner": ("owner", "rep", "salesrep", "assignedto", "负责人", "销售", "业务员", "跟进人"),
-    "tier": ("tier", "level", "grade", "等级", "级别", "客户等级", "分类"),
+    "tier": ("tier", "level", "grade", "等级", "级别", "客户等级", "客户级别", "客户分级", "客户类别", "分类"),
     "stage": ("stage", "lifecycle", "status", "阶段", "状态", "客户阶段"),
     "birthday": ("birthday", "dob", "dateofbirth", "生日", "出生日期"),
     "lunar_birthday": ("lunarbirthday", "lunar", "农历生日", "阴历生日"),

@@ -7,7 +7,7 @@ from storage.models import AuditLog, Customer, Outbox
 
 from .helpers import Person, rows, seed_team
 
-SHEET = "姓名,公司,级别,生日,微信号,阶段\n王建国,宏达机械,重要,农历正月初八,wxid_1,活跃\n李娜,李氏食品,一般,1985-03-05,wxid_2,半熟\n".encode()
+SHEET = "姓名,公司,客户级别,生日,微信号,阶段\n王建国,宏达机械,重要,农历正月初八,wxid_1,活跃\n李娜,李氏食品,一般,1985-03-05,wxid_2,半熟\n".encode()
 
 
 async def test_import_reports_what_it_did_not_understand_and_reads_lunar_dates(app):
@@ -16,6 +16,7 @@ async def test_import_reports_what_it_did_not_understand_and_reads_lunar_dates(a
     await imports.settle()
     summary = [o.body["text"] for o in await rows(app, Outbox) if o.key.endswith(":import")][0]
     assert "微信号" in summary  # the unknown column is named
+    assert "客户级别" not in summary  # a usual Chinese name of the tier column is understood
     assert "半熟" in summary  # the unknown stage value is named
     wang = next(c for c in await rows(app, Customer) if c.name == "王建国")
     assert wang.tier == "important" and wang.lunar_birthday == "01-08" and wang.birthday is None
