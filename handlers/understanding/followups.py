@@ -12,6 +12,7 @@ import datetime as dt
 import re
 
 from .birthdays import Birthday, next_occurrence
+from .reading import FollowUp
 from .lexicon import CLAUSE_BREAK
 
 MAX_TASK_CHARS = 60
@@ -124,7 +125,6 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
     ``clauses``: the note's clauses with roles (clauses.split); ``skip``: spans that are not dates at all
     (a date word inside a company name, a birthday that is someone else's)."""
     from .clauses import clause_at
-    from .notes import FollowUp
 
     today = now.date()
     # customer_span: one (start, end) or a list of them (every customer named)

@@ -35,7 +35,7 @@ from .names import (
     normalize_text,
     split_cjk_name,
 )
-from .notes import CustomerRecord
+from .reading import CustomerRecord
 
 MAX_MATCH_CHARS = 1000  # only the head of a very long note is searched for the customer
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from storage.spreadsheet import read_sheet, split_aliases
 
-from .notes import CustomerRecord
+from .reading import CustomerRecord
 
 
 def records_from_sheet(path: str) -> list[CustomerRecord]:
