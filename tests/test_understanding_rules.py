@@ -335,3 +335,9 @@ def test_a_relative_named_before_the_date_and_a_birthday_restated(parser):
     assert out["birthday"] is None
     out = parse(parser, "跟曹芳吃饭，聊到她生日是农历七月初七，七夕哈哈")
     assert out["lunar_birthday"] == "07-07" and date_of(out) is None
+
+
+def test_absurd_amounts_are_no_money(parser):
+    assert parse(parser, "邓总报价" + "9" * 400 + "元")["amount"] is None
+    assert parse(parser, "Umbra: $" + "1" * 30)["amount"] is None
+    assert parse(parser, "Umbra: $1,200,000")["amount"] == 1200000

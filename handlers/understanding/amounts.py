@@ -82,6 +82,9 @@ _MONEY_CONTEXT = re.compile(
 _MONEY_WORDS_AFTER = re.compile(r"^\s?(?:的)?(?:货款|款|欠款|尾款|定金|预算|报价|订单|合同|生意|单子|的单|budget|deal|order|contract)")
 
 
+MAX_AMOUNT = 1e12  # a trillion in any currency: more than a small team's deal; beyond it, a typo or a code
+
+
 @dataclass
 class Amount:
     value: float
@@ -184,7 +187,7 @@ def _read(n: str, m: re.Match) -> Amount | None:
             return None
     if not has_marker and digits >= 7 and not mul:
         return None  # phone numbers and the like
-    if value <= 0:
+    if value <= 0 or not value < MAX_AMOUNT:  # also inf and NaN: a 400-digit "amount" is no money
         return None
     currency = None
     for mark in (pre, suf):
