@@ -32,7 +32,7 @@ def configured_adapters(settings: Settings, services: Services) -> list:
     install never loads PTB or Bolt."""
     adapters = []
     if settings.telegram_bot_token:
-        from .telegram import TelegramAdapter
+        from .telegram.adapter import TelegramAdapter
 
         adapters.append(TelegramAdapter(settings, services))
     if settings.slack_bot_token:

@@ -127,7 +127,7 @@ async def test_a_missing_attachment_fails_for_good(world, tmp_path):
 
 
 def test_long_text_is_split_on_lines():
-    from bot.telegram_sender import chunks
+    from bot.telegram.sender import chunks
 
     text = "\n".join(f"line {i} " + "y" * 90 for i in range(100))
     parts = chunks(text)

@@ -29,11 +29,11 @@ from handlers import router
 from handlers.commands import COMMANDS
 from storage import messaging
 
-from . import telegram_inbox as inbox
-from .settings import reveal
-from .telegram_incoming import PLATFORM, Translated, translate
-from .telegram_sender import TelegramSender, retry_seconds
-from .telegram_webhook import WebhookServer, new_secret, path_of
+from . import inbox
+from ..settings import reveal
+from .incoming import PLATFORM, Translated, translate
+from .sender import TelegramSender, retry_seconds
+from .webhook import WebhookServer, new_secret, path_of
 
 log = logging.getLogger(__name__)
 

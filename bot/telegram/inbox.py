@@ -13,7 +13,7 @@ from storage import messaging
 from storage.db import Database
 from storage.models import ChatLink
 
-from .telegram_incoming import PLATFORM, Translated
+from .incoming import PLATFORM, Translated
 
 log = logging.getLogger(__name__)
 
