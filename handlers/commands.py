@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 
 from reminders.destinations import DIGEST_BY
-from storage import crm, crypto
+from storage import contact_plan, crm, crypto
 from storage.contacts import looks_like_email, looks_like_phone
 from storage.models import ChatLink, Customer, Invite, Team
 
@@ -159,15 +159,34 @@ async def customer_card(ctx: Context, c: Customer) -> str:
             bits.append(("农历 " if lang == "zh" else "lunar ") + c.lunar_birthday)
         lines.append("🎂 " + " · ".join(bits))
     lines.append(("上次联系：" if lang == "zh" else "Last contact: ") + fmt.ago(c.last_contact_at, now, lang))
-    for task in await crm.open_tasks_of_customer(ctx.session, c.id):
-        lines.append(f"☐ #{task.id} {fmt.due(task.due_at, task.due_has_time, ctx.zone, lang, now.date())}: {task.text}")
-    for note in await crm.recent_interactions(ctx.session, c.id, 5):
+    if c.last_risk:
+        lines.append(("⚠️ 风险：" if lang == "zh" else "⚠️ Risks: ") + ", ".join(fmt.RISK[lang].get(r, r) for r in c.last_risk))
+    tasks = await crm.open_tasks_of_customer(ctx.session, c.id)
+    lines.append(_next_step(ctx, c, tasks, now))
+    for task in tasks[:5]:
+        lines.append(f"☐ #{task.id} {fmt.due(task.due_at, task.due_has_time, ctx.zone, lang, now.date())}: {fmt.clip(task.text, 50)}")
+    if len(tasks) > 5:
+        lines.append(f"… +{len(tasks) - 5}")
+    for note in await crm.recent_interactions(ctx.session, c.id, 3):
         when = fmt.day(note.occurred_at.astimezone(ctx.zone).date(), lang, now.date())
         money = ""
         if note.amount is not None and not ctx.in_group:
             money = " · " + fmt.money(note.amount, note.currency, lang)
         lines.append(f"– {when} {fmt.CHANNEL[lang].get(note.channel, note.channel)}: {fmt.clip(note.text, 50)}{money}")
     return "\n".join(lines)
+
+
+def _next_step(ctx: Context, c: Customer, tasks: list, now: dt.datetime) -> str:
+    """The next step: the earliest open follow-up, else the contact the tier's plan asks for."""
+    lang = ctx.lang
+    head = "下一步：" if lang == "zh" else "Next: "
+    if tasks:
+        first = tasks[0]
+        return head + f"{fmt.due(first.due_at, first.due_has_time, ctx.zone, lang, now.date())} · {fmt.clip(first.text, 40)}"
+    every = contact_plan.contact_days(c.tier, ctx.services.settings)
+    when = max(contact_plan.next_contact(c, ctx.services.settings).astimezone(ctx.zone).date(), now.date())
+    shown = fmt.day(when, lang, now.date())
+    return head + (f"{shown}前联系（每 {every} 天）" if lang == "zh" else f"contact by {shown} (every {every} days)")
 
 
 async def cmd_tasks(ctx: Context, args: str) -> list[Outgoing]:

@@ -89,7 +89,7 @@ async def apply(ctx: Context, customer: Customer, field: str, value: str) -> lis
     detail = f"{field}" if secret else f"{field}: {old} → {value}"
     await crm.audit(ctx.session, "edit", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=detail)
     if field == "stage" and old != value:
-        await crm.audit(ctx.session, "stage", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=f"{old}>{value}")
+        await crm.audit(ctx.session, "stage", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=f"{old}>{value}", at=ctx.services.clock())
     ctx.services.indexes.upsert(ctx.team.id, record_of(customer), ctx.session)
     shown = "•••" if secret and ctx.in_group else _shown(field, value, ctx.lang)
     return [Outgoing(wt("edit_ok", ctx.lang, customer=customer.name, field=field_word, value=shown))]

@@ -227,10 +227,11 @@ async def audit(
     customer_id: int | None = None,
     platform: str | None = None,
     detail: str = "",
+    at: dt.datetime | None = None,
 ) -> None:
     # a plain INSERT, not an ORM object: nothing reads the row back in the transaction, and building a
     # model instance costs more than the insert (the hot path writes one per note)
-    values = dict(at=utcnow(), action=action, team_id=team_id, member_id=member_id, customer_id=customer_id, platform=platform, detail=detail[:500])
+    values = dict(at=at or utcnow(), action=action, team_id=team_id, member_id=member_id, customer_id=customer_id, platform=platform, detail=detail[:500])
     await (await session.connection()).execute(_INSERT_AUDIT, values)
 
 
