@@ -36,7 +36,7 @@ def configured_adapters(settings: Settings, services: Services) -> list:
 
         adapters.append(TelegramAdapter(settings, services))
     if settings.slack_bot_token:
-        from .slack import SlackAdapter
+        from .slack.adapter import SlackAdapter
 
         adapters.append(SlackAdapter(settings, services))
     return adapters

@@ -92,21 +92,21 @@ async def test_bad_signatures_write_nothing_for_commands_and_presses_either(team
 
 
 async def test_when_the_inbox_cannot_be_written_slack_gets_no_ack_and_its_retry_is_handled(team: SlackEnv, monkeypatch):
-    import bot.slack_inbox
+    import bot.slack.inbox
 
-    real = bot.slack_inbox.store
+    real = bot.slack.inbox.store
 
     async def database_down(db, item):
         raise OSError("database unavailable")
 
-    monkeypatch.setattr(bot.slack_inbox, "store", database_down)
+    monkeypatch.setattr(bot.slack.inbox, "store", database_down)
     event = team.slack.dm_event(ME, "called Wang, wants quote Friday", event_id="Ev0DOWN")
     status, _ = await team.slack.post_json(event)
     assert status != 200  # Slack will send it again
     await team.settle()
     assert team.api.of("users.info") == [] and await _rows(team.app, Inbox) == []
 
-    monkeypatch.setattr(bot.slack_inbox, "store", real)
+    monkeypatch.setattr(bot.slack.inbox, "store", real)
     assert (await team.slack.post_json(event, RETRY))[0] == 200
     await team.settle()
     assert len(await _rows(team.app, Interaction)) == 1

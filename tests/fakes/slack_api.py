@@ -376,7 +376,7 @@ import pytest  # noqa: E402
 @dataclass
 class SlackEnv:
     app: object  # bot.wiring.App, with the Slack adapter wired as in production
-    adapter: object  # bot.slack.SlackAdapter
+    adapter: object  # bot.slack.adapter.SlackAdapter
     api: FakeSlackAPI
     slack: SlackWorkspace
     restarted: SlackEnv | None = None  # the env that replaced this one (restart_slack_env)

@@ -19,7 +19,7 @@ from handlers.messages import Outgoing
 from reminders.delivery import PermanentFailure, RetryLater
 from storage.models import Outbox
 
-from .slack_text import message_args
+from .text import message_args
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import hashlib
 from handlers.commands import COMMANDS, parse_command
 from handlers.messages import Incoming
 
-from .slack_profiles import Profile
-from .slack_text import incoming_text
+from .profiles import Profile
+from .text import incoming_text
 
 PLATFORM = "slack"
 _COMMAND_NAMES = {name for c in COMMANDS for name in (c.name, *c.aliases)}

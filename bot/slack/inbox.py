@@ -14,8 +14,8 @@ from handlers.messages import Incoming
 from storage import messaging
 from storage.db import Database
 
-from . import slack_incoming as translate
-from .slack_profiles import Profile
+from . import incoming as translate
+from .profiles import Profile
 
 log = logging.getLogger(__name__)
 

@@ -23,14 +23,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from handlers import router
 from handlers.messages import Incoming, Outgoing
 
-from . import slack_inbox
-from . import slack_incoming as translate
-from .slack_files import download
-from .slack_profiles import Profiles
-from .settings import reveal
-from .slack_sender import PLATFORM, ResponseUrls, SlackSender
-from .slack_signature import verify
-from .slack_text import BUTTON_ACTION_PREFIX
+from ..settings import reveal
+from . import inbox
+from . import incoming as translate
+from .files import download
+from .profiles import Profiles
+from .sender import PLATFORM, ResponseUrls, SlackSender
+from .signature import verify
+from .text import BUTTON_ACTION_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -81,30 +81,30 @@ class SlackAdapter:
             if not translate.is_direct_message(event):
                 await ack()
                 return
-            await self._accept(ack, slack_inbox.received("message", body, self.services.clock()))
+            await self._accept(ack, inbox.received("message", body, self.services.clock()))
 
         @app.event("app_mention")
         async def on_mention(ack, body, event):
             if not event.get("user") or event.get("bot_id"):
                 await ack()
                 return
-            await self._accept(ack, slack_inbox.received("mention", body, self.services.clock()))
+            await self._accept(ack, inbox.received("mention", body, self.services.clock()))
 
         @app.command("/crm")
         async def on_command(ack, command):
-            await self._accept(ack, slack_inbox.received("command", command, self.services.clock()))
+            await self._accept(ack, inbox.received("command", command, self.services.clock()))
 
         @app.action(re.compile("^" + re.escape(BUTTON_ACTION_PREFIX)))
         async def on_button(ack, body, action):
-            await self._accept(ack, slack_inbox.received("action", body, self.services.clock(), action))
+            await self._accept(ack, inbox.received("action", body, self.services.clock(), action))
 
         return app
 
     # --- the inbox, then the ack -------------------------------------------------------------------
-    async def _accept(self, ack, item: slack_inbox.Received) -> None:
+    async def _accept(self, ack, item: inbox.Received) -> None:
         """Durable first (one INSERT), then the ack, then the slow part in the background. If the row
         cannot be written the ack is not sent: Slack retries the event (the user sees a command fail)."""
-        todo = await slack_inbox.store(self.services.db, item)
+        todo = await inbox.store(self.services.db, item)
         await ack()
         if todo:
             self._spawn(self._process(item))
@@ -127,7 +127,7 @@ class SlackAdapter:
     async def _recover(self) -> None:
         """Handle what was stored and acked but not handled before the last stop (a crash, a kill -9)."""
         seen: set[str] = set()
-        while todo := await slack_inbox.unhandled(self.services.db, seen):
+        while todo := await inbox.unhandled(self.services.db, seen):
             log.info("slack: handling %d request(s) received before the last stop", len(todo))
             for key, item in todo:
                 seen.add(key)
@@ -137,7 +137,7 @@ class SlackAdapter:
                     log.exception("slack: handling %s after the restart failed; left for the next start", key)
 
     # --- after the ack -----------------------------------------------------------------------------
-    async def _process(self, item: slack_inbox.Received) -> None:
+    async def _process(self, item: inbox.Received) -> None:
         key = item.key
         if key in self._active:
             return  # a retry while its first delivery is still being handled
@@ -148,7 +148,7 @@ class SlackAdapter:
         finally:
             self._active.discard(key)
 
-    async def _incoming(self, item: slack_inbox.Received) -> Incoming:
+    async def _incoming(self, item: inbox.Received) -> Incoming:
         """users.info (the current name, timezone and locale on every message), files, response_url."""
         profile = await self.profiles.get(item.user_id)
         msg = item.incoming(profile, self.bot_user_id)
