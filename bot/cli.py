@@ -109,7 +109,9 @@ def _user(args) -> str:
 def cmd_chat(args) -> int:
     import asyncio
 
-    from bot.console import ConsoleChat, ConsoleSender, ensure_console_member
+    from bot.console.adapter import ConsoleChat
+    from bot.console.member import ensure_console_member
+    from bot.console.sender import ConsoleSender
     from bot.wiring import build_app
 
     settings = _settings(args)
@@ -274,7 +276,7 @@ def cmd_run(args) -> int:
 def cmd_tick(args) -> int:
     import asyncio
 
-    from bot.console import ConsoleSender
+    from bot.console.sender import ConsoleSender
     from bot.wiring import build_app
 
     at = _parse_now(args.at)

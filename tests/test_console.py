@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 
-from bot.console import ConsoleChat, ConsoleSender, ensure_console_member
+from bot.console.adapter import ConsoleChat
+from bot.console.member import ensure_console_member
+from bot.console.sender import ConsoleSender
 from bot.demo import load_demo
 from bot.wiring import build_app
 
