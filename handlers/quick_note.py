@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 from storage.models import Customer, Interaction, Member, Task
 
-from . import access, checks, closing, corrections, instructions, intents, note_contacts, questions
+from . import access, checks, closing, corrections, instructions, intents, note_contacts, note_effects, questions
 from . import format as fmt
 from .context import Context
 from .conversation_texts import t as ct
@@ -67,6 +67,7 @@ async def file_parsed(ctx: Context, text: str, parsed) -> list[Outgoing]:
         follow_ups = [f for f in follow_ups if f.date is not None]  # what was done is not a new to-do
     cleared = closing.clear_risks(customer, risks_before, parsed.resolved_risks)
     tasks = await _add_tasks(ctx, notes, customer.id, follow_ups)
+    effects = await note_effects.apply(ctx, notes[customer.id], customer, [x for x in tasks if x.customer_id == customer.id])
     changed = apply_birthdays(customer, birthdays)
     if not closed and len(customers) == 1:
         changed.update(note_contacts.apply(customer, text))  # a number written in the note goes onto the card
@@ -76,7 +77,7 @@ async def file_parsed(ctx: Context, text: str, parsed) -> list[Outgoing]:
     ask = checks.askable(parsed.uncertain)
     reading = corrections.reading(parsed) if ask else None  # kept with the question: a fix is recorded against it
     note = notes[customer.id]
-    return [await confirmation(ctx, note, customer, tasks, changed, others=customers[1:], closed=closed, cleared=cleared, ask=ask, parsed=reading)]
+    return [await confirmation(ctx, note, customer, tasks, changed, others=customers[1:], closed=closed, cleared=cleared, ask=ask, parsed=reading, effects=effects)]
 
 
 async def _resolve(ctx: Context, parsed) -> tuple[Customer | None, list[Customer]]:
@@ -252,12 +253,13 @@ async def attach(ctx: Context, note: Interaction, customer: Customer, birthdays:
         task.customer_id = customer.id
         ctx.session.add(task)
     changed = apply_birthdays(customer, birthdays or {})
+    effects = await note_effects.apply(ctx, note, customer, tasks) if previous is None else []
     ctx.session.add(customer)
     await crm.audit(ctx.session, "note", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=f"interaction {note.id}")
-    return [await confirmation(ctx, note, customer, tasks, changed, ask=ask, parsed=parsed)]
+    return [await confirmation(ctx, note, customer, tasks, changed, ask=ask, parsed=parsed, effects=effects)]
 
 
-async def confirmation(ctx: Context, note, customer: Customer, tasks, birthdays: dict, *, others=(), closed=None, cleared=(), ask=(), parsed: dict | None = None) -> Outgoing:
+async def confirmation(ctx: Context, note, customer: Customer, tasks, birthdays: dict, *, others=(), closed=None, cleared=(), ask=(), parsed: dict | None = None, effects=()) -> Outgoing:
     """One short block: where it was filed, the follow-ups, what it closed, money/outcome/risk; then either a
     question about what the parser was unsure of (``ask``; ``parsed``: its reading, kept for corrections) or
     the usual fix buttons."""
@@ -277,6 +279,7 @@ async def confirmation(ctx: Context, note, customer: Customer, tasks, birthdays:
             lines.append(t("follow_up", lang, when=fmt.due(task.due_at, task.due_has_time, ctx.zone, lang, ctx.today), task=text))
         else:
             lines.append(t("follow_up_nodate", lang, task=text))
+    lines += effects
     if closed is not None:
         lines.append(ct("closed", lang, task=fmt.clip(closed.text, 60)))
     if cleared:

@@ -46,6 +46,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "snooze_ok": ("✓ #{id} moved to {when}.", "✓ #{id} 改到 {when}。"),
     # risks
     "risk_follow_up": ("Follow up: {risk}", "跟进：{risk}"),
+    "risk_task_mine": ("Follow-up {when}: {task}", "跟进 {when}：{task}"),
+    "risk_task_owner": ("Follow-up for {owner} {when}.", "已给 {owner} 建跟进（{when}）。"),
+    "lost_stage": ("Stage → {stage}", "阶段 → {stage}"),
 }
 
 

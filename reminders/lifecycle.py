@@ -6,16 +6,18 @@
 - other customers with orders → active
 - no order: the stage stays as entered (potential by default), except that an active/new/loyal
   customer silent for more than CHURN_AFTER becomes churned.
-Only rows whose stage changes are written.
+- a deal lost after the last order (or with no order) keeps the customer churned (a lost note moves
+  it there at once: handlers/note_effects.py).
+Only rows whose stage changes are written, each with a `stage` audit row (the digest lists them).
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, case, update
+from sqlalchemy import and_, bindparam, case, insert, or_, update
 from sqlmodel import func, select
 
-from storage.models import Customer, Interaction, Team
+from storage.models import AuditLog, Customer, Interaction, Team
 
 from . import workdays
 
@@ -24,8 +26,10 @@ NEW_FOR = dt.timedelta(days=90)
 LOYAL_ORDERS = 3
 
 
-def stage_for(current: str, orders: int, first_order: dt.datetime | None, last_contact: dt.datetime | None, now: dt.datetime) -> str:
+def stage_for(current: str, orders: int, first_order: dt.datetime | None, last_contact: dt.datetime | None, now: dt.datetime, lost_last: bool = False) -> str:
     silent_too_long = last_contact is not None and now - last_contact > CHURN_AFTER
+    if lost_last:
+        return "churned"
     if orders == 0:
         return "churned" if silent_too_long and current in ("new", "active", "loyal") else current
     if silent_too_long:
@@ -44,13 +48,16 @@ async def recompute(session, team_id: int, now: dt.datetime) -> int:
     cust = c.alias("cust")
     i = Interaction.__table__
     wins = (
-        select(i.c.customer_id, func.count().label("orders"), func.min(i.c.occurred_at).label("first_order"))
+        select(i.c.customer_id, func.count().label("orders"), func.min(i.c.occurred_at).label("first_order"), func.max(i.c.occurred_at).label("last_order"))
         .where(i.c.outcome == "won", i.c.customer_id.is_not(None))
         .group_by(i.c.customer_id)
         .subquery("wins")
     )
+    losses = select(i.c.customer_id, func.max(i.c.occurred_at).label("last_lost")).where(i.c.outcome == "lost", i.c.customer_id.is_not(None)).group_by(i.c.customer_id).subquery("losses")
     silent_too_long = and_(cust.c.last_contact_at.is_not(None), cust.c.last_contact_at < now - CHURN_AFTER)
+    lost_last = and_(losses.c.last_lost.is_not(None), or_(wins.c.last_order.is_(None), losses.c.last_lost > wins.c.last_order))
     stage = case(
+        (lost_last, "churned"),
         (wins.c.orders.is_(None), case((and_(silent_too_long, cust.c.stage.in_(["new", "active", "loyal"])), "churned"), else_=cust.c.stage)),
         (silent_too_long, "churned"),
         (wins.c.orders >= LOYAL_ORDERS, "loyal"),
@@ -58,13 +65,17 @@ async def recompute(session, team_id: int, now: dt.datetime) -> int:
         else_="active",
     )
     changes = (
-        select(cust.c.id.label("cid"), stage.label("new_stage"))
-        .select_from(cust.outerjoin(wins, wins.c.customer_id == cust.c.id))
+        select(cust.c.id.label("cid"), cust.c.stage.label("old_stage"), stage.label("new_stage"))
+        .select_from(cust.outerjoin(wins, wins.c.customer_id == cust.c.id).outerjoin(losses, losses.c.customer_id == cust.c.id))
         .where(cust.c.team_id == team_id, stage != cust.c.stage)
-        .subquery("changes")
     )
-    result = await (await session.connection()).execute(update(c).where(c.c.id == changes.c.cid).values(stage=changes.c.new_stage))
-    return result.rowcount or 0
+    conn = await session.connection()
+    rows = (await conn.execute(changes)).all()  # the few customers whose stage moves today
+    if rows:  # executemany: one statement, many parameter sets
+        await conn.execute(update(c).where(c.c.id == bindparam("cid")).values(stage=bindparam("new_stage")), [{"cid": cid, "new_stage": new} for cid, _old, new in rows])
+        audits = [dict(at=now, action="stage", team_id=team_id, member_id=None, customer_id=cid, platform="scheduler", detail=f"{old}>{new}") for cid, old, new in rows]
+        await conn.execute(insert(AuditLog.__table__), audits)
+    return len(rows)
 
 
 async def scan(app, now: dt.datetime, memo=None) -> int:
