@@ -11,6 +11,7 @@ from storage.models import Customer, Member
 from . import access
 from . import format as fmt
 from .context import Context
+from .customer_lookup import find_customers, resolve_customer
 from .messages import Button, Outgoing
 from .texts import t
 from .workflow_texts import t as wt
@@ -20,8 +21,6 @@ MAX_CHOICES = 6
 
 async def candidates(ctx: Context, query: str) -> list[Customer]:
     """Visible customers called exactly ``query``, else those the search finds."""
-    from .commands import find_customers
-
     named = await access.visible(ctx.session, ctx.member, await crm.customers_by_name(ctx.session, ctx.team.id, query))
     if named:
         return named
@@ -32,8 +31,6 @@ async def customer_or_choice(ctx: Context, query: str, redo: str) -> Customer | 
     """The one customer ``query`` means, or the replies: a choice among several, or "no such customer".
 
     ``redo``: the command to run again with the chosen customer, "{ref}" standing for it ("/customer {ref}")."""
-    from .commands import resolve_customer
-
     customer = await resolve_customer(ctx, query)
     if customer is not None:
         return customer

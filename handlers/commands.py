@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -11,8 +10,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 
 from reminders.destinations import DIGEST_BY
-from storage import contact_plan, crm, crypto
-from storage.contacts import looks_like_email, looks_like_phone
+from storage import contact_plan, crm
 from storage.models import ChatLink, Customer, Invite, Team
 
 from . import access, choose, customer_edit, customer_new, language, merge, quick_note, team_commands
@@ -21,6 +19,7 @@ from .digest_command import cmd_digest
 from . import format as fmt
 from .context import Context
 from .customer_index import record_of
+from .customer_lookup import find_customers
 from .messages import Incoming, Outgoing
 from .texts import t
 
@@ -69,61 +68,6 @@ async def cmd_find(ctx: Context, args: str) -> list[Outgoing]:
         parts.append(fmt.ago(c.last_contact_at, now.astimezone(ctx.zone), ctx.lang))
         lines.append("• " + " · ".join(parts))
     return [Outgoing("\n".join(lines))]
-
-
-async def find_customers(ctx: Context, query: str) -> list[Customer]:
-    """Substring hits first, then what the fuzzy matcher (pinyin, typos, honorifics) adds."""
-    hits = await crm.search_customers(ctx.session, ctx.team.id, query)
-    cipher = ctx.services.db.cipher
-    if cipher is not None:  # contacts are ciphertext: only the name fields can match a substring
-        hits = [c for c in hits if _matches_plain_fields(c, query)] + await _by_contact_hash(ctx, cipher, query)
-    seen = {c.id for c in hits}
-    parser = await ctx.services.indexes.parser(ctx.team.id, ctx.session)
-    parsed = parser.parse(query, ctx.now)
-    extra = [r for r in ([parsed.customer] if parsed.customer else []) + list(parsed.candidates) if r.id not in seen]
-    for record in extra:
-        customer = await crm.get_customer(ctx.session, record.id)
-        if customer is not None:
-            hits.append(customer)
-    return await access.visible(ctx.session, ctx.member, hits)
-
-
-def _matches_plain_fields(c: Customer, query: str) -> bool:
-    q = query.strip().lower()
-    return q in c.name.lower() or q in (c.company or "").lower() or q in json.dumps(c.aliases, ensure_ascii=False).lower()
-
-
-async def _by_contact_hash(ctx: Context, cipher, query: str) -> list[Customer]:
-    """An exact phone number or email, found through the keyed hash columns."""
-    if looks_like_phone(query):
-        stmt = select(Customer).where(Customer.team_id == ctx.team.id, col(Customer.phone_hash).in_(crypto.phone_lookup(cipher, query)))
-    elif looks_like_email(query):
-        stmt = select(Customer).where(Customer.team_id == ctx.team.id, col(Customer.email_hash).in_(crypto.email_lookup(cipher, query)))
-    else:
-        return []
-    return list((await ctx.session.exec(stmt)).all())
-
-
-_CUSTOMER_ID = re.compile(r"#?(\d{1,9})")
-
-
-async def resolve_customer(ctx: Context, query: str) -> Customer | None:
-    """One customer by #id or name, through the access check. A direct try on a customer one may
-    not see answers like a miss and leaves one 'denied' audit row."""
-    if m := _CUSTOMER_ID.fullmatch(query.strip()):
-        by_id = await crm.get_customer(ctx.session, int(m.group(1)))
-        if by_id is not None:
-            if await access.can_see(ctx.session, ctx.member, by_id):
-                return by_id
-            await access.record_denied(ctx.session, ctx.member, by_id.id, ctx.msg.platform, "by id")
-    named = await crm.customers_by_name(ctx.session, ctx.team.id, query)
-    exact = await access.visible(ctx.session, ctx.member, named)
-    if len(exact) == 1:
-        return exact[0]
-    if named and not exact:
-        await access.record_denied(ctx.session, ctx.member, named[0].id, ctx.msg.platform, "by name")
-    found = await find_customers(ctx, query)
-    return found[0] if len(found) == 1 else None
 
 
 async def cmd_customer(ctx: Context, args: str) -> list[Outgoing]:

@@ -10,9 +10,10 @@ from storage import crm, messaging
 from storage.contacts import looks_like_email, looks_like_phone
 from storage.models import STAGES, TIERS, Prompt
 
-from . import access, commands
+from . import access
 from . import format as fmt
 from .context import Context
+from .customer_lookup import resolve_customer
 from .conversation_texts import FIELD
 from .conversation_texts import t as ct
 from .intents import Intent
@@ -25,7 +26,7 @@ CONFIRM_WINDOW = dt.timedelta(minutes=30)
 
 async def propose(ctx: Context, intent: Intent) -> list[Outgoing]:
     lang = ctx.lang
-    customer = await commands.resolve_customer(ctx, intent.name)
+    customer = await resolve_customer(ctx, intent.name)
     if customer is None:
         return [Outgoing(ct("unknown_customer", lang, q=fmt.clip(intent.name, 40)))]
     if intent.kind == "set_contact":

@@ -14,8 +14,8 @@ from storage.models import Customer
 
 from . import access
 from . import format as fmt
-from . import commands
 from .context import Context
+from .customer_lookup import resolve_customer
 from .conversation_texts import t as ct
 from .intents import Intent
 from .messages import Outgoing
@@ -27,7 +27,7 @@ MAX_LISTED = 10
 async def answer(ctx: Context, intent: Intent) -> list[Outgoing]:
     if intent.kind == "due":
         return [Outgoing(await _due(ctx, intent.value))]
-    customer = await commands.resolve_customer(ctx, intent.name)
+    customer = await resolve_customer(ctx, intent.name)
     if customer is None:
         return [Outgoing(ct("unknown_customer", ctx.lang, q=fmt.clip(intent.name, 40)))]
     await crm.audit(ctx.session, "read", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=intent.kind)

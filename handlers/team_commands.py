@@ -19,6 +19,7 @@ from storage.models import AccountCode, Customer, CustomerShare, Identity, Membe
 from . import access
 from . import format as fmt
 from .context import Context
+from .customer_lookup import resolve_customer
 from .messages import Button, Incoming, Outgoing
 from .team_texts import t
 from .texts import t as base_t
@@ -51,8 +52,6 @@ async def _member(ctx: Context, name: str) -> Member | None:
 
 async def _customer_and_member(ctx: Context, args: str) -> tuple[Customer | None, Member | None, str, str]:
     """The customer (through the access check) and the member; the texts tried, for the answers."""
-    from .commands import resolve_customer  # commands lists these functions: imported when used
-
     splits = _splits(args)
     for left, right in splits:
         member = await _member(ctx, right)
