@@ -59,17 +59,22 @@ def _clause_bounds(text: str, s: int, e: int) -> tuple[int, int]:
     return cs, ce
 
 
+# spoken fillers: "嗯 那个 就是 …", "um so uh …"
+_FILLERS = re.compile(r"(?:(?<![a-z])(?:um+|uh+|erm|er|hmm+|like|you know|i mean|so)(?![a-z])|嗯+|呃+|那个|就是|然后呢|对吧|这个)(?=\s|$|[\u4e00-\u9fff])",
+                      re.I)
 _PARTICLES = re.compile(r"(?:[吧啊呀哈呢啦嘛哦喔]+|[~～!！]+)$")  # 下个月再说吧 -> 再说
 _TO_PERSON = re.compile(r"(?:给|跟|和|与|向|替|帮|对|找|\bto|\bwith|\bfor|\bw/)\s*$", re.I)
 _KEEP_DATE = re.compile(r"(?:拖到|推到|延到|改到|挪到|到|至|\buntil|\btill|\bpushed to|\bmoved to)\s*$", re.I)
 
 
-def task_text(text: str, s: int, e: int, cut: list[tuple[int, int]]) -> str:
+def task_text(text: str, s: int, e: int, cut: list[tuple[int, int]], within=None) -> str:
     """The words of the clause around [s, e) without the time phrase and the customer mention.
 
     "给张伟打电话催款2万8" -> "打电话催款2万8" (the name goes with its 给); "货款要拖到下个月" keeps its date,
     which the sentence needs."""
     cs, ce = _clause_bounds(text, s, e)
+    if within is not None:  # the clause as split where a run-on note changes subject
+        cs, ce = max(cs, within[0]), min(ce, within[1])
     chars = list(text[cs:ce])
     spans = []
     if s < e and not _KEEP_DATE.search(text[max(cs, s - 8):s]):
@@ -82,12 +87,14 @@ def task_text(text: str, s: int, e: int, cut: list[tuple[int, int]]) -> str:
     for a, b in spans:
         for k in range(max(a, cs), min(b, ce)):
             chars[k - cs] = " "
-    t = "".join(chars)
-    t = re.sub(r"\s+", " ", t).strip()
+    t = _FILLERS.sub(" ", "".join(chars))
+    t = whole = re.sub(r"\s+", " ", t).strip()
     for _ in range(3):
         t = _LEAD_STRIP.sub("", t)
         t = _TAIL_STRIP.sub("", t)
     t = re.sub(r"\s+", " ", t).strip()
+    if len(t) < 2 <= len(whole) <= 6:
+        t = whole  # "再打": stripping 再 would leave one character
     t = _PARTICLES.sub("", t).strip()
     t = re.sub(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])", "", t)  # "约了 见面": where a name was cut
     if len(t) < 2 or not re.search(r"[\w\u4e00-\u9fff]{2}", t):
@@ -156,7 +163,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
                 continue
             if rolled and c is not None and role == "report":
                 continue  # "早上七点半接到电话" written in the evening: when it happened
-            task = task_text(text, m.start, m.end, cut) or _previous_clause_task(text, cs, cut) or _default_task(text)
+            within = (c.start, c.end) if c is not None and c.start <= m.start and m.end <= c.end else None
+            task = task_text(text, m.start, m.end, cut, within) or _previous_clause_task(text, cs, cut) or _default_task(text)
             items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task, start=m.start)))
         except Exception:
             continue
