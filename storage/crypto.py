@@ -22,6 +22,7 @@ from sqlalchemy import String, column, create_engine, func, inspect, or_, pool, 
 from sqlalchemy.types import TypeDecorator
 
 from .contacts import normalize_email, normalize_phone
+from .db_urls import sync_url
 
 TOKEN_PREFIX = "gAAAAA"  # every Fernet token starts so (version byte 0x80, then the timestamp)
 _ATTR = "crmbot_cipher"
@@ -149,8 +150,6 @@ WRONG_KEY = "crmbot: CRMBOT_ENCRYPTION_KEY does not decrypt the stored phone num
 
 
 def _sync_engine(url: str, cipher: Cipher | None):
-    from .db import sync_url
-
     engine = create_engine(sync_url(url), poolclass=pool.NullPool)
     attach(engine, cipher)
     return engine

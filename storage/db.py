@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .crypto import attach
+from .db_urls import async_url, sync_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -40,24 +41,6 @@ def private_file(path: Path) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-
-
-def _with_driver(url: str, sqlite_driver: str) -> str:
-    u = make_url(url)
-    if u.get_backend_name() == "sqlite":
-        return str(u.set(drivername=sqlite_driver))
-    if u.get_backend_name() == "postgresql":  # psycopg 3 serves both the blocking and the async engine
-        return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    raise ValueError(f"unsupported database {u.get_backend_name()!r}: use sqlite:/// or postgresql://")
-
-
-def sync_url(url: str) -> str:
-    """The URL for the blocking driver alembic uses (same database)."""
-    return _with_driver(url, "sqlite")
-
-
-def async_url(url: str) -> str:
-    return _with_driver(url, "sqlite+aiosqlite")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
