@@ -6,7 +6,7 @@ import datetime as dt
 from storage import crm, messaging
 from storage.models import Interaction, Prompt
 
-from . import access, checks, choose, corrections, customer_new, instructions, intents, merge, quick_note, reminder_buttons, team_commands
+from . import access, checks, choose, corrections, customer_new, instructions, intents, merge, quick_note, reminder_buttons, review_buttons, team_commands
 from . import format as fmt
 from .context import Context
 from .customer_index import record_of
@@ -16,7 +16,7 @@ from .workflow_texts import t as wt
 
 TEXT_ANSWER_WINDOW = dt.timedelta(minutes=30)
 BUTTON_TTL = dt.timedelta(days=7)  # a question's buttons expire (reminders' own buttons excepted)
-NOTELESS_KINDS = ("reminder", "forget", "instruction", "choose", "new_similar", "merge")  # questions about something other than a quick note
+NOTELESS_KINDS = ("reminder", "forget", "instruction", "choose", "new_similar", "merge", "review")  # questions about something other than a quick note
 NAME_MAX_CHARS = 40
 CANCEL_WORDS = {"算了", "取消", "不用了", "不要了", "没事", "cancel", "never mind", "nevermind", "forget it", "stop", "nothing"}
 
@@ -55,6 +55,7 @@ async def press(ctx: Context, payload: str) -> list[Outgoing]:
         "choose": choose.press,
         "new_similar": customer_new.press,
         "merge": merge.press,
+        "review": review_buttons.press,
     }.get(prompt.kind)
     if handler is None:
         return [Outgoing(t("prompt_closed", ctx.lang))]

@@ -44,6 +44,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "done_missing": ("Not yours or not open: #{ids}", "不是你的或已关闭：#{ids}"),
     "snooze_usage": ("Usage: /snooze N WHEN, e.g. /snooze 3 tomorrow", "用法：/snooze 编号 时间，比如 /snooze 3 明天"),
     "snooze_ok": ("✓ #{id} moved to {when}.", "✓ #{id} 改到 {when}。"),
+    # reviews
+    "review_ok": ("✓ {customer} reviewed: still active.", "✓ {customer} 已复盘：仍有效。"),
+    "review_gone": ("That customer is no longer yours to review.", "这个客户已不由你复盘。"),
+    "review_pick_tier": ("{customer}: which tier?", "{customer}：改成哪个级别？"),
+    "review_pick_stage": ("{customer}: which stage?", "{customer}：改成哪个阶段？"),
+    "review_pick_owner": ("{customer}: hand over to whom?", "{customer}：交接给谁？"),
+    "review_handover_task": ("Hand over {customer} (asked by {rep})", "交接 {customer}（{rep} 提出）"),
+    "review_handover_asked": ("✓ Asked {manager} to hand over {customer}.", "✓ 已请 {manager} 交接 {customer}。"),
+    "review_no_manager": ("No manager to hand {customer} to; an admin can /assign it.", "没有经理可交接 {customer}，请管理员用 /assign。"),
     # risks
     "risk_follow_up": ("Follow up: {risk}", "跟进：{risk}"),
     "risk_task_mine": ("Follow-up {when}: {task}", "跟进 {when}：{task}"),

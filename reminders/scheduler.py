@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from . import digests, followups, greetings, lifecycle, nags, overdue, retention, sweep
+from . import digests, followups, greetings, lifecycle, nags, overdue, retention, reviews, sweep
 from .memo import Memo
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ SCANS = [
     ("birthdays", greetings.scan_birthdays),
     ("nags", nags.scan),
     ("lifecycle", lifecycle.scan),
+    ("reviews", reviews.scan),
     ("digests", digests.scan),
     ("retention", retention.scan),
 ]

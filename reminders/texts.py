@@ -37,6 +37,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nag_tier": ("{star} {customer} ({tier}): silent {days} days", "{star} {customer}（{tier}）：已 {days} 天没联系"),
     "nag_gap": ("📉 {customer}: silent {days} days, usually every {gap}", "📉 {customer}：已 {days} 天没联系，平时每 {gap} 天一次"),
     "nag_hint": ("Log a note after you reach them.", "联系后记一条记录即可。"),
+    # the review cycle
+    "review_head": ("🔁 {n} customer(s) to review — still right?", "🔁 {n} 位客户待复盘，情况还对吗？"),
+    "btn_review_active": ("✓ {customer} active", "✓ {customer} 仍有效"),
+    "btn_review_tier": ("Tier", "级别"),
+    "btn_review_stage": ("Stage", "阶段"),
+    "btn_review_handover": ("Hand over", "交接"),
+    "btn_review_drop": ("Drop", "放弃"),
     # digests
     "digest_daily": ("📊 Daily digest · {day}", "📊 日报 · {day}"),
     "digest_weekly": ("📊 Weekly digest · {start} – {end}", "📊 周报 · {start} – {end}"),
@@ -48,6 +55,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "digest_risks": ("⚠️ At risk ({n}): {names}", "⚠️ 风险客户（{n}）：{names}"),
     "digest_silent": ("⭐ Silent important ({n}): {names}", "⭐ 久未联系的重要客户（{n}）：{names}"),
     "digest_pareto": ("80/20: top {top} of {n} customers bring {share}% of revenue (12 months)", "二八：{n} 位客户中前 {top} 位贡献 {share}% 的收入（近12个月）"),
+    "digest_biggest": ("💰 {share}% of won: {names}", "💰 成交额 {share}% 来自：{names}"),
+    "digest_stages": ("🔄 Stage changes ({n}): {items}", "🔄 阶段变化（{n}）：{items}"),
+    "digest_reviewed": ("🔁 Reviewed on time: {done}/{total} ({pct}%)", "🔁 按期复盘：{done}/{total}（{pct}%）"),
     "digest_escalated_tasks": ("🔺 Overdue > {days} days: {items}", "🔺 逾期超过 {days} 天：{items}"),
     "digest_escalated_nags": ("🔺 Unanswered nags > {days} days: {items}", "🔺 提醒超过 {days} 天未处理：{items}"),
     "digest_nothing": ("Notes: none logged.", "记录：无。"),
