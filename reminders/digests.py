@@ -16,7 +16,8 @@ from sqlmodel import col, func, select
 
 from handlers import format as fmt
 from handlers.messages import Outgoing
-from storage.models import Customer, Interaction, Member, Task, Team
+from storage import contact_plan
+from storage.models import AuditLog, Customer, Interaction, Member, Task, Team
 
 from . import nags as nag_rules
 from . import push, workdays
@@ -50,6 +51,10 @@ class Digest:
     escalated_tasks: list[tuple[str, str, int]] = field(default_factory=list)  # customer, rep, days overdue
     escalated_nags: list = field(default_factory=list)
     stages: dict[str, int] = field(default_factory=dict)
+    biggest: list[tuple[str, float, str]] = field(default_factory=list)  # the period's top customers behind 80% of its won amount
+    biggest_share: int = 0
+    stage_changes: list[tuple[str, str, str]] = field(default_factory=list)  # customer, from, to (audited `stage` rows)
+    reviewed: tuple[int, int] | None = None  # customers reviewed within their tier's cycle, of all
     chart_path: str | None = None
     task_escalation_days: int = 3
     nag_escalation_days: int = 3
@@ -104,6 +109,9 @@ async def build(session, scope: list[Member], kind: str, start: dt.datetime, end
     d.silent_count = nags.count(reason="tier", tier="important")
     d.escalated_nags = nag_rules.escalated(nags, now, settings)
     d.pareto = await pareto(session, ids, now)
+    d.biggest, d.biggest_share = await biggest(session, ids, start, end)
+    d.stage_changes = await stage_changes(session, ids, start, end)
+    d.reviewed = await contact_plan.coverage(session, ids, now)
     if kind == "weekly":  # only the chart shows the pipeline
         d.stages = dict((await session.exec(select(Customer.stage, func.count(Customer.id)).where(col(Customer.owner_id).in_(ids)).group_by(Customer.stage))).all())
     return d
@@ -127,6 +135,49 @@ async def pareto(session, owner_ids: list[int], now: dt.datetime) -> tuple[int, 
         return None
     top = max(1, math.ceil(len(totals) * 0.2))
     return top, len(totals), round(100 * sum(totals[:top]) / sum(totals))
+
+
+async def biggest(session, owner_ids: list[int], start: dt.datetime, end: dt.datetime, share: float = 0.8) -> tuple[list[tuple[str, float, str]], int]:
+    """80/20 for the period: the fewest customers whose won amounts make up `share` of the period's
+    (main currency), biggest first, and the share they bring (%)."""
+    stmt = (
+        select(Customer.name, Interaction.currency, func.sum(Interaction.amount))
+        .join(Customer, col(Customer.id) == col(Interaction.customer_id))
+        .where(col(Customer.owner_id).in_(owner_ids), Interaction.outcome == "won", col(Interaction.amount).is_not(None), col(Interaction.occurred_at) >= start, col(Interaction.occurred_at) < end)
+        .group_by(Customer.id, Customer.name, Interaction.currency)
+    )
+    by_currency: dict[str, list[tuple[str, float]]] = {}
+    for name, currency, total in (await session.exec(stmt)).all():
+        by_currency.setdefault(currency or "", []).append((name, total or 0))
+    if not by_currency:
+        return [], 0
+    currency, items = max(by_currency.items(), key=lambda kv: sum(v for _, v in kv[1]))
+    total = sum(v for _, v in items)
+    if total <= 0:
+        return [], 0
+    top, running = [], 0.0
+    for name, amount in sorted(items, key=lambda x: (-x[1], x[0])):
+        top.append((name, amount, currency))
+        running += amount
+        if running >= share * total:
+            break
+    return top, round(100 * running / total)
+
+
+async def stage_changes(session, owner_ids: list[int], start: dt.datetime, end: dt.datetime) -> list[tuple[str, str, str]]:
+    """Lifecycle stage changes in the period (edits, lost deals, the daily scan: audited `stage` rows "old>new")."""
+    stmt = (
+        select(Customer.name, AuditLog.detail)
+        .join(Customer, col(Customer.id) == col(AuditLog.customer_id))
+        .where(AuditLog.action == "stage", col(Customer.owner_id).in_(owner_ids), col(AuditLog.at) >= start, col(AuditLog.at) < end)
+        .order_by(col(AuditLog.at), col(AuditLog.id))
+    )
+    out = []
+    for name, detail in (await session.exec(stmt)).all():
+        old, _, new = (detail or "").partition(">")
+        if new:
+            out.append((name, old, new))
+    return out
 
 
 def _money(amounts: dict[str, float], lang: str) -> str:
@@ -155,8 +206,11 @@ def render(d: Digest, lang: str, tz, *, amounts: bool) -> str:
         lines.append(t("digest_won_lost", lang, won=_money(d.won, lang), lost=_money(d.lost, lang)))
     else:
         lines.append(t("digest_won_lost_counts", lang, won=d.won_count, lost=d.lost_count))
+    if d.biggest:
+        names = [f"{n} {fmt.money(v, c or None, lang)}" if amounts else n for n, v, c in d.biggest]
+        lines.append(t("digest_biggest", lang, share=d.biggest_share, names=_names(names, 4)))
     if d.risks:
-        lines.append(t("digest_risks", lang, n=d.risk_count, names=_names([g.customer.name for g in d.risks], total=d.risk_count)))
+        lines.append(t("digest_risks", lang, n=d.risk_count, names=_names([_with_reason(g, lang) for g in d.risks], 3, total=d.risk_count)))
     if d.silent_important:
         lines.append(t("digest_silent", lang, n=d.silent_count, names=_names([g.customer.name for g in d.silent_important], total=d.silent_count)))
     if d.pareto:
@@ -168,9 +222,21 @@ def render(d: Digest, lang: str, tz, *, amounts: bool) -> str:
     if d.escalated_nags:
         items = [g.customer.name for g in d.escalated_nags]
         lines.append(t("digest_escalated_nags", lang, days=d.nag_escalation_days, items=_names(items, 4)))
+    if d.stage_changes:
+        arrow = [f"{n} {fmt.STAGE[lang].get(a, a)}→{fmt.STAGE[lang].get(b, b)}" for n, a, b in d.stage_changes]
+        lines.append(t("digest_stages", lang, n=len(arrow), items=_names(arrow, 4)))
+    if d.reviewed and d.reviewed[1]:
+        done, total = d.reviewed
+        lines.append(t("digest_reviewed", lang, done=done, total=total, pct=round(100 * done / total)))
     if d.chart_path:
         lines.append(t("digest_chart", lang))
     return "\n".join(lines)
+
+
+def _with_reason(nag, lang: str) -> str:
+    """抓两头: the riskiest customers, each with why."""
+    reason = ("、" if lang == "zh" else ", ").join(fmt.RISK[lang].get(r, r) for r in nag.risks)
+    return f"{nag.customer.name}（{reason}）" if lang == "zh" else f"{nag.customer.name} ({reason})"
 
 
 def period(kind: str, day: dt.date, tz, now: dt.datetime, settings=None) -> tuple[dt.datetime, dt.datetime]:
