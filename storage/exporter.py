@@ -52,22 +52,22 @@ def neutralized(value):
     return value
 
 
-def to_csv(rows: list[list], lang: str = "en") -> bytes:
+def to_csv(rows: list[list], lang: str = "en", headers: list[str] | None = None) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(HEADERS[lang])
+    writer.writerow(headers or HEADERS[lang])
     writer.writerows([neutralized(v) for v in row] for row in rows)
     return buf.getvalue().encode("utf-8-sig")  # BOM: Excel opens it as UTF-8
 
 
-def to_xlsx(rows: list[list], lang: str = "en") -> bytes:
+def to_xlsx(rows: list[list], lang: str = "en", headers: list[str] | None = None, title: str | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
     sheet = book.active
-    sheet.title = "客户管理方案表" if lang == "zh" else "Customers"
-    sheet.append(HEADERS[lang])
+    sheet.title = title or ("客户管理方案表" if lang == "zh" else "Customers")
+    sheet.append(headers or HEADERS[lang])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
