@@ -205,6 +205,7 @@ def cmd_export(args) -> int:
     import asyncio
 
     from bot.wiring import build_app
+    from storage import plan_sheet
     from storage.exporter import customer_sheet, to_csv, to_xlsx
 
     app = build_app(_settings(args))
@@ -213,12 +214,17 @@ def cmd_export(args) -> int:
         try:
             async with app.db.write() as session:
                 team = await _team(session, args.team)
-                return await customer_sheet(session, team.id, app.settings.zone) if team else []
+                lang = args.lang or (await plan_sheet.team_language(session, team.id, app.settings.language) if team else app.settings.language)
+                if args.sheet == "customers":
+                    return lang, None, await customer_sheet(session, team.id, app.settings.zone) if team else []
+                rows = await plan_sheet.plan_rows(session, team.id, app.settings.zone, lang, app.services.clock(), app.settings) if team else []
+                return lang, plan_sheet.HEADERS[lang], rows
         finally:
             await app.close()
 
-    rows = asyncio.run(main())
-    data = to_xlsx(rows, args.lang) if args.format == "xlsx" else to_csv(rows, args.lang)
+    lang, headers, rows = asyncio.run(main())
+    title = plan_sheet.TITLE[lang] if headers else None
+    data = to_xlsx(rows, lang, headers, title) if args.format == "xlsx" else to_csv(rows, lang, headers)
     out = args.out or f"customers.{args.format}"
     if out == "-":
         sys.stdout.buffer.write(data)
@@ -523,12 +529,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["en", "zh"], default="en")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="export the customer sheet")
+    p = sub.add_parser("export", help="export the customer plan (客户管理方案表) or the contact sheet")
     p.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
     p.add_argument("--out", help="file to write (default customers.FORMAT; - for stdout)")
     p.add_argument("--team", help="the team to export (default: the first)")
     p.add_argument("--db")
-    p.add_argument("--lang", choices=["en", "zh"], default="en")
+    p.add_argument("--lang", choices=["en", "zh"], default=None, help="default: the team's language")
+    p.add_argument("--sheet", choices=["plan", "customers"], default="plan", help="plan: 客户管理方案表; customers: contacts (imports back)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("run", help="serve every configured messenger (Telegram, Slack) with the scheduler")
