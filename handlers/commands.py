@@ -288,7 +288,7 @@ COMMANDS: list[Command] = [
     Command("help", ("帮助",), cmd_help, "this list", "命令列表"),
     Command("start", ("开始",), cmd_start, "start", "开始", in_menu=False),
     Command("find", ("查找", "搜索", "找"), cmd_find, "search customers", "搜索客户"),
-    Command("customer", ("客户",), cmd_customer, "customer card and timeline", "客户卡片和记录"),
+    Command("customer", ("客户",), cmd_customer, "customer card: risks, follow-ups, next step", "客户卡片：风险、跟进、下一步"),
     Command("tasks", ("任务", "待办"), _later("tasks_commands", "cmd_tasks"), "follow-ups due today and overdue: /tasks all|week|NAME", "今天和逾期的跟进：/tasks all|week|名字"),
     Command("done", ("完成",), _later("tasks_commands", "cmd_done"), "mark follow-ups done: /done 3 5 7", "完成跟进：/done 3 5 7"),
     Command("snooze", ("推迟", "延后"), _later("tasks_commands", "cmd_snooze"), "move a follow-up: /snooze N tomorrow", "推迟跟进：/snooze 编号 明天"),

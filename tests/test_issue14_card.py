@@ -29,3 +29,9 @@ async def test_card_without_follow_up_names_the_contact_plan(app_any_db):
     next_line = next(line for line in card.text.splitlines() if line.startswith("Next: "))
     assert "contact by" in next_line and "every 14 days" in next_line
     assert "Risks" not in card.text
+
+
+async def test_help_lists_what_the_card_shows(app):
+    await seed_team(app, MEMBERS)
+    [reply] = await Person(app, "li").say("/help")
+    assert "/customer — customer card: risks, follow-ups, next step" in reply.text
