@@ -62,7 +62,7 @@ def split(n: str, times=()) -> list[Clause]:
 
 
 # "中秋要回乡下", "he'll be off": the modal belongs to the situation it introduces
-_MODAL_BEFORE = re.compile(r"(?:要|会|将|准备|打算|得|\bwill\s+|'ll\s+|\bgoing to\s+|\bgonna\s+)\x00")
+_MODAL_BEFORE = re.compile(r"(?:要|会|将|准备|打算|得|\bwill\s+|'ll\s+|\bgoing to\s+|\bgonna\s+|\bwants? to\s+|\bwanted to\s+)\x00")
 
 
 def _blanked(n: str, spans) -> str:

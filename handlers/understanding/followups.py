@@ -260,6 +260,9 @@ def action_task(text: str, n: str, start: int, end: int, cut) -> str | None:
     return task_text(text, start, start, list(cut)) or None
 
 
+_JOIN_GAP = re.compile(r"[\s,，、(（)）@]*(?:at|on|the|的|在)?[\s,，、(（)）@]*", re.I)
+
+
 def _merge(mentions, text: str = ""):
     """"Friday" + "5pm" found apart become one mention; so do "3pm coffee … tomorrow" in one clause."""
     mentions = sorted(mentions, key=lambda m: m.start)
@@ -267,7 +270,8 @@ def _merge(mentions, text: str = ""):
     for m in mentions:
         if out:
             p = out[-1]
-            if p.time is None and m.time is not None and 0 <= m.start - p.end <= 4 and not getattr(m, "past", False):
+            if p.time is None and m.time is not None and 0 <= m.start - p.end <= 4 and not getattr(m, "past", False) \
+                    and not _DAY_WORD.search(m.text.lower()) and _JOIN_GAP.fullmatch(text[p.end:m.start] if text else ""):
                 out[-1] = _Merged(p.start, m.end, p.text + " " + m.text, p.date, m.time, p.deadline or m.deadline, p.past)
                 continue
         out.append(m)

@@ -16,7 +16,7 @@ def _rx(pattern: str) -> re.Pattern:
 
 
 # a comma, point or colon between digits is part of a number (45,000  1.5  10:30)
-CLAUSE_BREAK = _rx(r"(?<!\d)[,:.]|[,:.](?!\d)|[;!?\n，。；：！？、()（）\[\]]|\s-\s|\band\b|\bbut\b|但是|然后|并且")
+CLAUSE_BREAK = _rx(r"(?<!\d)[,:.]|[,:.](?!\d)|[;!?\n，。；：！？、()（）\[\]—–]|\s-\s|\band\b|\bbut\b|但是|然后|并且")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Channel
@@ -52,6 +52,8 @@ _FUTURE_AFTER_EN = _rx(
     r"saturday|sunday|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|"
     r"march|april|june|july|august|september|october|november|december|\d{1,2}/\d{1,2}|\d{1,2}\s*(?:am|pm)|in \d+|later|soon)\b"
 )
+# a day still to come said first in the clause: "明早九点给Priya回电话"
+_PLAN_SOON_ZH = _rx(r"(?<!昨)(?:明天|明早|明晚|后天|大后天|今晚|待会|回头|下周\S?|下个?月)[^，。；：！？,;:!?]{0,14}$")
 _RESCHEDULE = _rx(r"\b(?:moved|rescheduled|postponed|pushed|brought forward|cancelled|canceled)\b|改到|改期|推迟|延期|提前到|挪到")
 
 
@@ -83,7 +85,7 @@ _TO_DO_LIST = _rx(r"\s*(?:待办|待做|todo|to-?do|备忘|提醒自己|reminder
 # the contact took place at a time already past: "on the call this morning", "电话里昨天"
 _PAST_TIME_AFTER = _rx(r"\s*(?:[a-z]+\s+){0,2}?(?:this morning|earlier today|earlier|yesterday|last (?:week|night|friday|monday|tuesday|"
                        r"wednesday|thursday)|just now)\b")
-_GOING_ON = _rx(r"(?:还在|正在|刚在|刚刚|刚才|刚)\S{0,2}$")
+_GOING_ON = _rx(r"(?:还在|正在|刚在|刚刚|刚才|刚)\S{0,2}$|(?:也|还|又)(?:发|打|来|回)?$")
 _DEADLINE_WORD = _rx(r"前|之前|以前|\bby\b|\bbefore\b|\bdue\b")
 _REPORTED = _rx(r"\s?(?:里)?(?:说|讲|告诉|表示|提到|通知)")
 _DONE_BEFORE = _rx(r"还在|正在|已经|已|刚刚|刚才|刚|昨天|前天|上周|上次|just\b|already\b|yesterday\b|earlier\b|last\s+\w+")
@@ -126,15 +128,18 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
         if _CONTACTED_US.search(n[max(cs, s - 3): e + 2]) or (not n.startswith(("打", "给"), s) and _REPORTED.search(n[max(s, e - 1): e + 2])) \
                 or _GOING_ON.search(n[max(cs, s - 6): s]) or _PAST_TIME_AFTER.match(n, e):
             return ch  # they wrote or called ("发微信问价格", "text说"): it happened
-        if _PLAN_BEFORE_ZH.search(before) or _PLAN_NEAR_EN.search(before) or _PLAN_CLAUSE_EN.search(before):
+        if _PLAN_BEFORE_ZH.search(before) or _PLAN_SOON_ZH.search(before) or _PLAN_NEAR_EN.search(before) \
+                or _PLAN_CLAUSE_EN.search(before):
             continue
         own_end = next((c.end for c in clauses or () if c.start <= s < c.end), s + 40)
         moved = _RESCHEDULE.search(n[s: min(s + 40, own_end)])
         if kind == "noun" and moved and not _done_cue(n, s, e):
             continue  # "meeting with Initech moved to Thursday": it has not happened
         if kind == "noun" and s > 0 and not moved and not _done_cue(n, s, e):
-            after = n[e: e + 14]
-            if _FUTURE_AFTER_EN.search(after):
+            end = e + 14
+            while end < len(n) and n[end - 1].isascii() and n[end - 1].isalnum() and n[end].isascii() and n[end].isalnum():
+                end += 1  # whole words: "sun" is not "sundaram"
+            if _FUTURE_AFTER_EN.search(n[e:end]):
                 continue
         if future and _planned(n, s, e, cs, future, clauses):
             continue
@@ -213,7 +218,7 @@ def detect_risks(n: str) -> list[str]:
 
 _NEG_RESOLUTION = _rx(
     r"(?:(?<![a-z])(?:not|never|hasn'?t|haven'?t|didn'?t|doesn'?t|won'?t|yet to|still not|not yet|if|once|when|until|before|should|will|to)|"
-    r"没|未|还没|没有|如果|等|要|会|不|别)\s*(?:been\s+)?$"
+    r"没|未|还没|没有|如果|等|要|会|不|别|答应|承诺|保证|前\S{0,2})\s*(?:been\s+)?$"
 )
 _TO_DO_BA = _rx(r"把[^，。,.!?；;]{0,12}$")  # "春节前把欠款结清": asked for, not done (unless 了 follows)
 

@@ -20,7 +20,7 @@ rule = EN.rule
 
 B = r"(?<![a-z])"  # word start
 E = r"(?![a-z])"  # word end
-NB = r"(?<![\d/.:-])"  # number start: not inside 12/5/2026 or 10:30
+NB = r"(?<![\d/.-])(?<!\d:)"  # number start: not inside 12/5/2026 or 10:30 ("跟进:6/18" is fine)
 NE = r"(?![\d/:-]|\.\d)"  # number end
 
 _MONTHS = {"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4,

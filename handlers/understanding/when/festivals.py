@@ -11,7 +11,7 @@ import datetime as dt
 FESTIVALS = {
     "元旦": ("solar", 1, 1), "情人节": ("solar", 2, 14), "劳动节": ("solar", 5, 1), "五一": ("solar", 5, 1),
     "儿童节": ("solar", 6, 1), "国庆节": ("solar", 10, 1), "国庆": ("solar", 10, 1),
-    "圣诞节": ("solar", 12, 25), "平安夜": ("solar", 12, 24), "清明节": ("solar", 4, 5), "清明": ("solar", 4, 5),
+    "圣诞节": ("solar", 12, 25), "平安夜": ("solar", 12, 24), "清明节": ("qingming", 4, 0), "清明": ("qingming", 4, 0),
     "春节": ("lunar", 1, 1), "大年初一": ("lunar", 1, 1), "元宵节": ("lunar", 1, 15), "元宵": ("lunar", 1, 15),
     "端午节": ("lunar", 5, 5), "端午": ("lunar", 5, 5), "七夕": ("lunar", 7, 7), "中秋节": ("lunar", 8, 15),
     "中秋": ("lunar", 8, 15), "重阳节": ("lunar", 9, 9), "除夕": ("eve", 1, 1),
@@ -51,6 +51,9 @@ def festival_in(name: str, year: int) -> dt.date | None:
         return dt.date(year, month, day)
     if kind == "easter":
         return easter(year)
+    if kind == "qingming":  # a solar term: 4 or 5 April (the 21st century's 寿星 formula)
+        y = year % 100
+        return dt.date(year, 4, int(y * 0.2422 + 4.81) - y // 4)
     import lunardate
 
     try:
