@@ -570,7 +570,7 @@ class CustomerIndex(_Keys):
                             hits.append(Hit(p, p + L, g, GIVEN, STRENGTH[GIVEN]))
                     if L <= 6:
                         sh = short_d.get(sub)
-                        if sh and n.startswith(CJK_SHORT_FOLLOWERS, p + L):
+                        if sh and (n.startswith(CJK_SHORT_FOLLOWERS, p + L) or self._person_after(n, p + L)):
                             hits.append(Hit(p, p + L, sh, COMPANY_SHORT, STRENGTH[COMPANY_SHORT]))
                 # a one-character given name as a nickname: 芳姐, 芳哥, 阿芳 (not a surname: 王姐 is Wang)
                 g1 = self.cjk_given1.get(n[p])
@@ -603,6 +603,12 @@ class CustomerIndex(_Keys):
                     break
             self._homophone_hits(n, i, j, hits)
             i = j
+
+    def _person_after(self, n: str, q: int) -> bool:
+        """"穗丰陈总": a company's short name right before a surname and an honorific names that company's person."""
+        if q >= len(n) or n[q] not in self.cjk_surname:
+            return False
+        return any(n.startswith(h, q + 1) for h in CJK_HONORIFICS)
 
     def _homophone_hits(self, n: str, i: int, j: int, hits: list[Hit]) -> None:
         """张玮 for 张伟: a name written with other characters of the same pinyin (a loose match, flagged)."""

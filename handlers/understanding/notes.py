@@ -71,6 +71,7 @@ class NoteParser:
         names = [s for _, spans in named for s in spans] or list(m.spans or ([m.span] if m.span else ()))
         mentions = [t for t in _find_times(head[:MAX_DATE_CHARS], now)
                     if not _inside_name(t, head, names) and not _SOMEONE_ELSES.search(head, max(0, t.start - 8), t.start)]
+        mentions = _drop_clocks_of_past_days(mentions, head)
         ahead = _ahead(mentions, now)
         clauses = clause_roles.split(n, [(t.start, t.end) for t in mentions])
         note.channel = detect_channel(n, names, ahead, clauses)
@@ -167,6 +168,25 @@ def _inside_name(t, text: str, names) -> bool:
         w = re.match(r"\s+([A-Za-z]+)", rest)
         return bool(w and t.text[:1].isupper() and w.group(1)[:1].isupper() and w.group(1).lower() in en)
     return bool(zh.match(rest) or zh.match(rest[1:3]) and rest[:1] not in "的，,。 ")
+
+
+_HAS_DAY = re.compile(r"[天日号周月年明今昨]|星期|礼拜|tomorrow|today|tonight|yesterday|night|mon|tue|wed|thu|fri|sat|sun|/|-", re.I)
+
+
+def _drop_clocks_of_past_days(mentions, text: str):
+    """"昨晚跟孙总喝酒到十一点", "last night till 11": a clock time in a clause that names a past day is that day's."""
+    from .lexicon import CLAUSE_BREAK
+
+    past = [t for t in mentions if getattr(t, "past", False) and _HAS_DAY.search(t.text)]
+    if not past:
+        return mentions
+    keep = []
+    for t in mentions:
+        if t.time is not None and not getattr(t, "past", False) and not _HAS_DAY.search(t.text) and any(
+                not CLAUSE_BREAK.search(text, min(p.end, t.end), max(p.start, t.start)) for p in past):
+            continue
+        keep.append(t)
+    return keep
 
 
 def _ahead(mentions, now: dt.datetime) -> list[tuple[int, int]]:

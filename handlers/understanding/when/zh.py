@@ -310,6 +310,12 @@ _BEFORE_TAIL = r"(?:假期|长假|放假|小长假)?(?:之前|以前|前(?![往�
       needs="[元情劳五儿国圣平清春大宵端七中重除]")
 def festival(m, ctx):
     after_lead, rel, name, tail = m.groups()
+    en = _EN_REL.search(m.string, 0, m.start())  # "before 元旦", "after 中秋"
+    if en and not tail and not after_lead:
+        tail = "前" if en.group(1) in ("before", "pre") else "后"
+        m_start = en.start()
+    else:
+        m_start = m.start()
     year = {"明年": 1, "今年": 0, "去年": -1}.get(rel)
     if year is not None:
         year = ctx.today.year + year
@@ -317,10 +323,13 @@ def festival(m, ctx):
     if d is None:
         return None
     if tail and "前" in tail:
-        return P(m, date=day_before(d), deadline=True)
+        return P(m, start=m_start, date=day_before(d), deadline=True)
     if after_lead or tail:
-        return P(m, date=first_workday_after(d))
+        return P(m, start=m_start, date=first_workday_after(d))
     return P(m, date=d, past=d < ctx.today)
+
+
+_EN_REL = __import__("re").compile(r"\b(before|after|pre|post)\s*$")
 
 
 _FESTIVAL_BEFORE = __import__("re").compile(f"(?:{'|'.join(_ZH_FESTIVALS)})$")
@@ -353,6 +362,16 @@ def _season(m, ctx, which, rel):
     if "前" in rel and which != "过完年" and which != "过了年":
         return P(m, date=day_before(d), deadline=True)
     return P(m, date=first_workday_after(d))
+
+
+# 6.18发货 / 6.18前: month.day written with a point, in a Chinese sentence (not 6.18元, 3.5万)
+@rule(r"(?<![\d.a-z])(1[0-2]|0?[1-9])\.([12]\d|3[01]|0?[1-9])(?![\d.])"
+      r"(?=\s*(?:前|之前|以前|号|日|[^\x00-\x7f元块万千百亿%％倍米吨斤克折个件台套箱分版级升寸寸斤公度成点]))", needs=r"\d\.\d")
+def dotted_date(m, ctx):
+    if __import__("re").search(r"(?:版本|版|型号|第|约|大约|大概|共|合计|评分|增长|下降|涨了|跌了|提高|降低)\s*$", m.string[:m.start()]):
+        return None  # 版本3.5, 增长3.5: a number
+
+    return P(m, month=int(m.group(1)), day=int(m.group(2)))
 
 
 # 初十 / 正月初八 / 大年初三: days of the lunar new year (alone only around the Spring Festival)
