@@ -154,6 +154,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
                 continue
             if _moved_from(n, m, c):
                 continue  # "move tomorrow's site walk to Wednesday": the new date counts
+            if m.date == today and not m.deadline and m.time is None and _MORNING.search(m.text.lower()) and now.hour >= 11:
+                continue  # "video call this morning" written at noon: when it happened
             if m.date == today and not m.deadline and c is not None and role in ("report", "plain") and m.time is None \
                     and not (role == "plain" and later_today(m, now)):
                 continue  # "今天去了…", "今天好累": when it happened or how it was, not a due date
@@ -198,6 +200,7 @@ _STATED = re.compile(r"(?:就是|正好是|刚好是|恰好是|就)$")  # not "�
 _MOVE_TO = re.compile(r"\b(?:move|moved|moving|reschedul\w*|push(?:ed)?|postpone\w*|shift\w*|bump\w*)\b.*?\bto\b|改到|改成|推迟到|延到|挪到|推到|调到")
 
 
+_MORNING = re.compile(r"this morning|今早|今天上午|今天早上|早上|上午")
 _AFTERNOON = re.compile(r"下午|午后|this afternoon|afternoon")
 _EVENING = re.compile(r"晚上|今晚|傍晚|tonight|this evening|evening")
 
