@@ -152,6 +152,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             if role == "situation":
                 situational.append(m)
                 continue
+            if _BARE_WEEKDAY.match(m.text.strip().lower()) and c is not None and _STILL.search(n, c.start, c.end):
+                continue  # "周日晚上还在回微信": the Sunday that just was
             if _moved_from(n, m, c):
                 continue  # "move tomorrow's site walk to Wednesday": the new date counts
             if m.date == today and not m.deadline and m.time is None and _MORNING.search(m.text.lower()) and now.hour >= 11:
@@ -200,6 +202,9 @@ _STATED = re.compile(r"(?:就是|正好是|刚好是|恰好是|就)$")  # not "�
 _MOVE_TO = re.compile(r"\b(?:move|moved|moving|reschedul\w*|push(?:ed)?|postpone\w*|shift\w*|bump\w*)\b.*?\bto\b|改到|改成|推迟到|延到|挪到|推到|调到")
 
 
+_BARE_WEEKDAY = re.compile(r"^(?:周|星期|礼拜)[一二三四五六日天末](?:早上|上午|中午|下午|晚上)?$|^(?:monday|tuesday|wednesday|thursday|"
+                           r"friday|saturday|sunday)(?: (?:morning|afternoon|evening|night))?$")
+_STILL = re.compile(r"还在|正在|\bstill (?:at|in|working|up)\b")
 _MORNING = re.compile(r"this morning|今早|今天上午|今天早上|早上|上午")
 _AFTERNOON = re.compile(r"下午|午后|this afternoon|afternoon")
 _EVENING = re.compile(r"晚上|今晚|傍晚|tonight|this evening|evening")
