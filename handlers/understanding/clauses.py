@@ -52,7 +52,7 @@ def split(n: str, times=()) -> list[Clause]:
     if len(spaces) <= 2 or len(n) / (len(spaces) + 1) >= 8:
         cuts.update(m.start() for m in spaces)
     bounds = sorted(cuts)
-    text = _blanked(n, times) if times else n
+    text = blanked(n, times) if times else n
     out = []
     for s, e in zip(bounds, bounds[1:]):
         if not re.search(r"[a-z0-9\u4e00-\u9fff]", n[s:e]):
@@ -65,7 +65,8 @@ def split(n: str, times=()) -> list[Clause]:
 _MODAL_BEFORE = re.compile(r"(?:要|会|将|准备|打算|得|\bwill\s+|'ll\s+|\bgoing to\s+|\bgonna\s+|\bwants? to\s+|\bwanted to\s+)\x00")
 
 
-def _blanked(n: str, spans) -> str:
+def blanked(n: str, spans) -> str:
+    """n with the characters of the given spans turned to spaces (same length)."""
     chars = list(n)
     for a, b in spans:
         for k in range(max(0, a), min(len(chars), b)):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from .clauses import blanked
+
 MAX_CUSTOMERS = 4
 _CONJ_NEAR = re.compile(r"\s*(?:总|经理|老板|先生|女士|小姐|姐|哥)?\s*(?:和|跟|与|及|以及|、|还有|and\b|&|\+|/)", re.I)
 _CONJ_BEFORE = re.compile(r"(?:和|跟|与|及|以及|、|还有|\band|&|\+|/)\s*$", re.I)
@@ -24,7 +26,7 @@ def joined_customers(index, head: str, first, prefer=None) -> list[tuple[object,
         return [(first.customer, _every_place(head, found[0][1]))]  # no "和"/"and" next to the name: one customer
     text, done = head, found[0][1]
     for _ in range(MAX_CUSTOMERS):
-        text = _blank(text, done)
+        text = blanked(text, done)
         m = index.match(text, prefer=prefer) if prefer is not None else index.match(text)
         if m.customer is None or m.ambiguous or m.kind == "fuzzy" or m.span is None:
             break
@@ -56,14 +58,6 @@ def _every_place(text: str, spans) -> list[tuple[int, int]]:
 def _joined(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
     lo, hi = (a, b) if a[0] < b[0] else (b, a)
     return lo[1] <= hi[0] and bool(_JOINED.match(text[lo[1]:hi[0]]))
-
-
-def _blank(text: str, spans) -> str:
-    chars = list(text)
-    for s, e in spans:
-        for k in range(max(0, s), min(len(chars), e)):
-            chars[k] = " "
-    return "".join(chars)
 
 
 def owner_of(position: int, named: list[tuple[object, list[tuple[int, int]]]], clause_start: int, clause_end: int):
