@@ -42,6 +42,27 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "CRMBOT_SLACK_SIGNING_SECRET"))
     slack_api_url: str | None = None
     slack_http_port: int | None = None
+    # Feishu/Lark (bot/feishu): long connection by default; HTTP callbacks when feishu_http_port is set.
+    feishu_app_id: str | None = None
+    feishu_app_secret: SecretStr | None = None
+    feishu_verification_token: SecretStr | None = None
+    feishu_encrypt_key: SecretStr | None = None
+    feishu_api_url: str | None = None  # default: the SDK's (open.feishu.cn); a local fake in tests
+    feishu_http_port: int | None = None
+    # DingTalk (bot/dingtalk): stream mode by default; outgoing-robot HTTP callbacks when dingtalk_http_port is set.
+    dingtalk_client_id: str | None = None  # the app key
+    dingtalk_client_secret: SecretStr | None = None
+    dingtalk_robot_code: str | None = None  # default: the client id
+    dingtalk_api_url: str | None = None
+    dingtalk_http_port: int | None = None
+    # WeCom 企业微信 (bot/wecom): an app's callback URL (token + EncodingAESKey), replies through the app API.
+    wecom_corp_id: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_token: SecretStr | None = None
+    wecom_aes_key: SecretStr | None = None
+    wecom_api_url: str | None = None
+    wecom_http_port: int | None = None
     encryption_key: SecretStr | None = None  # Fernet keys, comma-separated, newest first (storage/crypto.py)
     backup_dir: Path | None = None  # default: data_dir/backups
     backup_keep: int = 14  # daily backups kept
@@ -78,6 +99,8 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every secret value set, for the log filter (bot/logs.py)."""
         values = [self.telegram_bot_token, self.slack_bot_token, self.slack_app_token, self.slack_signing_secret, self.encryption_key]
+        values += [self.feishu_app_secret, self.feishu_verification_token, self.feishu_encrypt_key, self.dingtalk_client_secret]
+        values += [self.wecom_secret, self.wecom_token, self.wecom_aes_key]
         out = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         out += [key for key in (reveal(self.encryption_key) or "").split(",") if key.strip()]
         from sqlalchemy.engine import make_url

@@ -39,6 +39,18 @@ def configured_adapters(settings: Settings, services: Services) -> list:
         from .slack.adapter import SlackAdapter
 
         adapters.append(SlackAdapter(settings, services))
+    if settings.feishu_app_id:
+        from .feishu.adapter import FeishuAdapter
+
+        adapters.append(FeishuAdapter(settings, services))
+    if settings.dingtalk_client_id:
+        from .dingtalk.adapter import DingTalkAdapter
+
+        adapters.append(DingTalkAdapter(settings, services))
+    if settings.wecom_corp_id:
+        from .wecom.adapter import WeComAdapter
+
+        adapters.append(WeComAdapter(settings, services))
     return adapters
 
 
