@@ -43,26 +43,26 @@ class Settings(BaseSettings):
     slack_api_url: str | None = None
     slack_http_port: int | None = None
     # Feishu/Lark (bot/feishu): long connection by default; HTTP callbacks when feishu_http_port is set.
-    feishu_app_id: str | None = None
-    feishu_app_secret: SecretStr | None = None
-    feishu_verification_token: SecretStr | None = None
-    feishu_encrypt_key: SecretStr | None = None
-    feishu_api_url: str | None = None  # default: the SDK's (open.feishu.cn); a local fake in tests
-    feishu_http_port: int | None = None
+    feishu_app_id: str | None = Field(default=None, validation_alias=AliasChoices("FEISHU_APP_ID", "CRMBOT_FEISHU_APP_ID"))
+    feishu_app_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("FEISHU_APP_SECRET", "CRMBOT_FEISHU_APP_SECRET"))
+    feishu_verification_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("FEISHU_VERIFICATION_TOKEN", "CRMBOT_FEISHU_VERIFICATION_TOKEN"))
+    feishu_encrypt_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("FEISHU_ENCRYPT_KEY", "CRMBOT_FEISHU_ENCRYPT_KEY"))
+    feishu_api_url: str | None = Field(default=None, validation_alias=AliasChoices("FEISHU_API_URL", "CRMBOT_FEISHU_API_URL"))  # default: the SDK's (open.feishu.cn); a local fake in tests
+    feishu_http_port: int | None = Field(default=None, validation_alias=AliasChoices("FEISHU_HTTP_PORT", "CRMBOT_FEISHU_HTTP_PORT"))
     # DingTalk (bot/dingtalk): stream mode by default; outgoing-robot HTTP callbacks when dingtalk_http_port is set.
-    dingtalk_client_id: str | None = None  # the app key
-    dingtalk_client_secret: SecretStr | None = None
-    dingtalk_robot_code: str | None = None  # default: the client id
-    dingtalk_api_url: str | None = None
-    dingtalk_http_port: int | None = None
+    dingtalk_client_id: str | None = Field(default=None, validation_alias=AliasChoices("DINGTALK_CLIENT_ID", "CRMBOT_DINGTALK_CLIENT_ID"))  # the app key
+    dingtalk_client_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("DINGTALK_CLIENT_SECRET", "CRMBOT_DINGTALK_CLIENT_SECRET"))
+    dingtalk_robot_code: str | None = Field(default=None, validation_alias=AliasChoices("DINGTALK_ROBOT_CODE", "CRMBOT_DINGTALK_ROBOT_CODE"))  # default: the client id
+    dingtalk_api_url: str | None = Field(default=None, validation_alias=AliasChoices("DINGTALK_API_URL", "CRMBOT_DINGTALK_API_URL"))
+    dingtalk_http_port: int | None = Field(default=None, validation_alias=AliasChoices("DINGTALK_HTTP_PORT", "CRMBOT_DINGTALK_HTTP_PORT"))
     # WeCom 企业微信 (bot/wecom): an app's callback URL (token + EncodingAESKey), replies through the app API.
-    wecom_corp_id: str | None = None
-    wecom_agent_id: int | None = None
-    wecom_secret: SecretStr | None = None
-    wecom_token: SecretStr | None = None
-    wecom_aes_key: SecretStr | None = None
-    wecom_api_url: str | None = None
-    wecom_http_port: int | None = None
+    wecom_corp_id: str | None = Field(default=None, validation_alias=AliasChoices("WECOM_CORP_ID", "CRMBOT_WECOM_CORP_ID"))
+    wecom_agent_id: int | None = Field(default=None, validation_alias=AliasChoices("WECOM_AGENT_ID", "CRMBOT_WECOM_AGENT_ID"))
+    wecom_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("WECOM_SECRET", "CRMBOT_WECOM_SECRET"))
+    wecom_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("WECOM_TOKEN", "CRMBOT_WECOM_TOKEN"))
+    wecom_aes_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("WECOM_AES_KEY", "CRMBOT_WECOM_AES_KEY"))
+    wecom_api_url: str | None = Field(default=None, validation_alias=AliasChoices("WECOM_API_URL", "CRMBOT_WECOM_API_URL"))
+    wecom_http_port: int | None = Field(default=None, validation_alias=AliasChoices("WECOM_HTTP_PORT", "CRMBOT_WECOM_HTTP_PORT"))
     encryption_key: SecretStr | None = None  # Fernet keys, comma-separated, newest first (storage/crypto.py)
     backup_dir: Path | None = None  # default: data_dir/backups
     backup_keep: int = 14  # daily backups kept

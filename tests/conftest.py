@@ -22,7 +22,7 @@ PG_URL = os.environ.get("CRMBOT_TEST_POSTGRES_URL")
 def _no_outside_configuration(monkeypatch):
     """A developer's own tokens or CRMBOT_* settings must not change what the tests do."""
     for name in list(os.environ):
-        if name.startswith(("CRMBOT_", "TELEGRAM_", "SLACK_")) and name != "CRMBOT_TEST_POSTGRES_URL":
+        if name.startswith(("CRMBOT_", "TELEGRAM_", "SLACK_", "FEISHU_", "DINGTALK_", "WECOM_")) and name != "CRMBOT_TEST_POSTGRES_URL":
             monkeypatch.delenv(name, raising=False)
 
 
