@@ -26,14 +26,24 @@ class Outgoing:
     buttons: list[list[Button]] = field(default_factory=list)  # rows of buttons
     image_path: str | None = None
     file_path: str | None = None
+    # optional, for messengers that can do better than a new message (others ignore them):
+    replaces: str | None = None  # the platform id of the bot's message to edit in place (a pressed button's)
+    asks_for_text: bool = False  # waits for a typed answer (Telegram groups: ForceReply, no @mention needed)
 
     def to_body(self) -> dict:
-        return asdict(self)
+        body = asdict(self)
+        for name in ("replaces", "asks_for_text"):  # rows written before these fields look the same
+            if not body[name]:
+                del body[name]
+        return body
 
     @classmethod
     def from_body(cls, body: dict) -> Outgoing:
         rows = [[Button(**b) for b in row] for row in body.get("buttons") or []]
-        return cls(text=body.get("text", ""), buttons=rows, image_path=body.get("image_path"), file_path=body.get("file_path"))
+        return cls(
+            text=body.get("text", ""), buttons=rows, image_path=body.get("image_path"), file_path=body.get("file_path"),
+            replaces=body.get("replaces"), asks_for_text=bool(body.get("asks_for_text")),
+        )
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,9 @@ class Incoming:
     file_name: str | None = None  # a document sent along (import)
     file_bytes: bytes | None = None
     media_kind: str | None = None  # "voice" | "photo" | "sticker" | … : something we cannot read
+    pressed_message_id: str | None = None  # a button press: the platform id of the bot's message it was on
+    edit_of: str | None = None  # an edited message: the message_id of the message as first sent
+    start_link: str | None = None  # a link that opens a chat with the bot and sends /start CODE (CODE appended)
 
     def storable(self) -> Incoming:
         """This message with every text field storable on any backend (lone surrogates replaced,

@@ -10,6 +10,7 @@ from . import access, checks, choose, corrections, customer_new, instructions, i
 from . import format as fmt
 from .context import Context
 from .customer_index import record_of
+from .in_place import answer_in_place
 from .messages import Button, Outgoing
 from .texts import t
 from .workflow_texts import t as wt
@@ -36,7 +37,7 @@ async def press(ctx: Context, payload: str) -> list[Outgoing]:
         return [Outgoing(wt("prompt_expired", ctx.lang))]
     if parts[2] == "cancel" and prompt.kind in ("change_date", "name_customer", "create_customer", "pick_customer", "choose", "new_similar", "merge"):
         messaging.close_prompt(ctx.session, prompt)
-        return [Outgoing(wt(_CANCELLED.get(prompt.kind, "prompt_cancelled"), ctx.lang))]
+        return answer_in_place(ctx.msg, [Outgoing(wt(_CANCELLED.get(prompt.kind, "prompt_cancelled"), ctx.lang))])
     noteless = prompt.kind in NOTELESS_KINDS
     note = None if noteless else await _note_of(ctx, prompt)
     if note is None and not noteless:
@@ -59,7 +60,7 @@ async def press(ctx: Context, payload: str) -> list[Outgoing]:
     }.get(prompt.kind)
     if handler is None:
         return [Outgoing(t("prompt_closed", ctx.lang))]
-    return await handler(ctx, prompt, note, choice)
+    return answer_in_place(ctx.msg, await handler(ctx, prompt, note, choice))
 
 
 async def answer_with_text(ctx: Context, text: str) -> list[Outgoing] | None:

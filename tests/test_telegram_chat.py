@@ -60,15 +60,16 @@ async def test_an_ambiguous_customer_is_answered_with_a_button(world_any_db):
     [question] = await world.say(LI, "met Wang, send samples next week")
     assert any("Wang Lei" in label for label in labels(question)) and any("Wang Fang" in label for label in labels(question))
 
+    sent_before = len(world.fake.sent(1001))
     [filed] = await world.press(LI, question, "Wang Lei")
-    assert "Wang Lei" in filed["text"]
     answered = world.fake.called("answerCallbackQuery")
     assert len(answered) == 1
     wang_lei = (await world.rows(Customer, Customer.name == "Wang Lei"))[0]
     assert [n.customer_id for n in await world.notes()] == [wang_lei.id]
-    # the question's buttons are gone and the choice is shown
-    edited = world.fake.messages[(1001, question["message_id"])]
-    assert "reply_markup" not in edited and edited["text"].endswith("→ Wang Lei · Acme")
+    # the question itself became the answer: edited in place, its buttons replaced, no new message
+    assert filed["message_id"] == question["message_id"] and "Wang Lei" in filed["text"]
+    assert "Wang Fang" not in str(filed.get("reply_markup")) and "Undo" in labels(filed)
+    assert len(world.fake.sent(1001)) == sent_before
 
 
 async def test_a_forged_button_changes_nothing(world):

@@ -262,9 +262,9 @@ class TelegramAdapter:
                 self._unfinished[msg.key] += 1
                 log.warning("telegram: could not fetch %s for %s (%s); will retry", msg.file_name, msg.key, exc)
                 return
-        await router.handle(msg, self.services)
+        replies = await router.handle(msg, self.services)
         self._unfinished.pop(msg.key, None)
-        if translated.callback_id:
+        if translated.callback_id and not any(r.replaces for r in replies):  # else the answer itself replaces the message
             await self._settle_keyboard(update, msg.button_payload)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

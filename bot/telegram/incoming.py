@@ -94,6 +94,7 @@ def _press(update: Update, now: dt.datetime) -> Translated | None:
         sent_at=now,
         button_payload=query.data,
         language_hint=query.from_user.language_code,
+        pressed_message_id=str(query.message.message_id),
     )
     return Translated(incoming, callback_id=query.id)
 

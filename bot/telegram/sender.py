@@ -96,6 +96,8 @@ class TelegramSender:
             raise PermanentFailure(f"attachment missing: {exc.filename}") from exc
 
     async def _send(self, bot: Bot, chat_id: int | str, row: Outbox, message: Outgoing) -> None:
+        if message.replaces and await self._edit(bot, chat_id, message):
+            return
         markup = keyboard(message)
         quote = reply_target(row)
         reply = ReplyParameters(message_id=quote, allow_sending_without_reply=True) if quote else None
@@ -116,6 +118,25 @@ class TelegramSender:
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             await bot.send_message(chat_id, part, reply_markup=markup if last else None, reply_parameters=reply if i == 0 else None, **self._timeouts())
+
+    async def _edit(self, bot: Bot, chat_id: int | str, message: Outgoing) -> bool:
+        """The answer to a press takes the place of the pressed message; False when it must be sent
+        as a new one instead (too long, a photo's caption, a message Telegram no longer lets us edit)."""
+        text = message.text or ""
+        if not text or len(text) > MAX_TEXT or not (message.replaces or "").isdigit():
+            return False
+        try:
+            await bot.edit_message_text(text, chat_id=chat_id, message_id=int(message.replaces or 0), reply_markup=keyboard(message), **self._timeouts())
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return True  # the same press twice: it already reads so
+            log.info("telegram: cannot edit message %s in %s (%s); sending a new one", message.replaces, chat_id, exc.message)
+            try:  # its buttons go all the same (a photo's caption, say)
+                await bot.edit_message_reply_markup(chat_id=chat_id, message_id=int(message.replaces or 0), reply_markup=None, **self._timeouts())
+            except BadRequest:
+                pass
+            return False
+        return True
 
     def _timeouts(self, upload: bool = False) -> dict:
         return {"read_timeout": self.timeout, "write_timeout": self.timeout * (3 if upload else 1), "connect_timeout": self.timeout}

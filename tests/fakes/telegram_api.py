@@ -220,6 +220,18 @@ class FakeTelegram:
                     out.append(self.messages[c.params["result"]])
         return out
 
+    def shown(self, chat_id: int | str, since: int = 0) -> list[dict]:
+        """Messages sent, or edited to say something new, in that chat by calls from index `since` on."""
+        out: list[dict] = []
+        for c in self.calls[since:]:
+            if str(c.params.get("chat_id")) != str(chat_id) or "result" not in c.params:
+                continue
+            if c.method in ("sendMessage", "sendPhoto", "sendDocument", "editMessageText"):
+                message = self.messages[c.params["result"]]
+                if message not in out:
+                    out.append(message)
+        return out
+
     def texts(self, chat_id: int | str | None = None) -> list[str]:
         return [m.get("text") or m.get("caption") or "" for m in self.sent(chat_id)]
 

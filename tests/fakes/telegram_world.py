@@ -38,12 +38,13 @@ class World:
 
     async def exchange(self, update: dict, timeout: float = 5.0) -> list[dict]:
         """Wait until the adapter has handled the update and confirmed it to Telegram, deliver the
-        outbox, and return what the bot sent to that chat meanwhile."""
+        outbox, and return what the bot showed in that chat meanwhile: messages sent, and messages
+        edited into an answer (a pressed button's), in order."""
         chat_id = _chat_of(update)
-        before = len(self.fake.sent(chat_id))
+        before = len(self.fake.calls)
         await self.handled(update, timeout)
         await self.deliver()
-        return self.fake.sent(chat_id)[before:]
+        return self.fake.shown(chat_id, since=before)
 
     async def say(self, sender: dict, text: str, **kw) -> list[dict]:
         self.clock.advance(seconds=5)  # people type at human speed
