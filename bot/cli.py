@@ -465,18 +465,27 @@ def cmd_new_key(args) -> int:
     return 0
 
 
+def _backup_cipher(settings):
+    from bot.settings import reveal
+    from storage.crypto import Cipher
+
+    return Cipher.from_setting(reveal(settings.encryption_key))
+
+
 def cmd_backup(args) -> int:
     from storage import backup
 
     settings = _settings(args)
     url = settings.db_url
-    out = args.out or str(backup.backup_dir(settings) / backup.default_name(url, dt.datetime.now(settings.zone)))
+    cipher = _backup_cipher(settings)
+    out = args.out or str(backup.backup_dir(settings) / backup.default_name(url, dt.datetime.now(settings.zone), cipher is not None))
     try:
-        path = backup.backup(url, out)
+        path = backup.backup(url, out, cipher)
     except backup.BackupError as exc:
         print(f"crmbot: backup failed: {exc}", file=sys.stderr)
         return 1
-    print(f"backup → {path} ({path.stat().st_size:,} bytes)")
+    how = "encrypted with CRMBOT_ENCRYPTION_KEY" if cipher else "not encrypted: set CRMBOT_ENCRYPTION_KEY to encrypt backups"
+    print(f"backup → {path} ({path.stat().st_size:,} bytes, {how})")
     return 0
 
 
@@ -486,7 +495,7 @@ def cmd_restore(args) -> int:
 
     settings = _settings(args)
     try:
-        saved = backup.restore(settings.db_url, args.path, backup.backup_dir(settings), dt.datetime.now(settings.zone))
+        saved = backup.restore(settings.db_url, args.path, backup.backup_dir(settings), dt.datetime.now(settings.zone), _backup_cipher(settings))
     except backup.BackupError as exc:
         print(f"crmbot: restore failed, nothing changed: {exc}", file=sys.stderr)
         return 1
