@@ -1,0 +1,76 @@
+"""A DingTalk robot message (the JSON of a stream CALLBACK's data, or an outgoing-robot POST) → Incoming.
+
+A one-to-one chat is keyed by the sender's staff id (the userId that oToMessages/batchSend takes,
+and that pushes use); a group by its openConversationId (groupMessages/send). message_id is
+DingTalk's msgId, so a redelivery has the same inbox key. Buttons are links that make DingTalk send
+`label 〔payload〕` as the user's own message (sender.py); such a message is a button press.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from handlers.messages import Incoming
+
+PLATFORM = "dingtalk"
+PRIVATE, GROUP = "1", "2"  # conversationType
+PAYLOAD_OPEN, PAYLOAD_CLOSE = "〔", "〕"
+_PRESS = re.compile(r"〔(p:[A-Za-z0-9_-]{1,40}:[A-Za-z0-9_.-]{1,40})〕\s*$")
+
+
+def sender_id(data: dict) -> str:
+    """The member: staff id inside the organisation (what the send APIs take), else the opaque sender id."""
+    return str(data.get("senderStaffId") or data.get("senderId") or "")
+
+
+def chat_id(data: dict) -> str:
+    return sender_id(data) if data.get("conversationType") != GROUP else str(data.get("conversationId") or "")
+
+
+def message_key(data: dict) -> str:
+    return f"{PLATFORM}:{chat_id(data)}:{data.get('msgId') or ''}"
+
+
+def is_message(data: dict) -> bool:
+    """Something a person sent the robot, with what the key needs."""
+    return bool(data.get("msgId")) and bool(sender_id(data)) and bool(chat_id(data))
+
+
+def text_of(data: dict) -> str:
+    msgtype = data.get("msgtype")
+    if msgtype == "text":
+        return str((data.get("text") or {}).get("content") or "")
+    if msgtype == "richText":
+        parts = ((data.get("content") or {}).get("richText")) or []
+        return "".join(str(p.get("text") or "") for p in parts if isinstance(p, dict))
+    return ""
+
+
+def _sent_at(data: dict, fallback: dt.datetime) -> dt.datetime:
+    try:
+        return dt.datetime.fromtimestamp(int(data["createAt"]) / 1000, dt.timezone.utc)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return fallback
+
+
+def to_incoming(data: dict, received_at: dt.datetime) -> Incoming:
+    group = data.get("conversationType") == GROUP
+    text = text_of(data)
+    payload = None
+    pressed = _PRESS.search(text)
+    if pressed:
+        payload, text = pressed.group(1), ""
+    media = None if data.get("msgtype") in ("text", "richText") else ("photo" if data.get("msgtype") == "picture" else "file")
+    return Incoming(
+        platform=PLATFORM,
+        chat_id=chat_id(data),
+        chat_kind="group" if group else "private",
+        sender_id=sender_id(data),
+        sender_name=str(data.get("senderNick") or sender_id(data))[:100],
+        text=text.strip(),
+        message_id=str(data["msgId"]),
+        sent_at=_sent_at(data, received_at),
+        button_payload=payload,
+        addressed=True,  # in a group the robot only hears messages that @mention it
+        media_kind=media,
+    )
