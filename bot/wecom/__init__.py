@@ -1,0 +1,1 @@
+"""WeCom 企业微信: a self-built app's callback URL (encrypted XML in) and its message API (out)."""
