@@ -196,3 +196,25 @@ async def test_a_message_acknowledged_before_a_crash_is_handled_on_the_next_star
     assert len(env.api.cards(user)) == 1
     async with env.app.db.read() as session:
         assert (await session.exec(select(Inbox.status))).all() == ["handled"]
+
+
+async def test_a_follow_up_reminder_reaches_the_wecom_member_as_a_card_and_done_closes_it(wecom_env: WeComEnv):
+    from tests.reminders_fixtures import at, tick_and_send
+
+    env = wecom_env
+    user = await seeded(env)
+    await env.wecom.text(user, "拜访了李娜，下周三前发报价")
+    await env.settle()
+    assert len(env.api.cards(user)) == 1
+    env.wecom.clock.set(at(2027, 3, 10, 9, 0))
+    await tick_and_send(env.app, env.wecom.clock)
+    await env.settle()
+    assert len(env.api.cards(user)) == 2  # a WeCom-only member is pushed to on WeCom
+    reminder = env.api.cards(user)[-1]
+    assert "李娜" in env.api.texts(user)[-1] and "发报价" in env.api.texts(user)[-1]
+    assert any("完成" in b["text"] for b in reminder["button_list"])
+
+    await env.wecom.press(user, reminder, "完成")
+    await env.settle()
+    [task] = await rows(env.app, Task)
+    assert task.status == "done"
