@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Column, Index, Integer, UniqueConstraint, event
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from . import crypto
@@ -197,12 +198,17 @@ class Outbox(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+OPEN_TEXT_PROMPTS = "status = 'open' AND kind IN ('name_customer', 'change_date')"  # storage/messaging.py repeats it in its queries
+
+
 class Prompt(SQLModel, table=True):
     """A question the bot asked and is waiting on (which customer? create? change the date?).
 
     Its id is the opaque button payload; answering checks the presser is the member asked.
     """
 
+    # the open typed questions only (at most one per member and chat): finding it never grows with history (migration 0006)
+    __table_args__ = (Index("ix_prompt_open_text", "member_id", "platform", "chat_id", "created_at", sqlite_where=sql_text(OPEN_TEXT_PROMPTS), postgresql_where=sql_text(OPEN_TEXT_PROMPTS)),)
     id: str = Field(primary_key=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     platform: str
