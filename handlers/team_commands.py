@@ -25,7 +25,7 @@ from .team_texts import t
 from .texts import t as base_t
 
 PAIR_TTL = dt.timedelta(minutes=10)
-PLATFORM_NAMES = {"telegram": ("Telegram", "Telegram"), "slack": ("Slack", "Slack"), "feishu": ("Feishu", "飞书"), "wecom": ("WeCom", "企业微信"), "console": ("console", "终端")}
+PLATFORM_NAMES = {"telegram": ("Telegram", "Telegram"), "slack": ("Slack", "Slack"), "feishu": ("Feishu", "飞书"), "dingtalk": ("DingTalk", "钉钉"), "wecom": ("WeCom", "企业微信"), "console": ("console", "终端")}
 _SEPARATORS = ("→", "->", "=>", " to ", " 给 ", "给", "，", ",")
 
 
