@@ -110,7 +110,7 @@ def cmd_chat(args) -> int:
     import asyncio
 
     from bot.console.adapter import ConsoleChat
-    from bot.console.member import ensure_console_member
+    from bot.console.member import member_or_pair
     from bot.console.sender import ConsoleSender
     from bot.wiring import build_app
 
@@ -119,23 +119,38 @@ def cmd_chat(args) -> int:
     app = build_app(settings, senders=[sender])
     user = _user(args)
 
-    async def main() -> None:
+    async def main() -> int:
         try:
             if args.demo:
                 from bot.demo import load_demo
 
                 async with app.db.write() as session:
                     await load_demo(session, user, app.services.clock(), settings.timezone)
-            member = await ensure_console_member(app, user)
+            member = await member_or_pair(app, user, _console_code, print)
+            if member is None:
+                return 1
             print(f"crmbot · {member.display_name} ({member.role}) · {settings.safe_db_url}")
             print("Type a note, /help for commands, /quit to leave. 直接输入记录，/help 查看命令。")
             chat = ConsoleChat(app, user, sender)
             await chat.run(tick=_tick_function(app))
+            return 0
         finally:
             await app.close()
 
-    asyncio.run(main())
-    return 0
+    return asyncio.run(main())
+
+
+async def _console_code() -> str | None:
+    """The /pair code typed at the prompt (None at the end of input)."""
+    import asyncio
+
+    def read() -> str | None:
+        try:
+            return input("/pair code> ")
+        except EOFError:
+            return None
+
+    return await asyncio.to_thread(read)
 
 
 def _tick_function(app):

@@ -6,6 +6,7 @@ reminders and other pushes print while it runs.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from handlers import router
@@ -15,6 +16,8 @@ from .incoming import translate
 from .sender import ConsoleSender
 
 QUIT_WORDS = {"/quit", "/exit", "/q", "退出", "/退出"}
+STOP_GRACE_SECONDS = 30.0
+log = logging.getLogger(__name__)
 
 
 class ConsoleChat:
@@ -39,7 +42,10 @@ class ConsoleChat:
             await self.app.deliverer.drain()
 
     async def run(self, tick: Callable[[], Awaitable[None]] | None = None, tick_seconds: float = 30.0) -> None:
-        background = asyncio.create_task(self._pushes(tick, tick_seconds))
+        """Read lines until /quit or the end of input (Ctrl-D, a closed pipe). The background scan is
+        asked to stop and finishes what it is doing, never cut off inside a transaction."""
+        stop = asyncio.Event()
+        background = asyncio.create_task(self._pushes(tick, tick_seconds, stop))
         try:
             while True:
                 line = await self.read_line()
@@ -49,23 +55,28 @@ class ConsoleChat:
                     continue
                 await self.say(line)
         finally:
-            background.cancel()
+            stop.set()
             try:
-                await background
+                await asyncio.wait_for(asyncio.shield(background), STOP_GRACE_SECONDS)
+            except asyncio.TimeoutError:  # a scan that hangs: cut it off after all
+                background.cancel()
             except (asyncio.CancelledError, Exception):
                 pass
+            if background.done() and not background.cancelled() and background.exception() is not None:
+                log.warning("scheduled scan ended with %r", background.exception())
 
-    async def _pushes(self, tick, seconds: float) -> None:
-        while True:
+    async def _pushes(self, tick, seconds: float, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             if tick is not None:
                 try:
                     await tick()
                 except Exception:  # a failing scan must not end the chat
-                    import logging
-
-                    logging.getLogger(__name__).exception("scheduled scan failed")
+                    log.exception("scheduled scan failed")
             await self._drain()
-            await asyncio.sleep(seconds)
+            try:
+                await asyncio.wait_for(stop.wait(), seconds)
+            except asyncio.TimeoutError:
+                pass
 
 
 async def _stdin_line() -> str | None:
