@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import replace
 
 from handlers.messages import Incoming
 
@@ -46,17 +47,18 @@ def from_fields(fields: dict, sender_name: str | None, now: dt.datetime) -> Inco
         return None
     user, message_id = found
     kind = fields.get("MsgType")
-    common = {
-        "platform": PLATFORM,
-        "chat_id": user,
-        "chat_kind": "private",
-        "sender_id": user,
-        "sender_name": sender_name or user,
-        "message_id": message_id,
-        "sent_at": sent_at(fields, now),
-    }
+    msg = Incoming(
+        platform=PLATFORM,
+        chat_id=user,
+        chat_kind="private",
+        sender_id=user,
+        sender_name=sender_name or user,
+        text=str(fields.get("Content") or "") if kind == "text" else "",
+        message_id=message_id,
+        sent_at=sent_at(fields, now),
+    )
     if kind == "event":
-        return Incoming(text="", button_payload=str(fields["EventKey"]), addressed=True, **common)
-    if kind == "text":
-        return Incoming(text=str(fields.get("Content") or ""), **common)
-    return Incoming(text="", media_kind=MEDIA_KINDS[str(kind)], **common)
+        return replace(msg, button_payload=str(fields["EventKey"]), addressed=True)
+    if kind != "text":
+        return replace(msg, media_kind=MEDIA_KINDS[str(kind)])
+    return msg

@@ -32,7 +32,6 @@ def parse(data: bytes | str) -> dict[str, Any]:
     parser.StartDoctypeDeclHandler = _refuse
     parser.EntityDeclHandler = _refuse
     parser.UnparsedEntityDeclHandler = _refuse
-    parser.ExternalEntityRefHandler = _refuse
     stack: list[tuple[str, dict, list[str]]] = [("", {}, [])]
 
     def start(name: str, _attrs: dict) -> None:
