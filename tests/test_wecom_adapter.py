@@ -218,3 +218,28 @@ async def test_a_follow_up_reminder_reaches_the_wecom_member_as_a_card_and_done_
     await env.settle()
     [task] = await rows(env.app, Task)
     assert task.status == "done"
+
+
+async def test_an_xml_bomb_in_the_envelope_is_refused_and_writes_nothing(wecom_env: WeComEnv):
+    import aiohttp
+
+    bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><xml><Encrypt>&b;</Encrypt></xml>'
+    async with aiohttp.ClientSession() as session:
+        async with session.post(wecom_env.wecom.endpoint, params=wecom_env.wecom.query("x"), data=bomb) as response:
+            assert response.status == 400
+    assert await rows(wecom_env.app, Inbox) == []
+
+
+async def test_missing_wecom_settings_stop_the_start_with_one_clear_line(sqlite_url, tmp_path, clock):
+    import pytest
+
+    from bot.wecom.adapter import WeComAdapter, WeComConfigError
+    from bot.wiring import build_app
+    from tests.conftest import make_settings
+
+    app = build_app(make_settings(sqlite_url, tmp_path, wecom_corp_id=CORP_ID, wecom_secret="s"), clock=clock, migrate=False)
+    try:
+        with pytest.raises(WeComConfigError, match="WECOM_AGENT_ID.*WECOM_TOKEN.*WECOM_AES_KEY.*WECOM_HTTP_PORT"):
+            WeComAdapter(app.settings, app.services)
+    finally:
+        await app.close()
