@@ -11,12 +11,19 @@ Scheduled pushes (digests, nags, greetings) and exports select customers with
 """
 from __future__ import annotations
 
-from sqlalchemy import false, or_
+import datetime as dt
+
+from sqlalchemy import false, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import crm
-from storage.models import Customer, CustomerShare, Member
+from storage.models import AuditLog, Customer, CustomerShare, Member
+
+# Guessing /join and /pair codes: after this many wrong codes from one account within the window,
+# codes from it are not even checked until the window has passed (8 hex digits cannot be tried through).
+CODE_TRIES = 5
+CODE_WINDOW = dt.timedelta(hours=1)
 
 
 async def reports_of(session: AsyncSession, manager: Member) -> set[int]:
@@ -110,6 +117,28 @@ async def may_forget(session: AsyncSession, actor: Member, customer: Customer | 
 async def record_denied(session: AsyncSession, member: Member, customer_id: int, platform: str | None, how: str) -> None:
     """One audit row for a direct attempt on a customer the member may not see."""
     await crm.audit(session, "denied", team_id=member.team_id, member_id=member.id, customer_id=customer_id, platform=platform, detail=how)
+
+
+async def record_refused(session: AsyncSession, member: Member, platform: str | None, what: str, customer_id: int | None = None) -> None:
+    """One audit row for a command the member's role does not allow (a rep's /assign, /invite…)."""
+    await crm.audit(session, "refused", team_id=member.team_id, member_id=member.id, customer_id=customer_id, platform=platform, detail=f"{member.role}: {what}")
+
+
+async def record_stranger(session: AsyncSession, platform: str, sender_id: str, what: str, at: dt.datetime) -> None:
+    """Someone who is no member wrote to the bot: who (their account id) and what kind of message, never its text."""
+    await crm.audit(session, "stranger", platform=platform, detail=f"{sender_id} {what}", at=at)
+
+
+async def record_bad_code(session: AsyncSession, platform: str, sender_id: str, command: str, at: dt.datetime) -> None:
+    await crm.audit(session, "bad_code", platform=platform, detail=f"{sender_id} {command}", at=at)
+
+
+async def too_many_bad_codes(session: AsyncSession, platform: str, sender_id: str, now: dt.datetime) -> bool:
+    """CODE_TRIES wrong /join or /pair codes from this account within CODE_WINDOW."""
+    stmt = select(func.count()).select_from(AuditLog).where(
+        AuditLog.action == "bad_code", AuditLog.platform == platform, col(AuditLog.detail).startswith(f"{sender_id} ", autoescape=True), col(AuditLog.at) > now - CODE_WINDOW
+    )
+    return (await session.exec(stmt)).one() >= CODE_TRIES
 
 
 async def group_may_see_amounts(ctx, customer: Customer) -> bool:

@@ -219,6 +219,7 @@ async def cmd_note(ctx: Context, args: str) -> list[Outgoing]:
 
 async def cmd_link(ctx: Context, args: str) -> list[Outgoing]:
     if ctx.member.role not in ("admin", "manager"):
+        await access.record_refused(ctx.session, ctx.member, ctx.msg.platform, "/link")
         return [Outgoing(t("invite_denied", ctx.lang))]
     await _link(ctx)
     return [Outgoing(t("linked", ctx.lang, team=ctx.team.name))]
@@ -249,6 +250,7 @@ async def cmd_subscribe(ctx: Context, args: str) -> list[Outgoing]:
 
 async def cmd_invite(ctx: Context, args: str) -> list[Outgoing]:
     if ctx.member.role not in ("admin", "manager"):
+        await access.record_refused(ctx.session, ctx.member, ctx.msg.platform, "/invite")
         return [Outgoing(t("invite_denied", ctx.lang))]
     role = args.strip().lower() or "rep"
     role = {"销售": "rep", "经理": "manager"}.get(role, role)
@@ -357,8 +359,12 @@ async def for_stranger(msg: Incoming, text: str, lang: str, services, session) -
     if name in ("pair", "绑定") and args:
         return await team_commands.pair_stranger(msg, args, lang, services, session)
     if name in ("join", "加入") and args:
+        now = services.clock()
+        if await access.too_many_bad_codes(session, msg.platform, msg.sender_id, now):
+            return [Outgoing(tt.t("code_tries", lang))]  # (not even checked: codes cannot be guessed by trying)
         invite = (await session.exec(select(Invite).where(Invite.code == args.strip().upper()).with_for_update())).first()
-        if not invite_usable(invite, services.clock()):
+        if not invite_usable(invite, now):
+            await access.record_bad_code(session, msg.platform, msg.sender_id, "/join", now)
             return [Outgoing(t("join_bad", lang))]
         team = await session.get(Team, invite.team_id)
         await team_commands.forget_old_identity(session, msg.platform, msg.sender_id)
@@ -371,6 +377,7 @@ async def for_stranger(msg: Incoming, text: str, lang: str, services, session) -
         return [Outgoing(t("join_ok", lang, team=team.name, name=member.display_name))]
     if msg.chat_kind == "group" and not (msg.addressed or text.startswith("/")):
         return []
+    await access.record_stranger(session, msg.platform, msg.sender_id, f"/{name}" if name else "message", services.clock())
     return [Outgoing(t("not_member", lang))]
 
 

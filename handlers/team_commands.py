@@ -106,6 +106,7 @@ async def _move_tasks(ctx: Context, tasks: list[Task], new: Member) -> None:
 # --- /assign ------------------------------------------------------------------------------------
 async def cmd_assign(ctx: Context, args: str) -> list[Outgoing]:
     if ctx.member.role not in ("admin", "manager"):
+        await access.record_refused(ctx.session, ctx.member, ctx.msg.platform, "/assign")
         return [Outgoing(t("manager_only", ctx.lang))]
     if len(args.split()) < 2 and not any(sep in args for sep in _SEPARATORS):
         return [Outgoing(t("assign_usage", ctx.lang))]
@@ -141,6 +142,7 @@ async def cmd_assign(ctx: Context, args: str) -> list[Outgoing]:
 # --- /handover ----------------------------------------------------------------------------------
 async def cmd_handover(ctx: Context, args: str) -> list[Outgoing]:
     if ctx.member.role not in ("admin", "manager"):
+        await access.record_refused(ctx.session, ctx.member, ctx.msg.platform, "/handover")
         return [Outgoing(t("manager_only", ctx.lang))]
     if not args.strip():
         return [Outgoing(t("handover_usage", ctx.lang))]
@@ -150,6 +152,7 @@ async def cmd_handover(ctx: Context, args: str) -> list[Outgoing]:
     if old.id == new.id:
         return [Outgoing(t("handover_same", ctx.lang))]
     if not await access.may_hand_over(ctx.session, ctx.member, old, new):
+        await access.record_refused(ctx.session, ctx.member, ctx.msg.platform, f"/handover {old.display_name} -> {new.display_name}")
         return [Outgoing(t("assign_denied", ctx.lang))]
     customers = list((await ctx.session.exec(select(Customer).where(Customer.team_id == ctx.team.id, Customer.owner_id == old.id))).all())
     now = ctx.services.clock()
@@ -201,6 +204,7 @@ async def _share_target(ctx: Context, args: str, usage: str) -> tuple[Customer, 
     if customer is None:
         return [Outgoing(base_t("customer_unknown", ctx.lang, q=fmt.clip(left, 40)))]
     if not await _may_share(ctx, customer):
+        await access.record_refused(ctx.session, ctx.member, ctx.msg.platform, "/" + usage.removesuffix("_usage"), customer.id)
         return [Outgoing(t("share_denied", ctx.lang, customer=customer.name))]
     return customer, member
 
@@ -242,6 +246,7 @@ async def cmd_forget(ctx: Context, args: str) -> list[Outgoing]:
     if isinstance(customer, list):
         return customer  # none, or several to choose from
     if not await access.may_forget(ctx.session, ctx.member, customer):
+        await access.record_refused(ctx.session, ctx.member, ctx.msg.platform, "/forget", customer.id)
         return [Outgoing(t("forget_denied", ctx.lang, customer=customer.name))]
     notes, tasks = await privacy.counts(ctx.session, customer.id)
     prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "forget", {"customer_id": customer.id}, now=ctx.services.clock())
@@ -279,9 +284,12 @@ async def cmd_pair(ctx: Context, args: str) -> list[Outgoing]:
 async def pair_stranger(msg: Incoming, code: str, lang: str, services, session) -> list[Outgoing]:
     """/pair CODE from an account we don't know: it becomes one more identity of the member."""
     now = services.clock()
+    if await access.too_many_bad_codes(session, msg.platform, msg.sender_id, now):
+        return [Outgoing(t("code_tries", lang))]  # (not even checked: codes cannot be guessed by trying)
     row = (await session.exec(select(AccountCode).where(AccountCode.code == code.strip().upper()).with_for_update())).first()
     member = await session.get(Member, row.member_id) if row is not None else None
     if row is None or row.used_at is not None or now - row.created_at > PAIR_TTL or member is None or not member.active:
+        await access.record_bad_code(session, msg.platform, msg.sender_id, "/pair", now)
         return [Outgoing(t("pair_bad", lang))]
     platform = PLATFORM_NAMES.get(msg.platform, (msg.platform, msg.platform))[lang == "zh"]
     if any(i.platform == msg.platform for i in await crm.identities_of(session, member.id)):
@@ -305,6 +313,7 @@ async def forget_old_identity(session, platform: str, user_id: str) -> None:
 # --- /remove: someone left ------------------------------------------------------------------------
 async def cmd_remove(ctx: Context, args: str) -> list[Outgoing]:
     if ctx.member.role != "admin":
+        await access.record_refused(ctx.session, ctx.member, ctx.msg.platform, "/remove")
         return [Outgoing(t("admin_only", ctx.lang))]
     name = args.strip()
     if not name:

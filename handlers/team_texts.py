@@ -35,6 +35,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "forget_cancelled": ("OK, nothing deleted.", "好的，没有删除。"),
     "pair_code": ("Code {code}: from your other messenger, send /pair {code} to this bot within {minutes} minutes.", "配对码 {code}：请在{minutes}分钟内用另一个聊天软件给机器人发送 /pair {code}。"),
     "pair_ok": ("✓ This {platform} account is now {name} in {team}; your customers and follow-ups are here too.", "✓ 这个{platform}账号已绑定为“{team}”的{name}，你的客户和跟进都在这里。"),
+    "code_tries": ("Too many wrong codes. Try again in an hour, or ask your admin for a new one.", "错误的码太多了。请一小时后再试，或向管理员要新码。"),
     "pair_bad": ("That code is not valid (or expired). Send /pair on your linked account for a new one.", "配对码无效或已过期。请在已绑定的账号上发送 /pair 获取新码。"),
     "pair_taken": ("{name} already has a {platform} account linked.", "{name} 已经绑定了一个{platform}账号。"),
     "pair_member": ("This account is already a member ({name}). Ask an admin to /handover first.", "这个账号已经是成员（{name}）。请先让管理员 /handover。"),
