@@ -113,7 +113,8 @@ async def test_app_mention_in_a_channel_takes_a_note(slack_env: SlackEnv):
     await env.settle()
     [note] = await _rows(env.app, Interaction)
     assert note.customer_id is not None
-    [post] = env.api.posts("C9")
+    assert env.api.posts("C9") == []  # the confirmation is for its author alone
+    [post] = env.api.ephemerals("C9", user="UBOSS")
     assert "王伟" in post["text"] and "13800001111" not in post["text"]
 
 
@@ -131,14 +132,16 @@ async def test_button_press_resolves_the_ambiguous_customer(slack_env: SlackEnv)
     status, _ = await env.slack.press("UBOSS", question, "张丽")
     assert status == 200
     await env.settle()
-    assert "张丽" in env.api.texts("DBOSS")[-1]
+    _, answer = env.api.responses[-1]  # the question is replaced by the answer (the press's response_url)
+    assert answer["replace_original"] is True and "张丽" in answer["text"]
+    assert len(env.api.posts("DBOSS")) == 1  # no new message
     [note] = await _rows(env.app, Interaction)
     zhang_li = next(c for c in await _rows(env.app, Customer) if c.name == "张丽")
     assert note.customer_id == zhang_li.id
 
     await env.slack.press("UBOSS", question, "张丽")  # a double tap is the same press: nothing twice
     await env.settle()
-    assert len(env.api.posts("DBOSS")) == 2
+    assert len(env.api.posts("DBOSS")) == 1 and len(env.api.responses) == 1
 
 
 async def test_button_in_a_channel_is_only_for_the_person_asked(slack_env: SlackEnv):
@@ -148,10 +151,10 @@ async def test_button_in_a_channel_is_only_for_the_person_asked(slack_env: Slack
     env.api.add_user("UREP", "Rep")
     await env.slack.mention("UBOSS", "C9", "张总说价格太高，下周三前再报一次价")
     await env.settle()
-    question = env.api.posts("C9")[-1]
-    await env.slack.press("UREP", question, "张丽")
+    question = env.api.ephemerals("C9", user="UBOSS")[-1]
+    await env.slack.press("UREP", question, "张丽")  # (Slack shows it to its author only; a forged press)
     await env.settle()
-    assert "isn't for you" in env.api.texts("C9")[-1]
+    assert "isn't for you" in env.api.ephemerals("C9", user="UREP")[-1]["text"]
     [note] = await _rows(env.app, Interaction)
     assert note.customer_id is None
 

@@ -174,8 +174,8 @@ async def test_every_kind_survives_a_crash_after_its_ack(team: SlackEnv):
     notes = await _rows(env.app, Interaction)
     zhang_li = next(c for c in await _rows(env.app, Customer) if c.name == "张丽")
     assert len(notes) == 2 and zhang_li.id in {n.customer_id for n in notes}
-    assert "张丽" in env.api.texts("DBOSS")[-1]
-    assert "王伟" in env.api.posts("C9")[-1]["text"]
+    assert any("张丽" in body["text"] and body["replace_original"] for _, body in env.api.responses)  # the press's answer replaced its question
+    assert "王伟" in env.api.ephemerals("C9", user=ME)[-1]["text"]  # still for its author alone
     assert "张强" in env.api.responses[-1][1]["text"]  # a fresh command: still through its response_url
 
 

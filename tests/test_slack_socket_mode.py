@@ -57,7 +57,8 @@ async def test_socket_mode_slash_command_and_button(slack_socket_env: SlackEnv):
     await env.api.socket_send("interactive", env.slack.action_payload(ME, question, element), envelope_id="env-b")
     await asyncio.wait_for(env.api.acked("env-b"), timeout=3)
     await env.settle()
-    assert "张丽" in env.api.texts("DBOSS")[-1]
+    _, answer = env.api.responses[-1]
+    assert "张丽" in answer["text"] and answer["replace_original"] is True  # the question became the answer
 
 
 def test_manifest_matches_what_the_adapter_listens_to():

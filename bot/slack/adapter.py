@@ -28,13 +28,14 @@ from . import inbox
 from . import incoming as translate
 from .files import download
 from .profiles import Profiles
-from .sender import PLATFORM, ResponseUrls, SlackSender
+from .sender import PLATFORM, EphemeralReplies, ResponseUrls, SlackSender
 from .signature import verify
 from .text import BUTTON_ACTION_PREFIX
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+PUBLIC_COMMANDS = {"digest", "link", "subscribe"}  # answered for the whole channel: said on request, for everyone
 Handle = Callable[[Incoming, object], Awaitable[list[Outgoing]]]
 
 
@@ -57,7 +58,8 @@ class SlackAdapter:
         # a response_url is POSTed to: only Slack's own hosts (or the configured API server's)
         self._response_origins = ("https://hooks.slack.com/", f"{api.scheme}://{api.netloc}/")
         self.response_urls = ResponseUrls(services.clock)
-        self.sender = SlackSender(self.client, self.response_urls)
+        self.ephemeral = EphemeralReplies(services.clock)
+        self.sender = SlackSender(self.client, self.response_urls, self.ephemeral)
         self.profiles = Profiles(self.client, services.clock)
         self.bot_user_id: str | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -154,10 +156,18 @@ class SlackAdapter:
         msg = item.incoming(profile, self.bot_user_id)
         if item.kind == "message" and item.body["event"].get("files"):
             msg = await download(self.client, msg, item.body["event"]["files"][0])
-        if item.kind == "command" and str(item.body.get("response_url", "")).startswith(self._response_origins):
-            response_type = "ephemeral" if msg.chat_kind == "private" else "in_channel"
+        response_url = str(item.body.get("response_url", ""))
+        if not response_url.startswith(self._response_origins):
+            response_url = ""
+        if item.kind == "command" and response_url:
+            # in a channel only the person who asked sees the answer, unless it is meant for everyone
+            response_type = "in_channel" if msg.chat_kind == "group" and translate.command_name(msg.text) in PUBLIC_COMMANDS else "ephemeral"
             # valid for 30 minutes from the command: a command recovered later answers by chat.postMessage
-            self.response_urls.remember(msg.key, item.body["response_url"], response_type, since=item.received_at)
+            self.response_urls.remember(msg.key, response_url, response_type, since=item.received_at)
+        if item.kind == "action" and response_url:  # the answer replaces the message whose button was pressed
+            self.response_urls.remember(msg.key, response_url, "ephemeral", since=item.received_at, for_press=True)
+        if item.kind in ("mention", "action"):
+            self.ephemeral.remember(msg.key, msg.sender_id)  # in a channel, a note's confirmation is for its author
         return msg
 
     # --- transport ---------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def received(kind: str, body: dict, now: dt.datetime, action: dict | None = None
     body = {k: v for k, v in body.items() if k != "token"}
     if kind == "action":
         message = body.get("message") or {}
-        body = {k: body[k] for k in ("type", "user", "team", "channel", "container", "trigger_id") if k in body}
+        body = {k: body[k] for k in ("type", "user", "team", "channel", "container", "trigger_id", "response_url") if k in body}
         if message.get("ts"):
             body["message"] = {"ts": message["ts"]}
     return Received(kind, body, dict(action) if action is not None else None, now)

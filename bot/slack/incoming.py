@@ -72,6 +72,14 @@ def command_is_private(command: dict) -> bool:
     return command.get("channel_name") == "directmessage" or str(command.get("channel_id", "")).startswith("D")
 
 
+_CANONICAL = {name: c.name for c in COMMANDS for name in (c.name, *c.aliases)}
+
+
+def command_name(text: str) -> str | None:
+    """The command a message's text runs ("/摘要 week" → "digest"), or None."""
+    return _CANONICAL.get(parse_command(text)[0]) if text.startswith("/") else None
+
+
 def command_text(text: str | None) -> str:
     """`/crm find wang` arrives as "find wang" → "/find wang"; bare `/crm` is help; `/crm 王伟 …` is a note."""
     text = incoming_text(text).lstrip("/").strip()
@@ -119,5 +127,6 @@ def from_action(body: dict, action: dict, profile: Profile, now: dt.datetime) ->
         sent_at=from_ts(action.get("action_ts"), now),
         button_payload=value,
         addressed=True,
+        pressed_message_id=container.get("message_ts") or (body.get("message") or {}).get("ts") or None,
         **_common(profile),
     )

@@ -42,6 +42,7 @@ class _Response:
     url: str
     response_type: str  # "ephemeral" | "in_channel"
     expires_at: dt.datetime
+    for_press: bool = False  # a button's: it only replaces the pressed message (the answer's first reply)
 
 
 class ResponseUrls:
@@ -53,14 +54,14 @@ class ResponseUrls:
         self.clock = clock
         self._by_key: dict[str, _Response] = {}
 
-    def remember(self, message_key: str, url: str, response_type: str, since: dt.datetime | None = None) -> None:
+    def remember(self, message_key: str, url: str, response_type: str, since: dt.datetime | None = None, for_press: bool = False) -> None:
         """`since`: when Slack sent the command (the URL's lifetime starts then; a command handled
         after a restart may be too old for it already, and is then answered by chat.postMessage)."""
         now = self.clock()
         self._by_key = {k: v for k, v in self._by_key.items() if v.expires_at > now}
         expires_at = (since or now) + RESPONSE_URL_LIFETIME
         if expires_at > now:
-            self._by_key[message_key] = _Response(url, response_type, expires_at)
+            self._by_key[message_key] = _Response(url, response_type, expires_at, for_press)
 
     def for_row(self, row: Outbox) -> _Response | None:
         if row.kind != "reply" or not row.key.startswith("reply:"):
@@ -73,12 +74,33 @@ class ResponseUrls:
         self._by_key.pop(row.key.removeprefix("reply:").rsplit(":", 1)[0], None)
 
 
+class EphemeralReplies:
+    """Who alone sees the replies to a message in a channel (an @mention's note confirmation), by the
+    inbox key of the message. In memory: a message handled after a restart is answered in the channel."""
+
+    def __init__(self, clock: Callable[[], dt.datetime]) -> None:
+        self.clock = clock
+        self._by_key: dict[str, tuple[str, dt.datetime]] = {}
+
+    def remember(self, message_key: str, user_id: str) -> None:
+        now = self.clock()
+        self._by_key = {k: v for k, v in self._by_key.items() if v[1] > now}
+        self._by_key[message_key] = (user_id, now + RESPONSE_URL_LIFETIME)
+
+    def for_row(self, row: Outbox) -> str | None:
+        if row.kind != "reply" or row.chat_kind != "group" or not row.key.startswith("reply:"):
+            return None
+        found = self._by_key.get(row.key.removeprefix("reply:").rsplit(":", 1)[0])
+        return found[0] if found is not None and found[1] > self.clock() else None
+
+
 class SlackSender:
     platform = PLATFORM
 
-    def __init__(self, client: AsyncWebClient, response_urls: ResponseUrls) -> None:
+    def __init__(self, client: AsyncWebClient, response_urls: ResponseUrls, ephemeral: EphemeralReplies | None = None) -> None:
         self.client = client
         self.response_urls = response_urls
+        self.ephemeral = ephemeral or EphemeralReplies(response_urls.clock)
         self._dm: dict[str, str] = {}  # user id → DM channel id
 
     async def send(self, row: Outbox, message: Outgoing) -> None:
@@ -86,9 +108,15 @@ class SlackSender:
             if await self._via_response_url(row, message):
                 return
             channel = await self._channel(row.chat_id)
+            if message.replaces and await self._update(channel, message):
+                return
             files = [p for p in (message.image_path, message.file_path) if p]
             if files and not message.buttons:
                 await self._upload(channel, files, message.text)
+                return
+            only_for = self.ephemeral.for_row(row)
+            if only_for and not files:
+                await self.client.chat_postEphemeral(channel=channel, user=only_for, **message_args(message))
                 return
             await self.client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **message_args(message))
             if files:
@@ -105,7 +133,9 @@ class SlackSender:
         response = self.response_urls.for_row(row)
         if response is None or message.image_path or message.file_path:
             return False
-        body = message_args(message) | {"response_type": response.response_type, "replace_original": False}
+        if response.for_press and not message.replaces:
+            return False  # a press's other replies are new messages
+        body = message_args(message) | {"response_type": response.response_type, "replace_original": response.for_press}
         result = await AsyncWebhookClient(response.url, timeout=10).send_dict(body)
         if result.status_code == 200:
             return True
@@ -114,6 +144,19 @@ class SlackSender:
         log.info("response_url for %s refused (%s %s); posting instead", row.key, result.status_code, result.body[:100])
         self.response_urls.forget(row)
         return False
+
+    async def _update(self, channel: str, message: Outgoing) -> bool:
+        """chat.update of the pressed message (when its response_url is gone); False when Slack will
+        not (an ephemeral message, a deleted one): the answer is then posted as a new message."""
+        args = message_args(message)
+        try:
+            await self.client.chat_update(channel=channel, ts=message.replaces, text=args["text"], blocks=args.get("blocks", []))
+        except SlackApiError as exc:
+            error = (exc.response.data or {}).get("error", "") if isinstance(exc.response.data, dict) else ""
+            if error in ("message_not_found", "cant_update_message", "edit_window_closed", "msg_too_long"):
+                return False
+            raise
+        return True
 
     async def _channel(self, chat_id: str) -> str:
         """Members' private chats are kept under their user id; Slack wants the DM's channel id."""

@@ -84,8 +84,16 @@ class FakeSlackAPI:
     def posts(self, channel: str | None = None) -> list[dict]:
         return [a for a in self.of("chat.postMessage") if channel is None or a.get("channel") == channel]
 
+    def ephemerals(self, channel: str | None = None, user: str | None = None) -> list[dict]:
+        return [a for a in self.of("chat.postEphemeral") if channel in (None, a.get("channel")) and user in (None, a.get("user"))]
+
+    def updates(self, channel: str | None = None) -> list[dict]:
+        return [a for a in self.of("chat.update") if channel is None or a.get("channel") == channel]
+
     def texts(self, channel: str | None = None) -> list[str]:
-        out = [a.get("text", "") for a in self.posts(channel)]
+        """Posted and ephemeral texts in the order they were sent (and response_url answers after them)."""
+        said = [c.args for c in self.calls if c.method in ("chat.postMessage", "chat.postEphemeral")]
+        out = [a.get("text", "") for a in said if channel is None or a.get("channel") == channel]
         if channel is None:
             out += [body.get("text", "") for _, body in self.responses]
         return out
@@ -211,6 +219,11 @@ class FakeSlackAPI:
     def _m_chat_postMessage(self, args: dict) -> dict:
         args["ts"] = self._ts_now()  # kept with the recorded call, so tests can press its buttons
         return {"ok": True, "channel": args.get("channel"), "ts": args["ts"], "message": {"text": args.get("text"), "bot_id": self.bot_id}}
+
+    def _m_chat_postEphemeral(self, args: dict) -> dict:
+        args["ts"] = self._ts_now()  # Slack answers message_ts; kept as ts, so tests can press its buttons
+        args["is_ephemeral"] = True
+        return {"ok": True, "message_ts": args["ts"]}
 
     def _m_chat_update(self, args: dict) -> dict:
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
@@ -357,7 +370,7 @@ class SlackWorkspace:
             "user": {"id": user, "username": user.lower(), "team_id": self.api.team_id},
             "api_app_id": "A1",
             "team": {"id": self.api.team_id},
-            "container": {"type": "message", "message_ts": post.get("ts", "1800000000.000001"), "channel_id": channel, "is_ephemeral": False},
+            "container": {"type": "message", "message_ts": post.get("ts", "1800000000.000001"), "channel_id": channel, "is_ephemeral": bool(post.get("is_ephemeral"))},
             "channel": {"id": channel, "name": "directmessage" if channel.startswith("D") else "sales"},
             "trigger_id": f"trig.{n}",
             "response_url": self.api.response_url(f"act{n}"),
