@@ -22,8 +22,8 @@ class Rule:
 RULES: dict[str, list[Rule]] = {
     "telegram": [Rule("chat", 1, 1.0), Rule("group", 20, 60.0), Rule("all", 30, 1.0)],
     "slack": [Rule("chat", 1, 1.0)],
-    # DingTalk robot messages: about 20 a minute per group and a per-app QPS; a refusal says QpsLimit (no Retry-After)
-    "dingtalk": [Rule("chat", 1, 1.0), Rule("group", 20, 60.0), Rule("all", 20, 1.0)],
+    # DingTalk: 20 a minute per group, a per-app QPS; per-user flow control is answered per send (sender.py)
+    "dingtalk": [Rule("group", 20, 60.0), Rule("all", 20, 1.0)],
     "feishu": [Rule("chat", 5, 1.0), Rule("all", 50, 1.0)],  # im.v1.message.create: 5/s per user or group, 50/s per app
     "wecom": [Rule("chat", 30, 60.0)],  # an app may send one member 30 a minute; WeCom drops what goes over
 }
