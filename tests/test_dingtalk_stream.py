@@ -142,3 +142,35 @@ async def test_wrong_credentials_stop_the_start_with_one_clear_line(fake_dingtal
     finally:
         await app.adapters[0].stop()
         await app.close()
+
+
+async def test_a_message_that_cannot_be_stored_is_not_acked_and_comes_again(dingtalk_world: DingTalkWorld):
+    from sqlalchemy import text
+
+    world = dingtalk_world
+    await seed_team(world.app, (("staff01", "admin"),), CUSTOMERS, platform="dingtalk")
+    await world.start()
+    data = world.fake.message("staff01", "拜访了王伟，下周一回访", created_ms=int(world.clock().timestamp() * 1000))
+    async with world.app.db.write() as session:
+        await session.exec(text("ALTER TABLE inbox RENAME TO inbox_away"))  # the database refuses the write
+
+    frame = await world.fake.push(data)
+    await world.adapter.settle()
+    assert frame not in world.fake.acks, "no ack for what was not stored"
+
+    async with world.app.db.write() as session:
+        await session.exec(text("ALTER TABLE inbox_away RENAME TO inbox"))
+    [reply] = await world.exchange(data)  # DingTalk delivers it again
+    assert "王伟" in reply.text
+
+
+async def test_a_user_dingtalk_flow_controls_is_sent_to_later(dingtalk_world: DingTalkWorld):
+    world = dingtalk_world
+    await seed_team(world.app, (("staff01", "admin"),), CUSTOMERS, platform="dingtalk")
+    await world.start()
+    world.fake.flow_control_next("staff01")
+
+    [reply] = await world.say("staff01", "拜访了王伟")
+
+    assert "王伟" in reply.text
+    assert len([c for c in world.fake.calls if c[0] == "oToMessages/batchSend"]) == 2

@@ -53,6 +53,7 @@ class FakeDingTalk:
     tokens: list[str] = field(default_factory=list)  # issued, newest last
     acks: dict[str, dict] = field(default_factory=dict)  # stream messageId → the client's ack
     refusals: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # path → queued (HTTP status, code)
+    flow_controlled: list[str] = field(default_factory=list)  # staff ids the next batchSend leaves out
     base: str = ""
 
     def __post_init__(self) -> None:
@@ -84,6 +85,10 @@ class FakeDingTalk:
     def refuse_next(self, path: str, status: int = 403, code: str = "Forbidden.AccessDenied.QpsLimitForApi") -> None:
         """The next send to `path` ('oToMessages/batchSend', 'groupMessages/send') is refused so."""
         self.refusals.setdefault(path, []).append((status, code))
+
+    def flow_control_next(self, staff_id: str) -> None:
+        """The next one-to-one send to this user is answered 200 with the user in flowControlledStaffIdList."""
+        self.flow_controlled.append(staff_id)
 
     # --- what the bot sent -------------------------------------------------------------------
     def to(self, chat: str) -> list[Sent]:
@@ -187,8 +192,14 @@ class FakeDingTalk:
             return web.json_response({"code": "resource.not.found", "message": "robot 不存在"}, status=400)
         param = json.loads(body["msgParam"])
         if path == "oToMessages/batchSend":
+            held = [user for user in body["userIds"] if user in self.flow_controlled]
+            for user in held:
+                self.flow_controlled.remove(user)
             for user in body["userIds"]:
-                self.sent.append(Sent(path, user, body["msgKey"], param))
+                if user not in held:
+                    self.sent.append(Sent(path, user, body["msgKey"], param))
+            await self._notify()
+            return web.json_response({"processQueryKey": f"pq{next(self._ids)}", "invalidStaffIdList": [], "flowControlledStaffIdList": held})
         elif path == "groupMessages/send":
             self.sent.append(Sent(path, body["openConversationId"], body["msgKey"], param))
         else:
