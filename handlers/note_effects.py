@@ -4,21 +4,25 @@
   unless the note already planned one. When it is due is a team-level default in code
   (RISK_FOLLOW_UP_DAYS: working days after the note; a risk missing from it makes no follow-up).
 - A lost deal moves the customer's lifecycle stage to churned (audited as a `stage` row); the daily
-  lifecycle scan keeps it there until a later win (reminders/lifecycle.py).
+  lifecycle scan keeps it there until a later win (reminders/lifecycle.py). Undoing the note puts
+  the previous stage back.
 """
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlmodel import col, select
+
 from reminders import workdays
 from storage import crm, messaging
-from storage.models import Customer, Member, Task
+from storage.models import AuditLog, Customer, Member, Task
 
 from . import format as fmt
 from .context import Context
 from .workflow_texts import t as wt
 
 RISK_FOLLOW_UP_DAYS = {"complaint": 1, "overdue_payment": 2}  # the team's default: working days to act
+NOTE_STAGE = "note_stage"  # audit action: a note's lost deal moved the stage (detail "NOTE_ID:OLD_STAGE")
 
 
 async def apply(ctx: Context, note, customer: Customer, planned: list) -> list[str]:
@@ -30,8 +34,32 @@ async def apply(ctx: Context, note, customer: Customer, planned: list) -> list[s
         old, customer.stage = customer.stage, "churned"
         ctx.session.add(customer)
         await crm.audit(ctx.session, "stage", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=f"{old}>churned", at=ctx.services.clock())
+        # which note moved it, and from where: /undo of the note puts the stage back (undone below)
+        await crm.audit(ctx.session, NOTE_STAGE, team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=f"{note.id}:{old}", at=ctx.services.clock())
         lines.append(wt("lost_stage", ctx.lang, stage=fmt.STAGE[ctx.lang]["churned"]))
     return lines
+
+
+async def undone(ctx: Context, note) -> None:
+    """A note is being undone: the stage its lost deal set goes back to what it was, unless the stage
+    was changed again since (by hand, a review or the lifecycle scan): that later change stands."""
+    if note.outcome != "lost" or note.customer_id is None:
+        return
+    moved = (
+        await ctx.session.exec(
+            select(AuditLog).where(AuditLog.action == NOTE_STAGE, AuditLog.customer_id == note.customer_id, col(AuditLog.detail).startswith(f"{note.id}:", autoescape=True))
+        )
+    ).first()
+    customer = await ctx.session.get(Customer, note.customer_id)
+    if moved is None or customer is None or customer.stage != "churned":
+        return
+    later = (await ctx.session.exec(select(AuditLog.id).where(AuditLog.action == "stage", AuditLog.customer_id == customer.id, col(AuditLog.id) > moved.id).limit(1))).first()
+    if later is not None:
+        return
+    old = moved.detail.partition(":")[2] or "active"
+    customer.stage = old
+    ctx.session.add(customer)
+    await crm.audit(ctx.session, "stage", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform, detail=f"churned>{old}", at=ctx.services.clock())
 
 
 async def _risk_follow_ups(ctx: Context, note, customer: Customer) -> list[str]:

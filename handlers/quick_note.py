@@ -334,6 +334,7 @@ async def undo(ctx: Context, note: Interaction) -> list[Outgoing]:
     removed = 0
     customer = await crm.get_customer(ctx.session, note.customer_id) if note.customer_id else None
     for each in [note, *await siblings(ctx, note)]:
+        await note_effects.undone(ctx, each)  # a lost deal's stage goes back
         tasks = await crm.tasks_of_interaction(ctx.session, each.id)
         removed += len(tasks)
         for task in tasks:
