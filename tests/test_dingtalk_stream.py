@@ -174,3 +174,39 @@ async def test_a_user_dingtalk_flow_controls_is_sent_to_later(dingtalk_world: Di
 
     assert "王伟" in reply.text
     assert len([c for c in world.fake.calls if c[0] == "oToMessages/batchSend"]) == 2
+
+
+async def test_keep_alive_pings_are_acked_and_a_disconnect_is_followed_by_a_new_connection(dingtalk_world: DingTalkWorld):
+    import asyncio
+
+    world = dingtalk_world
+    await seed_team(world.app, (("staff01", "admin"),), CUSTOMERS, platform="dingtalk")
+    await world.start()
+
+    async def no_wait(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    world.adapter.stream.sleep = no_wait  # the reconnect delay passes at once
+    ping = await world.fake.system("ping", {"opaque": "x1"})
+    assert (await world.fake.acked(ping))["data"] == '{"opaque": "x1"}'
+
+    await world.fake.acked(await world.fake.system("disconnect"))
+    await world.fake.wait_for(lambda: len([c for c in world.fake.calls if c[0] == "connect"]) == 2)
+    [reply] = await world.say("staff01", "拜访了王伟，下周一回访")  # over the new connection
+    assert "王伟" in reply.text
+    tickets = [c[1]["ticket"] for c in world.fake.calls if c[0] == "connect"]
+    assert len(set(tickets)) == 2, "a fresh ticket for the new connection"
+
+
+async def test_a_picture_gets_one_friendly_line(dingtalk_world: DingTalkWorld):
+    world = dingtalk_world
+    await seed_team(world.app, (("staff01", "admin"),), CUSTOMERS, platform="dingtalk")
+    await world.start()
+    data = world.fake.message("staff01", "", created_ms=int(world.clock().timestamp() * 1000))
+    data.pop("text")
+    data |= {"msgtype": "picture", "content": {"downloadCode": "code1"}}
+
+    [reply] = await world.exchange(data)
+
+    assert reply.text and "Traceback" not in reply.text and len(reply.text.splitlines()) <= 2
+    assert await world.rows(Interaction) == []

@@ -45,12 +45,16 @@ class _ChatbotMessages(ChatbotHandler):
 
 class StreamConnection(DingTalkStreamClient):
     def __init__(self, api_url: str, client_id: str, client_secret: str, accept: Callable[[dict], Awaitable[None]]) -> None:
-        super().__init__(Credential(client_id, client_secret), logger=log)
+        # the SDK warns about every keep-alive ping it acks ("unknown message topic"): only its errors are logged
+        sdk_log = logging.getLogger(__name__ + ".sdk")
+        sdk_log.setLevel(logging.ERROR)
+        super().__init__(Credential(client_id, client_secret), logger=sdk_log)
         self.api_url = api_url.rstrip("/")
         self.register_callback_handler(ChatbotMessage.TOPIC, _ChatbotMessages(accept))
         self._runner: asyncio.Task | None = None
         self._frames: set[asyncio.Task] = set()
         self.connected = asyncio.Event()  # set while a websocket is open (tests wait on it)
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # between reconnects (tests pass time)
 
     async def open_connection_async(self) -> dict:
         """The SDK's open-connection request, sent with aiohttp. Raises StreamConfigError when
@@ -95,7 +99,7 @@ class StreamConnection(DingTalkStreamClient):
                 log.warning("dingtalk stream: %r; reconnecting", exc)
             finally:
                 self.connected.clear()
-            await asyncio.sleep(RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS) - 1)])
+            await self.sleep(RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS) - 1)])
             failures += 1
 
     def _spawn(self, frame: dict) -> None:

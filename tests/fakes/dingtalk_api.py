@@ -131,6 +131,14 @@ class FakeDingTalk:
         await self.sockets[-1].send_str(json.dumps(frame, ensure_ascii=False))
         return frame_id
 
+    async def system(self, topic: str, data: dict | None = None) -> str:
+        """A SYSTEM frame ('ping' keep-alive, 'disconnect' before the gateway drops the connection)."""
+        await self.wait_for(lambda: bool(self.sockets))
+        frame_id = f"system-{next(self._ids)}"
+        headers = {"contentType": "application/json", "messageId": frame_id, "topic": topic}
+        await self.sockets[-1].send_str(json.dumps({"specVersion": "1.0", "type": "SYSTEM", "headers": headers, "data": json.dumps(data or {})}))
+        return frame_id
+
     async def acked(self, frame_id: str, timeout: float = 5.0) -> dict:
         await self.wait_for(lambda: frame_id in self.acks, timeout)
         return self.acks[frame_id]
