@@ -286,12 +286,30 @@ def cmd_run(args) -> int:
 
     from bot.runner import serve
     from bot.wiring import build_app
+    from storage.db import migrate, schema_problem
 
-    app = build_app(_settings(args), with_adapters=True)
+    settings = _settings(args)
+    if args.migrate:
+        migrate(settings.db_url)  # under the migration lock: replicas started together migrate once
+    problem = schema_problem(settings.db_url)
+    if problem is not None:
+        print(f"crmbot run: {problem}", file=sys.stderr)
+        return 2
+    app = build_app(settings, with_adapters=True, migrate=False)
     if not app.adapters:
         print("crmbot: no messenger configured. Set TELEGRAM_BOT_TOKEN (Telegram) or SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Slack); or try `uv run crmbot chat`.", file=sys.stderr)
         return 2
     return asyncio.run(serve(app))
+
+
+def cmd_migrate(args) -> int:
+    from storage.db import migrate, schema_revisions
+
+    settings = _settings(args)
+    before, head = schema_revisions(settings.db_url)
+    migrate(settings.db_url)  # under an advisory lock: several replicas may run this at once
+    print(f"schema {before or 'empty'} → {head}" if before != head else f"schema already at {head}")
+    return 0
 
 
 def cmd_tick(args) -> int:
@@ -564,7 +582,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="serve every configured messenger (Telegram, Slack) with the scheduler")
     p.add_argument("--db")
+    p.add_argument("--migrate", action="store_true", help="bring the schema up to date first (else an old one stops the start)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("migrate", help="bring the database schema up to date (safe from several replicas at once)")
+    p.add_argument("--db")
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("tick", help="run everything due as of a moment (reminders, greetings, nags, digests)")
     p.add_argument("--at", help="ISO-8601 moment (default: now)")

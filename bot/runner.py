@@ -1,18 +1,46 @@
-"""`crmbot run`: every configured adapter, the delivery loop and the scheduler on one event loop."""
+"""`crmbot run`: the adapters, the delivery loop and the scheduler on one event loop.
+
+Several replicas may run against one PostgreSQL: every replica serves webhooks and HTTP events and
+delivers from the outbox; the scheduler (with its backups and retention) and Telegram long polling
+run only on the replica holding their lease (storage/leases.py), and move when it dies.
+"""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 
 from reminders.jobs import start_scheduler
+from storage.leases import SCHEDULER, TELEGRAM_POLLING, Leases, Singleton
 
 from . import logs
 
 log = logging.getLogger(__name__)
 
 
-async def serve(app, stop: asyncio.Event | None = None) -> int:
+def polls(adapter) -> bool:
+    """Whether the adapter receives by long polling (one receiver per bot token, so one replica)."""
+    return adapter.platform == "telegram" and not getattr(adapter.settings, "telegram_webhook_url", None)
+
+
+class _Scheduler:
+    """The scheduler as a lease's start/stop pair."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.scheduler = None
+
+    async def start(self) -> None:
+        self.scheduler = start_scheduler(self.app)
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
+
+async def serve(app, stop: asyncio.Event | None = None, *, lease_retry_seconds: float = 5.0) -> int:
     if not logging.getLogger().handlers:  # (a test may have configured logging already)
         logs.configure(app.settings.secrets())
     stop = stop or asyncio.Event()
@@ -22,47 +50,66 @@ async def serve(app, stop: asyncio.Event | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
-    scheduler = None
+    leases = app.leases = Leases(app.settings.db_url, app.deliverer.worker)
+    failure: asyncio.Future = loop.create_future()
+    singletons: list[Singleton] = []
     started = []
-    delivery = asyncio.create_task(app.deliverer.run_forever())
+    tasks: list[asyncio.Task] = [asyncio.create_task(app.deliverer.run_forever(), name="delivery")]
     try:
         for adapter in app.adapters:
+            if polls(adapter):
+                singletons.append(Singleton(leases, TELEGRAM_POLLING, _watched(adapter, failure, tasks), adapter.stop, retry_seconds=lease_retry_seconds))
+                continue
             await adapter.start()
             started.append(adapter)
+            tasks.append(asyncio.create_task(_report_failure(adapter, failure)))
             log.info("%s adapter running", adapter.platform)
-        scheduler = start_scheduler(app)
-        failure = await _until_stopped_or_failed(stop, started)
-        if failure is not None:  # an adapter gave up on its own (e.g. 409: another instance polls)
-            log.error("%s", failure)
+        scheduler = _Scheduler(app)
+        singletons.append(Singleton(leases, SCHEDULER, scheduler.start, scheduler.stop, retry_seconds=lease_retry_seconds))
+        for singleton in singletons:
+            await singleton.step(raise_errors=True)  # e.g. a 409 at start: another poller on this token
+        tasks += [asyncio.create_task(singleton.run(), name=f"lease-{singleton.name}") for singleton in singletons]
+        stopping = asyncio.ensure_future(stop.wait())
+        done, _ = await asyncio.wait([stopping, failure], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if failure in done:  # an adapter gave up on its own (e.g. 409: another instance polls)
+            log.error("%s", failure.result())
             return 1
         return 0
     except Exception as exc:  # e.g. a second instance on the same Telegram token
         log.error("%s", exc)
         return 1
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for singleton in singletons:
+            await singleton.close()
         for adapter in reversed(started):
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping %s failed", adapter.platform)
-        delivery.cancel()
-        try:
-            await delivery
-        except (asyncio.CancelledError, Exception):
-            pass
+        await leases.release_all()
         await app.close()
 
 
-async def _until_stopped_or_failed(stop: asyncio.Event, adapters: list) -> BaseException | None:
-    """Wait for a stop signal, or for an adapter that offers `failed()` to report it stopped for good."""
-    waiting = [asyncio.ensure_future(stop.wait())]
-    waiting += [asyncio.ensure_future(a.failed()) for a in adapters if hasattr(a, "failed")]
-    try:
-        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in waiting:
-            task.cancel()
-    failures = [t.result() for t in done if t is not waiting[0]]
-    return failures[0] if failures else None
+def _watched(adapter, failure: asyncio.Future, tasks: list[asyncio.Task]):
+    """The adapter's start, followed by a watch on its own failure (a 409 while polling)."""
+
+    async def start() -> None:
+        await adapter.start()
+        log.info("%s adapter running", adapter.platform)
+        tasks.append(asyncio.create_task(_report_failure(adapter, failure)))
+
+    return start
+
+
+async def _report_failure(adapter, failure: asyncio.Future) -> None:
+    if not hasattr(adapter, "failed"):
+        return
+    reason = await adapter.failed()
+    if not failure.done():
+        failure.set_result(reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from handlers.context import Services, system_clock
 from reminders.delivery import Deliverer, Sender
@@ -22,6 +23,7 @@ class App:
     deliverer: Deliverer
     senders: dict[str, Sender] = field(default_factory=dict)
     adapters: list = field(default_factory=list)  # bot.adapter.Adapter
+    leases: Any = None  # storage.leases.Leases while `crmbot run` serves (bot/runner.py)
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -95,6 +97,8 @@ def load_customer_records(db_url: str | None):
         finally:
             await db.dispose()
 
-    db = Database(settings.db_url)
-    db.migrate()
+    from storage.db import schema_revisions
+
+    if schema_revisions(settings.db_url)[0] is None:  # read-only: no schema yet means no customers, never a migration
+        return []
     return asyncio.run(read())

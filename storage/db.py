@@ -212,11 +212,74 @@ def alembic_config(url: str):
     return cfg
 
 
+MIGRATION_LOCK = 0x63726D6D  # the advisory lock key every replica's `crmbot migrate` takes ('crmm')
+
+
 def migrate(url: str, revision: str = "head") -> None:
+    """Upgrade the schema, one process at a time: replicas starting together wait for the first,
+    then find nothing left to do (a PostgreSQL advisory lock; on SQLite a lock file beside the database)."""
     from alembic import command
 
+    with _migration_lock(url):
+        command.upgrade(alembic_config(url), revision)
+
+
+@contextlib.contextmanager
+def _migration_lock(url: str):
     if make_url(url).get_backend_name() == "sqlite":
         path = make_url(url).database
-        if path and path != ":memory:":
-            private_file(Path(path).expanduser())
-    command.upgrade(alembic_config(url), revision)
+        if not path or path == ":memory:":
+            yield
+            return
+        private_file(Path(path).expanduser())
+        import fcntl
+
+        with open(str(Path(path).expanduser()) + ".migrate-lock", "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+            yield
+        return
+    import psycopg
+
+    # session-level lock on a connection of its own: released on unlock, or by the server if we die
+    with psycopg.connect(make_url(sync_url(url)).set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
+def schema_revisions(url: str) -> tuple[str | None, str]:
+    """(the database's revision, the newest this code knows). Reads only: a missing database or
+    table reads as None, and nothing is created (read-only commands touch no schema)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, pool
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head() or ""
+    if make_url(url).get_backend_name() == "sqlite":
+        path = make_url(url).database
+        if not path or path == ":memory:" or not Path(path).expanduser().exists():
+            return None, head
+        url = f"sqlite:///file:{Path(path).expanduser()}?mode=ro&uri=true"  # never creates the file
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision(), head
+    finally:
+        engine.dispose()
+
+
+def schema_problem(url: str) -> str | None:
+    """One line saying why this database cannot be served by this code, or None when it is current."""
+    current, head = schema_revisions(url)
+    if current == head:
+        return None
+    if current is None:
+        return "the database has no schema yet: run `crmbot migrate` (or `crmbot run --migrate`)"
+    from alembic.script import ScriptDirectory
+
+    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config(url)).walk_revisions()}
+    if current not in known:
+        return f"the database's schema ({current}) is newer than this version of crmbot ({head}): upgrade crmbot"
+    return f"the database's schema is {current}, this version needs {head}: run `crmbot migrate` (or `crmbot run --migrate`)"

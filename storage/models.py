@@ -33,6 +33,8 @@ class Team(SQLModel, table=True):
     timezone: str = "Asia/Shanghai"
     holiday_country: str = "CN"
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # bumped in the same transaction as any change to the team's customers: replicas' customer indexes compare it
+    customer_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 class Member(SQLModel, table=True):
@@ -269,3 +271,23 @@ class Correction(SQLModel, table=True):
     corrected: dict = Field(default_factory=dict, sa_column=Column(JSONDict(), nullable=False))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SendWindow(SQLModel, table=True):
+    """A platform limit's sliding window (recent send times, epoch seconds), shared by every replica."""
+
+    __tablename__ = "send_window"
+    platform: str = Field(primary_key=True)
+    bucket: str = Field(primary_key=True)  # "all" | "chat:ID" | "group:ID"
+    stamps: str = "[]"  # JSON list of floats
+    blocked_until: float = 0.0  # a 429's retry_after, for a chat bucket
+
+
+class Attachment(SQLModel, table=True):
+    """A file an outgoing message carries (a digest's chart): any replica's sender can read it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    content_type: str
+    data: bytes
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table('send_window',
     sa.Column('platform', sa.String(), nullable=False),
     sa.Column('bucket', sa.String(), nullable=False),
-    sa.Column('stamps', storage.types.JSONDict(), nullable=False),
+    sa.Column('stamps', sa.Text(), nullable=False, server_default='[]'),
     sa.Column('blocked_until', sa.Float(), nullable=False, server_default='0'),
     sa.PrimaryKeyConstraint('platform', 'bucket'),
     )
