@@ -71,3 +71,18 @@ async def test_a_body_that_is_no_message_gets_one_plain_answer(dingtalk_http_wor
     await world.start()
     assert await world.post({"hello": "world"}) == 200  # signed, but nobody said anything: acknowledged, ignored
     assert await world.rows(Inbox) == []
+
+
+async def test_hostile_ids_and_text_are_stored_and_answered_once(dingtalk_http_world: DingTalkWorld):
+    world = dingtalk_http_world
+    await seed_team(world.app, (("staff01", "admin"),), CUSTOMERS, platform="dingtalk")
+    await world.start()
+    data = note(world, "拜访了王总\x00，下周一回访\ud800", msg_id="m\x00" + "x" * 5000)
+
+    assert await world.post(data) == 200
+    assert await world.post(data) == 200
+
+    [reply] = world.fake.to("staff01")
+    assert "王伟" in reply.text
+    [row] = await world.rows(Inbox)
+    assert row.status == "handled"

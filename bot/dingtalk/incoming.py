@@ -11,6 +11,7 @@ import datetime as dt
 import re
 
 from handlers.messages import Incoming
+from storage.text import storable
 
 PLATFORM = "dingtalk"
 PRIVATE, GROUP = "1", "2"  # conversationType
@@ -18,17 +19,22 @@ PAYLOAD_OPEN, PAYLOAD_CLOSE = "〔", "〕"
 _PRESS = re.compile(r"〔(p:[A-Za-z0-9_-]{1,40}:[A-Za-z0-9_.-]{1,40})〕\s*$")
 
 
+def _id(value) -> str:
+    """An id as every backend stores it, short enough that the key never gets cut later (Incoming.storable)."""
+    return storable(str(value or ""))[:200]
+
+
 def sender_id(data: dict) -> str:
     """The member: staff id inside the organisation (what the send APIs take), else the opaque sender id."""
-    return str(data.get("senderStaffId") or data.get("senderId") or "")
+    return _id(data.get("senderStaffId") or data.get("senderId"))
 
 
 def chat_id(data: dict) -> str:
-    return sender_id(data) if data.get("conversationType") != GROUP else str(data.get("conversationId") or "")
+    return sender_id(data) if data.get("conversationType") != GROUP else _id(data.get("conversationId"))
 
 
 def message_key(data: dict) -> str:
-    return f"{PLATFORM}:{chat_id(data)}:{data.get('msgId') or ''}"
+    return f"{PLATFORM}:{chat_id(data)}:{_id(data.get('msgId'))}"
 
 
 def is_message(data: dict) -> bool:
@@ -68,7 +74,7 @@ def to_incoming(data: dict, received_at: dt.datetime) -> Incoming:
         sender_id=sender_id(data),
         sender_name=str(data.get("senderNick") or sender_id(data))[:100],
         text=text.strip(),
-        message_id=str(data["msgId"]),
+        message_id=_id(data["msgId"]),
         sent_at=_sent_at(data, received_at),
         button_payload=payload,
         addressed=True,  # in a group the robot only hears messages that @mention it

@@ -82,7 +82,7 @@ class DingTalkWorld:
         """POST a robot message to the adapter's endpoint as DingTalk does; returns the HTTP status."""
         url = f"http://127.0.0.1:{self.adapter.port}/dingtalk/robot"
         async with aiohttp.ClientSession() as session:
-            async with session.post(url, data=json.dumps(data, ensure_ascii=False).encode(), headers=headers if headers is not None else self.signed_headers()) as response:
+            async with session.post(url, data=json.dumps(data).encode(), headers=headers if headers is not None else self.signed_headers()) as response:
                 await response.read()
                 status = response.status
         await self.adapter.settle()
