@@ -41,6 +41,13 @@ class _Client(ws_module.Client):
         if self._conn is not None and not self._connected.done():
             self._connected.set_result(True)
 
+    async def _receive_message_loop(self) -> None:
+        try:
+            await super()._receive_message_loop()
+        except Exception:
+            if self._auto_reconnect:
+                raise  # (the SDK reconnects itself; it raises only once reconnecting is off: stop() closed it)
+
     async def _handle_data_frame(self, frame) -> None:
         headers = {h.key: h.value for h in frame.headers}
         payload = frame.payload
