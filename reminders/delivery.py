@@ -2,7 +2,9 @@
 record the result. The database is the source of truth; a row is sent by one worker only.
 
 Claiming is a conditional UPDATE on SQLite (one writer at a time) and SELECT … FOR UPDATE SKIP
-LOCKED on PostgreSQL, so several processes never take the same row. A worker that dies while
+LOCKED on PostgreSQL, so several processes (replicas) never take the same row; on PostgreSQL claims
+also take a transaction advisory lock (CLAIM_LOCK, held for the claim's few milliseconds), so two
+replicas claiming at once cannot both take rows of one chat (the second sees the first's 'sending'). A worker that dies while
 sending leaves rows in 'sending'; they return to 'pending' once its lease (LEASE, short) runs out.
 A live worker renews the lease of what it holds (a heartbeat every LEASE / 3).
 
@@ -20,8 +22,9 @@ retry), its later rows wait behind the one held back, so a newer row never overt
 
 Sends run concurrently across chats (at most `concurrency` in flight, one per chat at a time, so a
 chat's messages keep their order), which keeps the platform's overall budget busy when each send
-takes a network round trip. The limiter is consulted and updated with no await in between, so
-concurrent sends never exceed it; a platform-wide wait is slept by one task at a time.
+takes a network round trip. The limiter (limits.SharedLimiter) checks and counts a send in one
+database transaction, so the platform limits hold across every replica; a platform-wide wait is
+slept by one task at a time.
 """
 from __future__ import annotations
 
@@ -41,11 +44,12 @@ from handlers.messages import Outgoing
 from storage.db import Database
 from storage.models import Outbox
 
-from .limits import Limiter
+from .limits import Limiter, SharedLimiter
 
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(seconds=60)
+CLAIM_LOCK = 0x63726D6F  # the transaction advisory lock claims take on PostgreSQL ('crmo')
 MAX_ATTEMPTS = 20
 BACKOFF_BASE = 5.0  # seconds before the first retry of a failed send …
 BACKOFF_CAP = 3600.0  # … doubling up to an hour between tries: about 12 hours before giving up
@@ -83,6 +87,8 @@ async def claim(db: Database, platforms: list[str], now: dt.datetime, worker: st
     params |= {f"p{i}": p for i, p in enumerate(platforms)}
     async with db.write() as session:
         conn = await session.connection()
+        if not db.is_sqlite:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
         # rows left 'sending' by a dead worker go back to the queue
         await conn.execute(
             text(f"UPDATE outbox SET status='pending' WHERE status='sending' AND claimed_at < :stale AND platform IN ({names})"),
@@ -239,7 +245,7 @@ class Deliverer:
     senders: dict[str, Sender]
     clock: Callable[[], dt.datetime]
     worker: str = ""
-    limiter: Limiter | None = None
+    limiter: Limiter | SharedLimiter | None = None  # default: the database's, shared by the replicas
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)  # injectable: tests never sleep
     concurrency: int = 24  # sends in flight at once, each to a different chat
     batch: int = 100  # rows claimed per pass
@@ -247,7 +253,7 @@ class Deliverer:
     def __post_init__(self) -> None:
         self.worker = self.worker or worker_id()
         self.wakeup = asyncio.Event()
-        self.limiter = self.limiter or Limiter(self.clock)
+        self.limiter = self.limiter or SharedLimiter(self.db, self.clock)
         self._slots = asyncio.Semaphore(max(1, self.concurrency))
         self._gates: dict[str, asyncio.Lock] = {}  # one sleeper per platform for platform-wide waits
         # SQLite has one writer at a time: our own bookkeeping writes queue here rather than in
@@ -298,18 +304,24 @@ class Deliverer:
         """Wait until the limits allow this row and count it as sent (True), or give the row back
         when its own chat must wait (False): the slot goes to other chats meanwhile."""
         gate = self._gates.setdefault(row.platform, asyncio.Lock())
+        assert self.limiter is not None
         while True:
-            wait, own = self.limiter.wait(row.platform, row.chat_id, row.chat_kind)
-            if wait <= 0:
-                self.limiter.record(row.platform, row.chat_id, row.chat_kind)  # no await since wait(): atomic
-                return True
-            if own:
-                await self._write(release, row.id, self.clock() + dt.timedelta(seconds=wait), self.worker)
-                return False
             async with gate:  # the platform is busy: one task sleeps it off, the others queue here
-                wait, own = self.limiter.wait(row.platform, row.chat_id, row.chat_kind)
-                if wait > 0 and not own:
+                wait, own = await self._locked(self.limiter.take(row.platform, row.chat_id, row.chat_kind))  # checked and counted at once
+                if wait <= 0:
+                    return True
+                if not own:
                     await self.sleep(wait)
+                    continue
+            await self._write(release, row.id, self.clock() + dt.timedelta(seconds=wait), self.worker)
+            return False
+
+    async def _locked(self, work: Awaitable):
+        """A write of the limiter's, queued behind our other SQLite writes like _write's."""
+        if self._writes is None:
+            return await work
+        async with self._writes:
+            return await work
 
     async def send_one(self, row: Outbox) -> bool:
         """Send one claimed row; False when it was held back (its chat must wait, or it is no longer ours)."""
@@ -326,8 +338,8 @@ class Deliverer:
         try:
             await sender.send(row, message)
         except RetryLater as exc:
-            if exc.seconds is not None:
-                self.limiter.block(row.platform, row.chat_id, exc.seconds)
+            if exc.seconds is not None and self.limiter is not None:
+                await self._locked(self.limiter.block_chat(row.platform, row.chat_id, exc.seconds))
             wait = exc.seconds if exc.seconds is not None else backoff(attempts)
             await self._write(finish, row.id, ok=False, now=self.clock(), error=str(exc), retry_in=wait)
         except PermanentFailure as exc:
