@@ -55,6 +55,8 @@ async def serve(app, stop: asyncio.Event | None = None, *, lease_retry_seconds: 
     singletons: list[Singleton] = []
     started = []
     tasks: list[asyncio.Task] = [asyncio.create_task(app.deliverer.run_forever(), name="delivery")]
+    if not app.db.is_sqlite:  # other replicas' customer changes rebuild our indexes early (LISTEN/NOTIFY)
+        tasks.append(asyncio.create_task(app.services.indexes.listen(app.settings.db_url), name="customer-index-listen"))
     try:
         for adapter in app.adapters:
             if polls(adapter):

@@ -4,6 +4,13 @@ Building an index computes pinyin and normalised forms for every customer (secon
 is done once, not per note. A write that changes one customer calls ``upsert`` or ``remove``, which change
 only that customer's keys; a write that changes many (an import) calls ``changed`` and the next note rebuilds.
 
+Across processes (replicas, `crmbot import` beside the bot): each index remembers the team's customer
+version it is current with (storage/team_versions.py, bumped in the same transaction as any change), and
+``parser`` compares it with one primary-key read before each match; a stale index is rebuilt. This
+process's own commits bump the version by exactly one, so an index patched by them stays current without
+a rebuild. On PostgreSQL ``listen`` rebuilds a changed team's index as soon as the change is announced.
+At most MAX_TEAMS indexes are kept (least recently used dropped first).
+
 Transactions: pass the write session (``upsert(team_id, record, ctx.session)``) and the change is applied when
 that session commits and dropped when it rolls back, so a rolled-back write leaves no phantom customer. An
 index built inside a write transaction (it then sees that transaction's own rows) is dropped if the
@@ -11,13 +18,16 @@ transaction rolls back. Without a session the change is applied at once.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
+from collections import OrderedDict
 
 from sqlalchemy import event
 from sqlmodel import select
 
 from storage.db import Database
+from storage import team_versions
 from storage.models import Customer
 
 from .understanding.notes import CustomerRecord
@@ -26,6 +36,7 @@ log = logging.getLogger(__name__)
 
 _LISTENING = "crmbot_indexes_listening"
 _STATE = "crmbot_indexes"  # session.info key: index changes waiting for the commit, hooks for a rollback
+MAX_TEAMS = 32  # indexes kept at once: a big team's is ~100 MB at 100k customers
 
 
 def record_of(customer: Customer) -> CustomerRecord:
@@ -61,13 +72,25 @@ def _in_transaction(session) -> bool:
 class CustomerIndexes:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._parsers: dict[int, object] = {}
+        self._parsers: OrderedDict[int, object] = OrderedDict()  # least recently used first
+        self._built: dict[int, int] = {}  # the team's customer version each index is current with
         self._versions: dict[int, int] = {}  # bumped by every change: a build that raced one is not cached
         self.builds = 0  # how many indexes were built (for tests and logs)
 
     async def parser(self, team_id: int, session=None):
         """The NoteParser for a team (reads customers with the given session, or a fresh one)."""
         parser = self._parsers.get(team_id)
+        if parser is not None:
+            if session is None:
+                async with self.db.read() as fresh:
+                    stored = await team_versions.current(fresh, team_id)
+            else:
+                stored = await team_versions.current(session, team_id)
+            if stored == self._built.get(team_id):
+                self._parsers.move_to_end(team_id)
+                return parser
+            self._drop_if(team_id, parser)  # another process changed the team's customers
+            parser = None
         if parser is None:
             from .understanding.matching import CustomerIndex
             from .understanding.notes import NoteParser
@@ -76,10 +99,13 @@ class CustomerIndexes:
             # only the columns a record needs, as plain rows: at 100k customers, ORM instances (every column,
             # contacts decrypted) cost seconds and ~150 MB of heap the process keeps after the build
             stmt = select(*_RECORD_COLUMNS).where(Customer.team_id == team_id)
+            # the version before the rows: a change landing in between only makes the next note rebuild
             if session is None:
                 async with self.db.read() as fresh:
+                    stored = await team_versions.current(fresh, team_id)
                     records = [_record_of_row(*row) for row in (await fresh.exec(stmt)).all()]
             else:
+                stored = await team_versions.current(session, team_id)
                 records = [_record_of_row(*row) for row in (await session.exec(stmt)).all()]
             parser = NoteParser(CustomerIndex(records))
             del records
@@ -89,6 +115,9 @@ class CustomerIndexes:
             if team_id in self._parsers:
                 return self._parsers[team_id]  # built meanwhile by another note
             self._parsers[team_id] = parser
+            self._built[team_id] = stored
+            while len(self._parsers) > MAX_TEAMS:
+                self._parsers.popitem(last=False)
             if session is not None and _in_transaction(session):
                 # it may hold this transaction's uncommitted customers: forget it if they never land
                 self._on_rollback(session, lambda: self._drop_if(team_id, parser))
@@ -141,6 +170,43 @@ class CustomerIndexes:
         if self._parsers.get(team_id) is parser:
             del self._parsers[team_id]
 
+    def _committed(self, team_id: int, version: int | None) -> None:
+        """This process's commit bumped the team to `version` (None: no indexed column changed)."""
+        if version is None:
+            return
+        if self._built.get(team_id) == version - 1:
+            self._built[team_id] = version  # the index has this very change, and nothing else missed
+        else:
+            self._parsers.pop(team_id, None)  # someone else's change came in between: rebuild
+
+    async def refresh(self, team_id: int) -> None:
+        """Rebuild a held team's index now if it is stale (on a change announced by another process)."""
+        if team_id in self._parsers:
+            await self.parser(team_id)
+
+    async def listen(self, db_url: str, listening: asyncio.Event | None = None) -> None:
+        """PostgreSQL: rebuild indexes as soon as another process announces a change (LISTEN); runs
+        until cancelled, reconnecting when the connection drops. The check before each match stays
+        the guarantee; this only saves the next note the rebuild."""
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        dsn = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {team_versions.CHANNEL}")
+                    if listening is not None:
+                        listening.set()
+                    async for note in conn.notifies():
+                        if note.payload.isdigit():
+                            await self.refresh(int(note.payload))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("customer index: listening failed (%r); again in 5 s", exc)
+                await asyncio.sleep(5)
+
     @staticmethod
     def _on_rollback(session, fn) -> None:
         _state(session)["on_rollback"].append(fn)
@@ -161,8 +227,16 @@ def _state(session) -> dict:
 
 def _after_commit(sync) -> None:
     state = _done(sync)
+    bumped = sync.info.get(team_versions.BUMPED) or {}
+    seen = set()
     for indexes, team_id, op, arg in state["pending"]:
         indexes._apply(team_id, op, arg)
+        if (id(indexes), team_id) not in seen:
+            seen.add((id(indexes), team_id))
+    for indexes, team_id, _op, _arg in state["pending"]:
+        if (id(indexes), team_id) in seen:
+            seen.discard((id(indexes), team_id))
+            indexes._committed(team_id, bumped.get(team_id))
 
 
 def _after_rollback(sync, previous_transaction=None) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from . import team_versions  # noqa: F401 - registers the listeners that bump a team's customer version
 from .crypto import attach
 from .db_urls import async_url, sync_url
 
