@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = None
     telegram_webhook_url: str | None = None
     telegram_webhook_port: int = 8443
+    telegram_webhook_key: SecretStr | None = None  # the webhook secret is derived from the token with it; change it to rotate
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "CRMBOT_SLACK_BOT_TOKEN"))
     slack_app_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "CRMBOT_SLACK_APP_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "CRMBOT_SLACK_SIGNING_SECRET"))
@@ -99,6 +100,7 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every secret value set, for the log filter (bot/logs.py)."""
         values = [self.telegram_bot_token, self.slack_bot_token, self.slack_app_token, self.slack_signing_secret, self.encryption_key]
+        values += [self.telegram_webhook_key]
         values += [self.feishu_app_secret, self.feishu_verification_token, self.feishu_encrypt_key, self.dingtalk_client_secret]
         values += [self.wecom_secret, self.wecom_token, self.wecom_aes_key]
         out = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]

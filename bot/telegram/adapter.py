@@ -33,7 +33,7 @@ from . import inbox
 from ..settings import reveal
 from .incoming import PLATFORM, Translated, translate
 from .sender import TelegramSender, retry_seconds
-from .webhook import WebhookServer, new_secret, path_of
+from .webhook import WebhookServer, path_of, stable_secret
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class TelegramAdapter:
 
     async def _start_webhook(self) -> None:
         url = self.settings.telegram_webhook_url
-        secret = new_secret()
+        secret = stable_secret(reveal(self.settings.telegram_bot_token) or "", reveal(self.settings.telegram_webhook_key))  # the same on every replica
         self.webhook = WebhookServer(path_of(url), secret, self._accept, host=self.webhook_host, port=self.settings.telegram_webhook_port)
         await self.webhook.start()
         self._tasks.append(asyncio.create_task(self._work_queue(), name="telegram-webhook-worker"))

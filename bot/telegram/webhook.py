@@ -5,6 +5,8 @@ the answer; handling happens afterwards. A wrong or missing secret gets 403 and 
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import json
 import logging
@@ -23,6 +25,14 @@ MAX_BODY = 1024 * 1024
 def new_secret() -> str:
     """1–256 characters of A-Z, a-z, 0-9, '_' and '-', as Telegram requires."""
     return secrets.token_urlsafe(48)
+
+
+def stable_secret(token: str, key: str | None = None) -> str:
+    """The webhook secret every replica derives alike, restart after restart: HMAC-SHA256 of the bot
+    token under `key` (CRMBOT_TELEGRAM_WEBHOOK_KEY). Changing the key (or the token) rotates it; a
+    fresh secret per start would make replicas lock each other out."""
+    digest = hmac.new((key or "crmbot telegram webhook").encode(), token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def path_of(url: str) -> str:
