@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from storage import crm, messaging
 from storage.models import Inbox, Outbox
 
-from . import chatter, commands, language, prompts, quick_note
+from . import chatter, commands, edited_note, language, prompts, quick_note
 from .context import Context, Services
 from .messages import Incoming, Outgoing
 from .texts import t
@@ -39,19 +39,17 @@ async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
     msg = msg.storable()  # text no backend can store (lone surrogates, NULs) is kept sanitized, not lost
     try:
         async with services.db.write(quick=_is_short(msg)) as session:
-            row = await messaging.inbox_get(session, msg.key)
-            if row is not None and row.status == "handled":
+            status = await messaging.inbox_status(session, msg.key)
+            if status == "handled":
                 return []  # redelivery: nothing twice
             replies = await dispatch(msg, services, session)
-            if row is None:  # not stored by the adapter first: one INSERT, already handled (a racing duplicate fails on its key)
+            if status is None:  # not stored by the adapter first: one INSERT, already handled (a racing duplicate fails on its key)
                 payload = session.info.pop(_STRANGER_PAYLOAD, None) or _payload(msg)
                 now = services.clock()
                 values = dict(key=msg.key, platform=msg.platform, chat_id=msg.chat_id, sender_id=msg.sender_id, payload=payload, status="handled", received_at=now, handled_at=now)
                 await messaging.insert_rows(session, Inbox, [messaging.row_values(Inbox, **values)])
             else:
-                row.status = "handled"
-                row.handled_at = services.clock()
-                session.add(row)
+                await messaging.inbox_mark_handled(session, msg.key, services.clock())
             await queue_replies(session, msg, replies, services.clock())  # keys are new: this message was never handled
     except IntegrityError:
         log.info("duplicate delivery of %s raced; ignored", msg.key)
@@ -128,11 +126,13 @@ async def dispatch(msg: Incoming, services: Services, session) -> list[Outgoing]
         await _keep_no_text(session, msg)  # someone we don't know: the key and status only
         return await commands.for_stranger(msg, text, lang, services, session)
     ctx = Context(msg=msg, services=services, session=session, member=member, team=team, lang=lang)
-    _learn_language(ctx, text)
+    await _learn_language(ctx, text)
     _learn_timezone(ctx)
 
     if msg.button_payload:
         return await prompts.press(ctx, msg.button_payload)
+    if msg.edit_of:
+        return await edited_note.reread(ctx, text)
     if msg.media_kind and not msg.file_bytes:
         return [Outgoing(t("unsupported_media", lang, kind=_media_word(msg.media_kind, lang)))]
     if msg.file_bytes is not None:
@@ -159,11 +159,21 @@ async def _keep_no_text(session, msg: Incoming) -> None:
         session.add(row)
 
 
-def _learn_language(ctx: Context, text: str) -> None:
+LANGUAGE_RUN = 3  # notes in a row in the other language before a member's language (their pushes') changes
+
+
+async def _learn_language(ctx: Context, text: str) -> None:
+    """Replies follow each message's own language; the member's (for pushes) changes on a run of LANGUAGE_RUN
+    notes in the other one (their first note decides at once), so a member who mixes languages keeps theirs
+    and costs no UPDATE per note. Read from their latest notes: nothing to keep in memory or in the row."""
     said = language.heard(text, ctx.member.language)
-    if said and said != ctx.member.language:
-        ctx.member.language = said
-        ctx.session.add(ctx.member)
+    if not said or said == ctx.member.language:
+        return
+    before = await crm.latest_note_texts(ctx.session, ctx.member.id, LANGUAGE_RUN - 1)
+    if any(language.heard(note, ctx.member.language) != said for note in before):
+        return
+    ctx.member.language = said
+    ctx.session.add(ctx.member)
 
 
 def _learn_timezone(ctx: Context) -> None:

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import bindparam, func, insert, or_
+from sqlalchemy import bindparam, func, or_
+from sqlalchemy import inspect
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .raw_sql import raw
+from .types import _json_text
 from .models import AuditLog, Customer, Identity, Interaction, Member, Task, Team, utcnow
 
 
@@ -133,15 +137,12 @@ async def add_interaction(session: AsyncSession, interaction: Interaction) -> In
 
 async def insert_interaction(session: AsyncSession, values: dict) -> int:
     """add_interaction without an ORM instance (a note's hot path): the values as ``Interaction(**values)`` takes them; returns the new id."""
-    from .messaging import row_values
+    from .messaging import insert_returning_ids, row_values
 
-    result = await (await session.connection()).execute(_INSERT_INTERACTION, row_values(Interaction, **values))
+    (new_id,) = await insert_returning_ids(session, Interaction, [row_values(Interaction, **values)])
     if values.get("customer_id") is not None:
         await touch_customer(session, values["customer_id"], values["occurred_at"], values.get("risk") or [])
-    return result.inserted_primary_key[0]
-
-
-_INSERT_INTERACTION = insert(Interaction.__table__)
+    return new_id
 
 
 async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetime | None = None, risks: list[str] | None = None) -> None:
@@ -153,6 +154,9 @@ async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetim
     (the (customer_id, occurred_at) index; a few rows)."""
     customer = await session.get(Customer, customer_id)
     if customer is None:
+        return
+    if at is not None and not inspect(customer).modified:
+        await _moved_on_raw(session, customer, at, risks or [])
         return
     if at is not None:
         customer.contact_count = (customer.contact_count or 0) + 1
@@ -176,6 +180,26 @@ async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetim
     session.add(customer)
 
 
+_TOUCH = "UPDATE customer SET contact_count = :count, first_contact_at = :first, last_contact_at = :last, last_risk = :risk, updated_at = :now WHERE id = :id"
+
+
+async def _moved_on_raw(session: AsyncSession, customer: Customer, at: dt.datetime, risks: list[str]) -> None:
+    """touch_customer's one-note case as one UPDATE on the driver, the loaded customer set to match without
+    becoming dirty (a note's hot path: no unit-of-work flush for it at commit; later edits still flush)."""
+    count = (customer.contact_count or 0) + 1
+    first = at if customer.first_contact_at is None or at < customer.first_contact_at else customer.first_contact_at
+    last, risk = customer.last_contact_at, list(customer.last_risk or [])
+    if last is None or at > last:
+        last, risk = at, list(risks)
+    elif at == last:
+        risk += [r for r in risks if r not in risk]
+    now = utcnow()
+    db = await raw(session)
+    await db.execute(_TOUCH, {"count": count, "first": db.value(first), "last": db.value(last), "risk": _json_text(risk), "now": db.value(now), "id": customer.id})
+    for name, value in (("contact_count", count), ("first_contact_at", first), ("last_contact_at", last), ("last_risk", risk), ("updated_at", now)):
+        set_committed_value(customer, name, value)
+
+
 _CONTACTS = select(func.count(Interaction.id), func.min(Interaction.occurred_at), func.max(Interaction.occurred_at)).where(Interaction.customer_id == bindparam("customer_id"))
 _RISKS_AT = select(Interaction.risk).where(Interaction.customer_id == bindparam("customer_id"), Interaction.occurred_at == bindparam("at"))
 
@@ -197,6 +221,23 @@ async def recent_interactions(session: AsyncSession, customer_id: int, limit: in
 async def last_interaction_by(session: AsyncSession, member_id: int) -> Interaction | None:
     stmt = select(Interaction).where(Interaction.author_id == member_id).order_by(col(Interaction.id).desc()).limit(1)
     return (await session.exec(stmt)).first()
+
+
+async def latest_note_texts(session: AsyncSession, author_id: int, count: int) -> list[str]:
+    """The texts of the author's latest ``count`` notes, newest first (a note filed on several customers once)."""
+    found = await (await raw(session)).rows(
+        "SELECT text, source_key FROM interaction WHERE author_id = :author ORDER BY id DESC LIMIT :limit", {"author": author_id, "limit": count * MAX_NOTE_PARTS}
+    )
+    texts, seen = [], set()
+    for text, key in found:
+        base = (key or "").split("#")[0]
+        if key is None or base not in seen:
+            seen.add(base)
+            texts.append(text)
+    return texts[:count]
+
+
+MAX_NOTE_PARTS = 10  # rows one note may have (handlers.quick_note.MAX_PARTS)
 
 
 async def tasks_of_interaction(session: AsyncSession, interaction_id: int) -> list[Task]:
@@ -229,10 +270,9 @@ async def audit(
     detail: str = "",
     at: dt.datetime | None = None,
 ) -> None:
-    # a plain INSERT, not an ORM object: nothing reads the row back in the transaction, and building a
-    # model instance costs more than the insert (the hot path writes one per note)
+    # a plain INSERT on the driver (storage/raw_sql.py), not an ORM object: nothing reads the row back in the
+    # transaction, and building a model instance costs more than the insert (the hot path writes one per note)
+    from .messaging import insert_rows
+
     values = dict(at=at or utcnow(), action=action, team_id=team_id, member_id=member_id, customer_id=customer_id, platform=platform, detail=detail[:500])
-    await (await session.connection()).execute(_INSERT_AUDIT, values)
-
-
-_INSERT_AUDIT = insert(AuditLog.__table__)
+    await insert_rows(session, AuditLog, [values])

@@ -5,10 +5,14 @@ import datetime as dt
 import secrets
 
 from sqlalchemy import bindparam
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .models import Inbox, Outbox, Prompt, utcnow
+from .crypto import Encrypted
+from .models import OPEN_TEXT_PROMPTS, Inbox, Outbox, Prompt, utcnow
+from .raw_sql import raw
+from .types import JSONDict, JSONList, UTCDateTime
 
 
 # Built once, like _OPEN_TEXT_PROMPT below: building a statement costs more than SQLite running it.
@@ -17,6 +21,17 @@ _INBOX_BY_KEY = select(Inbox).where(Inbox.key == bindparam("key"))
 
 async def inbox_get(session: AsyncSession, key: str) -> Inbox | None:
     return (await session.exec(_INBOX_BY_KEY, params={"key": key})).first()
+
+
+async def inbox_status(session: AsyncSession, key: str) -> str | None:
+    """The status of the message with this key ('received', 'handled', 'failed'), None when it was never stored."""
+    found = await (await raw(session)).one('SELECT status FROM inbox WHERE "key" = :key', {"key": key})
+    return found[0] if found else None
+
+
+async def inbox_mark_handled(session: AsyncSession, key: str, at: dt.datetime) -> None:
+    db = await raw(session)
+    await db.execute("UPDATE inbox SET status = 'handled', handled_at = :at WHERE \"key\" = :key", {"key": key, "at": db.value(at)})
 
 
 async def inbox_record(session: AsyncSession, key: str, platform: str, chat_id: str, sender_id: str, payload: dict) -> Inbox:
@@ -56,7 +71,53 @@ def row_values(model, **values) -> dict:
 async def insert_rows(session: AsyncSession, model, rows: list[dict]) -> None:
     """INSERT rows made by row_values now, in this transaction (no ORM instances: nothing reads them back here)."""
     if rows:
-        await (await session.connection()).execute(model.__table__.insert(), rows)
+        await insert_returning_ids(session, model, rows, returning=False)
+
+
+async def insert_returning_ids(session: AsyncSession, model, rows: list[dict], *, returning: bool = True) -> list[int]:
+    """insert_rows giving the new rows' ids; straight on the driver (raw_sql) unless the table has encrypted columns."""
+    converters = _converters(model)
+    if converters is None:
+        result = await (await session.connection()).execute(model.__table__.insert().returning(model.__table__.c.id) if returning else model.__table__.insert(), rows)
+        return list(result.scalars()) if returning else []
+    db = await raw(session)
+    names = tuple(rows[0])
+    sql = f"INSERT INTO {model.__tablename__} ({', '.join(chr(34) + n + chr(34) for n in names)}) VALUES ({', '.join(':' + n for n in names)})"
+    values = [{n: converters.get(n, _same)(db, row[n]) for n in names} for row in rows]
+    if returning:
+        return [(await db.one(sql + " RETURNING id", row))[0] for row in values]
+    if len(values) == 1:
+        await db.execute(sql, values[0])
+    else:
+        await db.execute_many(sql, values)
+    return []
+
+
+def _same(_db, value):
+    return value
+
+
+def _utc(db, value):
+    return None if value is None else db.value(value)
+
+
+_CONVERTERS: dict[type, dict | None] = {}
+
+
+def _converters(model) -> dict | None:
+    """How each column's value is stored, for the columns that need it; None when a column is encrypted (Core does that)."""
+    if model not in _CONVERTERS:
+        out: dict | None = {}
+        for column in model.__table__.columns:
+            if isinstance(column.type, Encrypted):
+                out = None
+                break
+            if isinstance(column.type, UTCDateTime):
+                out[column.name] = _utc
+            elif isinstance(column.type, (JSONDict, JSONList)):  # their own text form
+                out[column.name] = lambda _db, value, kind=column.type: kind.process_bind_param(value, None)
+        _CONVERTERS[model] = out
+    return _CONVERTERS[model]
 
 
 async def inbox_unhandled(session: AsyncSession, platform: str, limit: int = 500) -> list[Inbox]:
@@ -86,30 +147,25 @@ def new_prompt_id() -> str:
 # Questions answered by typing; only one of them may be open per chat, or a typed answer would be
 # ambiguous. Button-only prompts (filed notes, reminders) stay usable side by side.
 TEXT_ANSWER_KINDS = ("name_customer", "change_date")
+# The partial index ix_prompt_open_text holds only open typed questions (at most one per member and chat), so
+# these cost the same after 100k past prompts. Its condition is written out literally here: SQLite uses a
+# partial index only when the query repeats the index's own WHERE terms.
+_OPEN_TEXT = OPEN_TEXT_PROMPTS
 _OPEN_TEXT_PROMPT = (
-    select(Prompt)
-    .where(
-        Prompt.member_id == bindparam("member_id"),
-        Prompt.platform == bindparam("platform"),
-        Prompt.chat_id == bindparam("chat_id"),
-        Prompt.status == "open",
-        col(Prompt.kind).in_(TEXT_ANSWER_KINDS),
-        col(Prompt.created_at) >= bindparam("since"),
-    )
-    .order_by(col(Prompt.created_at).desc())
-    .limit(1)
+    f"SELECT id FROM prompt WHERE member_id = :member_id AND platform = :platform AND chat_id = :chat_id AND {_OPEN_TEXT}"
+    " AND created_at >= :since ORDER BY created_at DESC LIMIT 1"
 )
+_EXPIRE_OPEN_TEXT = f"UPDATE prompt SET status = 'expired' WHERE member_id = :member_id AND platform = :platform AND chat_id = :chat_id AND {_OPEN_TEXT}"
 
 
 async def prompt_add(session: AsyncSession, member_id: int, platform: str, chat_id: str, kind: str, data: dict, now: dt.datetime | None = None) -> Prompt:
     """Open a question; `now` is the injected clock's time (typed answers are accepted for a while after it)."""
     if kind in TEXT_ANSWER_KINDS:
-        stmt = select(Prompt).where(
-            Prompt.platform == platform, Prompt.chat_id == chat_id, Prompt.member_id == member_id, Prompt.status == "open", col(Prompt.kind).in_(TEXT_ANSWER_KINDS)
-        )
-        for old in (await session.exec(stmt)).all():
-            old.status = "expired"
-            session.add(old)
+        await session.flush()  # a question opened earlier in this transaction is in the table before it is expired
+        await (await raw(session)).execute(_EXPIRE_OPEN_TEXT, {"member_id": member_id, "platform": platform, "chat_id": chat_id})
+        for old in session.identity_map.values():  # and questions loaded earlier read as expired too
+            if isinstance(old, Prompt) and old.member_id == member_id and old.platform == platform and old.chat_id == chat_id and old.status == "open" and old.kind in TEXT_ANSWER_KINDS:
+                set_committed_value(old, "status", "expired")
     prompt = Prompt(id=new_prompt_id(), member_id=member_id, platform=platform, chat_id=chat_id, kind=kind, data=data, created_at=now or utcnow())
     session.add(prompt)
     await session.flush()
@@ -131,8 +187,13 @@ async def prompt_get(session: AsyncSession, prompt_id: str) -> Prompt | None:
 
 
 async def prompt_open_in_chat(session: AsyncSession, member_id: int, platform: str, chat_id: str, since: dt.datetime) -> Prompt | None:
-    params = {"member_id": member_id, "platform": platform, "chat_id": chat_id, "since": since}
-    return (await session.exec(_OPEN_TEXT_PROMPT, params=params)).first()
+    """The member's open typed question in this chat, asked since ``since`` (one index probe: see _OPEN_TEXT)."""
+    db = await raw(session)
+    found = await db.one(_OPEN_TEXT_PROMPT, {"member_id": member_id, "platform": platform, "chat_id": chat_id, "since": db.value(since)})
+    if found is None:
+        return None
+    prompt = await session.get(Prompt, found[0])
+    return prompt if prompt is not None and prompt.status == "open" else None  # closed earlier in this transaction
 
 
 async def prompt_latest_in_chat(session: AsyncSession, member_id: int, platform: str, chat_id: str, since: dt.datetime, kinds: tuple[str, ...]) -> Prompt | None:

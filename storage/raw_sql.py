@@ -1,0 +1,110 @@
+"""Statements run on the transaction's own driver connection, below SQLAlchemy: a note's hot path.
+
+A note runs about ten short statements. Through SQLAlchemy each cost far more Python than the database
+spends on it (statement cache lookups, result objects, the async bridge's greenlet switches); here each is
+one driver call. They run on the session's connection, so in the session's transaction: they commit or roll
+back with it, and see (and are seen by) its other statements. The ORM's pending objects are not flushed
+first, as with Core statements. Values go in as the models' column types would store them (UTC datetimes
+without an offset on SQLite, JSON as text); encrypted columns are never written here.
+
+SQL is written with :name parameters, SQLite's own style; psycopg gets them as %(name)s. A unique key
+violated here raises SQLAlchemy's IntegrityError, like the statements it replaces.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from .types import _json_text  # the JSON text the models' JSON columns store
+
+_CACHE = "crmbot_raw_sql"  # session.info: (the transaction, its Raw)
+_PG_PARAMS: dict[str, str] = {}
+
+
+def _pg(sql: str) -> str:
+    done = _PG_PARAMS.get(sql)
+    if done is None:
+        done = _PG_PARAMS[sql] = re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
+    return done
+
+
+class Raw:
+    """One transaction's driver connection: SQLite's sqlite3 (in the loop's thread, or via aiosqlite's) or psycopg's."""
+
+    def __init__(self, driver: Any, is_sqlite: bool) -> None:
+        self.is_sqlite = is_sqlite
+        self._driver = driver
+        self._inline = _inline_sqlite3(driver) if is_sqlite else None
+
+    def value(self, value: Any) -> Any:
+        """A Python value as its column stores it."""
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(dt.timezone.utc)
+            return value.strftime("%Y-%m-%d %H:%M:%S.%f") if self.is_sqlite else value  # SQLAlchemy's SQLite text form
+        if isinstance(value, (list, dict)):
+            return _json_text(value)
+        return value
+
+    async def rows(self, sql: str, params: dict) -> list[tuple]:
+        try:
+            if self._inline is not None:
+                return self._inline.execute(sql, params).fetchall()
+            if self.is_sqlite:
+                async with self._driver.execute(sql, params) as cursor:
+                    return list(await cursor.fetchall())
+            cursor = await self._driver.execute(_pg(sql), params)
+            return list(await cursor.fetchall()) if cursor.description else []
+        except Exception as error:
+            raise _translated(error, sql, params) from error
+
+    async def one(self, sql: str, params: dict) -> tuple | None:
+        found = await self.rows(sql, params)
+        return found[0] if found else None
+
+    async def execute(self, sql: str, params: dict) -> None:
+        await self.rows(sql, params)
+
+    async def execute_many(self, sql: str, rows: list[dict]) -> None:
+        try:
+            if self._inline is not None:
+                self._inline.executemany(sql, rows)
+            elif self.is_sqlite:
+                await self._driver.executemany(sql, rows)
+            else:
+                async with self._driver.cursor() as cursor:
+                    await cursor.executemany(_pg(sql), rows)
+        except Exception as error:
+            raise _translated(error, sql, rows) from error
+
+
+def _inline_sqlite3(driver: Any) -> sqlite3.Connection | None:
+    """The sqlite3 connection itself when the driver runs it in the loop's thread (db._InlineConnection)."""
+    from .db import _InlineConnection
+
+    return driver._connection if isinstance(driver, _InlineConnection) else None
+
+
+def _translated(error: Exception, sql: str, params: Any) -> Exception:
+    if isinstance(error, sqlite3.IntegrityError) or type(error).__name__ in ("UniqueViolation", "IntegrityError", "ForeignKeyViolation"):
+        return IntegrityError(sql, params, error)
+    return error
+
+
+async def raw(session) -> Raw:
+    """The Raw of the session's current transaction (begun here if it was not yet)."""
+    sync = session.sync_session
+    cached = sync.info.get(_CACHE)
+    transaction = sync.get_transaction()
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return cached[1]
+    connection = await session.connection()
+    fairy = await connection.get_raw_connection()
+    made = Raw(fairy.driver_connection, connection.dialect.name == "sqlite")
+    sync.info[_CACHE] = (sync.get_transaction(), made)
+    return made
