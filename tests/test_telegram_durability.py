@@ -124,7 +124,7 @@ async def test_webhook_checks_the_secret_and_stores_before_answering(webhook_wor
     secret = hook["secret_token"]
     assert hook["url"] == "https://crm.example.com/telegram/hook" and len(secret) >= 32
     assert hook.get("drop_pending_updates") in (None, "false", False)
-    assert hook["allowed_updates"] == ["message", "callback_query"]
+    assert hook["allowed_updates"] == ["message", "edited_message", "callback_query"]
 
     update = world.fake.say(LI, "called Wang Lei, wants a quote", push=False) | {"update_id": 77}
     assert await _post(world, update, None) == 403

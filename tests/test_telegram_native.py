@@ -3,12 +3,15 @@ notes are re-read, invite deep links, command menus per chat kind and language, 
 The real PTB Application polls a fake Bot API over HTTP."""
 from __future__ import annotations
 
+from storage.models import Customer, Task
+from tests.conftest import SHANGHAI
 from tests.fakes.telegram_api import user
 from tests.fakes.telegram_world import fake_telegram, world, world_any_db  # noqa: F401
 from tests.helpers import seed_team
 
 LI = user(1001, "Li", language_code="en")
 MEI = user(1002, "Mei", language_code="zh-hans")
+MEI_AS_ADMIN = user(1001, "Mei", language_code="zh-hans")
 GROUP = {"id": -100500, "type": "supergroup", "title": "Sales East"}
 CUSTOMERS = (
     {"name": "Wang Lei", "company": "Acme", "owner": "1001"},
@@ -46,3 +49,38 @@ async def test_a_message_that_cannot_be_edited_gets_the_answer_as_a_new_message(
     [undone] = await world.press(LI, filed, "Undo")
     assert undone["message_id"] != filed["message_id"] and undone["text"].startswith("↩")
     assert "reply_markup" not in world.fake.messages[(1001, filed["message_id"])]  # its buttons went all the same
+
+
+async def test_an_edited_note_updates_its_records_once_and_says_what_changed(world_any_db):
+    world = world_any_db
+    await seeded(world)
+    said = world.fake.say(LI, "called Wang Lei, wants quote Friday")
+    [filed] = await world.exchange(said)
+    assert "Fri 5 Mar" in filed["text"]
+    world.clock.advance(days=2)  # edited on Wednesday: "Monday" still reads from Monday 1 March, when it was sent
+    [changed] = await world.edit(said, "called Wang Fang, wants quote Monday, complained about delays")
+    assert changed["text"].startswith("✎ Updated")
+    assert "Wang Lei → Wang Fang" in changed["text"] and "→ Mon 8 Mar" in changed["text"] and "complaint" in changed["text"]
+    [note] = await world.notes()
+    wang_fang = (await world.rows(Customer, Customer.name == "Wang Fang"))[0]
+    assert note.customer_id == wang_fang.id and note.risk == ["complaint"] and "Monday" in note.text
+    [task] = await world.rows(Task)
+    assert task.customer_id == wang_fang.id and task.due_at.astimezone(SHANGHAI).date().isoformat() == "2027-03-08"
+    [wang_lei] = await world.rows(Customer, Customer.name == "Wang Lei")
+    assert wang_lei.last_contact_at is None  # the first reading no longer counts
+
+    # the same edit delivered again, and an edit of a command: nothing more
+    assert await world.edit(said, "called Wang Fang, wants quote Monday, complained about delays") != []  # a second edit is read again…
+    assert len(await world.notes()) == 1 and len(await world.rows(Task)) == 1  # …and still one note, one follow-up
+    command = world.fake.say(LI, "/tasks")
+    await world.exchange(command)
+    assert await world.edit(command, "/find Wang") == []
+
+
+async def test_an_edit_in_chinese_is_answered_in_chinese(world):
+    await seeded(world)
+    said = world.fake.say(MEI_AS_ADMIN, "拜访了李娜，下周三前发报价")
+    [filed] = await world.exchange(said)
+    [changed] = await world.edit(said, "拜访了李娜，下周五前发报价")
+    assert changed["text"].startswith("✎ 已更新") and "跟进" in changed["text"]
+    assert len(await world.notes()) == 1 and len(await world.rows(Task)) == 1

@@ -37,7 +37,7 @@ from .webhook import WebhookServer, path_of, stable_secret
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is nothing new
 MAX_HANDLING_TRIES = 5  # an update whose file could not be fetched is retried, then left for the next start
 

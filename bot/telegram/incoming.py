@@ -31,9 +31,10 @@ def translate(update: Update, me: User, now: dt.datetime) -> Translated | None:
     """The Incoming for this update, or None when the update is not for the bot."""
     if update.callback_query is not None:
         return _press(update, now)
-    message = update.message
+    message = update.message or update.edited_message
     if message is None or message.from_user is None or message.from_user.is_bot:
         return None
+    edited = update.message is None  # an edit: its note is read again (a key of its own per edit)
     kind = _chat_kind(message.chat.type)
     if kind is None:
         return None
@@ -65,8 +66,9 @@ def translate(update: Update, me: User, now: dt.datetime) -> Translated | None:
         sender_id=str(sender.id),
         sender_name=sender.full_name or sender.username or str(sender.id),
         text=_without_mention(raw_text, me) if addressed else raw_text,
-        message_id=str(message.message_id),
-        sent_at=_aware(message.date, now),
+        message_id=f"{message.message_id}e{_edit_stamp(message)}" if edited else str(message.message_id),
+        sent_at=_aware(message.edit_date if edited else message.date, now),
+        edit_of=str(message.message_id) if edited else None,
         reply_to_bot=reply_to_bot,
         addressed=addressed,
         language_hint=sender.language_code,
@@ -97,6 +99,11 @@ def _press(update: Update, now: dt.datetime) -> Translated | None:
         pressed_message_id=str(query.message.message_id),
     )
     return Translated(incoming, callback_id=query.id)
+
+
+def _edit_stamp(message: Message) -> int:
+    edit_date = message.edit_date or message.date
+    return int(edit_date.timestamp()) if edit_date else 0
 
 
 def _chat_kind(chat_type: str) -> str | None:

@@ -160,19 +160,18 @@ class FakeTelegram:
 
     def say(self, sender: dict, text: str, *, chat: dict | None = None, reply_to: dict | None = None, push: bool = True) -> dict:
         chat = chat or {"id": sender["id"], "type": "private", "first_name": sender["first_name"]}
-        fields: dict = {"text": text}
-        entities = []
-        if text.startswith("/"):
-            entities.append({"type": "bot_command", "offset": 0, "length": len(text.split()[0])})
-        mention = f"@{BOT_USERNAME}"
-        if mention in text:
-            entities.append({"type": "mention", "offset": text.index(mention), "length": len(mention)})
-        if entities:
-            fields["entities"] = entities
+        fields = _text_fields(text)
         if reply_to is not None:
             fields["reply_to_message"] = reply_to
         update = self.message_update(chat, sender, **fields)
         return self.push(update) if push else update
+
+    def edit(self, said: dict, text: str) -> dict:
+        """The sender edits a message they sent (an update `say` returned): Telegram's edited_message."""
+        original = said.get("message") or said["edited_message"]
+        message = {k: v for k, v in original.items() if k not in ("text", "entities")} | _text_fields(text)
+        message["edit_date"] = int(self.now())
+        return self.push({"edited_message": message})
 
     def send_document(self, sender: dict, file_name: str, content: bytes, *, chat: dict | None = None, caption: str | None = None, mime_type: str = "text/csv") -> dict:
         chat = chat or {"id": sender["id"], "type": "private", "first_name": sender["first_name"]}
@@ -394,6 +393,19 @@ class FakeTelegram:
 
     async def _m_editMessageReplyMarkup(self, params, files):
         return await self._edit(params)
+
+
+def _text_fields(text: str) -> dict:
+    fields: dict = {"text": text}
+    entities = []
+    if text.startswith("/"):
+        entities.append({"type": "bot_command", "offset": 0, "length": len(text.split()[0])})
+    mention = f"@{BOT_USERNAME}"
+    if mention in text:
+        entities.append({"type": "mention", "offset": text.index(mention), "length": len(mention)})
+    if entities:
+        fields["entities"] = entities
+    return fields
 
 
 def _caption(params: dict) -> dict:

@@ -54,6 +54,10 @@ class World:
         self.clock.advance(seconds=5)
         return await self.exchange(self.fake.press(sender, message, label, **kw))
 
+    async def edit(self, said: dict, text: str) -> list[dict]:
+        self.clock.advance(seconds=30)
+        return await self.exchange(self.fake.edit(said, text))
+
     async def handled(self, update: dict, timeout: float = 5.0) -> None:
         await self.fake.wait_for(lambda: self.fake.confirmed(update), timeout)
 
@@ -89,7 +93,7 @@ class World:
 def _chat_of(update: dict) -> int:
     if "callback_query" in update:
         return update["callback_query"]["message"]["chat"]["id"]
-    return update["message"]["chat"]["id"]
+    return (update.get("message") or update["edited_message"])["chat"]["id"]
 
 
 @pytest.fixture
