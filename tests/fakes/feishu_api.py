@@ -50,6 +50,7 @@ class FakeFeishuAPI:
         self._by_uuid: dict[str, dict] = {}
         self._runner: web.AppRunner | None = None
         self.sockets: list[web.WebSocketResponse] = []
+        self.live: list[web.WebSocketResponse] = []  # connections the client has spoken on (its first ping): handshake done on both ends
         self.frame_answers: dict[str, dict] = {}  # frame message_id → the client's answer (decoded)
         self._change = asyncio.Condition()
 
@@ -180,6 +181,10 @@ class FakeFeishuAPI:
         async for message in ws:
             if message.type != WSMsgType.BINARY:
                 continue
+            if ws not in self.live:
+                async with self._change:
+                    self.live.append(ws)
+                    self._change.notify_all()
             frame = Frame()
             frame.ParseFromString(message.data)
             headers = {h.key: h.value for h in frame.headers}
@@ -189,21 +194,24 @@ class FakeFeishuAPI:
                     self._change.notify_all()
         async with self._change:
             self.sockets.remove(ws)
+            if ws in self.live:
+                self.live.remove(ws)
             self._change.notify_all()
         return ws
 
     async def push_event(self, event: dict) -> dict:
-        """Send an event down the (first) long connection as Feishu does; the client's answer."""
+        """Send an event down the long connection as Feishu does; the client's answer."""
         from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 
         async with self._change:
-            await self._change.wait_for(lambda: bool(self.sockets))
+            await self._change.wait_for(lambda: any(not ws.closed for ws in self.live))
+        socket = [ws for ws in self.live if not ws.closed][-1]  # a reconnect replaces a dead connection
         frame_id = uuidlib.uuid4().hex
         frame = Frame(SeqID=next(self._ids), LogID=0, service=7, method=1, payload=json.dumps(event, ensure_ascii=False).encode())
         for key, value in (("type", "event"), ("message_id", frame_id), ("trace_id", "trace"), ("sum", "1"), ("seq", "0")):
             header = frame.headers.add()
             header.key, header.value = key, value
-        await self.sockets[0].send_bytes(frame.SerializeToString())
+        await socket.send_bytes(frame.SerializeToString())
         async with self._change:
             await self._change.wait_for(lambda: frame_id in self.frame_answers)
         return self.frame_answers[frame_id]
