@@ -260,7 +260,8 @@ async def cmd_invite(ctx: Context, args: str) -> list[Outgoing]:
     ctx.session.add(Invite(code=code, team_id=ctx.team.id, role=role, created_by=ctx.member.id, created_at=ctx.services.clock()))
     role_word = {"rep": ("rep", "销售"), "manager": ("manager", "经理")}[role][ctx.lang == "zh"]
     valid = tt.t("invite_valid", ctx.lang, days=INVITE_TTL.days)
-    return [Outgoing(t("invite_ok", ctx.lang, role=role_word, code=code) + (" " if ctx.lang == "en" else "") + valid)]
+    link = f"\n{ctx.msg.start_link}{code}" if ctx.msg.start_link else ""  # opening it joins (a messenger's deep link)
+    return [Outgoing(t("invite_ok", ctx.lang, role=role_word, code=code) + (" " if ctx.lang == "en" else "") + valid + link)]
 
 
 INVITE_TTL = dt.timedelta(days=7)
@@ -351,6 +352,8 @@ async def for_stranger(msg: Incoming, text: str, lang: str, services, session) -
     """Someone we don't know: /start on a new installation makes a team; /join CODE joins one."""
     name, args = parse_command(text) if text.startswith("/") else ("", "")
     lang = language.detect(text) or language.initial(msg.sender_name, msg.language_hint, lang)  # a Chinese name or zh locale: Chinese from the first reply
+    if name in ("start", "开始") and args and await crm.first_team(session) is not None:
+        name = "join"  # an invite's deep link opens the chat with "/start CODE"
     if name in ("start", "开始") and await crm.first_team(session) is None:
         team = await crm.create_team(session, f"{msg.sender_name or 'My'}'s team" if lang == "en" else f"{msg.sender_name or '我'}的团队", getattr(services.settings, "timezone", "Asia/Shanghai"))
         await crm.create_member(session, team, msg.sender_name or msg.sender_id, role="admin", platform=msg.platform, user_id=msg.sender_id, language=lang, timezone=msg.sender_timezone)

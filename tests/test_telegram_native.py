@@ -3,9 +3,9 @@ notes are re-read, invite deep links, command menus per chat kind and language, 
 The real PTB Application polls a fake Bot API over HTTP."""
 from __future__ import annotations
 
-from storage.models import Customer, Task
+from storage.models import Customer, Member, Task
 from tests.conftest import SHANGHAI
-from tests.fakes.telegram_api import user
+from tests.fakes.telegram_api import BOT_USERNAME, user
 from tests.fakes.telegram_world import fake_telegram, world, world_any_db  # noqa: F401
 from tests.helpers import seed_team
 
@@ -84,3 +84,20 @@ async def test_an_edit_in_chinese_is_answered_in_chinese(world):
     [changed] = await world.edit(said, "拜访了李娜，下周五前发报价")
     assert changed["text"].startswith("✎ 已更新") and "跟进" in changed["text"]
     assert len(await world.notes()) == 1 and len(await world.rows(Task)) == 1
+
+
+async def test_an_invite_deep_link_joins_the_team_when_opened(world):
+    await seeded(world)
+    [invite] = await world.say(LI, "/invite")
+    link = invite["text"].splitlines()[-1]
+    assert link.startswith(f"https://t.me/{BOT_USERNAME}?start=")
+    code = link.split("start=")[1]
+    assert f"/join {code}" in invite["text"]  # the code still works typed
+    # opening the link: Telegram sends "/start CODE" from the newcomer
+    [welcome] = await world.say(MEI, f"/start {code}")
+    assert welcome["text"].startswith("欢迎")
+    members = await world.rows(Member)
+    [mei] = [m for m in members if m.display_name == "Mei"]
+    assert mei.role == "rep" and len({m.team_id for m in members}) == 1
+    await world.say(user(1003, "Zhao"), f"/start {code}")  # single use
+    assert len(await world.rows(Member)) == 2

@@ -69,6 +69,7 @@ def translate(update: Update, me: User, now: dt.datetime) -> Translated | None:
         message_id=f"{message.message_id}e{_edit_stamp(message)}" if edited else str(message.message_id),
         sent_at=_aware(message.edit_date if edited else message.date, now),
         edit_of=str(message.message_id) if edited else None,
+        start_link=f"https://t.me/{me.username}?start=" if me.username else None,
         reply_to_bot=reply_to_bot,
         addressed=addressed,
         language_hint=sender.language_code,
