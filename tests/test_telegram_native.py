@@ -3,6 +3,7 @@ notes are re-read, invite deep links, command menus per chat kind and language, 
 The real PTB Application polls a fake Bot API over HTTP."""
 from __future__ import annotations
 
+from handlers.commands import COMMANDS
 from storage.models import Customer, Member, Task
 from tests.conftest import SHANGHAI
 from tests.fakes.telegram_api import BOT_USERNAME, user
@@ -101,3 +102,14 @@ async def test_an_invite_deep_link_joins_the_team_when_opened(world):
     assert mei.role == "rep" and len({m.team_id for m in members}) == 1
     await world.say(user(1003, "Zhao"), f"/start {code}")  # single use
     assert len(await world.rows(Member)) == 2
+
+
+async def test_command_menus_per_chat_kind_and_language(world):
+    await seeded(world)
+    menus = world.fake.scoped_commands
+    private_en = [c["command"] for c in menus[("all_private_chats", None)]]
+    group_en = [c["command"] for c in menus[("all_group_chats", None)]]
+    assert "invite" in private_en and "pair" in private_en and "link" not in private_en
+    assert "link" in group_en and "note" in group_en and "invite" not in group_en and "pair" not in group_en
+    group_zh = {c["command"]: c["description"] for c in menus[("all_group_chats", "zh")]}
+    assert list(group_zh) == group_en and group_zh["tasks"] == next(c.help_zh for c in COMMANDS if c.name == "tasks")

@@ -21,7 +21,7 @@ import dataclasses
 import logging
 from collections import Counter
 
-from telegram import BotCommand, Message, Update
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Message, Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is nothing new
+# Group menus: what a group chat is for (sharing notes, the team's tasks and digest); private chats
+# get the rest of the menu (inviting, editing customers, pairing) but not these group-only ones.
+GROUP_COMMANDS = ("note", "find", "customer", "tasks", "done", "snooze", "digest", "subscribe", "link", "help")
+GROUP_ONLY_COMMANDS = {"note", "subscribe", "link"}
 MAX_HANDLING_TRIES = 5  # an update whose file could not be fetched is retried, then left for the next start
 
 
@@ -143,10 +147,15 @@ class TelegramAdapter:
         )
 
     async def _set_commands(self) -> None:
+        """The "/" menu: in private chats what works there, in groups what a group is for, each in
+        English and in Chinese (Telegram shows the one of the user's app language)."""
         menu = [c for c in COMMANDS if c.in_menu]
+        private = [c for c in menu if c.name not in GROUP_ONLY_COMMANDS]
+        group = [c for c in COMMANDS if c.name in GROUP_COMMANDS]
         try:
-            await self.bot.set_my_commands([BotCommand(c.name, c.help_en[:256]) for c in menu])
-            await self.bot.set_my_commands([BotCommand(c.name, c.help_zh[:256]) for c in menu], language_code="zh")
+            for scope, commands in ((None, menu), (BotCommandScopeAllPrivateChats(), private), (BotCommandScopeAllGroupChats(), group)):
+                await self.bot.set_my_commands([BotCommand(c.name, c.help_en[:256]) for c in commands], scope=scope)
+                await self.bot.set_my_commands([BotCommand(c.name, c.help_zh[:256]) for c in commands], scope=scope, language_code="zh")
         except TelegramError as exc:  # the menu is a convenience; the commands work without it
             log.warning("telegram: could not set the command menu: %s", exc)
 

@@ -81,7 +81,8 @@ class FakeTelegram:
         self.outage_until = 0.0  # sends answer 502 until this timestamp
         self.troubles: dict[str, list[str]] = {}  # method -> 'hang' | 'kill', in order
         self._released = asyncio.Event()  # set on stop: hung requests end
-        self.commands: dict[str | None, list[dict]] = {}  # language_code -> commands
+        self.commands: dict[str | None, list[dict]] = {}  # language_code -> commands (the default scope)
+        self.scoped_commands: dict[tuple[str, str | None], list[dict]] = {}  # (scope type, language_code) -> commands
         self.webhook: dict | None = None
         self.chat_types: dict[int, str] = {}
         self._update_ids = itertools.count(5000)
@@ -341,7 +342,10 @@ class FakeTelegram:
         return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False, "pending_update_count": len(self.pending)}
 
     async def _m_setMyCommands(self, params, files):
-        self.commands[params.get("language_code")] = params.get("commands") or []
+        scope = (params.get("scope") or {}).get("type", "default")
+        self.scoped_commands[(scope, params.get("language_code"))] = params.get("commands") or []
+        if scope == "default":
+            self.commands[params.get("language_code")] = params.get("commands") or []
         return True
 
     async def _m_answerCallbackQuery(self, params, files):
