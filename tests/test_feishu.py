@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from storage.models import Customer, Interaction, Member, Task
+from storage.models import ChatLink, Customer, Interaction, Member, Task
 
 from .fakes.feishu_api import FeishuEnv, feishu_env, feishu_env_any_db  # noqa: F401  (fixtures)
 from .conftest import SHANGHAI
@@ -126,3 +126,29 @@ async def test_the_first_feishu_user_of_a_fresh_install_becomes_admin_by_their_f
     [member] = await rows(env.app, Member)
     assert member.role == "admin" and member.display_name == "周杰"
     assert env.api.texts("ou_first")
+
+
+async def test_an_image_gets_one_friendly_line_in_the_members_chinese(feishu_env: FeishuEnv):
+    env = feishu_env
+    await seed(env)
+    await env.tenant.dm("ou_boss", "拜访了李娜")  # Feishu's events carry no locale: the language is learnt from what they write
+    await env.settle()
+    event = env.tenant.message_event("ou_boss", "", message_type="image", content={"image_key": "img_v2_1"})
+    assert (await env.tenant.deliver(event))[0] == 200
+    await env.settle()
+    line = env.api.texts("ou_boss")[-1]
+    assert "图片" in line and "\n" not in line.strip()
+    assert len(await rows(env.app, Interaction)) == 1
+
+
+async def test_commands_work_in_a_group_after_an_at_mention(feishu_env: FeishuEnv):
+    env = feishu_env
+    await seed(env)
+    await env.tenant.mention("ou_boss", "oc_sales", "/link")
+    await env.settle()
+    await env.tenant.mention("ou_boss", "oc_sales", "/customer 王伟")
+    await env.settle()
+    [link] = await rows(env.app, ChatLink)
+    assert (link.platform, link.chat_id) == ("feishu", "oc_sales")
+    _, card = env.api.texts("oc_sales")
+    assert "王伟" in card and "13800001111" not in card
