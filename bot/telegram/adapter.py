@@ -43,7 +43,9 @@ POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is noth
 # get the rest of the menu (inviting, editing customers, pairing) but not these group-only ones.
 GROUP_COMMANDS = ("note", "find", "customer", "tasks", "done", "snooze", "digest", "subscribe", "link", "help")
 GROUP_ONLY_COMMANDS = {"note", "subscribe", "link"}
-MAX_HANDLING_TRIES = 5  # an update whose file could not be fetched is retried, then left for the next start
+MAX_HANDLING_TRIES = 5
+MAX_CHATS_AT_ONCE = 32  # updates of different chats handled at once (one chat's always one after another)
+MAX_BACKLOG = 1000  # polling waits while this many received updates still wait to be handled  # an update whose file could not be fetched is retried, then left for the next start
 
 
 class TelegramConflict(RuntimeError):
@@ -53,7 +55,7 @@ class TelegramConflict(RuntimeError):
 class TelegramAdapter:
     platform = PLATFORM
 
-    def __init__(self, settings, services, *, poll_timeout: float = POLL_TIMEOUT, webhook_host: str = "0.0.0.0") -> None:
+    def __init__(self, settings, services, *, poll_timeout: float = POLL_TIMEOUT, webhook_host: str = "0.0.0.0", chats_at_once: int = MAX_CHATS_AT_ONCE) -> None:
         self.settings = settings
         self.services = services
         self.poll_timeout = poll_timeout
@@ -76,6 +78,9 @@ class TelegramAdapter:
         self._queue: asyncio.Queue[Update] = asyncio.Queue()
         self._failure: asyncio.Future | None = None
         self._unfinished: Counter[str] = Counter()
+        self._chains: dict[str, asyncio.Task] = {}  # chat → the task handling its latest update
+        self._waiting = 0  # updates scheduled and not handled yet
+        self._slots = asyncio.Semaphore(max(1, chats_at_once))
 
     @property
     def bot(self):
@@ -106,7 +111,11 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         self._stopped = True
-        for task in self._tasks:
+        try:
+            await asyncio.wait_for(self.idle(), timeout=10)  # what was received is handled before we go
+        except asyncio.TimeoutError:
+            log.warning("telegram: stopping with %d updates unhandled (they stay in the inbox)", self._waiting)
+        for task in [*self._tasks, *self._chains.values()]:
             task.cancel()
         for task in self._tasks:
             try:
@@ -169,7 +178,9 @@ class TelegramAdapter:
         todo = await self._store(updates)  # durable first …
         self._offset = updates[-1].update_id + 1  # … then the next getUpdates may confirm them
         for update in todo:
-            await self._process(update)
+            self._schedule(update)
+        while self._waiting >= MAX_BACKLOG:  # a flood: let handling catch up before asking for more
+            await asyncio.wait(list(self._chains.values()), return_when=asyncio.FIRST_COMPLETED)
 
     async def _poll_forever(self) -> None:
         delay = 1.0
@@ -215,7 +226,7 @@ class TelegramAdapter:
             update = await self._queue.get()
             try:
                 await self._retry_unfinished()
-                await self._process(update)
+                self._schedule(update)
             except Exception:
                 log.exception("telegram: handling a webhook update failed; it stays in the inbox")
             finally:
@@ -224,6 +235,7 @@ class TelegramAdapter:
     async def drained(self) -> None:
         """Wait until every update the webhook accepted so far has been handled."""
         await self._queue.join()
+        await self.idle()
 
     # -- the inbox -------------------------------------------------------------------------------
 
@@ -253,6 +265,36 @@ class TelegramAdapter:
             await self._process(update)
 
     # -- handling --------------------------------------------------------------------------------
+
+    def _schedule(self, update: Update) -> None:
+        """Handle the update concurrently with other chats' and after its own chat's earlier ones,
+        so a slow chat (a big import, a slow download) holds up nobody else."""
+        chat = update.effective_chat
+        key = str(chat.id) if chat is not None else f"update:{update.update_id}"
+        self._waiting += 1
+        task = asyncio.create_task(self._in_turn(self._chains.get(key), update), name=f"telegram-chat-{key}")
+        self._chains[key] = task
+        task.add_done_callback(lambda done: self._chains.pop(key, None) if self._chains.get(key) is done else None)
+
+    async def _in_turn(self, previous: asyncio.Task | None, update: Update) -> None:
+        try:
+            if previous is not None:
+                await asyncio.wait([previous])  # order within a chat (its failure does not stop the next)
+            async with self._slots:
+                await self._process(update)
+                translated = self._translate(update)
+                key = translated.incoming.key if translated is not None else ""
+                while 0 < self._unfinished.get(key, 0) < MAX_HANDLING_TRIES:  # its file could not be fetched: again, a few times
+                    await self._process(update)
+        except Exception:
+            log.exception("telegram: handling update %s failed; it stays in the inbox", update.update_id)
+        finally:
+            self._waiting -= 1
+
+    async def idle(self) -> None:
+        """Wait until every update received so far has been handled."""
+        while self._chains:
+            await asyncio.wait(list(self._chains.values()))
 
     async def _process(self, update: Update) -> None:
         await self.application.process_update(update)

@@ -60,6 +60,7 @@ class World:
 
     async def handled(self, update: dict, timeout: float = 5.0) -> None:
         await self.fake.wait_for(lambda: self.fake.confirmed(update), timeout)
+        await self.adapter.idle()  # handled, not only received (chats are handled concurrently)
 
     async def deliver(self) -> int:
         """Send everything in the outbox, moving the clock to each row the limits held back."""
