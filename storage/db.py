@@ -219,6 +219,10 @@ MIGRATION_LOCK = 0x63726D6D  # the advisory lock key every replica's `crmbot mig
 def migrate(url: str, revision: str = "head") -> None:
     """Upgrade the schema, one process at a time: replicas starting together wait for the first,
     then find nothing left to do (a PostgreSQL advisory lock; on SQLite a lock file beside the database)."""
+    from .schema_version import is_current
+
+    if revision == "head" and is_current(url):
+        return  # nothing to do: alembic is not even imported (most of a start-up's time)
     from alembic import command
 
     with _migration_lock(url):
