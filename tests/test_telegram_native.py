@@ -3,6 +3,7 @@ notes are re-read, invite deep links, command menus per chat kind and language, 
 The real PTB Application polls a fake Bot API over HTTP."""
 from __future__ import annotations
 
+from handlers import imports
 from handlers.commands import COMMANDS
 from storage.models import Customer, Member, Task
 from tests.conftest import SHANGHAI
@@ -113,3 +114,25 @@ async def test_command_menus_per_chat_kind_and_language(world):
     assert "link" in group_en and "note" in group_en and "invite" not in group_en and "pair" not in group_en
     group_zh = {c["command"]: c["description"] for c in menus[("all_group_chats", "zh")]}
     assert list(group_zh) == group_en and group_zh["tasks"] == next(c.help_zh for c in COMMANDS if c.name == "tasks")
+
+
+async def test_a_slow_chat_holds_up_no_other_chat_and_keeps_its_own_order(world):
+    await seeded(world, members=(("1001", "admin"), ("1002", "rep")))
+    download = world.fake.hold("getFile")  # Li's spreadsheet is slow to fetch
+    world.fake.send_document(LI, "people.csv", b"name,company\nZhao Min,Gamma\n")
+    li_note = world.fake.say(LI, "called Wang Lei, wants a quote")  # after the sheet, in the same chat
+    mei_note = world.fake.say(MEI, "拜访了李娜，下周三前发报价")
+    await world.fake.wait_for(lambda: world.fake.confirmed(mei_note))
+    await world.adapter.idle(chat_id=1002)  # Mei's note is handled while Li's chat still waits
+    await world.deliver()
+    [mei_reply] = world.fake.sent(1002)
+    assert "发报价" in mei_reply["text"]
+    assert world.fake.sent(1001) == [] and [n.text for n in await world.notes()] == ["拜访了李娜，下周三前发报价"]
+
+    download.set()
+    await world.handled(li_note)
+    await imports.settle()
+    await world.deliver()
+    texts = world.fake.texts(1001)
+    assert texts[0].startswith("⏳ Importing people.csv")  # Li's chat in the order Li wrote
+    assert any("Wang Lei" in t for t in texts[1:])

@@ -291,10 +291,13 @@ class TelegramAdapter:
         finally:
             self._waiting -= 1
 
-    async def idle(self) -> None:
-        """Wait until every update received so far has been handled."""
-        while self._chains:
-            await asyncio.wait(list(self._chains.values()))
+    async def idle(self, chat_id: int | str | None = None) -> None:
+        """Wait until every update received so far (of that chat, or of all) has been handled."""
+        while True:
+            chains = [task for key, task in self._chains.items() if chat_id is None or key == str(chat_id)]
+            if not chains:
+                return
+            await asyncio.wait(chains)
 
     async def _process(self, update: Update) -> None:
         await self.application.process_update(update)

@@ -81,6 +81,7 @@ class FakeTelegram:
         self.outage_until = 0.0  # sends answer 502 until this timestamp
         self.troubles: dict[str, list[str]] = {}  # method -> 'hang' | 'kill', in order
         self._released = asyncio.Event()  # set on stop: hung requests end
+        self.gates: dict[str, asyncio.Event] = {}  # method -> its calls are answered once set (hold())
         self.commands: dict[str | None, list[dict]] = {}  # language_code -> commands (the default scope)
         self.scoped_commands: dict[tuple[str, str | None], list[dict]] = {}  # (scope type, language_code) -> commands
         self.webhook: dict | None = None
@@ -117,6 +118,8 @@ class FakeTelegram:
     async def stop(self) -> None:
         self._closing = True
         self._released.set()
+        for gate in self.gates.values():
+            gate.set()
         await self._notify()  # long polls return now
         if self._runner is not None:
             await self._runner.cleanup()
@@ -249,6 +252,8 @@ class FakeTelegram:
         self.calls.append(call)
         await self._notify()  # (a long poll only answers later; tests may wait for the call itself)
         try:
+            if method in self.gates:
+                await self.gates[method].wait()
             trouble = self._take_trouble(method)
             if trouble is not None:  # the message arrives, but its answer never does
                 result = await getattr(self, "_m_" + method)(params, files)
@@ -277,6 +282,11 @@ class FakeTelegram:
             return web.json_response({"ok": True, "result": result})
         finally:
             await self._notify()
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of `method` wait until the returned event is set (released on stop too)."""
+        self.gates[method] = asyncio.Event()
+        return self.gates[method]
 
     def trouble(self, method: str, kind: str, times: int = 1) -> None:
         """The next `times` calls of `method` are carried out but never answered: 'hang' (until the
