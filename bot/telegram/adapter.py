@@ -45,6 +45,8 @@ GROUP_COMMANDS = ("note", "find", "customer", "tasks", "done", "snooze", "digest
 GROUP_ONLY_COMMANDS = {"note", "subscribe", "link"}
 MAX_HANDLING_TRIES = 5
 MAX_CHATS_AT_ONCE = 32  # updates of different chats handled at once (one chat's always one after another)
+CONNECTIONS = 32  # HTTP connections to the Bot API, so chats handled (and replies sent) at once do not queue for one
+SEND_POOL_WAIT = 10.0  # seconds a call may wait for a free connection
 MAX_BACKLOG = 1000  # polling waits while this many received updates still wait to be handled  # an update whose file could not be fetched is retried, then left for the next start
 
 
@@ -60,7 +62,8 @@ class TelegramAdapter:
         self.services = services
         self.poll_timeout = poll_timeout
         self.webhook_host = webhook_host
-        builder = Application.builder().token(reveal(settings.telegram_bot_token)).updater(None).job_queue(None)
+        # PTB's default pool is one connection: every call (sends, callback answers, downloads) would queue behind the last
+        builder = Application.builder().token(reveal(settings.telegram_bot_token)).updater(None).job_queue(None).connection_pool_size(CONNECTIONS).pool_timeout(SEND_POOL_WAIT)
         if settings.telegram_api_url:
             base = settings.telegram_api_url.rstrip("/").removesuffix("/bot")
             builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")

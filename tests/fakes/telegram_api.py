@@ -82,6 +82,7 @@ class FakeTelegram:
         self.troubles: dict[str, list[str]] = {}  # method -> 'hang' | 'kill', in order
         self._released = asyncio.Event()  # set on stop: hung requests end
         self.gates: dict[str, asyncio.Event] = {}  # method -> its calls are answered once set (hold())
+        self.latency = 0.0  # seconds each API answer takes (benchmarks: the network to Telegram)
         self.commands: dict[str | None, list[dict]] = {}  # language_code -> commands (the default scope)
         self.scoped_commands: dict[tuple[str, str | None], list[dict]] = {}  # (scope type, language_code) -> commands
         self.webhook: dict | None = None
@@ -252,6 +253,8 @@ class FakeTelegram:
         self.calls.append(call)
         await self._notify()  # (a long poll only answers later; tests may wait for the call itself)
         try:
+            if self.latency and method != "getUpdates":
+                await asyncio.sleep(self.latency)  # the simulated network, not a test waiting
             if method in self.gates:
                 await self.gates[method].wait()
             trouble = self._take_trouble(method)
