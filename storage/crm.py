@@ -5,6 +5,7 @@ import datetime as dt
 
 from sqlalchemy import bindparam, func, or_
 from sqlalchemy import inspect
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -152,7 +153,7 @@ async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetim
     With `at` (a note just filed on the customer, carrying `risks`) the figures are moved on by that one
     note, no query; without it (a note removed or moved away) they are recounted from the interactions
     (the (customer_id, occurred_at) index; a few rows)."""
-    customer = await session.get(Customer, customer_id)
+    customer = _loaded(session, customer_id) or await session.get(Customer, customer_id)
     if customer is None:
         return
     if at is not None and not inspect(customer).modified:
@@ -178,6 +179,12 @@ async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetim
         customer.last_risk = noted
     customer.updated_at = utcnow()
     session.add(customer)
+
+
+def _loaded(session: AsyncSession, customer_id: int) -> Customer | None:
+    """The customer this session has loaded already, without a trip through the async bridge (session.get's)."""
+    found = session.identity_map.get(Session.identity_key(Customer, customer_id))
+    return found if isinstance(found, Customer) and not inspect(found).expired_attributes else None
 
 
 _TOUCH = "UPDATE customer SET contact_count = :count, first_contact_at = :first, last_contact_at = :last, last_risk = :risk, updated_at = :now WHERE id = :id"
