@@ -29,26 +29,27 @@ def cn_number(s: str) -> float | None:
         for c in s:
             v = v * 10 + _CN_DIGITS[c]
         return float(v)
-    total, num, last_unit = 0, 0, 1
+    total, num, last_unit, zero = 0, 0, 1, False
     for c in s:
         if c in _CN_DIGITS:
             num = _CN_DIGITS[c]
+            zero = zero or num == 0
         elif c in _CN_UNITS:
             u = _CN_UNITS[c]
             total += (num or (1 if u == 10 else 0)) * u
-            num, last_unit = 0, u
+            num, last_unit, zero = 0, u, False
         else:
             return None
     if num:
-        # 三千五 = 3500: a trailing digit counts in the unit below the last one
-        total += num * (last_unit // 10 if last_unit >= 10 else 1)
+        # 三千五 = 3500: a trailing digit counts in the unit below the last one; 一百零八 = 108 (零 says "units")
+        total += num * (last_unit // 10 if last_unit >= 10 and not zero else 1)
     return float(total)
 
 
 _NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+万[零〇一二两三四五六七八九十百千]*[一二三四五六七八九十百千](?![万亿])|[零〇一二两三四五六七八九十百千]+)"
-_PRE = r"(?P<pre>us\$|hk\$|nt\$|s\$|a\$|c\$|usd|rmb|cny|eur|gbp|hkd|jpy|twd|ntd|sgd|aud|cad|chf|sek|nok|dkk|krw|inr|\$|¥|￥|€|£)?\s?"
-_MUL = r"(?:\s?(?P<mul>千万|百万|亿|万|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|million|thousand|grand(?![a-z])|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
-_SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|yen|twd|ntd|新台币|台币|sgd|aud|cad|chf|sek|nok|dkk|krw|韩元|inr|卢比))?"
+_PRE = r"(?P<pre>us\$|hk\$|nt\$|s\$|a\$|c\$|usd|rmb|cny|eur|gbp|hkd|jpy|twd|ntd|sgd|aud|cad|chf|sek|nok|dkk|krw|inr|\$|¥|￥|€|£|人民币|美元|美金|港币|港元|新台币|台币|日元|日币|欧元|英镑|韩元)?\s?"
+_MUL = r"(?:\s?(?:来|多|余)?(?P<mul>千万|百万|亿|万|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|million|thousand|grand(?![a-z])|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
+_SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|日币|円|yen|twd|ntd|新台币|台币|sgd|aud|cad|chf|sek|nok|dkk|krw|韩元|inr|卢比))?"
 _AMOUNT = re.compile(_PRE + _NUM + _MUL + _SUF)
 
 _MULTIPLIERS = {"千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "w": 1e4, "k": 1e3, "m": 1e6, "mn": 1e6, "mm": 1e6,
@@ -61,7 +62,7 @@ _CURRENCY = {
     "韩元": "KRW", "inr": "INR", "卢比": "INR",
     "rmb": "CNY", "cny": "CNY", "¥": "CNY", "￥": "CNY", "元": "CNY", "块": "CNY", "块钱": "CNY", "人民币": "CNY", "yuan": "CNY",
     "eur": "EUR", "€": "EUR", "euro": "EUR", "euros": "EUR", "欧元": "EUR",
-    "gbp": "GBP", "£": "GBP", "pound": "GBP", "pounds": "GBP", "英镑": "GBP", "jpy": "JPY", "日元": "JPY", "yen": "JPY",
+    "gbp": "GBP", "£": "GBP", "pound": "GBP", "pounds": "GBP", "英镑": "GBP", "jpy": "JPY", "日元": "JPY", "日币": "JPY", "円": "JPY", "yen": "JPY",
 }
 # what follows a number that is a count, a date or a time, not money
 _NOT_MONEY_AFTER = re.compile(
@@ -69,7 +70,7 @@ _NOT_MONEY_AFTER = re.compile(
     r"根|支|把|辆|部|批|层|楼|小时|分钟|点|时|岁|折|成|倍|%|％|units?\b|pcs\b|pieces?\b|boxes\b|box\b|cartons?\b|pallets?\b|"
     r"containers?\b|days?\b|weeks?\b|months?\b|years?\b|yrs?\b|hours?\b|hrs?\b|mins?\b|minutes?\b|percent\b|people\b|"
     r"employees\b|staff\b|sets?\b|tons?\b|tonnes?\b|items?\b|skus?\b|users?\b|seats?\b|licen[cs]es?\b|machines?\b|samples?\b|"
-    r"am\b|pm\b|a\.m|p\.m|:|/|-\d|\.\d|st\b|nd\b|rd\b|th\b|x\b|kg\b|lbs?\b|km\b|cm\b|mm\b|ml\b|gb\b|mb\b)"
+    r"am\b|pm\b|a\.m|p\.m|:|/\d|-\d|\.\d|st\b|nd\b|rd\b|th\b|x\b|kg\b|lbs?\b|km\b|cm\b|mm\b|ml\b|gb\b|mb\b)"
 )
 _NOT_MONEY_BEFORE = re.compile(
     r"(?:invoice|inv|#|no\.?|number|po|order|ref|订单号|发票|发票号|单号|编号|合同号|tel|phone|mobile|电话|手机|room|ext|"
@@ -96,11 +97,11 @@ class Amount:
 _UNITS_EN = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
                                          "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
 _TENS_EN = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
-_SCALES_EN = {"hundred": 100, "thousand": 1000, "million": 10 ** 6, "billion": 10 ** 9}
+_SCALES_EN = {"hundred": 100, "thousand": 1000, "grand": 1000, "million": 10 ** 6, "billion": 10 ** 9}
 _NUMBER_WORD = "|".join([*_UNITS_EN, *_TENS_EN, *_SCALES_EN, "a", "and"])
 _WORDS_AMOUNT = re.compile(
-    rf"\b((?:(?:{_NUMBER_WORD})[\s-]+)*(?:{_NUMBER_WORD}))\s+(dollars?|bucks|usd|euros?|pounds?|yuan|rmb|hkd|"
-    r"hong kong dollars)\b")
+    rf"(?<![\d.]\s)(?<![\d.,])\b((?:(?:{_NUMBER_WORD})[\s-]+)*(?:{_NUMBER_WORD}))(?:\s+|\s*,\s*)(grand|dollars?|bucks|usd|us dollars|euros?|"
+    r"pounds?|yuan|rmb|hkd|hong kong dollars)\b")
 
 
 def _words_value(words: str) -> float | None:
@@ -132,13 +133,17 @@ def _word_amounts(n: str) -> list["Amount"]:
         v = _words_value(m.group(1))
         if v is not None and v >= 10:
             unit = m.group(2)
+            if unit == "grand":  # "two hundred grand, US dollars": the currency may follow
+                v *= 1000
+                after = re.match(r"\s*,?\s*(us dollars|dollars|usd|rmb|yuan)\b", n[m.end():])
+                unit = after.group(1) if after else "grand"
             currency = _CURRENCY.get(unit) or ("HKD" if "hong kong" in unit else _CURRENCY.get(unit.rstrip("s")))
             out.append(Amount(v, currency, m.start(), m.end()))
     return out
 
 
 def find_amounts(n: str) -> list[Amount]:
-    out: list[Amount] = _word_amounts(n) if re.search(r"dollar|buck|usd|euro|pound|yuan|rmb|hkd", n) else []
+    out: list[Amount] = _word_amounts(n) if re.search(r"dollar|buck|usd|euro|pound|yuan|rmb|hkd|grand", n) else []
     for m in _AMOUNT.finditer(n):
         try:
             a = _read(n, m)

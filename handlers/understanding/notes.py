@@ -116,7 +116,8 @@ class NoteParser:
 
 # "(his 8pm)", "her local time 9am": someone else's clock, said to explain
 _SOMEONE_ELSES = re.compile(r"(?:\(\s*(?:his|her|their|your)\s+(?:local\s+)?|\blocal\s+(?:time\s+)?|当地(?:时间)?|他那边|她那边)$", re.I)
-_LOST_TO_RIVAL = re.compile(r"competitor|rival|another (?:vendor|supplier)|went with|chose|\blost\b.{0,30}\bto\b|对手|别家|其他供应商|别的供应商|竞品|换了")
+_LOST_TO_RIVAL = re.compile(r"competitor|rival|another (?:vendor|supplier)|went with|chose|instead of us|\blost\b.{0,30}\bto\b|对手|别家|其他供应商|"
+                            r"别的供应商|竞品|换了|(?:跟|和|与)[^，。,.!?；;]{1,8}签(?:了|约)")
 
 
 def _assign_customers(note, named, clauses, head: str, n: str) -> None:
