@@ -359,12 +359,14 @@ class Deliverer:
 
     async def run_forever(self, idle_seconds: float = 1.0) -> None:
         while True:
+            # cleared before the pass: a reply queued while the pass runs (after its claim looked)
+            # leaves the event set, so it is sent next instead of after the idle timeout
+            self.wakeup.clear()
             try:
                 if await self.deliver_due():
                     continue
             except Exception:
                 log.exception("delivery pass failed")
-            self.wakeup.clear()
             try:
                 await asyncio.wait_for(self.wakeup.wait(), idle_seconds)
             except asyncio.TimeoutError:

@@ -131,3 +131,38 @@ async def test_a_replica_killed_holding_rows_loses_none(db_url, clock):
         by_chat[chat].append(text)
     assert {chat: texts for chat, texts in by_chat.items()} == {chat: [f"{chat}-{i}" for i in range(PER_CHAT)] for chat in CHATS}
 
+
+
+async def test_a_reply_queued_during_an_empty_pass_is_sent_without_waiting_for_the_idle_timeout(db_url, clock):
+    """A reply committed while a delivery pass finds nothing (its wake-up arrives mid-pass) goes out on the
+    next pass, not after the idle timeout: the wake-up is cleared before a pass, never after one."""
+    sent = asyncio.Event()
+
+    class Sender:
+        platform = "telegram"
+
+        async def send(self, row: Outbox, message: Outgoing) -> None:
+            sent.set()
+
+    db = Database(db_url)
+
+    class QueuesDuringAnEmptyPass(delivery.Deliverer):
+        queued = False
+
+        async def deliver_due(self, limit: int | None = None) -> int:
+            handled = await super().deliver_due(limit)
+            if not handled and not self.queued:  # a handler commits a reply after this pass's claim looked
+                self.queued = True
+                async with db.write() as session:
+                    await messaging.outbox_add(session, Outbox(key="r:late", platform="telegram", chat_id="c1", body={"text": "late"}, due_at=clock()))
+                self.wakeup.set()  # as services.on_outbox does
+            return handled
+
+    deliverer = QueuesDuringAnEmptyPass(db=db, senders={"telegram": Sender()}, clock=clock)
+    loop = asyncio.create_task(deliverer.run_forever(idle_seconds=3600))  # the idle timeout never passes here
+    try:
+        await asyncio.wait_for(sent.wait(), 20)  # a failsafe only: without the wake-up it would wait an hour
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+        await db.dispose()
