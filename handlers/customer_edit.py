@@ -9,6 +9,7 @@ from storage import crm
 from storage.contacts import looks_like_email, looks_like_phone, normalize_email, normalize_phone
 from storage.models import STAGES, TIERS, Customer
 
+from . import access
 from . import format as fmt
 from .choose import customer_or_choice
 from .context import Context
@@ -75,6 +76,7 @@ async def edit(ctx: Context, args: str, field: str, command: str) -> list[Outgoi
 
 async def apply(ctx: Context, customer: Customer, field: str, value: str) -> list[Outgoing]:
     if not await may_edit(ctx, customer):
+        await access.record_refused(ctx.session, ctx.member, ctx.msg.platform, f"/{'rename' if field == 'name' else field}", customer.id)
         return [Outgoing(wt("edit_denied", ctx.lang, customer=customer.name))]
     field_word = FIELD_WORDS[field][ctx.lang == "zh"]
     old = getattr(customer, "aliases" if field == "alias" else field)

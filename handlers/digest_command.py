@@ -6,6 +6,7 @@ from reminders import digests, workdays
 from reminders.texts import t
 from storage import crm
 
+from . import access
 from .context import Context
 from .messages import Outgoing
 
@@ -14,6 +15,7 @@ WEEKLY_WORDS = ("week", "weekly", "w", "周", "周报", "本周", "上周")
 
 async def cmd_digest(ctx: Context, args: str) -> list[Outgoing]:
     if ctx.member.role not in ("manager", "admin"):
+        await access.record_refused(ctx.session, ctx.member, ctx.msg.platform, "/digest")
         return [Outgoing(t("digest_denied", ctx.lang))]
     kind = "weekly" if args.strip().lower() in WEEKLY_WORDS else "daily"
     now = ctx.services.clock()

@@ -50,6 +50,7 @@ async def _ask(ctx: Context, keep: Customer, drop: Customer) -> list[Outgoing]:
     if keep.id == drop.id:
         return [Outgoing(wt("merge_same", ctx.lang))]
     if not (await may_edit(ctx, keep) and await may_edit(ctx, drop)):
+        await access.record_refused(ctx.session, ctx.member, ctx.msg.platform, "/merge", drop.id)
         return [Outgoing(wt("edit_denied", ctx.lang, customer=drop.name))]
     notes = len((await ctx.session.exec(select(Interaction.id).where(Interaction.customer_id == drop.id))).all())
     tasks = len((await ctx.session.exec(select(Task.id).where(Task.customer_id == drop.id))).all())
@@ -71,9 +72,14 @@ async def press(ctx: Context, prompt: Prompt, note_unused, choice: str) -> list[
         return [Outgoing(t("prompt_closed", ctx.lang))]
     keep = await crm.get_customer(ctx.session, prompt.data["keep"])
     drop = await crm.get_customer(ctx.session, prompt.data["drop"])
-    if keep is None or drop is None or not (await may_edit(ctx, keep) and await may_edit(ctx, drop)):
+    if keep is None or drop is None:
         messaging.close_prompt(ctx.session, prompt)
         return [Outgoing(t("prompt_closed", ctx.lang))]
+    barred = drop if await may_edit(ctx, keep) else keep
+    if barred is keep or not await may_edit(ctx, drop):  # one of them moved away since the question
+        messaging.close_prompt(ctx.session, prompt)
+        await access.record_refused(ctx.session, ctx.member, ctx.msg.platform, "/merge", barred.id)
+        return [Outgoing(wt("edit_denied", ctx.lang, customer=barred.name))]
     undo = await merge(ctx, keep, drop)
     prompt.data = {**prompt.data, "done": True, **undo}
     prompt.created_at = ctx.services.clock()  # the undo button lives from the merge on

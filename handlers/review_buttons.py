@@ -14,12 +14,14 @@ from storage import contact_plan, crm, messaging
 from storage.models import STAGES, TIERS, Customer, Member, Prompt, Task
 
 from . import format as fmt
-from . import customer_edit, team_commands
+from . import access, customer_edit, team_commands
 from .context import Context
 from .merge import may_edit
 from .messages import Button, Outgoing
+from .team_texts import t as tt
 from .workflow_texts import t as wt
 
+MAX_COLLEAGUES = 6  # buttons under one question, phone-sized
 _CHOICE = re.compile(r"([atshdTSH])(\d{1,18})(?:\.([a-z0-9_]{1,20}))?")
 
 
@@ -27,7 +29,10 @@ async def press(ctx: Context, prompt: Prompt, note_unused, choice: str) -> list[
     m = _CHOICE.fullmatch(choice)
     ids = prompt.data.get("customers") or []
     customer = await crm.get_customer(ctx.session, int(m.group(2))) if m and int(m.group(2)) in ids else None
-    if customer is None or customer.team_id != ctx.team.id or not await may_edit(ctx, customer):
+    if customer is None or customer.team_id != ctx.team.id:
+        return [Outgoing(wt("review_gone", ctx.lang))]
+    if not await may_edit(ctx, customer):  # moved away from them since the list was sent
+        await access.record_refused(ctx.session, ctx.member, ctx.msg.platform, "review", customer.id)
         return [Outgoing(wt("review_gone", ctx.lang))]
     kind, value = m.group(1), m.group(3)
     if kind == "a":
@@ -65,8 +70,11 @@ async def mark(ctx: Context, customer: Customer, detail: str) -> None:
 async def _handover_choices(ctx: Context, prompt: Prompt, customer: Customer) -> list[Outgoing]:
     """A manager or admin picks the colleague; a rep's request becomes a follow-up for their manager."""
     if ctx.member.role in ("manager", "admin"):
-        stmt = select(Member).where(Member.team_id == ctx.team.id, Member.active == True, Member.id != customer.owner_id).order_by(Member.id).limit(6)  # noqa: E712
-        colleagues = list((await ctx.session.exec(stmt)).all())
+        stmt = select(Member).where(Member.team_id == ctx.team.id, Member.active == True, Member.id != customer.owner_id).order_by(Member.id)  # noqa: E712
+        # only those /assign would accept from this manager: a button that is then refused is a trap
+        colleagues = [m for m in (await ctx.session.exec(stmt)).all() if await access.may_change_owner(ctx.session, ctx.member, customer, m)][:MAX_COLLEAGUES]
+        if not colleagues:
+            return [Outgoing(tt("review_no_colleague", ctx.lang, customer=customer.name))]
         buttons = [[Button(m.display_name, f"p:{prompt.id}:H{customer.id}.{m.id}")] for m in colleagues]
         return [Outgoing(wt("review_pick_owner", ctx.lang, customer=customer.name), buttons)]
     manager = await ctx.session.get(Member, ctx.member.manager_id) if ctx.member.manager_id else None

@@ -43,6 +43,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "remove_usage": ("Usage: /remove MEMBER — they can no longer use the bot.", "用法：/remove 成员（对方将无法再使用机器人）"),
     "remove_owns": ("{member} still has {customers} customer(s) and {tasks} open follow-up(s): /handover {member} SOMEONE first.", "{member} 还有 {customers} 个客户和 {tasks} 个待跟进：请先 /handover {member} 新负责人。"),
     "remove_self": ("You cannot remove yourself.", "不能移除你自己。"),
+    "review_no_colleague": ("No colleague you may give {customer} to; an admin can /assign it.", "没有你可以交接 {customer} 的同事，请管理员用 /assign。"),
     "remove_ok": ("✓ {member} is removed from the team.", "✓ 已将 {member} 移出团队。"),
 }
 
