@@ -166,6 +166,14 @@ def bench_e2e(table: Table, notes: int, repeats: int) -> None:
                   f">= {rate_target}/s, <= {ratio_target}x", met, customers=1000, **r)
 
 
+def bench_console(table: Table, notes: int, repeats: int) -> None:
+    """Notes piped into `crmbot chat` (start-up subtracted) beside raw sqlite3 writing inbox, note, task, outbox."""
+    from . import console_bench
+
+    r = console_bench.run(long=notes, repeats=repeats)
+    table.add(f"console pipe, per note (raw floor {r['floor_ms_per_note']} ms, {r['ratio']}x)", r["ms_per_note"], "ms", "<= 4x floor", r["ratio"] <= 4, **r)
+
+
 # ---- delivery and scans (the scheduler's own benchmarks, run as they are) --------------------------------------
 def _captured(fn, *args) -> str:
     buf = io.StringIO()
@@ -283,7 +291,7 @@ def write_markdown(path: Path, data: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a quick look; not the issue's sizes)")
-    ap.add_argument("--only", help="comma-separated: parse,memory,e2e,delivery,scan,cold,import")
+    ap.add_argument("--only", help="comma-separated: parse,memory,e2e,console,delivery,scan,cold,import")
     args = ap.parse_args()
     q = args.quick
     only = set(args.only.split(",")) if args.only else None
@@ -299,6 +307,7 @@ def main() -> None:
         ("memory", lambda: bench_memory(table, 10_000 if q else 100_000)),
         ("cold", lambda: bench_cold_start(table, 1_000, 5 if q else 9)),
         ("e2e", lambda: bench_e2e(table, 300 if q else 1_000, 2 if q else 3)),
+        ("console", lambda: bench_console(table, 100 if q else 600, 1 if q else 3)),
         ("delivery", lambda: bench_delivery(table, 2_000 if q else 10_000, 400 if q else 2_000)),
         ("import", lambda: bench_import(table, 10_000 if q else 100_000, 1 if q else 3)),
         ("scan", lambda: bench_scan(table, 10_000 if q else 100_000, 100_000 if q else 1_000_000)),
