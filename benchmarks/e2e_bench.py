@@ -22,7 +22,7 @@ from pathlib import Path
 from bot.settings import Settings
 from bot.wiring import build_app
 from handlers import router
-from handlers.messages import Incoming
+from chat.messages import Incoming
 from storage import crm
 from storage.models import Customer
 

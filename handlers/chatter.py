@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .context import Context
-from .messages import Outgoing
+from chat.messages import Outgoing
 
 WORDS = {"谢谢", "多谢", "谢了", "好的", "好", "嗯", "嗯嗯", "收到", "ok", "okay", "k", "thanks", "thank you", "thx", "ty", "cool", "great", "👍", "🙏", "hi", "hello", "你好", "您好"}
 REPLY = ("👍 Send a note any time.", "👍 有记录随时发给我。")

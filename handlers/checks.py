@@ -11,10 +11,10 @@ from storage import crm, messaging
 from storage.models import CHANNELS, Interaction, Prompt
 
 from . import corrections
-from . import format as fmt
+from chat import format as fmt
 from .context import Context
 from .conversation_texts import t as ct
-from .messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from .texts import t
 
 ORDER = ("customer", "date", "channel", "amount", "risk", "outcome", "birthday")

@@ -9,10 +9,10 @@ from storage import crm, messaging
 from storage.models import Customer, Member
 
 from . import access
-from . import format as fmt
+from chat import format as fmt
 from .context import Context
 from .customer_lookup import find_customers, resolve_customer
-from .messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from .texts import t
 from .workflow_texts import t as wt
 

@@ -16,11 +16,11 @@ from storage.models import ChatLink, Customer, Invite, Team
 from . import access, choose, customer_edit, customer_new, language, merge, quick_note, team_commands
 from . import team_texts as tt
 from .digest_command import cmd_digest
-from . import format as fmt
+from chat import format as fmt
 from .context import Context
 from .customer_index import record_of
 from .customer_lookup import find_customers
-from .messages import Incoming, Outgoing
+from chat.messages import Incoming, Outgoing
 from .texts import t
 
 Handler = Callable[[Context, str], Awaitable[list[Outgoing]]]

@@ -12,7 +12,7 @@ from storage.db import Database
 from storage.models import Member, Team
 
 from .customer_index import CustomerIndexes
-from .messages import Incoming
+from chat.messages import Incoming
 
 Clock = Callable[[], dt.datetime]
 

@@ -10,13 +10,13 @@ from storage.contacts import looks_like_email, looks_like_phone, normalize_email
 from storage.models import STAGES, TIERS, Customer
 
 from . import access
-from . import format as fmt
+from chat import format as fmt
 from .choose import customer_or_choice
 from .context import Context
 from .customer_index import record_of
 from .customer_new import TIER_WORDS
 from .merge import may_edit
-from .messages import Outgoing
+from chat.messages import Outgoing
 from .workflow_texts import t as wt
 
 STAGE_WORDS = {

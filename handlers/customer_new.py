@@ -15,7 +15,7 @@ from storage.models import Customer, Interaction, Member
 from . import quick_note
 from .context import Context
 from .customer_index import record_of
-from .messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from .texts import t
 from .workflow_texts import t as wt
 
@@ -123,7 +123,7 @@ async def create(ctx: Context, wanted: NewCustomer) -> list[Outgoing]:
     extras = [x for x in (wanted.phone if not ctx.in_group else None, wanted.email if not ctx.in_group else None) if x]
     extras += [("别名 " if ctx.lang == "zh" else "alias ") + a for a in wanted.aliases]
     if wanted.tier != "general":
-        from . import format as fmt
+        from chat import format as fmt
 
         extras.append(fmt.TIER[ctx.lang].get(wanted.tier, wanted.tier))
     if wanted.unknown:

@@ -8,7 +8,7 @@ from storage import crm
 
 from . import access
 from .context import Context
-from .messages import Outgoing
+from chat.messages import Outgoing
 
 WEEKLY_WORDS = ("week", "weekly", "w", "周", "周报", "本周", "上周")
 

@@ -12,10 +12,10 @@ from sqlmodel import col, select
 from storage import crm
 from storage.models import Customer, Interaction
 
-from . import format as fmt
+from chat import format as fmt
 from . import note_effects, quick_note
 from .context import Context
-from .messages import Outgoing
+from chat.messages import Outgoing
 
 _WORDS = {
     "en": {"updated": "✎ Updated", "same": "✎ Updated (customer, follow-ups and risks as before)", "customer": "customer", "follow_up": "follow-up", "risk": "risk", "none": "none"},

@@ -20,7 +20,7 @@ from storage.spreadsheet import SheetError
 
 from . import access
 from .context import Context
-from .messages import Outgoing
+from chat.messages import Outgoing
 from .texts import t
 
 log = logging.getLogger(__name__)

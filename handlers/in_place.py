@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .messages import Incoming, Outgoing
+from chat.messages import Incoming, Outgoing
 
 
 def answer_in_place(msg: Incoming, replies: list[Outgoing]) -> list[Outgoing]:

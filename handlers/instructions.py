@@ -11,13 +11,13 @@ from storage.contacts import looks_like_email, looks_like_phone
 from storage.models import STAGES, TIERS, Prompt
 
 from . import access
-from . import format as fmt
+from chat import format as fmt
 from .context import Context
 from .customer_lookup import resolve_customer
 from .conversation_texts import FIELD
 from .conversation_texts import t as ct
 from .intents import Intent
-from .messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from .texts import t
 
 KINDS = ("set_tier", "set_stage", "set_contact")

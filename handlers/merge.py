@@ -17,7 +17,7 @@ from . import access
 from .choose import customer_or_choice
 from .context import Context
 from .customer_index import record_of
-from .messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from .texts import t
 from .workflow_texts import t as wt
 

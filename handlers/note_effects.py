@@ -17,7 +17,7 @@ from reminders import workdays
 from storage import crm, messaging
 from storage.models import AuditLog, Customer, Member, Task
 
-from . import format as fmt
+from chat import format as fmt
 from .context import Context
 from .workflow_texts import t as wt
 

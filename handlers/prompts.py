@@ -7,11 +7,11 @@ from storage import crm, messaging
 from storage.models import Interaction, Prompt
 
 from . import access, checks, choose, corrections, customer_new, instructions, intents, merge, quick_note, reminder_buttons, review_buttons, team_commands
-from . import format as fmt
+from chat import format as fmt
 from .context import Context
 from .customer_index import record_of
 from .in_place import answer_in_place
-from .messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from .texts import t
 from .workflow_texts import t as wt
 

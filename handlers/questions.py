@@ -13,12 +13,12 @@ from storage import crm
 from storage.models import Customer
 
 from . import access
-from . import format as fmt
+from chat import format as fmt
 from .context import Context
 from .customer_lookup import resolve_customer
 from .conversation_texts import t as ct
 from .intents import Intent
-from .messages import Outgoing
+from chat.messages import Outgoing
 from .texts import t
 
 MAX_LISTED = 10

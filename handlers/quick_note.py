@@ -18,10 +18,10 @@ from sqlmodel import col, select
 from storage.models import Customer, Interaction, Member, Task
 
 from . import access, checks, closing, corrections, instructions, intents, note_contacts, note_effects, questions
-from . import format as fmt
+from chat import format as fmt
 from .context import Context
 from .conversation_texts import t as ct
-from .messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from .texts import t
 
 _HAS_CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")

@@ -11,10 +11,10 @@ from reminders.texts import t
 from storage import crm, messaging
 from storage.models import Prompt, Task
 
-from . import format as fmt
+from chat import format as fmt
 from . import quick_note
 from .context import Context
-from .messages import Outgoing
+from chat.messages import Outgoing
 
 
 async def press_reminder(ctx: Context, prompt: Prompt, note_unused, choice: str) -> list[Outgoing]:

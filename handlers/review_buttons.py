@@ -13,11 +13,11 @@ from sqlmodel import select
 from storage import contact_plan, crm, messaging
 from storage.models import STAGES, TIERS, Customer, Member, Prompt, Task
 
-from . import format as fmt
+from chat import format as fmt
 from . import access, customer_edit, team_commands
 from .context import Context
 from .merge import may_edit
-from .messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from .team_texts import t as tt
 from .workflow_texts import t as wt
 

@@ -17,7 +17,7 @@ from storage.models import Inbox, Outbox
 
 from . import chatter, commands, edited_note, language, prompts, quick_note
 from .context import Context, Services
-from .messages import Incoming, Outgoing
+from chat.messages import Incoming, Outgoing
 from .texts import t
 
 log = logging.getLogger(__name__)

@@ -11,10 +11,10 @@ from storage import crm
 from storage.models import Customer, Member, Task
 
 from . import access, quick_note
-from . import format as fmt
+from chat import format as fmt
 from .commands import _is_overdue, _visible_tasks
 from .context import Context
-from .messages import Outgoing
+from chat.messages import Outgoing
 from .texts import t
 from .workflow_texts import t as wt
 

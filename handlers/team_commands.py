@@ -17,10 +17,10 @@ from storage import crm, messaging, privacy
 from storage.models import AccountCode, Customer, CustomerShare, Identity, Member, Outbox, Task, Team
 
 from . import access
-from . import format as fmt
+from chat import format as fmt
 from .context import Context
 from .customer_lookup import resolve_customer
-from .messages import Button, Incoming, Outgoing
+from chat.messages import Button, Incoming, Outgoing
 from .team_texts import t
 from .texts import t as base_t
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handlers import format as fmt
+from chat import format as fmt
 
 from .texts import t
 

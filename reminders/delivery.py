@@ -40,7 +40,7 @@ from typing import Protocol
 
 from sqlalchemy import text
 
-from handlers.messages import Outgoing
+from chat.messages import Outgoing
 from storage.db import Database
 from storage.models import Outbox
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sqlmodel import col, func, select
 
-from handlers import format as fmt
-from handlers.messages import Outgoing
+from chat import format as fmt
+from chat.messages import Outgoing
 from storage import contact_plan
 from storage.models import AuditLog, Customer, Interaction, Member, Task, Team
 

@@ -12,8 +12,8 @@ import datetime as dt
 from sqlalchemy import and_, func
 from sqlmodel import col, select
 
-from handlers import format as fmt
-from handlers.messages import Button, Outgoing
+from chat import format as fmt
+from chat.messages import Button, Outgoing
 from storage import crm, messaging
 from storage.models import Customer, Interaction, Member, Prompt, Task
 

@@ -8,8 +8,8 @@ import datetime as dt
 from sqlalchemy import or_
 from sqlmodel import col, select
 
-from handlers import format as fmt
-from handlers.messages import Outgoing
+from chat import format as fmt
+from chat.messages import Outgoing
 from storage.models import Customer, Member
 
 from . import birthdays, festivals, push, workdays

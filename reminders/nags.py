@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, func, literal, or_, update
 from sqlmodel import col, select
 
-from handlers import format as fmt
-from handlers.messages import Outgoing
+from chat import format as fmt
+from chat.messages import Outgoing
 from storage.models import Customer, Member
 
 from . import push, workdays

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 from sqlmodel import col, select
 
-from handlers import format as fmt
-from handlers.messages import Outgoing
+from chat import format as fmt
+from chat.messages import Outgoing
 from storage.models import Customer, Member, Task
 
 from . import push, workdays

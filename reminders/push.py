@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
-from handlers.messages import Outgoing
+from chat.messages import Outgoing
 from storage.models import Outbox
 
 from .destinations import Destination

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from handlers import format as fmt
-from handlers.messages import Button, Outgoing
+from chat import format as fmt
+from chat.messages import Button, Outgoing
 from storage import contact_plan, messaging
 from storage.models import Customer, Member, Prompt
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 
 from handlers import router
-from handlers.messages import Incoming, Outgoing
+from chat.messages import Incoming, Outgoing
 from storage import crm
 from storage.models import Customer
 

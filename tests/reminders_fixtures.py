@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from handlers.messages import Outgoing
+from chat.messages import Outgoing
 from reminders.scheduler import tick
 from storage import crm
 from storage.models import Identity, Interaction, Outbox, Task

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 
-from handlers.messages import Incoming
+from chat.messages import Incoming
 from handlers import router
 from storage.models import Customer, Inbox, Interaction, Outbox, Task
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from handlers.messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from storage.models import Inbox, Interaction, Outbox
 
 from .fakes.feishu_api import ENCRYPT_KEY, FeishuEnv, encrypt, feishu_env, feishu_env_any_db, sign, start_feishu_env, stop_feishu_env  # noqa: F401  (fixtures)

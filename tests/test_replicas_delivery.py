@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
-from handlers.messages import Outgoing
+from chat.messages import Outgoing
 from reminders import delivery
 from reminders.limits import RULES
 from storage import messaging

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from handlers.messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from storage.models import Customer, Inbox, Interaction, Outbox
 
 from .fakes.slack_api import seed_slack_admin, SlackEnv, sign, slack_env, slack_env_any_db  # noqa: F401  (fixtures)

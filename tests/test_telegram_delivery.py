@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from handlers.messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from storage import messaging
 from storage.models import Outbox
 from tests.fakes.telegram_world import fake_telegram, world  # noqa: F401

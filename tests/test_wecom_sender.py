@@ -7,7 +7,7 @@ import pytest
 
 from bot.wecom.api import WeComApi
 from bot.wecom.sender import WeComSender
-from handlers.messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from reminders.delivery import PermanentFailure, RetryLater
 from storage.models import Outbox
 

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from handlers import router
-from handlers.messages import Incoming
+from chat.messages import Incoming
 
 from .incoming import translate
 from .sender import ConsoleSender

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from handlers.messages import Incoming
+from chat.messages import Incoming
 from storage import crm
 
 from .incoming import PLATFORM

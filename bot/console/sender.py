@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from handlers.messages import Outgoing
+from chat.messages import Outgoing
 from storage.models import Outbox
 
 from .incoming import PLATFORM

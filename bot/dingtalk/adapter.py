@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from handlers import router
-from handlers.messages import Incoming, Outgoing
+from chat.messages import Incoming, Outgoing
 
 from ..settings import reveal
 from . import inbox

@@ -12,7 +12,7 @@ import json
 import logging
 from urllib.parse import quote
 
-from handlers.messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from reminders.delivery import PermanentFailure, RetryLater
 from storage.models import Outbox
 

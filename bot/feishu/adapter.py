@@ -19,7 +19,7 @@ from aiohttp import web
 from lark_oapi.core.exception import ObtainAccessTokenException
 
 from handlers import router
-from handlers.messages import Incoming, Outgoing
+from chat.messages import Incoming, Outgoing
 
 from ..settings import reveal
 from . import inbox

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from handlers.messages import Outgoing
+from chat.messages import Outgoing
 
 TEXT_LIMIT = 10_000  # characters per message sent (Feishu's cap is 150 KB of JSON for text, 30 KB for a card)
 LABEL_LIMIT = 40  # a button's label shows about this much on a phone

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 
-from handlers.messages import Incoming
+from chat.messages import Incoming
 
 PLATFORM = "feishu"
 MESSAGE_EVENT = "im.message.receive_v1"

@@ -27,7 +27,7 @@ from lark_oapi.api.im.v1 import (
 )
 from lark_oapi.core.exception import ObtainAccessTokenException
 
-from handlers.messages import Outgoing
+from chat.messages import Outgoing
 from reminders.delivery import PermanentFailure, RetryLater
 from storage.models import Outbox
 

@@ -21,7 +21,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import router
-from handlers.messages import Incoming, Outgoing
+from chat.messages import Incoming, Outgoing
 
 from ..settings import reveal
 from . import inbox

@@ -7,7 +7,7 @@ import logging
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.messages import Incoming
+from chat.messages import Incoming
 
 log = logging.getLogger(__name__)
 

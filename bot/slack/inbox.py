@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from handlers.messages import Incoming
+from chat.messages import Incoming
 from storage import messaging
 from storage.db import Database
 

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 
 from handlers.commands import COMMANDS, parse_command
-from handlers.messages import Incoming
+from chat.messages import Incoming
 
 from .profiles import Profile
 from .text import incoming_text

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from handlers.messages import Outgoing
+from chat.messages import Outgoing
 from reminders.delivery import PermanentFailure, RetryLater
 from storage.models import Outbox
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import re
 
-from handlers.messages import Outgoing
+from chat.messages import Outgoing
 
 BUTTON_ACTION_PREFIX = "crm:"  # every button's action_id starts with this; its value is the opaque payload
 SECTION_LIMIT = 3000  # characters per section block

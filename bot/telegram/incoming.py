@@ -13,7 +13,7 @@ from pathlib import Path
 
 from telegram import Message, Update, User
 
-from handlers.messages import Incoming
+from chat.messages import Incoming
 
 PLATFORM = "telegram"
 SHEET_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")

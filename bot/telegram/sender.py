@@ -16,7 +16,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParam
 from telegram.warnings import PTBDeprecationWarning
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from handlers.messages import Outgoing
+from chat.messages import Outgoing
 from reminders.delivery import PermanentFailure, RetryLater
 from storage.models import Outbox
 

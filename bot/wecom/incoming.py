@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 from dataclasses import replace
 
-from handlers.messages import Incoming
+from chat.messages import Incoming
 
 PLATFORM = "wecom"
 MEDIA_KINDS = {"image": "photo", "voice": "voice", "video": "video", "file": "file", "location": "location", "link": "link"}

@@ -15,7 +15,7 @@ import os
 
 import aiohttp
 
-from handlers.messages import Button, Outgoing
+from chat.messages import Button, Outgoing
 from reminders.delivery import PermanentFailure, RetryLater
 from storage.models import Outbox
 
