@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     silence_days_important: int = 14
     silence_days_special: int = 30
     silence_days_general: int = 60
+    review_days_important: int = 30  # the review cycle per tier (a team may set its own: /plan)
+    review_days_special: int = 45
+    review_days_general: int = 60
     overdue_escalation_days: int = 3
     nag_escalation_days: int = 3
     max_note_chars: int = 4000
@@ -75,6 +78,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {value!r} (e.g. Asia/Shanghai, Europe/London)") from exc
+        return value
+
+    @field_validator("silence_days_important", "silence_days_special", "silence_days_general", "review_days_important", "review_days_special", "review_days_general")
+    @classmethod
+    def _cadence_days(cls, value: int) -> int:
+        if not 1 <= value <= 365:  # as /plan accepts (storage/contact_plan.py MIN_DAYS, MAX_DAYS)
+            raise ValueError("must be a number of days from 1 to 365")
         return value
 
     @field_validator("language")

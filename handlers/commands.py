@@ -13,7 +13,7 @@ from reminders.destinations import DIGEST_BY
 from storage import contact_plan, crm
 from storage.models import ChatLink, Customer, Invite, Team
 
-from . import access, choose, customer_edit, customer_new, language, merge, quick_note, team_commands
+from . import access, choose, customer_edit, customer_new, language, merge, plan_command, quick_note, team_commands
 from . import team_texts as tt
 from .digest_command import cmd_digest
 from chat import format as fmt
@@ -127,8 +127,8 @@ def _next_step(ctx: Context, c: Customer, tasks: list, now: dt.datetime) -> str:
     if tasks:
         first = tasks[0]
         return head + f"{fmt.due(first.due_at, first.due_has_time, ctx.zone, lang, now.date())} · {fmt.clip(first.text, 40)}"
-    every = contact_plan.contact_days(c.tier, ctx.services.settings)
-    when = max(contact_plan.next_contact(c, ctx.services.settings).astimezone(ctx.zone).date(), now.date())
+    every = contact_plan.contact_days(c.tier, ctx.services.settings, ctx.team)
+    when = max(contact_plan.next_contact(c, ctx.services.settings, ctx.team).astimezone(ctx.zone).date(), now.date())
     shown = fmt.day(when, lang, now.date())
     return head + (f"{shown}前联系（每 {every} 天）" if lang == "zh" else f"contact by {shown} (every {every} days)")
 
@@ -309,6 +309,7 @@ COMMANDS: list[Command] = [
     Command("note", ("记录",), cmd_note, "take a note (in groups)", "记录（群里用）"),
     Command("subscribe", ("订阅",), cmd_subscribe, "this chat gets digests", "本群订阅摘要"),
     Command("digest", ("摘要",), cmd_digest, "team digest (managers)", "团队摘要"),
+    Command("plan", ("方案",), plan_command.cmd_plan, "contact and review days per tier (managers change them)", "各级别的联系和复盘周期"),
     Command("link", ("关联",), cmd_link, "link this group to the team", "本群关联团队", in_menu=False),
     Command("invite", ("邀请",), cmd_invite, "invite code: /invite rep|manager", "生成邀请码"),
     Command("join", ("加入",), cmd_join, "join with a code", "用邀请码加入", in_menu=False),

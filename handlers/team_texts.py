@@ -44,6 +44,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "remove_owns": ("{member} still has {customers} customer(s) and {tasks} open follow-up(s): /handover {member} SOMEONE first.", "{member} 还有 {customers} 个客户和 {tasks} 个待跟进：请先 /handover {member} 新负责人。"),
     "remove_self": ("You cannot remove yourself.", "不能移除你自己。"),
     "review_no_colleague": ("No colleague you may give {customer} to; an admin can /assign it.", "没有你可以交接 {customer} 的同事，请管理员用 /assign。"),
+    "plan_head": ("Contact plan (days): nag after silence · review every", "客户管理方案（天）：沉默多久提醒 · 多久复盘"),
+    "plan_line": ("{mark} {tier}: {contact} · {review}{own}", "{mark} {tier}：{contact} · {review}{own}"),
+    "plan_own": ("* set by the team; the rest are the defaults.", "* 为团队自定；其余为默认值。"),
+    "plan_hint": ("Change: /plan review important 20, /plan contact general 45, /plan review important default", "修改：/方案 复盘 重要 20，/方案 联系 一般 45，/方案 复盘 重要 默认"),
+    "plan_usage": ("Usage: /plan contact|review important|special|general DAYS ({low}–{high}, or default)", "用法：/方案 联系|复盘 重要|特殊|一般 天数（{low}–{high}，或“默认”）"),
+    "plan_range": ("Days must be between {low} and {high}.", "天数须在 {low} 到 {high} 之间。"),
+    "plan_set_contact": ("✓ {tier} customers: a nag after {days} silent days.", "✓ {tier}客户：沉默 {days} 天后提醒。"),
+    "plan_set_review": ("✓ {tier} customers: reviewed every {days} days.", "✓ {tier}客户：每 {days} 天复盘一次。"),
     "remove_ok": ("✓ {member} is removed from the team.", "✓ 已将 {member} 移出团队。"),
 }
 

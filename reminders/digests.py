@@ -111,7 +111,7 @@ async def build(session, scope: list[Member], kind: str, start: dt.datetime, end
     d.pareto = await pareto(session, ids, now)
     d.biggest, d.biggest_share = await biggest(session, ids, start, end)
     d.stage_changes = await stage_changes(session, ids, start, end)
-    d.reviewed = await contact_plan.coverage(session, ids, now)
+    d.reviewed = await contact_plan.coverage(session, ids, now, settings)
     if kind == "weekly":  # only the chart shows the pipeline
         d.stages = dict((await session.exec(select(Customer.stage, func.count(Customer.id)).where(col(Customer.owner_id).in_(ids)).group_by(Customer.stage))).all())
     return d

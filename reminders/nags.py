@@ -2,6 +2,7 @@
 silent longer than their tier's cadence, and customers silent for more than twice their own usual
 gap between contacts. One message per owner per working day, listing the first MAX_LINES.
 
+The tier's silence is the team's plan (storage/contact_plan.py, /plan), else CRMBOT_SILENCE_DAYS_*.
 Everything is decided in one SQL statement over the customer table: the usual gap comes from the
 contact figures crm.touch_customer keeps on the customer (count, first and last contact), the open
 risk from the risks noted at the last contact, and a window function keeps the first `top` nags of
@@ -21,7 +22,8 @@ from sqlmodel import col, select
 
 from chat import format as fmt
 from chat.messages import Outgoing
-from storage.models import Customer, Member
+from storage import contact_plan
+from storage.models import Customer, Member, Team
 
 from . import push, workdays
 from .destinations import member_destinations
@@ -84,9 +86,30 @@ def _days(later, earlier, dialect: str):
     return func.extract("epoch", later - earlier) / 86400.0
 
 
-def cadence(tier: str, settings) -> dt.timedelta:
-    days = {"important": settings.silence_days_important, "special": settings.silence_days_special}.get(tier, settings.silence_days_general)
-    return dt.timedelta(days=days)
+def cadence(tier: str, settings, plan: contact_plan.Plan | None = None) -> dt.timedelta:
+    """The silence before a nag: the team's plan, else the CRMBOT_SILENCE_DAYS_* settings."""
+    return dt.timedelta(days=(plan or contact_plan.defaults(settings)).contact_days(tier))
+
+
+def _silent_past_plan(contact, now: dt.datetime, settings, plans: dict[int, contact_plan.Plan]):
+    """Silent longer than the team's cadence for the tier, as SQL: teams are grouped by their number of
+    days (a handful of distinct plans), every other team uses the defaults."""
+    C = Customer
+    default = contact_plan.defaults(settings)
+    conditions = []
+    for tier in contact_plan.TIERS:
+        in_tier = C.tier == tier if tier != "general" else col(C.tier).not_in(["important", "special"])
+        teams_by_days: dict[int, list[int]] = {}
+        for team_id, plan in plans.items():
+            if plan.contact_days(tier) != default.contact_days(tier):
+                teams_by_days.setdefault(plan.contact_days(tier), []).append(team_id)
+        own = [team_id for ids in teams_by_days.values() for team_id in ids]
+        silent = contact < now - cadence(tier, settings)
+        if own:
+            silent = and_(col(C.team_id).not_in(own), silent)
+        per_team = [and_(col(C.team_id).in_(ids), contact < now - dt.timedelta(days=days)) for days, ids in teams_by_days.items()]
+        conditions.append(and_(in_tier, or_(silent, *per_team)))
+    return or_(*conditions)
 
 
 def _scope(stmt, team_id, owner_ids):
@@ -111,10 +134,8 @@ async def find(session, now: dt.datetime, settings, *, team_id: int | None = Non
     C = Customer
     contact = func.coalesce(C.last_contact_at, C.created_at)
     is_risk = and_(C.last_risk != [], col(C.last_contact_at) < now - dt.timedelta(days=1))
-    is_tier = or_(
-        *[and_(C.tier == tier, contact < now - cadence(tier, settings)) for tier in ("important", "special")],
-        and_(col(C.tier).not_in(["important", "special"]), contact < now - cadence("general", settings)),
-    )
+    plans = await contact_plan.team_plans(session, [team_id] if team_id is not None else (await session.exec(select(Team.id))).all(), settings)
+    is_tier = _silent_past_plan(contact, now, settings, plans)
     # twice the usual gap: gap = (last - first) / (count - 1), from the columns touch_customer keeps
     n = C.contact_count
     span, silence = _days(C.last_contact_at, C.first_contact_at, dialect), _days(now, C.last_contact_at, dialect)
@@ -128,7 +149,7 @@ async def find(session, now: dt.datetime, settings, *, team_id: int | None = Non
         col(C.nagged_at).is_not(None), col(C.nagged_at) > contact, col(C.nagged_at) <= now - dt.timedelta(days=settings.nag_escalation_days)
     )
     base = _scope(
-        select(*LIGHT, C.last_risk, C.contact_count, C.first_contact_at, reason.label("reason"), tier.label("tier_rank"), sort.label("sort_key"), case((escalation, 1), else_=0).label("escalated")),
+        select(*LIGHT, C.team_id, C.last_risk, C.contact_count, C.first_contact_at, reason.label("reason"), tier.label("tier_rank"), sort.label("sort_key"), case((escalation, 1), else_=0).label("escalated")),
         team_id,
         owner_ids,
     ).subquery("nag_base")
@@ -152,7 +173,7 @@ async def find(session, now: dt.datetime, settings, *, team_id: int | None = Non
         if why == "risk":
             nag = Nag(row, why, row.last_contact_at, tuple(row.last_risk))
         elif why == "tier":
-            nag = Nag(row, why, (row.last_contact_at or row.created_at) + cadence(row.tier, settings))
+            nag = Nag(row, why, (row.last_contact_at or row.created_at) + cadence(row.tier, settings, plans.get(row.team_id)))
         else:
             gap = (row.last_contact_at - row.first_contact_at) / (row.contact_count - 1)
             nag = Nag(row, why, row.last_contact_at + 2 * gap, gap_days=gap.total_seconds() / 86400)

@@ -1,5 +1,5 @@
-"""The review cycle: every customer is looked at by its owner at least every REVIEW_DAYS of its tier
-(storage/contact_plan.py: important 30, special 45, general 60 days).
+"""The review cycle: every customer is looked at by its owner at least every so many days for its tier
+(storage/contact_plan.py: the team's plan, /plan; by default CRMBOT_REVIEW_DAYS_*: 30, 45, 60 days).
 
 Once a week, on the owner's first working moment of it, the owner gets a short batched "to review"
 list (the MAX_LINES most overdue) with one-tap answers under each customer: still active / change tier /
@@ -30,14 +30,15 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-async def due_for(session, owner_ids, now: dt.datetime) -> dict[int, list[Customer]]:
-    """Each owner's customers due for review, most overdue first."""
+async def due_for(session, owner_ids, now: dt.datetime, settings=None) -> dict[int, list[Customer]]:
+    """Each owner's customers due for review by their team's plan, most overdue first."""
     customers = await contact_plan.reviewable(session, owner_ids=owner_ids)
     last = await contact_plan.last_reviews(session, [c.id for c in customers])
+    plans = await contact_plan.team_plans(session, [c.team_id for c in customers], settings)
     due: dict[int, list[tuple[dt.datetime, Customer]]] = {}
     for c in customers:
-        if contact_plan.review_due(c, last, now):
-            deadline = contact_plan.reviewed_at(c, last) + dt.timedelta(days=contact_plan.review_days(c.tier))
+        deadline = contact_plan.review_deadline(c, last, plans.get(c.team_id))
+        if now >= deadline:
             due.setdefault(c.owner_id, []).append((deadline, c))
     return {owner: [c for _, c in sorted(items, key=lambda x: (x[0], x[1].id))] for owner, items in due.items()}
 
@@ -48,7 +49,7 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
         _members, at_work = await workdays.active_members_at_work(session, now, settings, memo, "reviews")
         done = await push.existing_keys(session, [key(mid, _monday(v[2])) for mid, v in at_work.items()])
         owners = {mid: v for mid, v in at_work.items() if key(mid, _monday(v[2])) not in done}
-        due = await due_for(session, owners, now) if owners else {}
+        due = await due_for(session, owners, now, settings) if owners else {}
     queued = 0
     if due:
         async with app.db.write() as session:

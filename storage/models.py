@@ -35,6 +35,8 @@ class Team(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     # bumped in the same transaction as any change to the team's customers: replicas' customer indexes compare it
     customer_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    # the team's own cadences over the CRMBOT_* defaults: {"contact": {tier: days}, "review": {tier: days}} (storage/contact_plan.py)
+    contact_plan: dict = Field(default_factory=dict, sa_column=Column(JSONDict(), nullable=False, server_default="{}"))
 
 
 class Member(SQLModel, table=True):

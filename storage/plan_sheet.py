@@ -11,7 +11,7 @@ from collections import Counter
 from sqlmodel import col, select
 
 from . import contact_plan
-from .models import Customer, Member, Task
+from .models import Customer, Member, Task, Team
 
 HEADERS = {
     "en": ["customer", "company", "tier", "stage", "owner", "contact every (days)", "next contact", "last contact", "open risks", "next step"],
@@ -47,10 +47,11 @@ async def plan_rows(session, team_id: int, zone, lang: str, now: dt.datetime, se
     for task in (await session.exec(stmt)).all():
         first_task.setdefault(task.customer_id, task)
     customers = (await session.exec(select(Customer).where(Customer.team_id == team_id))).all()
+    team = await session.get(Team, team_id)  # its own contact plan, else the settings'
     rows = []
     for c in sorted(customers, key=lambda c: (ORDER.get(c.tier, 2), c.name)):
-        every = contact_plan.contact_days(c.tier, settings)
-        planned = contact_plan.next_contact(c, settings)
+        every = contact_plan.contact_days(c.tier, settings, team)
+        planned = contact_plan.next_contact(c, settings, team)
         task = first_task.get(c.id)
         if task is not None and task.due_at is not None:
             planned = min(planned, task.due_at)
