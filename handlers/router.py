@@ -159,21 +159,11 @@ async def _keep_no_text(session, msg: Incoming) -> None:
         session.add(row)
 
 
-LANGUAGE_RUN = 3  # notes in a row in the other language before a member's language (their pushes') changes
-
-
 async def _learn_language(ctx: Context, text: str) -> None:
-    """Replies follow each message's own language; the member's (for pushes) changes on a run of LANGUAGE_RUN
-    notes in the other one (their first note decides at once), so a member who mixes languages keeps theirs
-    and costs no UPDATE per note. Read from their latest notes: nothing to keep in memory or in the row."""
+    """The member's language follows what they write (a message wholly in the other language switches it)."""
     said = language.heard(text, ctx.member.language)
-    if not said or said == ctx.member.language:
-        return
-    before = await crm.latest_note_texts(ctx.session, ctx.member.id, LANGUAGE_RUN - 1)
-    if any(language.heard(note, ctx.member.language) != said for note in before):
-        return
-    ctx.member.language = said
-    ctx.session.add(ctx.member)
+    if said and said != ctx.member.language:
+        await crm.set_member_language(ctx.session, ctx.member, said)
 
 
 def _learn_timezone(ctx: Context) -> None:

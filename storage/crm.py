@@ -230,21 +230,11 @@ async def last_interaction_by(session: AsyncSession, member_id: int) -> Interact
     return (await session.exec(stmt)).first()
 
 
-async def latest_note_texts(session: AsyncSession, author_id: int, count: int) -> list[str]:
-    """The texts of the author's latest ``count`` notes, newest first (a note filed on several customers once)."""
-    found = await (await raw(session)).rows(
-        "SELECT text, source_key FROM interaction WHERE author_id = :author ORDER BY id DESC LIMIT :limit", {"author": author_id, "limit": count * MAX_NOTE_PARTS}
-    )
-    texts, seen = [], set()
-    for text, key in found:
-        base = (key or "").split("#")[0]
-        if key is None or base not in seen:
-            seen.add(base)
-            texts.append(text)
-    return texts[:count]
-
-
-MAX_NOTE_PARTS = 10  # rows one note may have (handlers.quick_note.MAX_PARTS)
+async def set_member_language(session: AsyncSession, member: Member, language: str) -> None:
+    """One UPDATE on the driver; the loaded member is set to match without becoming dirty (a member who
+    mixes languages switches on many notes: no unit-of-work flush for it at each commit)."""
+    await (await raw(session)).execute("UPDATE member SET language = :language WHERE id = :id", {"language": language, "id": member.id})
+    set_committed_value(member, "language", language)
 
 
 async def tasks_of_interaction(session: AsyncSession, interaction_id: int) -> list[Task]:
