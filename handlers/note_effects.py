@@ -1,8 +1,8 @@
 """What a filed note sets in motion beyond its own follow-ups.
 
 - A complaint or an overdue payment makes a follow-up for the customer's owner (not only a nag),
-  unless the note already planned one. When it is due is a team-level default in code
-  (RISK_FOLLOW_UP_DAYS: working days after the note; a risk missing from it makes no follow-up).
+  unless the note already planned one, due the team's number of working days later (/plan complaint 2;
+  defaults in storage/contact_plan.py RISK_DAYS; a risk missing from it makes no follow-up).
 - A lost deal moves the customer's lifecycle stage to churned (audited as a `stage` row); the daily
   lifecycle scan keeps it there until a later win (reminders/lifecycle.py). Undoing the note puts
   the previous stage back.
@@ -14,14 +14,14 @@ import datetime as dt
 from sqlmodel import col, select
 
 from reminders import workdays
-from storage import crm, messaging
+from storage import contact_plan, crm, messaging
 from storage.models import AuditLog, Customer, Member, Task
 
 from chat import format as fmt
 from .context import Context
 from .workflow_texts import t as wt
 
-RISK_FOLLOW_UP_DAYS = {"complaint": 1, "overdue_payment": 2}  # the team's default: working days to act
+RISK_FOLLOW_UP_DAYS = contact_plan.RISK_DAYS  # the defaults; a team's own are in its plan
 NOTE_STAGE = "note_stage"  # audit action: a note's lost deal moved the stage (detail "NOTE_ID:OLD_STAGE")
 
 
@@ -69,7 +69,8 @@ async def _risk_follow_ups(ctx: Context, note, customer: Customer) -> list[str]:
     owner = await ctx.session.get(Member, customer.owner_id) if customer.owner_id else None
     assignee = owner if owner is not None and owner.active else ctx.member
     lang = "zh" if assignee.language == "zh" else "en"
-    days = min(RISK_FOLLOW_UP_DAYS[r] for r in risks)
+    plan = contact_plan.plan_of(ctx.team, ctx.services.settings)
+    days = min(plan.days("risk", r) for r in risks)
     due = _working_days_after(ctx.today, days, ctx.services.settings)
     text = wt("risk_follow_up", lang, risk="、".join(fmt.RISK[lang][r] for r in risks) if lang == "zh" else ", ".join(fmt.RISK[lang][r] for r in risks))
     row = messaging.row_values(

@@ -1,8 +1,9 @@
 """The team's contact plan, in one place: how often each tier is contacted and reviewed.
 
 Contact: the silence before a nag. Review: every customer is looked at by its owner at least this often
-(still active? right tier, right stage, right owner?). The defaults are the CRMBOT_SILENCE_DAYS_* and
-CRMBOT_REVIEW_DAYS_* settings (these numbers without settings); a team may set its own per tier
+(still active? right tier, right stage, right owner?). Risk: a complaint or an overdue payment in a note
+makes a follow-up for the owner this many working days later (handlers/note_effects.py). The defaults are the CRMBOT_SILENCE_DAYS_* and
+CRMBOT_REVIEW_DAYS_* settings and RISK_DAYS (these numbers without settings); a team may set its own per tier
 (team.contact_plan, changed with /plan), and every reader — nags, the review list, the card, the plan
 sheet, the digest's coverage — goes through ``Plan``.
 A review is an audit row (action "review"); a customer counts as reviewed when it was created.
@@ -19,8 +20,10 @@ from .models import AuditLog, Customer, Team
 TIERS = ("important", "special", "general")
 CONTACT_DAYS = {"important": 14, "special": 30, "general": 60}
 REVIEW_DAYS = {"important": 30, "special": 45, "general": 60}
-KINDS = ("contact", "review")
+RISK_DAYS = {"complaint": 1, "overdue_payment": 2}  # working days to act on a risk a note reports
+KINDS = ("contact", "review", "risk")
 MIN_DAYS, MAX_DAYS = 1, 365  # a cadence outside this is a typo, not a plan
+MAX_RISK_DAYS = 30  # a risk waiting longer than a month is not being acted on
 REVIEW_ACTION = "review"
 
 
@@ -32,10 +35,13 @@ def _tier(tier: str | None) -> str:
 class Plan:
     contact: dict[str, int]  # tier → days of silence before a nag
     review: dict[str, int]  # tier → days between reviews
-    own: frozenset[tuple[str, str]] = frozenset()  # (kind, tier) the team set itself (the rest are defaults)
+    risk: dict[str, int]  # risk → working days until the owner's follow-up
+    own: frozenset[tuple[str, str]] = frozenset()  # (kind, tier or risk) the team set itself (the rest are defaults)
 
-    def days(self, kind: str, tier: str | None) -> int:
-        return (self.contact if kind == "contact" else self.review)[_tier(tier)]
+    def days(self, kind: str, key: str | None) -> int:
+        if kind == "risk":
+            return self.risk[key or ""]
+        return (self.contact if kind == "contact" else self.review)[_tier(key)]
 
     def contact_days(self, tier: str | None) -> int:
         return self.days("contact", tier)
@@ -48,21 +54,25 @@ def defaults(settings=None) -> Plan:
     """The CRMBOT_* settings (these module defaults without settings)."""
     contact = {t: getattr(settings, f"silence_days_{t}", None) or CONTACT_DAYS[t] for t in TIERS}
     review = {t: getattr(settings, f"review_days_{t}", None) or REVIEW_DAYS[t] for t in TIERS}
-    return Plan(contact, review)
+    return Plan(contact, review, dict(RISK_DAYS))
 
 
 def plan_of(team: Team | None, settings=None) -> Plan:
     """The team's plan: its own days where it set them, the defaults elsewhere (bad stored values ignored)."""
     base = defaults(settings)
     stored = (team.contact_plan if team is not None else None) or {}
-    days = {"contact": dict(base.contact), "review": dict(base.review)}
+    days = {"contact": dict(base.contact), "review": dict(base.review), "risk": dict(base.risk)}
     own = set()
     for kind in KINDS:
-        for tier, value in (stored.get(kind) or {}).items():
-            if tier in TIERS and isinstance(value, int) and MIN_DAYS <= value <= MAX_DAYS:
-                days[kind][tier] = value
-                own.add((kind, tier))
-    return Plan(days["contact"], days["review"], frozenset(own))
+        for key, value in (stored.get(kind) or {}).items():
+            if key in days[kind] and isinstance(value, int) and MIN_DAYS <= value <= max_days(kind):
+                days[kind][key] = value
+                own.add((kind, key))
+    return Plan(days["contact"], days["review"], days["risk"], frozenset(own))
+
+
+def max_days(kind: str) -> int:
+    return MAX_RISK_DAYS if kind == "risk" else MAX_DAYS
 
 
 async def team_plans(session, team_ids, settings=None) -> dict[int, Plan]:
@@ -74,13 +84,13 @@ async def team_plans(session, team_ids, settings=None) -> dict[int, Plan]:
     return {team.id: plan_of(team, settings) for team in teams}
 
 
-def set_days(team: Team, kind: str, tier: str, days: int | None) -> None:
-    """The team's own cadence for (kind, tier); None goes back to the default. The caller audits and commits."""
+def set_days(team: Team, kind: str, key: str, days: int | None) -> None:
+    """The team's own days for (kind, tier or risk); None goes back to the default. The caller audits and commits."""
     stored = {k: dict(v) for k, v in (team.contact_plan or {}).items() if k in KINDS}
     if days is None:
-        stored.get(kind, {}).pop(tier, None)
+        stored.get(kind, {}).pop(key, None)
     else:
-        stored.setdefault(kind, {})[tier] = days
+        stored.setdefault(kind, {})[key] = days
     team.contact_plan = {k: v for k, v in stored.items() if v}  # a new dict: the JSON column sees the change
 
 

@@ -1,15 +1,16 @@
 """Issue 14: a team sets its own contact plan (/plan, /方案): the days of silence before a nag and between
 reviews, per tier, over the CRMBOT_* defaults. Changing it changes what the scheduler pushes; another
-team keeps the defaults; reps may read the plan but not change it (refused, audited); bad input gets one line."""
+team keeps the defaults. The working days to the owner's follow-up after a complaint or an overdue
+payment are the team's too. Reps may read the plan but not change it (refused, audited); bad input gets one line."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from storage.models import AuditLog
+from storage.models import AuditLog, Task
 
 from .helpers import Person, rows, seed_team
-from .reminders_fixtures import add_note, record, tick_and_send
+from .reminders_fixtures import SHANGHAI, add_note, record, set_member, tick_and_send
 
 
 def _names(message) -> list[str]:
@@ -72,7 +73,12 @@ async def test_anyone_reads_the_plan_only_managers_change_it(app):
     seeded = await seed_team(app, (("boss", "manager"), ("li", "rep", "boss")))
     li, boss = Person(app, "li"), Person(app, "boss")
     [plan] = await li.say("/plan")
-    assert plan.text.splitlines()[1:] == ["⭐ important: 14 · 30", "🕒 special: 30 · 45", "• general: 60 · 60"]
+    assert plan.text.splitlines()[1:] == [
+        "⭐ important: 14 · 30",
+        "🕒 special: 30 · 45",
+        "• general: 60 · 60",
+        "Follow-up for the owner after a complaint: 1 · overdue payment: 2 working day(s)",
+    ]
     [refused] = await li.say("/plan review general 10")
     assert refused.text == "Only an admin or a manager can do that."
     assert [(a.member_id, a.detail) for a in await rows(app, AuditLog, AuditLog.action == "refused")] == [(seeded["members"]["li"].id, "rep: /plan")]
@@ -97,3 +103,22 @@ async def test_bad_input_gets_one_line_in_the_senders_language(app):
     [reply] = await boss.say("/方案 复盘 特殊 20")
     assert reply.text == "✓ 特殊客户：每 20 天复盘一次。"
     assert [a.detail for a in await rows(app, AuditLog, AuditLog.action == "plan")] == ["review special: 45 -> 20"]
+
+
+async def test_the_team_sets_how_soon_a_complaint_is_followed_up(app_any_db, clock):
+    app = app_any_db
+    seeded = await seed_team(app, (("boss", "manager"), ("li", "rep", "boss")), [{"name": "Acme", "owner": "li"}, {"name": "王伟", "owner": "li"}])
+    boss, li = Person(app, "boss"), Person(app, "li")
+    [reply] = await boss.say("/plan complaint 3")
+    assert reply.text == "✓ A complaint in a note: the owner's follow-up 3 working day(s) later."
+    await li.say("called Acme, they complained about late delivery")  # Monday 1 March 2027
+    [task] = await rows(app, Task)
+    assert task.due_at.astimezone(SHANGHAI).date() == dt.date(2027, 3, 4)  # Thursday, not Tuesday
+    await set_member(app, seeded["members"]["boss"], language="zh")
+    [reply] = await boss.say("/方案 投诉 40")
+    assert reply.text == "天数须在 1 到 30 之间。"
+    await boss.say("/plan complaint default")
+    await li.say("王伟投诉交货慢")
+    [_, task] = await rows(app, Task)
+    assert task.due_at.astimezone(SHANGHAI).date() == dt.date(2027, 3, 2)
+    assert [a.detail for a in await rows(app, AuditLog, AuditLog.action == "plan")] == ["risk complaint: 1 -> 3", "risk complaint: 3 -> 1 (default)"]
