@@ -23,6 +23,7 @@ from chat.messages import Incoming, Outgoing
 
 from ..settings import reveal
 from . import inbox
+from .api import OpenAPI
 from .callback import open_callback
 from .connection import LongConnection
 from .incoming import PLATFORM
@@ -58,7 +59,7 @@ class FeishuAdapter:
             .log_level(lark.LogLevel.WARNING)
             .build()
         )
-        self.sender = FeishuSender(self.client)
+        self.sender = FeishuSender(self.client, OpenAPI(self.domain, settings.feishu_app_id or "", reveal(settings.feishu_app_secret) or ""))
         self.profiles = Profiles(self.client, services.clock)
         self.bot_open_id: str | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -176,3 +177,4 @@ class FeishuAdapter:
             await asyncio.wait_for(self.settle(), timeout=10)
         except asyncio.TimeoutError:
             log.warning("stopping with %d Feishu events still in progress", len(self._tasks))
+        await self.sender.api.close()

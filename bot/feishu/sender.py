@@ -1,8 +1,9 @@
 """Outbox rows → Feishu: im.v1.message.create (text, or a card with buttons), images and files
 uploaded first (im.v1.image.create / im.v1.file.create).
 
-The SDK's calls are synchronous underneath (its tenant-token fetch always is), so each runs in a
-worker thread: the event loop never waits on Feishu. Every message carries a uuid made from the
+A message goes out on the loop over one kept-alive session with a cached token (api.py: the SDK
+would open a new connection per call, from a worker thread); uploads use the SDK's synchronous calls,
+each in a worker thread, so the event loop never waits on Feishu. Every message carries a uuid made from the
 outbox key: Feishu sends at most one message per uuid within an hour, so a resend after a lost
 answer is not a double. A 429 (code 99991400, or 230020 for one chat) becomes RetryLater with the
 x-ogw-ratelimit-reset seconds; refusals for good become PermanentFailure.
@@ -15,6 +16,7 @@ import json
 import logging
 import os
 
+import aiohttp
 import lark_oapi as lark
 import requests
 from lark_oapi.api.im.v1 import (
@@ -22,8 +24,6 @@ from lark_oapi.api.im.v1 import (
     CreateFileRequestBody,
     CreateImageRequest,
     CreateImageRequestBody,
-    CreateMessageRequest,
-    CreateMessageRequestBody,
 )
 from lark_oapi.core.exception import ObtainAccessTokenException
 
@@ -31,25 +31,28 @@ from chat.messages import Outgoing
 from reminders.delivery import PermanentFailure, RetryLater
 from storage.models import Outbox
 
+from .api import INVALID_TOKEN, OpenAPI, TokenRefused
 from .cards import message_content, receive_id_type
 from .incoming import PLATFORM
 
 log = logging.getLogger(__name__)
 
+MESSAGES_PATH = "/open-apis/im/v1/messages"
 RATE_LIMITED = {99991400, 230020}  # the app's budget / this chat's
 # Codes no retry will fix: the chat or user is gone or out of reach, the bot was removed, the
 # content is refused, or the app lacks a permission.
 PERMANENT_CODES = {
     230001, 230002, 230006, 230013, 230017, 230025, 230027, 230028, 230034, 230035, 230099,
-    99991663, 99991668, 99991672, 99992402,
+    99991672, 99992402,
 }
 
 
 class FeishuSender:
     platform = PLATFORM
 
-    def __init__(self, client: lark.Client) -> None:
-        self.client = client
+    def __init__(self, client: lark.Client, api: OpenAPI) -> None:
+        self.client = client  # the SDK: uploads
+        self.api = api  # messages
 
     async def send(self, row: Outbox, message: Outgoing) -> None:
         if message.image_path:
@@ -65,9 +68,15 @@ class FeishuSender:
     async def _create(self, row: Outbox, msg_type: str, content: str, part: str) -> None:
         # Feishu: at most 50 characters of uuid; one message per uuid within an hour
         uuid = hashlib.sha256(f"{row.key}:{part}".encode()).hexdigest()[:40]
-        body = CreateMessageRequestBody.builder().receive_id(row.chat_id).msg_type(msg_type).content(content).uuid(uuid).build()
-        request = CreateMessageRequest.builder().receive_id_type(receive_id_type(row.chat_id)).request_body(body).build()
-        await self._call(self.client.im.v1.message.create, request)
+        body = {"receive_id": row.chat_id, "msg_type": msg_type, "content": content, "uuid": uuid}
+        try:
+            answer = await self.api.post(MESSAGES_PATH, {"receive_id_type": receive_id_type(row.chat_id)}, body)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, TokenRefused) as exc:
+            raise RetryLater(None, f"network: {exc!r}"[:200]) from exc
+        except ValueError as exc:  # not JSON: a proxy's or gateway's error page
+            raise RetryLater(None, f"unreadable answer: {exc!r}"[:200]) from exc
+        if answer.code != 0:
+            refused(answer.status, answer.code, answer.msg, answer.headers)
 
     def _upload_image(self, path: str):
         if not os.path.isfile(path):
@@ -98,8 +107,7 @@ class FeishuSender:
         return getattr(data, "image_key", None) or getattr(data, "file_key", None)
 
 
-def _header(response, name: str) -> str | None:
-    headers = getattr(getattr(response, "raw", None), "headers", None) or {}
+def _header(headers: dict, name: str) -> str | None:
     for key, value in headers.items():
         if key.lower() == name:
             return value
@@ -117,10 +125,16 @@ def raise_for(response) -> None:
     """The exception an SDK response stands for, if any."""
     if response.success():
         return
-    status = getattr(getattr(response, "raw", None), "status_code", 0) or 0
-    code = response.code
+    raw = getattr(response, "raw", None)
+    refused(getattr(raw, "status_code", 0) or 0, response.code, response.msg, getattr(raw, "headers", None) or {})
+
+
+def refused(status: int, code: int | None, msg: str, headers: dict) -> None:
+    """Raise the exception a refused call stands for."""
     if status == 429 or code in RATE_LIMITED:
-        raise RetryLater(_seconds(_header(response, "x-ogw-ratelimit-reset")), f"rate limited ({code})")
+        raise RetryLater(_seconds(_header(headers, "x-ogw-ratelimit-reset")), f"rate limited ({code})")
+    if code in INVALID_TOKEN:  # (api.py has dropped it: the next try fetches a new one)
+        raise RetryLater(None, f"token refused ({code}: {msg})"[:300])
     if code in PERMANENT_CODES or status in (400, 403, 404) and code not in (None, 0):
-        raise PermanentFailure(f"{code}: {response.msg}"[:300])
-    raise RetryLater(None, f"{status} {code}: {response.msg}"[:300])  # 5xx and the unknown: backoff with jitter
+        raise PermanentFailure(f"{code}: {msg}"[:300])
+    raise RetryLater(None, f"{status} {code}: {msg}"[:300])  # 5xx and the unknown: backoff with jitter
