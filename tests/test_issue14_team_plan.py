@@ -122,3 +122,14 @@ async def test_the_team_sets_how_soon_a_complaint_is_followed_up(app_any_db, clo
     [_, task] = await rows(app, Task)
     assert task.due_at.astimezone(SHANGHAI).date() == dt.date(2027, 3, 2)
     assert [a.detail for a in await rows(app, AuditLog, AuditLog.action == "plan")] == ["risk complaint: 1 -> 3", "risk complaint: 3 -> 1 (default)"]
+
+
+async def test_the_digests_review_coverage_follows_the_teams_cycle(app, clock):
+    created = clock() - dt.timedelta(days=20)
+    await seed_team(app, (("boss", "manager"), ("li", "rep", "boss")), [{"name": "Acme", "owner": "li", "created_at": created}, {"name": "Beta", "owner": "li", "created_at": clock()}])
+    boss = Person(app, "boss")
+    [digest] = await boss.say("/digest")
+    assert "Reviewed on time: 2/2 (100%)" in digest.text
+    await boss.say("/plan review general 14")  # Acme, created 20 days ago, is now overdue
+    [digest] = await boss.say("/digest")
+    assert "Reviewed on time: 1/2 (50%)" in digest.text
