@@ -5,7 +5,7 @@ When no CJK font is installed, Chinese names are written in pinyin rather than a
 """
 from __future__ import annotations
 
-from pathlib import Path
+import io
 
 from chat import format as fmt
 
@@ -29,7 +29,8 @@ def _latin(text: str) -> str:
     return " ".join(lazy_pinyin(text)).title()
 
 
-def render(path: Path, reps: list[tuple[str, int]], stages: dict[str, int], lang: str) -> Path:
+def render(reps: list[tuple[str, int]], stages: dict[str, int], lang: str) -> bytes:
+    """The chart as PNG bytes (kept in the database, storage/attachments.py: never a file on one host)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -38,7 +39,7 @@ def render(path: Path, reps: list[tuple[str, int]], stages: dict[str, int], lang
     font = _cjk_font()
     label_lang = lang if font else "en"
     name = (lambda s: s) if font else _latin
-    path.parent.mkdir(parents=True, exist_ok=True)
+    png = io.BytesIO()
     with plt.rc_context({"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}):
         fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.6), dpi=100)
         try:
@@ -50,7 +51,7 @@ def render(path: Path, reps: list[tuple[str, int]], stages: dict[str, int], lang
             right.set_title(t("chart_pipeline", label_lang))
             right.tick_params(axis="x", labelrotation=30)
             fig.tight_layout()
-            fig.savefig(path, format="png")
+            fig.savefig(png, format="png")
         finally:
             plt.close(fig)
-    return path
+    return png.getvalue()

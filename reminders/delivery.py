@@ -41,6 +41,7 @@ from typing import Protocol
 from sqlalchemy import text
 
 from chat.messages import Outgoing
+from storage import attachments
 from storage.db import Database
 from storage.models import Outbox
 
@@ -72,6 +73,17 @@ class Sender(Protocol):
     platform: str
 
     async def send(self, row: Outbox, message: Outgoing) -> None: ...
+
+
+def attachment_bytes(ref: str) -> tuple[str, bytes]:
+    """What every sender calls for a message's image or file: its name and bytes, from the database
+    (loaded by the Deliverer for the row being sent), so any replica can send it. A missing one fails
+    the row for good (no retry brings it back)."""
+    try:
+        found = attachments.read(ref)
+    except attachments.AttachmentMissing as exc:
+        raise PermanentFailure(str(exc)) from exc
+    return found.name, found.data
 
 
 def worker_id() -> str:
@@ -336,7 +348,9 @@ class Deliverer:
             return False
         attempts = row.attempts + 1
         try:
-            await sender.send(row, message)
+            files = await self._attachments(message)
+            with attachments.provided(files):
+                await sender.send(row, message)
         except RetryLater as exc:
             if exc.seconds is not None and self.limiter is not None:
                 await self._locked(self.limiter.block_chat(row.platform, row.chat_id, exc.seconds))
@@ -350,6 +364,13 @@ class Deliverer:
         else:
             await self._write(finish, row.id, ok=True, now=self.clock())
         return True
+
+    async def _attachments(self, message: Outgoing) -> dict[str, attachments.File]:
+        refs = [p for p in (message.image_path, message.file_path) if p and attachments.is_ref(p)]
+        if not refs:
+            return {}
+        async with self.db.read() as session:
+            return await attachments.load(session, refs)
 
     async def drain(self) -> int:
         total = 0

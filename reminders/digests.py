@@ -10,13 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlmodel import col, func, select
 
 from chat import format as fmt
 from chat.messages import Outgoing
-from storage import contact_plan
+from storage import attachments, contact_plan
 from storage.models import AuditLog, Customer, Interaction, Member, Task, Team
 
 from . import nags as nag_rules
@@ -262,8 +261,8 @@ async def compose(session, scope, kind, day, tz, now, settings, lang, *, amounts
     if kind == "weekly":
         from . import chart
 
-        path = Path(settings.data_dir) / "charts" / f"{chart_name}.png"
-        digest.chart_path = str(chart.render(path, digest.notes_by_rep, digest.stages, lang))
+        png = chart.render(digest.notes_by_rep, digest.stages, lang)
+        digest.chart_path = await attachments.store(session, f"{chart_name}.png", "image/png", png)  # a reference, not a path: any replica sends it
     return Outgoing(render(digest, lang, tz, amounts=amounts), image_path=digest.chart_path)
 
 
@@ -342,8 +341,7 @@ async def _queue_one(app, team, members, kind, k, dest: Destination, member, tz,
     scope = scope_of(member or viewer, members)
     due_at = workdays.next_working_moment(now, tz, settings, settings.holiday_country)
     late = push.is_late(now, workdays.next_working_moment(meant, tz, settings, settings.holiday_country))
-    async with app.db.read() as session:
+    async with app.db.write() as session:  # the chart (an attachment) and the row that carries it, together
         message = await compose(session, scope, kind, day, tz, now, settings, lang, amounts=member is not None, chart_name=f"{kind}-{team.id}-{k.split(':', 2)[2].replace(':', '-')}", team_nags=team_nags, scheduled=True)
-    async with app.db.write() as session:
         inserted = await push.queue(session, key=k, kind="digest", dest=dest, message=message, due_at=due_at, member_id=member.id if member else None, late=late, meta={"expires_at": superseded_at(kind, day, tz, settings).isoformat()})
     return int(inserted)

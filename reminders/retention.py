@@ -12,6 +12,7 @@ import datetime as dt
 
 from sqlalchemy import update
 
+from storage import attachments
 from storage.models import Inbox, Outbox
 
 RETENTION = dt.timedelta(days=30)
@@ -36,6 +37,7 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
             .where(outbox.c.status == "sent", outbox.c.sent_at < cutoff, outbox.c.body != REDACTED_OUTBOX)
             .values(body=REDACTED_OUTBOX)
         )
+        await attachments.prune(session, cutoff)  # charts no unsent message needs any more
     if memo is not None:
         memo.done("retention", 0, now.date())
     return 0

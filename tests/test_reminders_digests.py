@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-
+from storage import attachments
 from storage.models import ChatLink, Customer, Task
 from tests.helpers import Person, seed_team
 from tests.reminders_fixtures import add_note, add_task, at, outbox, record, run_tick, tick_and_send
@@ -73,8 +72,13 @@ async def test_weekly_digest_carries_a_chart(app, clock):
     weekly = [m for _, row, m in sent.sent if row.kind == "digest" and "Weekly" in m.text and row.chat_id == "console:boss"]
     [message] = weekly
     assert "Weekly digest · Mon 1 Mar – Sun 7 Mar" in message.text and "Notes: li" in message.text
-    path = Path(message.image_path)
-    assert path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.parent == Path(app.settings.data_dir) / "charts"
+    assert (await _chart(app, message.image_path))[:8] == b"\x89PNG\r\n\x1a\n"  # in the database, not a file on this host
+
+
+async def _chart(app, ref: str) -> bytes:
+    async with app.db.read() as session:
+        [chart] = (await attachments.load(session, [ref])).values()
+    return chart.data
 
 
 async def test_digest_command_for_managers_only(app, clock):
@@ -84,7 +88,7 @@ async def test_digest_command_for_managers_only(app, clock):
     [reply] = await boss.say("/digest")
     assert reply.text.startswith("📊 Daily digest") and "Won: 50,000 CNY" in reply.text
     [reply] = await boss.say("/摘要 周")
-    assert reply.image_path and Path(reply.image_path).exists()
+    assert (await _chart(app, reply.image_path or ""))[:8] == b"\x89PNG\r\n\x1a\n"
     [reply] = await Person(app, "li").say("/digest")
     assert "Only a manager" in reply.text
 

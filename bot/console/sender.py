@@ -1,10 +1,11 @@
-"""Outbox rows → the terminal: text, numbered buttons, attachments as paths."""
+"""Outbox rows → the terminal: text, numbered buttons, attachments by name and size (their bytes are in the database)."""
 from __future__ import annotations
 
 import sys
 from typing import TextIO
 
 from chat.messages import Outgoing
+from reminders.delivery import attachment_bytes
 from storage.models import Outbox
 
 from .incoming import PLATFORM
@@ -45,6 +46,7 @@ class ConsoleSender:
                 del self.choices[old]
         for path in (message.image_path, message.file_path):
             if path:
-                lines.append(f"📎 {path}")
+                name, data = attachment_bytes(path)  # from the database: the chart is no file here
+                lines.append(f"📎 {name} ({len(data) // 1024 + 1} kB)")
         self.out.write("\n".join("bot> " + line if i == 0 else "     " + line for i, line in enumerate(lines)) + "\n")
         self.out.flush()

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import logging
-import os
 
 import aiohttp
 import lark_oapi as lark
@@ -28,7 +28,7 @@ from lark_oapi.api.im.v1 import (
 from lark_oapi.core.exception import ObtainAccessTokenException
 
 from chat.messages import Outgoing
-from reminders.delivery import PermanentFailure, RetryLater
+from reminders.delivery import PermanentFailure, RetryLater, attachment_bytes
 from storage.models import Outbox
 
 from .api import INVALID_TOKEN, OpenAPI, TokenRefused
@@ -79,20 +79,14 @@ class FeishuSender:
             refused(answer.status, answer.code, answer.msg, answer.headers)
 
     def _upload_image(self, path: str):
-        if not os.path.isfile(path):
-            raise PermanentFailure(f"file missing: {path}")
-        with open(path, "rb") as f:
-            body = CreateImageRequestBody.builder().image_type("message").image(f).build()
-            response = self.client.im.v1.image.create(CreateImageRequest.builder().request_body(body).build())
-        return response
+        _name, data = attachment_bytes(path)
+        body = CreateImageRequestBody.builder().image_type("message").image(io.BytesIO(data)).build()
+        return self.client.im.v1.image.create(CreateImageRequest.builder().request_body(body).build())
 
     def _upload_file(self, path: str):
-        if not os.path.isfile(path):
-            raise PermanentFailure(f"file missing: {path}")
-        with open(path, "rb") as f:
-            body = CreateFileRequestBody.builder().file_type("stream").file_name(os.path.basename(path)).file(f).build()
-            response = self.client.im.v1.file.create(CreateFileRequest.builder().request_body(body).build())
-        return response
+        name, data = attachment_bytes(path)
+        body = CreateFileRequestBody.builder().file_type("stream").file_name(name).file(io.BytesIO(data)).build()
+        return self.client.im.v1.file.create(CreateFileRequest.builder().request_body(body).build())
 
     async def _call(self, fn, *args) -> str | None:
         """Run one SDK call in a thread; its answer checked. Returns an uploaded image's or file's key."""

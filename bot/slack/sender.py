@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from chat.messages import Outgoing
-from reminders.delivery import PermanentFailure, RetryLater
+from reminders.delivery import PermanentFailure, RetryLater, attachment_bytes
 from storage.models import Outbox
 
 from .text import message_args
@@ -168,10 +167,8 @@ class SlackSender:
         return self._dm[chat_id]
 
     async def _upload(self, channel: str, paths: list[str], text: str | None) -> None:
-        present = [p for p in paths if os.path.isfile(p)]
-        if not present:
-            raise PermanentFailure(f"file missing: {paths}")
-        uploads = [{"file": p, "filename": os.path.basename(p), "title": os.path.basename(p)} for p in present]
+        files = [attachment_bytes(p) for p in paths]
+        uploads = [{"content": data, "filename": name, "title": name} for name, data in files]
         extra = {"initial_comment": text} if text else {}
         await self.client.files_upload_v2(channel=channel, file_uploads=uploads, **extra)
 

@@ -10,14 +10,13 @@ import datetime as dt
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.warnings import PTBDeprecationWarning
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from chat.messages import Outgoing
-from reminders.delivery import PermanentFailure, RetryLater
+from reminders.delivery import PermanentFailure, RetryLater, attachment_bytes
 from storage.models import Outbox
 
 log = logging.getLogger(__name__)
@@ -105,12 +104,12 @@ class TelegramSender:
         attachment = message.image_path or message.file_path
         if attachment:
             caption = text if len(text) <= MAX_CAPTION else None
-            with Path(attachment).open("rb") as handle:
-                kwargs = {"caption": caption, "reply_markup": markup if caption is not None else None, "reply_parameters": reply}
-                if message.image_path:
-                    await bot.send_photo(chat_id, photo=handle, **kwargs, **self._timeouts(upload=True))
-                else:
-                    await bot.send_document(chat_id, document=handle, filename=Path(attachment).name, **kwargs, **self._timeouts(upload=True))
+            name, data = attachment_bytes(attachment)
+            kwargs = {"caption": caption, "reply_markup": markup if caption is not None else None, "reply_parameters": reply}
+            if message.image_path:
+                await bot.send_photo(chat_id, photo=data, filename=name, **kwargs, **self._timeouts(upload=True))
+            else:
+                await bot.send_document(chat_id, document=data, filename=name, **kwargs, **self._timeouts(upload=True))
             if caption is not None:
                 return
             reply = None

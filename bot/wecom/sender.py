@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 
 import aiohttp
 
 from chat.messages import Button, Outgoing
-from reminders.delivery import PermanentFailure, RetryLater
+from reminders.delivery import PermanentFailure, RetryLater, attachment_bytes
 from storage.models import Outbox
 
 from .api import ApiError, WeComApi
@@ -107,10 +106,7 @@ class WeComSender:
         for path, kind in ((message.image_path, "image"), (message.file_path, "file")):
             if not path:
                 continue
-            if not os.path.isfile(path):
-                raise PermanentFailure(f"file missing: {path}")
-            with open(path, "rb") as handle:
-                media_id = await self.api.upload(kind, os.path.basename(path), handle.read())
+            media_id = await self.api.upload(kind, *attachment_bytes(path))
             await self._post(row, kind, {"media_id": media_id})
 
     async def _post(self, row: Outbox, msgtype: str, content: dict, duplicate_check: bool = False) -> None:
