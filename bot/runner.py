@@ -1,8 +1,8 @@
 """`crmbot run`: the adapters, the delivery loop and the scheduler on one event loop.
 
 Several replicas may run against one PostgreSQL: every replica serves webhooks and HTTP events and
-delivers from the outbox; the scheduler (with its backups and retention) and Telegram long polling
-run only on the replica holding their lease (storage/leases.py), and move when it dies.
+delivers from the outbox; the scheduler tick, retention, backups and Telegram long polling each run
+only on the replica holding its lease (storage/leases.py), and move when that replica dies.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import logging
 import signal
 
 from reminders.jobs import start_scheduler
-from storage.leases import SCHEDULER, TELEGRAM_POLLING, Leases, Singleton
+from storage.leases import JOB_LEASES, TELEGRAM_POLLING, Leases, Singleton
 
 from . import logs
 
@@ -25,14 +25,15 @@ def polls(adapter) -> bool:
 
 
 class _Scheduler:
-    """The scheduler as a lease's start/stop pair."""
+    """One scheduler job as a lease's start/stop pair."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, job: str) -> None:
         self.app = app
+        self.job = job
         self.scheduler = None
 
     async def start(self) -> None:
-        self.scheduler = start_scheduler(self.app)
+        self.scheduler = start_scheduler(self.app, only=(self.job,))
 
     async def stop(self) -> None:
         if self.scheduler is not None:
@@ -66,8 +67,9 @@ async def serve(app, stop: asyncio.Event | None = None, *, lease_retry_seconds: 
             started.append(adapter)
             tasks.append(asyncio.create_task(_report_failure(adapter, failure)))
             log.info("%s adapter running", adapter.platform)
-        scheduler = _Scheduler(app)
-        singletons.append(Singleton(leases, SCHEDULER, scheduler.start, scheduler.stop, retry_seconds=lease_retry_seconds))
+        for lease, job in JOB_LEASES.items():  # each on exactly one replica, not necessarily the same one
+            scheduler = _Scheduler(app, job)
+            singletons.append(Singleton(leases, lease, scheduler.start, scheduler.stop, retry_seconds=lease_retry_seconds))
         for singleton in singletons:
             await singleton.step(raise_errors=True)  # e.g. a 409 at start: another poller on this token
         tasks += [asyncio.create_task(singleton.run(), name=f"lease-{singleton.name}") for singleton in singletons]

@@ -1,4 +1,5 @@
-"""Leases: work that must run on exactly one replica at a time (the scheduler, Telegram long polling).
+"""Leases: work that must run on exactly one replica at a time (the scheduler tick, retention, backups,
+Telegram long polling), each a lease of its own, so they may spread over the replicas.
 
 PostgreSQL: a session-level advisory lock held on a connection of the lease's own. The server
 releases it the moment that connection ends, so a replica that dies (SIGKILL, a lost host: TCP
@@ -134,9 +135,12 @@ class Leases:
         log.info("lease %s released by %s", name, self.worker)
 
 
-SCHEDULER = "scheduler"  # the minute tick (reminders, digests, retention) and the daily backup
+SCHEDULER = "scheduler"  # the minute tick: reminders, greetings, nags, digests …
+RETENTION = "retention"  # redacting old message copies, pruning charts (once a day)
+BACKUPS = "backups"  # the daily backup
 TELEGRAM_POLLING = "telegram-polling"  # getUpdates: Telegram answers one poller per token
-KNOWN_LEASES = (SCHEDULER, TELEGRAM_POLLING)
+KNOWN_LEASES = (SCHEDULER, RETENTION, BACKUPS, TELEGRAM_POLLING)
+JOB_LEASES = {SCHEDULER: "tick", RETENTION: "retention", BACKUPS: "backup"}  # lease → the scheduler job it runs (reminders/jobs.py)
 
 
 class Singleton:

@@ -177,7 +177,7 @@ async def test_five_restarts_leave_one_push_per_key(db_url, tmp_path, clock):
         try:
             job = scheduler.get_job("tick")
             assert job.coalesce and job.misfire_grace_time >= 60
-            assert {j.id for j in scheduler.get_jobs()} == {"tick", "backup"}
+            assert {j.id for j in scheduler.get_jobs()} == {"tick", "retention", "backup"}
             await job.func()  # what APScheduler runs every minute
             await tick(app, clock(), Memo())  # and a second process at the same moment
         finally:

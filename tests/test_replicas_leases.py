@@ -98,3 +98,51 @@ async def test_a_start_that_fails_gives_the_lease_back(db_url):
     finally:
         await first.release_all()
         await second.release_all()
+
+
+async def test_tick_retention_and_backups_are_each_held_by_one_replica_and_move_when_it_stops(db_url, tmp_path, clock):
+    """Two `crmbot run` (serve) on one database: the scheduler tick, retention and backups are three
+    leases, each held by exactly one replica; when that replica stops, the other takes them over."""
+    import asyncio
+
+    from bot.runner import serve
+    from bot.wiring import build_app
+    from storage.leases import BACKUPS, RETENTION
+    from tests.conftest import make_settings
+
+    apps = [build_app(make_settings(db_url, tmp_path / name), clock=clock, migrate=False) for name in ("a", "b")]
+    stops = [asyncio.Event(), asyncio.Event()]
+    for app, name in zip(apps, ("replica-a", "replica-b")):
+        app.deliverer.worker = name  # two processes would differ by pid
+    observer = Leases(db_url, "observer")
+
+    async def held() -> dict[str, str]:
+        if observer.is_sqlite:  # a file lock is seen by its holder only
+            return {name: worker for app in apps if getattr(app, "leases", None) for name, worker in (await app.leases.holders()).items()}
+        return await observer.holders()
+
+    async def until(condition) -> dict[str, str]:
+        for _ in range(2000):  # a failsafe; each look waits on the replicas, not on time
+            holders = await held()
+            if condition(holders):
+                return holders
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"leases never settled: {await held()}")
+
+    first = asyncio.create_task(serve(apps[0], stops[0], lease_retry_seconds=0.05))
+    try:
+        holders = await until(lambda h: {SCHEDULER, RETENTION, BACKUPS} <= set(h))
+        assert {holders[name] for name in (SCHEDULER, RETENTION, BACKUPS)} == {"replica-a"}
+        second = asyncio.create_task(serve(apps[1], stops[1], lease_retry_seconds=0.05))
+        while apps[1].leases is None:  # serve() has made the second replica's leases
+            await asyncio.sleep(0)
+        for name in (SCHEDULER, RETENTION, BACKUPS):  # what its singletons ask: nothing moves while the first lives
+            assert not await apps[1].leases.try_acquire(name)
+        stops[0].set()
+        assert await first == 0
+        await until(lambda h: all(h.get(name) == "replica-b" for name in (SCHEDULER, RETENTION, BACKUPS)))
+        stops[1].set()
+        assert await second == 0
+    finally:
+        for stop in stops:
+            stop.set()
