@@ -178,6 +178,7 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             after = text[birthday.end:]
             task = task_text(text, birthday.end + 1, birthday.end + 1, cut) if after.strip(" ，,。.") else ""
             items.append(((d, dt.time(23, 59), birthday.start), FollowUp(d, None, task or _birthday_task(text))))
+    items = _without_context_dates(items, {m.start: m for m in mentions})
     items.sort(key=lambda x: x[0])  # the earliest first: the spec's follow_up
     if items:
         return [f for _, f in items], situational
@@ -194,6 +195,32 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
 
 
 _DONE_ZH = re.compile(r"了(?!解)|已经|已")  # "给李姐回电话了": done, not a to-do
+_AFTER_WORDS = re.compile(r"后|过完|过了|after|post")
+
+
+def _without_context_dates(items, by_start):
+    """A vague date that a precise one refines or overrides is context, not a task of its own: "下个月来上海，约了7月8号"
+    (July, then the 8th), "三月份开新店，报价3/5给他", "国庆放八天，10月9号再说" (a festival alone beside any other date)."""
+    def grain(f):
+        m = by_start.get(f.start)
+        return getattr(m, "grain", "day") if m is not None else "day"
+
+    def bare_festival(f):
+        m = by_start.get(f.start)
+        return grain(f) == "festival" and not getattr(m, "deadline", False) and not _AFTER_WORDS.search(m.text.lower())
+
+    precise = [f for _, f in items if f.date is not None and grain(f) == "day"]
+    out = []
+    for key, f in items:
+        g = grain(f)
+        if g == "month" and any((p.date.year, p.date.month) == (f.date.year, f.date.month) for p in precise):
+            continue
+        if g == "week" and any(f.date <= p.date <= f.date + dt.timedelta(days=6) for p in precise):
+            continue
+        if bare_festival(f) and any(not bare_festival(o) for _, o in items if o is not f):
+            continue
+        out.append((key, f))
+    return out
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")

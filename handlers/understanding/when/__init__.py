@@ -73,6 +73,17 @@ class TimeMention:
     time: dt.time | None
     deadline: bool = False  # "before X" / X之前 / by X: X is the due date
     past: bool = False  # refers to the past or to "today" as when something happened
+    grain: str = "day"  # "month" (三月份, next month), "week" (下周), "festival" (中秋, 年后): vaguer than a day
+
+
+def _grain(p: Part) -> str:
+    if "festival" in p.rule or "holiday" in p.rule or "season" in p.rule:
+        return "festival"
+    if p.day is None and p.weekday is None and p.date is None and p.exact is None and (p.month is not None or p.month_off is not None):
+        return "month"
+    if p.week_grain and p.weekday is None and p.day is None:
+        return "week"
+    return "day"
 
 
 _MAX_RESOLVE = 200
@@ -103,7 +114,7 @@ def find_times(text: str, now: dt.datetime) -> list[TimeMention]:
             continue
         day, time, past = r
         out.append(TimeMention(p.start, p.end, text[p.start:p.end], day, time,
-                               deadline=p.deadline, past=past))
+                               deadline=p.deadline, past=past, grain=_grain(p)))
     return out
 
 

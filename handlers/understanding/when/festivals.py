@@ -73,6 +73,16 @@ def next_festival(name: str, today: dt.date, year: int | None = None) -> dt.date
     return None
 
 
+def recent_festival(name: str, today: dt.date, window: int = 30) -> dt.date | None:
+    """The festival's day if it passed less than ``window`` days ago: "国庆前就打了" said on 10月8日 is about the one
+    just gone, never next year's."""
+    for y in (today.year, today.year - 1):
+        d = festival_in(name, y)
+        if d is not None and today - dt.timedelta(days=window) <= d < today:
+            return d
+    return None
+
+
 def day_before(d: dt.date) -> dt.date:
     """"中秋前" / "before the Mid-Autumn Festival": the day before the festival's day."""
     return d - dt.timedelta(days=1)

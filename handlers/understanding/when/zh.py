@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .festivals import FESTIVALS, day_before, first_workday_after, next_festival, next_holiday_cluster
+from .festivals import FESTIVALS, day_before, first_workday_after, next_festival, next_holiday_cluster, recent_festival
 from .numerals import ZH_DIGITS_YEAR, ZH_NUM, zh_value
 from .parts import add_months, end_of_month, expand_year
 from .rules import P, RuleSet
@@ -319,6 +319,9 @@ def festival(m, ctx):
     year = {"明年": 1, "今年": 0, "去年": -1}.get(rel)
     if year is not None:
         year = ctx.today.year + year
+    gone = recent_festival(name, ctx.today) if year is None else None
+    if gone is not None:  # the festival just passed: the note speaks of it, not of next year's
+        return _just_gone(m, m_start, gone, ctx, before=bool(tail and "前" in tail), after=bool(after_lead or tail))
     d = next_festival(name, ctx.today, year)
     if d is None:
         return None
@@ -329,6 +332,16 @@ def festival(m, ctx):
     return P(m, date=d, past=d < ctx.today)
 
 
+def _just_gone(m, start, gone, ctx, *, before: bool, after: bool, first_off=None):
+    """X前 / X / X后 of a festival that passed less than a month ago: past, except "X后" while its days off last."""
+    if before:
+        return P(m, start=start, date=day_before(gone), past=True)
+    if after:
+        back = first_workday_after(first_off or gone)
+        return P(m, start=start, date=back) if back >= ctx.today else P(m, start=start, date=back, past=True)
+    return P(m, start=start, date=gone, past=True)
+
+
 _EN_REL = __import__("re").compile(r"\b(before|after|pre|post)\s*$")
 
 
@@ -337,7 +350,7 @@ _FESTIVAL_BEFORE = __import__("re").compile(f"(?:{'|'.join(_ZH_FESTIVALS)})$")
 
 # 年后 / 年前 (the Spring Festival), 节后 / 节前 (the next public holiday, or one just begun)
 @rule(r"(?<![\d一二两三四五六七八九十几半今明去前后每个])(过完年|过了年|年|节)(前|后|之前|之后|以后|以前)"
-      r"(?![期面天台来续往去])", needs="[年节][前后之以]")
+      r"(?:一?(?:开工|上班|复工)(?:的)?(?:第一天|头一天|当天)?|(?![期面天台来续往去]))", needs="[年节][前后之以]")
 def season_marker(m, ctx):
     return _season(m, ctx, *m.groups())
 
@@ -354,6 +367,10 @@ def _season(m, ctx, which, rel):
     if which == "节":
         d = next_holiday_cluster(ctx.today, back=7 if "后" in rel else 0)
     else:
+        gone = recent_festival("春节", ctx.today)
+        if gone is not None:  # 年前那批货 / 年后扩仓 said after this year's Spring Festival
+            return _just_gone(m, m.start(), gone, ctx, before="前" in rel and which not in ("过完年", "过了年"),
+                              after="后" in rel, first_off=gone - dt.timedelta(days=1))
         d = next_festival("春节", ctx.today)
         if d is not None and "后" in rel:  # the break starts on the eve
             d = d - dt.timedelta(days=1)
