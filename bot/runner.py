@@ -56,6 +56,12 @@ async def serve(app, stop: asyncio.Event | None = None, *, lease_retry_seconds: 
     singletons: list[Singleton] = []
     started = []
     tasks: list[asyncio.Task] = [asyncio.create_task(app.deliverer.run_forever(), name="delivery")]
+    health = None
+    if app.settings.health_port is not None:
+        from .health import HealthServer
+
+        health = app.health = HealthServer(app, app.settings.health_port)
+        await health.start()
     if not app.db.is_sqlite:  # other replicas' customer changes rebuild our indexes early (LISTEN/NOTIFY)
         tasks.append(asyncio.create_task(app.services.indexes.listen(app.settings.db_url), name="customer-index-listen"))
     try:
@@ -97,6 +103,8 @@ async def serve(app, stop: asyncio.Event | None = None, *, lease_retry_seconds: 
             except Exception:
                 log.exception("stopping %s failed", adapter.platform)
         await leases.release_all()
+        if health is not None:
+            await health.stop()
         await app.close()
 
 

@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = None  # Fernet keys, comma-separated, newest first (storage/crypto.py)
     backup_dir: Path | None = None  # default: data_dir/backups
     backup_keep: int = 14  # daily backups kept
+    health_port: int | None = None  # /healthz and /readyz (bot/health.py) under `crmbot run`
 
     @field_validator("timezone")
     @classmethod

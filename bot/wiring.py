@@ -24,6 +24,7 @@ class App:
     senders: dict[str, Sender] = field(default_factory=dict)
     adapters: list = field(default_factory=list)  # bot.adapter.Adapter
     leases: Any = None  # storage.leases.Leases while `crmbot run` serves (bot/runner.py)
+    health: Any = None  # bot.health.HealthServer while `crmbot run` serves with CRMBOT_HEALTH_PORT
 
     async def close(self) -> None:
         await self.db.dispose()
