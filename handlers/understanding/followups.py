@@ -154,6 +154,13 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
                 continue
             if _BARE_WEEKDAY.match(m.text.strip().lower()) and c is not None and _STILL.search(n, c.start, c.end):
                 continue  # "周日晚上还在回微信": the Sunday that just was
+            if _BARE_WEEKDAY.match(m.text.strip().lower()) and (m.date - today).days == 7 and role in ("report", "plain") \
+                    and _DATELINE.match(n, m.end):
+                continue  # "Fri night, finally heard back…" written on a Friday: when it is, not next week
+            if _heads_a_report(n, m, clauses):
+                continue  # "Before Golden Week: Michael confirmed the order": a dateline over what happened
+            if _RELATIVE_DAY.match(m.text.strip()) and _DAY_NAMED.match(n, m.end):
+                continue  # "明天愚人节", "后天就是腊八了": what the day is, not something to do on it
             if _moved_from(n, m, c):
                 continue  # "move tomorrow's site walk to Wednesday": the new date counts
             if m.date == today and not m.deadline and m.time is None and _MORNING.search(m.text.lower()) and now.hour >= 11:
@@ -178,6 +185,15 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             after = text[birthday.end:]
             task = task_text(text, birthday.end + 1, birthday.end + 1, cut) if after.strip(" ，,。.") else ""
             items.append(((d, dt.time(23, 59), birthday.start), FollowUp(d, None, task or _birthday_task(text))))
+    # "周四才上班，到时候再打给她", "back Oct 12, call her then": the action points back at the day just named
+    for then in _THEN.finditer(n):
+        back = [m for m in situational if m.end <= then.start() and m.date is not None and m.date >= today]
+        if back and not any(f.start is not None and back[-1].end <= f.start < then.end() for _, f in items):
+            m = back[-1]
+            s, e = (then.start(), then.end()) if _CJK.match(then.group()) else (then.start(), then.start())
+            task = task_text(text, s, e, cut) or _default_task(text)  # 到时候 goes; "call her then" stays
+            items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task, start=m.start)))
+            situational = [x for x in situational if x is not m]
     items = _without_context_dates(items, {m.start: m for m in mentions})
     items.sort(key=lambda x: x[0])  # the earliest first: the spec's follow_up
     if items:
@@ -195,6 +211,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
 
 
 _DONE_ZH = re.compile(r"了(?!解)|已经|已")  # "给李姐回电话了": done, not a to-do
+_THEN = re.compile(r"到时候|到时|届时|那时候?再|那天再|\b(?:call|ring|email|text|ping|message|see|visit|contact|remind)\s+(?:her|him|them|me|us)\s+then\b|"
+                   r"\bthen\s+(?:call|ring|email|text|ping|follow up)\b|\bat that point\b")
 _AFTER_WORDS = re.compile(r"后|过完|过了|after|post")
 
 
@@ -267,6 +285,25 @@ def _role_here(n: str, m, mentions, c) -> str:
     return own if own != "plain" else c.role
 
 
+_DATELINE = re.compile(r"\s*(?:night|evening|morning|afternoon|晚上|早上|上午|下午)?\s*(?:[,:：，\-–—]|catch[- ]?up|recap|update|wrap)")
+_RELATIVE_DAY = re.compile(r"^(?:今天|明天|后天|大后天|今日|明日|tomorrow|today)$", re.I)
+_DAY_NAMED = re.compile(r"(?:就|也|正好|刚好)?是?(?:[\u4e00-\u9fff]{1,3}节(?![目省约点奏])|腊八|除夕|小年|冬至|夏至|立春|立秋|立冬|圣诞|平安夜)"
+                        r"(?:了|啊|哈+|呀|啦)?\s*(?:[,，。.!！~～;；]|$)")
+
+
+def _heads_a_report(n: str, m, clauses) -> bool:
+    """The time phrase is the whole first clause, ended by ':' or ',', and the next clause reports what happened."""
+    if not clauses or m.start > 3:
+        return False
+    k = next((i for i, c in enumerate(clauses) if c.start <= m.start < c.end), None)
+    if k is None or k + 1 >= len(clauses) or clauses[k + 1].role != "report":
+        return False
+    head = n[clauses[k].start:clauses[k].end]
+    rest = head.replace(n[m.start:m.end], " ", 1)
+    return not re.search(r"[a-z\u4e00-\u9fff]{2}", re.sub(r"\b(?:the|on|at|in|night|evening|morning|afternoon)\b", " ", rest)) \
+        and bool(re.match(r"\s*[:：,，\-–—]", n[clauses[k].end - 1:clauses[k].end + 1]) or re.match(r"\s*[:：,，\-–—]", n[m.end:m.end + 3]))
+
+
 def _moved_from(n: str, m, c) -> bool:
     """In "move X to Y" / "X改到Y", X is the old date."""
     if c is None:
@@ -295,12 +332,16 @@ def action_task(text: str, n: str, start: int, end: int, cut) -> str | None:
     return task_text(text, start, start, list(cut)) or None
 
 
+_EOD = re.compile(r"^(?:by\s+)?(?:eod|cob|end\s+of\s+(?:the\s+)?(?:business\s+)?day|close\s+of\s+business|下班前|下班之前)$")
 _JOIN_GAP = re.compile(r"[\s,，、(（)）@]*(?:at|on|the|的|在)?[\s,，、(（)）@]*", re.I)
 
 
 def _merge(mentions, text: str = ""):
     """"Friday" + "5pm" found apart become one mention; so do "3pm coffee … tomorrow" in one clause."""
     mentions = sorted(mentions, key=lambda m: m.start)
+    # "by next Wednesday EOD": the end of that day, not of today
+    mentions = [m for m in mentions if not (_EOD.match(m.text.lower()) and any(
+        o is not m and o.date is not None and (0 <= m.start - o.end <= 3 or 0 <= o.start - m.end <= 3) for o in mentions))]
     out = []
     for m in mentions:
         if out:
@@ -320,16 +361,25 @@ def _pair_day_and_clock(mentions, text: str):
                   and not getattr(m, "past", False)]:
         for day in out:
             if day is clock or day.time is not None or day.date is None or getattr(day, "past", False) \
-                    or not _DAY_WORD.search(day.text.lower()):
+                    or not (_DAY_WORD.search(day.text.lower()) or getattr(day, "grain", "day") == "festival"):
                 continue
             a, b = sorted((clock, day), key=lambda m: m.start)
-            if b.start - a.end > 40 or CLAUSE_BREAK.search(text, a.end, b.start):
+            # "next Thursday, dinner at 7pm", "下星期二嚟深圳，約咗喺公司見，下晝三點": a comma or a dash does not part them
+            if b.start - a.end > 40 or _SENTENCE_END.search(text, a.end, b.start) or (CLAUSE_BREAK.search(text, a.end, b.start) and (
+                    a is clock or not _CLOCK_ONLY.match(clock.text.strip().lower()) or _OTHER_DAY.search(text, a.end, b.start))):
                 continue
             merged = _Merged(min(a.start, b.start), max(a.end, b.end), text[a.start:b.end], day.date, clock.time,
                              day.deadline or clock.deadline, False)
             out = [x for x in out if x is not clock and x is not day] + [merged]
             break
     return sorted(out, key=lambda m: m.start)
+
+
+_CLOCK_ONLY = re.compile(r"^(?:at\s+|@\s*|around\s+|about\s+)?(?:\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h)?|(?:12\s+)?noon|"
+                         r"\d{1,2}\s*o'?clock)$|^(?:上午|下午|晚上|早上|中午|傍晚|下晝)?[零一二两三四五六七八九十\d]{1,3}(?:点|點|:\d{2})"
+                         r"(?:半|一刻|三刻|[零一二三四五六七八九十\d]{1,3}分?)?(?:左右)?$")
+_SENTENCE_END = re.compile(r"[.;!?。；！？\n]|\b(?:then|and then|after that)\b|然后|再")
+_OTHER_DAY = re.compile(r"今天|today|\bnow\b|现在|刚才|刚刚")
 
 
 class _Merged:

@@ -70,7 +70,8 @@ class NoteParser:
         note.customers = [c for c, _ in named]
         names = [s for _, spans in named for s in spans] or list(m.spans or ([m.span] if m.span else ()))
         mentions = [t for t in _find_times(head[:MAX_DATE_CHARS], now)
-                    if not _inside_name(t, head, names) and not _SOMEONE_ELSES.search(head, max(0, t.start - 8), t.start)]
+                    if not _inside_name(t, head, names)
+                    and not (t.time is not None and _SOMEONE_ELSES.search(head, max(0, t.start - 8), t.start))]
         mentions = _drop_clocks_of_past_days(mentions, head)
         ahead = _ahead(mentions, now)
         clauses = clause_roles.split(n, [(t.start, t.end) for t in mentions])

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 
 from .numerals import EN_COUNT, EN_NUM_WORD, EN_ORDINAL, en_value
-from .festivals import EN_ALIASES, day_before, first_workday_after, next_festival
+from .festivals import EN_ALIASES, day_before, first_workday_after, next_festival, next_holiday_cluster, recent_festival
 from .parts import (add_months, end_of_month, expand_year, monday_of, next_weekday,
                     prev_weekday, safe_date)
 from .rules import P, RuleSet
@@ -162,6 +162,9 @@ def part_of_week(m, ctx):
 
 @rule(B + r"(?:the\s+)?(this|current|next|last|past|previous|following|coming)\s+month" + E, needs='month')
 def month_ref(m, ctx):
+    if re.search(r"\b(?:\d+(?:st|nd|rd|th)?|first|second|third|fourth|fifth|another|one|two|three|four|five|several|many)\s+(?:time|times|order|orders|delivery|deliveries|complaint|complaints)\s*$",
+                 m.string[max(0, m.start() - 30):m.start()]):
+        return None  # "3rd time this month": a count over the month, not a date
     off = {"this": 0, "current": 0, "last": -1, "past": -1, "previous": -1}.get(m.group(1), 1)
     return P(m, month_off=off, past=off < 0)
 
@@ -172,7 +175,7 @@ def year_ref(m, ctx):
     return P(m, year=ctx.today.year + off, weak=True, past=off < 0)
 
 
-@rule(B + r"(in\s+|of\s+|during\s+)?(" + MONTH + r")(?:,?\s+(\d{4}))?" + E, needs='jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec')
+@rule(B + r"(in\s+|of\s+|during\s+|to\s+|till\s+|until\s+)?(" + MONTH + r")(?:,?\s+(\d{4}))?" + E, needs='jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec')
 def month_name(m, ctx):
     lead, name, year = m.groups()
     if name == "may" and not year:
@@ -230,6 +233,16 @@ def end_of(m, ctx):
 _DAY_AFTER = re.compile(r"\s*(?:on\s+|of\s+)?(?:" + WEEKDAY + r"|tomorrow|tmrw|tmr|tomo|today|this|next|the\s+\d|\d)(?![a-z])")
 
 
+# "follow up after the holiday", "before the break": the next public holiday (节后 / 节前)
+@rule(B + r"(after|before)\s+the\s+(?:holidays?|break|long\s+weekend|days\s+off)" + E, needs="holiday|break|weekend|days off")
+def around_the_holiday(m, ctx):
+    if m.group(1) == "after":
+        d = next_holiday_cluster(ctx.today, back=7)
+        return P(m, date=first_workday_after(d)) if d is not None else None
+    d = next_holiday_cluster(ctx.today)
+    return P(m, date=day_before(d), deadline=True) if d is not None else None
+
+
 _HOLIDAY = (r"christmas\s+eve|christmas|xmas|new\s+year'?s\s+eve|new\s+year'?s\s+day|new\s+year|"
             r"valentine'?s\s+day|easter")
 _CN_FESTIVAL = "|".join(sorted((re.escape(k) for k in EN_ALIASES), key=len, reverse=True))
@@ -242,6 +255,14 @@ _CN_FESTIVAL = "|".join(sorted((re.escape(k) for k in EN_ALIASES), key=len, reve
       "tomb|labo|may day|qixi|double")
 def cn_festival(m, ctx):
     rel, name = m.group(1), re.sub(r"\s+", " ", m.group(2))
+    if name == "cny" and not rel and not re.match(r"\s+(?:holidays?|break|festival|eve)", m.string[m.end(2):]):
+        return None  # "CNY orders up 40%", "CNY 5,000": the currency, or the season spoken of
+    gone = recent_festival(EN_ALIASES[name], ctx.today)
+    if gone is not None:  # just passed: that one, not next year's
+        if rel and ("before" in rel or rel in ("pre", "until", "till")):
+            return P(m, date=day_before(gone), past=True)
+        back = first_workday_after(gone) if rel else gone
+        return P(m, date=back, past=back < ctx.today)
     d = next_festival(EN_ALIASES[name], ctx.today)
     if d is None:
         return None
@@ -261,6 +282,9 @@ def holiday(m, ctx):
         return None  # a greeting, not a date
     if re.search(r"(?:chinese|lunar)\s+$", m.string[max(0, m.start() - 10):m.start()]):
         return None  # the Chinese New Year (see cn_festival)
+    gone = recent_festival(re.sub(r"\s+", " ", name), ctx.today, window=14) if not (year or count) else None
+    if gone is not None:
+        return P(m, date=gone, past=True)  # "came in on Christmas Eve" written on the 27th
     d = next_festival(re.sub(r"\s+", " ", name), ctx.today, _year(year))
     if d is None:
         return None

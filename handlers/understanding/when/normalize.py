@@ -38,9 +38,17 @@ def _t2s(text: str) -> str:
     return "".join(c if len(conv := _converter.convert(c)) != 1 else conv for c in text)
 
 
+# Cantonese parts of the day, two characters for two: 下晝三點 = 下午三点, 朝早 = 早上, 晏晝 = 中午
+_CANTONESE_DAY = re.compile(r"下[晝昼]|朝早|晏[晝昼]|今朝|听[日朝]|聽[日朝]")
+_CANTONESE_AS = {"下晝": "下午", "下昼": "下午", "朝早": "早上", "晏晝": "中午", "晏昼": "中午", "今朝": "今早",
+                 "听日": "明天", "聽日": "明天", "听朝": "明早", "聽朝": "明早"}
+
+
 def normalize(text: str) -> str:
     """Same-length normalised copy of ``text`` (see module doc)."""
     out = text.translate(_TABLE)
     if _HAS_CJK.search(out):
         out = _t2s(out)
+        if _CANTONESE_DAY.search(out):
+            out = _CANTONESE_DAY.sub(lambda m: _CANTONESE_AS.get(m.group(), m.group()), out)
     return out

@@ -301,7 +301,7 @@ _ZH_FESTIVALS = [k for k in FESTIVALS if not k.isascii()]
 
 
 _AFTER_TAIL = r"(?:假期|长假|放假|小长假)?(?:之后|以后|过后|结束后|后(?![面天日来续期台]))"
-_BEFORE_TAIL = r"(?:假期|长假|放假|小长假)?(?:之前|以前|前(?![往来去台面期景后夕天日晚年]))"
+_BEFORE_TAIL = r"(?:假期|长假|放假|小长假)?(?:之前|以前|前(?![往来台面期景后夕天日晚年]|去世))"
 
 
 # 中秋 / 中秋前 (the day before) / 国庆后, 过完国庆 (the first working day after the days off)
