@@ -9,6 +9,7 @@ import json
 import pytest
 
 from chat.messages import Button, Outgoing
+from handlers import imports
 from storage.models import Customer, Inbox, Interaction, Outbox
 
 from .fakes.slack_api import seed_slack_admin, SlackEnv, sign, slack_env, slack_env_any_db  # noqa: F401  (fixtures)
@@ -232,6 +233,8 @@ async def test_a_spreadsheet_sent_in_the_dm_is_imported(team: SlackEnv):
     files = [{"id": "F1", "name": "customers.csv", "mimetype": "text/csv", "size": 60, "url_private_download": url}]
     await team.slack.dm(ME, "", subtype="file_share", files=files)
     await team.settle()
+    await imports.settle()  # the import runs after the message's own short transaction
+    await team.settle()  # and queues its summary as a second reply
     names = {c.name for c in await _rows(team.app, Customer)}
     assert {"刘洋", "Tom Baker"} <= names
     [download] = [c for c in team.api.calls if c.method == "GET /files"]
