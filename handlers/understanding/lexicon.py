@@ -49,8 +49,11 @@ _PLAN_BEFORE_ZH = _rx(
 )
 _FUTURE_AFTER_EN = _rx(
     r"^\W{0,3}(?:\w+\W+){0,2}?(?:on |at |for |this |next |)?(?:tomorrow|tonight|next|monday|tuesday|wednesday|thursday|friday|"
-    r"saturday|sunday|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|"
-    r"march|april|june|july|august|september|october|november|december|\d{1,2}/\d{1,2}|\d{1,2}\s*(?:am|pm)|in \d+|later|soon)\b"
+    r"saturday|sunday|mon|tue|wed|thu|fri|sat|sun|\d{1,2}/\d{1,2}|\d{1,2}\s*(?:am|pm)|in \d+|later|soon|"
+    # a month only as a date ("in March", "Mar 5"), not the first word of a name ("April Textiles")
+    r"(?:(?:in|by|until|till|early|late|mid)\s+)(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|"
+    r"july|august|september|october|november|december)|(?:jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|"
+    r"april|may|june|july|august|september|october|november|december)\.?\s*\d{1,2}(?!\d))\b"
 )
 # a day still to come said first in the clause: "明早九点给Priya回电话"
 _PLAN_SOON_ZH = _rx(r"(?<!昨)(?:明天|明早|明晚|后天|大后天|今晚|待会|回头|下周\S?|下个?月)[^，。；：！？,;:!?]{0,14}$")
@@ -218,7 +221,9 @@ def detect_risks(n: str) -> list[str]:
 
 _NEG_RESOLUTION = _rx(
     r"(?:(?<![a-z])(?:not|never|hasn'?t|haven'?t|didn'?t|doesn'?t|won'?t|yet to|still not|not yet|if|once|when|until|before|should|will|to)|"
-    r"没|未|还没|没有|如果|等|要|会|不|别|答应|承诺|保证|前\S{0,2})\s*(?:been\s+)?$"
+    r"没|未|还没|没有|如果|等|要|会|不|别|答应|承诺|保证|前\S{0,2}|"
+    # a settlement promised for a day ("下个月10号结清") has not happened yet
+    r"(?:下个?月|下周|下星期|明天|后天|月底|年底|年前|节前|\d+[号日]|周[一二三四五六日天]|星期[一二三四五六日天])\S{0,3})\s*(?:been\s+)?$"
 )
 _TO_DO_BA = _rx(r"把[^，。,.!?；;]{0,12}$")  # "春节前把欠款结清": asked for, not done (unless 了 follows)
 
