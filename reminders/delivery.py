@@ -8,8 +8,9 @@ replicas claiming at once cannot both take rows of one chat (the second sees the
 sending leaves rows in 'sending'; they return to 'pending' once its lease (LEASE, short) runs out.
 A live worker renews the lease of what it holds (a heartbeat every LEASE / 3).
 
-Guarantee: at least once. A row is marked (an attempt counted, the lease renewed) before it is
-handed to the platform and marked sent right after; Telegram and Slack take no idempotency key, so
+Guarantee: at least once. A batch of rows is claimed in one short transaction that also counts each
+row's attempt (a row given back unsent has it uncounted); a row claimed a while ago (a pass that
+waited) has its lease checked and renewed before it is handed to the platform; it is marked sent right after; Telegram and Slack take no idempotency key, so
 a send whose answer never came (a timeout, a crash between the platform's answer and our mark) is
 sent again: that window is one request timeout (the senders use short ones) per row.
 
@@ -24,7 +25,9 @@ Sends run concurrently across chats (at most `concurrency` in flight, one per ch
 chat's messages keep their order), which keeps the platform's overall budget busy when each send
 takes a network round trip. The limiter (limits.SharedLimiter) checks and counts a send in one
 database transaction, so the platform limits hold across every replica; a platform-wide wait is
-slept by one task at a time.
+slept by one task at a time. An idle loop wakes for a row queued (the wake-up event) or when a row it
+held back (its chat's limit, a short retry_after) is due, whichever is first, never later than its idle
+timeout.
 """
 from __future__ import annotations
 
@@ -91,7 +94,10 @@ def worker_id() -> str:
 
 
 async def claim(db: Database, platforms: list[str], now: dt.datetime, worker: str, limit: int = 50) -> list[Outbox]:
-    """Atomically take up to `limit` due rows for these platforms."""
+    """Atomically take up to `limit` due rows for these platforms, in one short transaction: the rows are
+    marked 'sending' with this worker's lease and their attempt counted (what mark_sending did per row),
+    and read back in the same transaction. A row given back unsent has its attempt uncounted (release,
+    _hold_chat)."""
     if not platforms:
         return []
     params = {"now": now, "worker": worker, "limit": limit, "stale": now - LEASE}
@@ -119,10 +125,12 @@ async def claim(db: Database, platforms: list[str], now: dt.datetime, worker: st
             return []
         marks = ", ".join(f":i{i}" for i in range(len(ids)))
         await conn.execute(
-            text(f"UPDATE outbox SET status='sending', claimed_by=:worker, claimed_at=:now WHERE id IN ({marks}) AND status='pending'"),
+            text(
+                f"UPDATE outbox SET status='sending', claimed_by=:worker, claimed_at=:now, attempts=attempts + 1 "
+                f"WHERE id IN ({marks}) AND status='pending'"
+            ),
             _bind(db, params | {f"i{i}": v for i, v in enumerate(ids)}),
         )
-    async with db.read() as session:
         from sqlmodel import col, select
 
         rows = (await session.exec(select(Outbox).where(col(Outbox.id).in_(ids), Outbox.claimed_by == worker, Outbox.status == "sending").order_by(Outbox.due_at, Outbox.id))).all()
@@ -142,16 +150,15 @@ def _bind(db: Database, params: dict) -> dict:
 
 
 async def mark_sending(db: Database, row_id: int, now: dt.datetime, worker: str) -> bool:
-    """Before the platform gets the row: count the attempt and renew the lease; False when the row is
-    no longer ours (the lease ran out and another worker took it)."""
+    """Before the platform gets a row claimed a while ago (a pass that waited): renew the lease; False
+    when the row is no longer ours (the lease ran out and another worker took it). The attempt was
+    counted by claim."""
     async with db.write() as session:
-        row = await session.get(Outbox, row_id)
-        if row is None or row.status != "sending" or row.claimed_by != worker:
-            return False
-        row.attempts += 1
-        row.claimed_at = now
-        session.add(row)
-        return True
+        result = await (await session.connection()).execute(
+            text("UPDATE outbox SET claimed_at=:now WHERE id=:id AND status='sending' AND claimed_by=:worker"),
+            _bind(db, {"now": now, "id": row_id, "worker": worker}),
+        )
+        return bool(result.rowcount)
 
 
 async def heartbeat(db: Database, worker: str, now: dt.datetime) -> None:
@@ -163,7 +170,7 @@ async def heartbeat(db: Database, worker: str, now: dt.datetime) -> None:
 
 
 async def finish(db: Database, row_id: int, *, ok: bool, now: dt.datetime, error: str | None = None, retry_in: float | None = None) -> None:
-    """The attempt's outcome (counted by mark_sending). A retry holds the chat's later rows behind it."""
+    """The attempt's outcome (counted by claim). A retry holds the chat's later rows behind it."""
     async with db.write() as session:
         row = await session.get(Outbox, row_id)
         if row is None:
@@ -194,18 +201,20 @@ async def release(db: Database, row_id: int, due_at: dt.datetime, worker: str | 
         row = await session.get(Outbox, row_id)
         if row is not None and row.status == "sending":
             row.status, row.due_at, row.claimed_by, row.claimed_at = "pending", due_at, None, None
-            row.attempts = max(row.attempts - 1, 0)  # mark_sending counted it; it was not sent
+            row.attempts = max(row.attempts - 1, 0)  # claim counted it; it was not sent
             session.add(row)
             await session.flush()
             await _hold_chat(session, db, row, due_at, worker)
 
 
 async def _hold_chat(session, db: Database, row: Outbox, until: dt.datetime, worker: str | None = None) -> None:
-    """The chat's rows after `row` that are due before `until` wait until then (order by sequence)."""
+    """The chat's rows after `row` that are due before `until` wait until then (order by sequence); those
+    this worker had claimed go back unsent, their attempt (counted by claim) uncounted."""
     params = {"platform": row.platform, "chat": row.chat_id, "id": row.id, "until": until, "worker": worker or ""}
     await (await session.connection()).execute(
         text(
-            "UPDATE outbox SET status='pending', due_at=:until, claimed_by=NULL, claimed_at=NULL "
+            "UPDATE outbox SET status='pending', due_at=:until, claimed_by=NULL, claimed_at=NULL, "
+            "attempts=CASE WHEN status='sending' AND attempts > 0 THEN attempts - 1 ELSE attempts END "
             "WHERE platform=:platform AND chat_id=:chat AND id > :id "
             "AND ((status='pending' AND due_at < :until) OR (status='sending' AND claimed_by=:worker))"
         ),
@@ -271,6 +280,7 @@ class Deliverer:
         # SQLite has one writer at a time: our own bookkeeping writes queue here rather than in
         # SQLite's busy handler (which backs off in steps of milliseconds)
         self._writes = asyncio.Lock() if self.db.is_sqlite else None
+        self.held_until: dt.datetime | None = None  # the earliest time a row this worker held back is due
 
     async def deliver_due(self, limit: int | None = None) -> int:
         """One pass: claim what is due and send it, chats concurrently, each chat's rows in order.
@@ -325,7 +335,9 @@ class Deliverer:
                 if not own:
                     await self.sleep(wait)
                     continue
-            await self._write(release, row.id, self.clock() + dt.timedelta(seconds=wait), self.worker)
+            due = self.clock() + dt.timedelta(seconds=wait)
+            await self._write(release, row.id, due, self.worker)
+            self._held(due)
             return False
 
     async def _locked(self, work: Awaitable):
@@ -342,11 +354,13 @@ class Deliverer:
         if expired(row, self.clock()):
             await self._write(drop, row.id, "expired")
             return True
-        if not await self._write(mark_sending, row.id, self.clock(), self.worker):
-            return False  # the lease ran out meanwhile and another worker has it
+        claimed = row.claimed_at
+        if claimed is None or self.clock() - claimed >= LEASE / 3:  # claimed a while ago: still ours? (renews the lease)
+            if not await self._write(mark_sending, row.id, self.clock(), self.worker):
+                return False  # the lease ran out meanwhile and another worker has it
         if not await self._take_turn(row):  # (a row given back here has its attempt uncounted)
             return False
-        attempts = row.attempts + 1
+        attempts = row.attempts  # counted by claim
         try:
             files = await self._attachments(message)
             with attachments.provided(files):
@@ -355,7 +369,10 @@ class Deliverer:
             if exc.seconds is not None and self.limiter is not None:
                 await self._locked(self.limiter.block_chat(row.platform, row.chat_id, exc.seconds))
             wait = exc.seconds if exc.seconds is not None else backoff(attempts)
-            await self._write(finish, row.id, ok=False, now=self.clock(), error=str(exc), retry_in=wait)
+            now = self.clock()
+            await self._write(finish, row.id, ok=False, now=now, error=str(exc), retry_in=wait)
+            if attempts < MAX_ATTEMPTS:
+                self._held(now + dt.timedelta(seconds=wait))
         except PermanentFailure as exc:
             await self._write(finish, row.id, ok=False, now=self.clock(), error=str(exc))
         except Exception as exc:  # unknown errors: retry with backoff, keep the error visible
@@ -378,17 +395,38 @@ class Deliverer:
             total += n
         return total
 
+    def _held(self, due: dt.datetime) -> None:
+        if self.held_until is None or due < self.held_until:
+            self.held_until = due
+
+    def idle_timeout(self, idle_seconds: float) -> float:
+        """How long an idle loop waits: its idle timeout, or less when a row this worker held back (its
+        chat's limit, a short retry_after) is due sooner, so that row goes out when due."""
+        if self.held_until is None:
+            return idle_seconds
+        left = (self.held_until - self.clock()).total_seconds()
+        if left <= 0:
+            self.held_until = None
+            return 0.0
+        return min(idle_seconds, left)
+
+    async def idle(self, seconds: float) -> None:
+        """Wait for a wake-up (a row queued) or `seconds`, whichever comes first."""
+        try:
+            await asyncio.wait_for(self.wakeup.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
+
     async def run_forever(self, idle_seconds: float = 1.0) -> None:
         while True:
             # cleared before the pass: a reply queued while the pass runs (after its claim looked)
             # leaves the event set, so it is sent next instead of after the idle timeout
             self.wakeup.clear()
+            if self.held_until is not None and self.held_until <= self.clock():
+                self.held_until = None  # due now: this pass takes it
             try:
                 if await self.deliver_due():
                     continue
             except Exception:
                 log.exception("delivery pass failed")
-            try:
-                await asyncio.wait_for(self.wakeup.wait(), idle_seconds)
-            except asyncio.TimeoutError:
-                pass
+            await self.idle(self.idle_timeout(idle_seconds))
