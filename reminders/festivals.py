@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from lunardate import LunarDate
 
-from .workdays import public_holidays
+from .workdays import country_holidays, public_holidays
 
 # Chinese holidays worth a greeting: name in holidays.CN (zh_CN) → key, English, Chinese, icon
 CN_GREETED = {
@@ -50,10 +50,8 @@ def festivals_of_year(country: str, year: int) -> tuple[Festival, ...]:
 
 
 def _chinese(year: int) -> tuple[Festival, ...]:
-    import holidays
-
     named: dict[str, list[dt.date]] = {}
-    for day, names in holidays.country_holidays("CN", years=[year], language="zh_CN").items():
+    for day, names in country_holidays("CN", years=[year], language="zh_CN").items():
         for name in str(names).split("; "):
             named.setdefault(name.strip(), []).append(day)
     found = []

@@ -16,14 +16,51 @@ from zoneinfo import ZoneInfo
 SEARCH_DAYS = 60  # no sane calendar has two months without a working day
 
 
-@functools.lru_cache(maxsize=64)
-def public_holidays(country: str, year: int) -> dict[dt.date, str]:
+def country_holidays(country: str, **options):
+    """holidays.country_holidays, without importing every country: the package's `holidays.countries`
+    imports all of its ~200 countries (300 modules, most of `crmbot chat`'s start-up after SQLAlchemy)
+    while we need one. A bare stand-in package takes its place in sys.modules first; it imports a
+    country's module when asked for it by name or code (holidays' registry imports by module path,
+    `from holidays.countries import China` goes through its __getattr__)."""
+    _lazy_countries()
     import holidays
 
+    return holidays.country_holidays(country, **options)
+
+
+def _lazy_countries() -> None:
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    if "holidays.countries" in sys.modules:
+        return  # imported already (the real package, or our stand-in)
+    from holidays import registry
+
+    spec = importlib.util.find_spec("holidays.countries")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    package = types.ModuleType("holidays.countries")
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__package__ = "holidays.countries"
+
+    def __getattr__(name: str):
+        for module, names in registry.COUNTRIES.items():
+            if name in names or name == f"Holidays{names[1]}":
+                return getattr(importlib.import_module(f"holidays.countries.{module}"), name)
+        raise AttributeError(name)
+
+    package.__getattr__ = __getattr__  # type: ignore[method-assign]
+    sys.modules["holidays.countries"] = package
+
+
+@functools.lru_cache(maxsize=64)
+def public_holidays(country: str, year: int) -> dict[dt.date, str]:
     if not country:
         return {}
     try:
-        return dict(holidays.country_holidays(country, years=[year]))
+        return dict(country_holidays(country, years=[year]))
     except NotImplementedError:
         return {}
 
@@ -31,12 +68,10 @@ def public_holidays(country: str, year: int) -> dict[dt.date, str]:
 @functools.lru_cache(maxsize=64)
 def calendar(country: str, year: int):
     """The `holidays` calendar of a country for a year (None: no country, or one it does not know)."""
-    import holidays
-
     if not country:
         return None
     try:
-        return holidays.country_holidays(country, years=[year])
+        return country_holidays(country, years=[year])
     except NotImplementedError:
         return None
 
