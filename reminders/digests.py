@@ -256,12 +256,29 @@ def period(kind: str, day: dt.date, tz, now: dt.datetime, settings=None) -> tupl
 
 
 async def compose(session, scope, kind, day, tz, now, settings, lang, *, amounts: bool, chart_name: str, team_nags=None, scheduled: bool = False) -> Outgoing:
-    start, end = period(kind, day, tz, now, settings if scheduled else None)
-    digest = await build(session, scope, kind, start, end, now, settings, team_nags)
-    if kind == "weekly":
-        from . import chart
+    """The digest in one session (`/digest`: the handler's). The chart is drawn in a worker thread
+    (or taken from the cache); the scheduled digests use gather / chart_png / finish instead, so that
+    no transaction is open while a chart is drawn."""
+    digest = await gather(session, scope, kind, day, tz, now, settings, team_nags=team_nags, scheduled=scheduled)
+    return await finish(session, digest, await chart_png(digest, lang), lang, tz, amounts=amounts, chart_name=chart_name)
 
-        png = chart.render(digest.notes_by_rep, digest.stages, lang)
+
+async def gather(session, scope, kind, day, tz, now, settings, *, team_nags=None, scheduled: bool = False) -> Digest:
+    start, end = period(kind, day, tz, now, settings if scheduled else None)
+    return await build(session, scope, kind, start, end, now, settings, team_nags)
+
+
+async def chart_png(digest: Digest, lang: str) -> bytes | None:
+    """The weekly digest's chart, off the event loop and cached per period; None for a daily one."""
+    if digest.kind != "weekly":
+        return None
+    from . import chart
+
+    return await chart.png(f"{digest.kind}:{digest.start.isoformat()}", digest.notes_by_rep, digest.stages, lang)
+
+
+async def finish(session, digest: Digest, png: bytes | None, lang: str, tz, *, amounts: bool, chart_name: str) -> Outgoing:
+    if png is not None:
         digest.chart_path = await attachments.store(session, f"{chart_name}.png", "image/png", png)  # a reference, not a path: any replica sends it
     return Outgoing(render(digest, lang, tz, amounts=amounts), image_path=digest.chart_path)
 
@@ -341,7 +358,10 @@ async def _queue_one(app, team, members, kind, k, dest: Destination, member, tz,
     scope = scope_of(member or viewer, members)
     due_at = workdays.next_working_moment(now, tz, settings, settings.holiday_country)
     late = push.is_late(now, workdays.next_working_moment(meant, tz, settings, settings.holiday_country))
+    async with app.db.read() as session:
+        digest = await gather(session, scope, kind, day, tz, now, settings, team_nags=team_nags, scheduled=True)
+    png = await chart_png(digest, lang)  # no transaction open while it is drawn
     async with app.db.write() as session:  # the chart (an attachment) and the row that carries it, together
-        message = await compose(session, scope, kind, day, tz, now, settings, lang, amounts=member is not None, chart_name=f"{kind}-{team.id}-{k.split(':', 2)[2].replace(':', '-')}", team_nags=team_nags, scheduled=True)
+        message = await finish(session, digest, png, lang, tz, amounts=member is not None, chart_name=f"{kind}-{team.id}-{k.split(':', 2)[2].replace(':', '-')}")
         inserted = await push.queue(session, key=k, kind="digest", dest=dest, message=message, due_at=due_at, member_id=member.id if member else None, late=late, meta={"expires_at": superseded_at(kind, day, tz, settings).isoformat()})
     return int(inserted)
