@@ -10,6 +10,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .plain_load import Plain
+from .plain_load import get as plain_get
 from .raw_sql import raw
 from .types import _json_text
 from .models import AuditLog, Customer, Identity, Interaction, Member, Task, Team, utcnow
@@ -34,19 +36,20 @@ async def member_by_identity(session: AsyncSession, platform: str, user_id: str)
     return (await session.exec(stmt)).first()
 
 
-# Built once: constructing a statement costs more than running it (SQLite answers in microseconds).
-_MEMBER_AND_TEAM = (
-    select(Member, Team)
-    .join(Identity, col(Identity.member_id) == col(Member.id))
-    .join(Team, col(Team.id) == col(Member.team_id))
-    .where(Identity.platform == bindparam("platform"), Identity.platform_user_id == bindparam("user_id"), Member.active == True)  # noqa: E712
+_MEMBER, _TEAM = Plain(Member, "m"), Plain(Team, "t")
+_MEMBER_AND_TEAM_SQL = (
+    f"SELECT {_MEMBER.select_list}, {_TEAM.select_list} FROM identity AS i JOIN member AS m ON m.id = i.member_id "
+    "JOIN team AS t ON t.id = m.team_id WHERE i.platform = :platform AND i.platform_user_id = :user_id AND m.active = :active"
 )
 
 
 async def member_and_team_by_identity(session: AsyncSession, platform: str, user_id: str) -> tuple[Member, Team] | None:
-    """The member behind a messenger account and their team, in one query (the hot path of every message)."""
-    row = (await session.exec(_MEMBER_AND_TEAM, params={"platform": platform, "user_id": user_id})).first()
-    return (row[0], row[1]) if row else None
+    """The member behind a messenger account and their team, in one query (the hot path of every message):
+    one row on the raw connection, made into the session's instances (storage/plain_load.py)."""
+    row = await (await raw(session)).one(_MEMBER_AND_TEAM_SQL, {"platform": platform, "user_id": user_id, "active": True})
+    if row is None:
+        return None
+    return _MEMBER.attach(session, row[: _MEMBER.width]), _TEAM.attach(session, row[_MEMBER.width :])
 
 
 async def member_by_name(session: AsyncSession, team_id: int, name: str) -> Member | None:
@@ -86,8 +89,12 @@ async def identities_of(session: AsyncSession, member_id: int) -> list[Identity]
 
 
 # --- customers ---------------------------------------------------------------------------------
+_CUSTOMER = Plain(Customer, "t")
+
+
 async def get_customer(session: AsyncSession, customer_id: int) -> Customer | None:
-    return await session.get(Customer, customer_id)
+    """Session.get, read on the raw connection (the note's customer: storage/plain_load.py)."""
+    return await plain_get(session, _CUSTOMER, "customer", customer_id)
 
 
 async def team_customers(session: AsyncSession, team_id: int) -> list[Customer]:
