@@ -29,10 +29,12 @@ class Outgoing:
     # optional, for messengers that can do better than a new message (others ignore them):
     replaces: str | None = None  # the platform id of the bot's message to edit in place (a pressed button's)
     asks_for_text: bool = False  # waits for a typed answer (Telegram groups: ForceReply, no @mention needed)
+    asked_of: str | None = None  # a question after a press: the platform id and name of whom it asks
+    asked_of_name: str | None = None  # (so a group's ForceReply goes to the presser only)
 
     def to_body(self) -> dict:
         body = asdict(self)
-        for name in ("replaces", "asks_for_text"):  # rows written before these fields look the same
+        for name in ("replaces", "asks_for_text", "asked_of", "asked_of_name"):  # rows written before these fields look the same
             if not body[name]:
                 del body[name]
         return body
@@ -43,6 +45,7 @@ class Outgoing:
         return cls(
             text=body.get("text", ""), buttons=rows, image_path=body.get("image_path"), file_path=body.get("file_path"),
             replaces=body.get("replaces"), asks_for_text=bool(body.get("asks_for_text")),
+            asked_of=body.get("asked_of"), asked_of_name=body.get("asked_of_name"),
         )
 
 

@@ -83,7 +83,7 @@ async def press(ctx: Context, prompt: Prompt, note: Interaction, choice: str) ->
         return await prompts.ask_name(ctx, note, {**base, "fix": True, "ask": rest})
     if choice == "date" and field == "date":
         await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "change_date", {**base, "ask": rest}, now=ctx.services.clock())
-        return [Outgoing(t("ask_date", ctx.lang))]
+        return [Outgoing(t("ask_date", ctx.lang), asks_for_text=True)]
     said = await _apply(ctx, note, field, choice, base)
     if said is None:
         return [Outgoing(t("prompt_closed", ctx.lang))]

@@ -188,7 +188,7 @@ async def _filed(ctx: Context, prompt: Prompt, note: Interaction, choice: str) -
     if choice == "date":
         messaging.close_prompt(ctx.session, prompt)
         asked = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "change_date", {"interaction_id": note.id}, now=ctx.services.clock())
-        return [Outgoing(t("ask_date", ctx.lang), [[Button(wt("btn_cancel", ctx.lang), f"p:{asked.id}:cancel")]])]
+        return [Outgoing(t("ask_date", ctx.lang), [[Button(wt("btn_cancel", ctx.lang), f"p:{asked.id}:cancel")]], asks_for_text=True)]
     return [Outgoing(t("prompt_closed", ctx.lang))]
 
 
@@ -197,7 +197,7 @@ async def ask_name(ctx: Context, note: Interaction, data: dict) -> list[Outgoing
     keep = ("birthdays", "fix", "ask", "reading")
     data = {"interaction_id": note.id, **{k: data[k] for k in keep if data.get(k)}}
     new = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "name_customer", data, now=ctx.services.clock())
-    return [Outgoing(t("ask_name", ctx.lang), [[Button(t("btn_skip", ctx.lang), f"p:{new.id}:skip")]])]
+    return [Outgoing(t("ask_name", ctx.lang), [[Button(t("btn_skip", ctx.lang), f"p:{new.id}:skip")]], asks_for_text=True)]
 
 
 async def _offer_create(ctx: Context, note: Interaction, name: str, data: dict) -> list[Outgoing]:

@@ -46,5 +46,5 @@ async def press_reminder(ctx: Context, prompt: Prompt, note_unused, choice: str)
         asked = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "change_date", {"interaction_id": task.interaction_id})
         asked.created_at = now  # the typed answer's window runs on the injected clock
         ctx.session.add(asked)
-        return [Outgoing(t("ask_date", ctx.lang))]
+        return [Outgoing(t("ask_date", ctx.lang), asks_for_text=True)]
     return [Outgoing(t("task_closed", ctx.lang))]

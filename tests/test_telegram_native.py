@@ -136,3 +136,29 @@ async def test_a_slow_chat_holds_up_no_other_chat_and_keeps_its_own_order(world)
     texts = world.fake.texts(1001)
     assert texts[0].startswith("⏳ Importing people.csv")  # Li's chat in the order Li wrote
     assert any("Wang Lei" in t for t in texts[1:])
+
+
+async def test_a_question_for_text_in_a_group_uses_force_reply_so_the_answer_needs_no_mention(world):
+    await seeded(world, members=(("1001", "admin"), ("1002", "rep")))
+    world.fake.privacy_mode = True  # as BotFather sets it: the bot sees commands, mentions and replies to it
+    await world.say(LI, f"/link@{BOT_USERNAME}", chat=GROUP)
+    [filed] = await world.say(LI, f"@{BOT_USERNAME} called Wang Lei, wants a quote Friday", chat=GROUP)
+    assert "Fri 5 Mar" in filed["text"]
+    stray = world.fake.type(LI, "next Monday", chat=GROUP)  # no question open: plain chatter, never delivered
+    assert stray in world.fake.withheld
+
+    [asked] = await world.press(LI, filed, "Change date")
+    assert asked["message_id"] != filed["message_id"] and "reply_markup" not in world.fake.messages[(GROUP["id"], filed["message_id"])]
+    assert world.fake.reply_markups[(GROUP["id"], asked["message_id"])] == {"force_reply": True, "selective": True}
+    assert asked["text"].startswith("Li, When should the follow-up be?")
+    [mention] = asked["entities"]
+    assert mention["type"] == "text_mention" and mention["user"]["id"] == LI["id"]  # selective: only Li is asked
+
+    assert world.fake.type(MEI, "Tuesday", chat=GROUP) in world.fake.withheld  # Mei's app does not make hers a reply
+    answer = world.fake.type(LI, "next Monday", chat=GROUP)  # Li's app answers the question: a reply to the bot
+    assert answer["message"]["reply_to_message"]["message_id"] == asked["message_id"]
+    [moved] = await world.exchange(answer)
+    assert "Mon 8 Mar" in moved["text"]
+    [task] = await world.rows(Task)
+    assert task.due_at.astimezone(SHANGHAI).date().isoformat() == "2027-03-08"
+    assert len(await world.notes()) == 1  # the answer moved the follow-up, it is no note

@@ -11,7 +11,7 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, ReplyParameters, User
 from telegram.warnings import PTBDeprecationWarning
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
@@ -95,6 +95,9 @@ class TelegramSender:
             raise PermanentFailure(f"attachment missing: {exc.filename}") from exc
 
     async def _send(self, bot: Bot, chat_id: int | str, row: Outbox, message: Outgoing) -> None:
+        if forces_reply(row, message):
+            await self._ask(bot, chat_id, row, message)
+            return
         if message.replaces and await self._edit(bot, chat_id, message):
             return
         markup = keyboard(message)
@@ -137,8 +140,38 @@ class TelegramSender:
             return False
         return True
 
+    async def _ask(self, bot: Bot, chat_id: int | str, row: Outbox, message: Outgoing) -> None:
+        """A question waiting for typed text in a group: a new message with ForceReply(selective), so
+        the asked person's app makes their answer a reply to it, which reaches the bot without an
+        @mention in privacy mode. Selective aims at whom it asks: the message it answers (a typed
+        ask), else a mention of the presser. ForceReply takes the place of the buttons (Cancel, Skip:
+        typing "cancel" / "算了" still closes it); the pressed message loses its buttons."""
+        if message.replaces and message.replaces.isdigit():
+            try:
+                await bot.edit_message_reply_markup(chat_id=chat_id, message_id=int(message.replaces), reply_markup=None, **self._timeouts())
+            except BadRequest:
+                pass  # already without them, or too old to edit
+        text, entities = message.text, None
+        quote = reply_target(row)
+        if quote is None and (message.asked_of or "").isdigit():
+            name = (message.asked_of_name or "").strip()[:64] or "→"
+            text = f"{name}{'，' if _cjk(message.text[:8]) else ', '}{message.text}"  # in the question's language
+            who = User(id=int(message.asked_of or 0), first_name=name, is_bot=False)
+            entities = [MessageEntity(MessageEntity.TEXT_MENTION, 0, len(name.encode("utf-16-le")) // 2, user=who)]
+        reply = ReplyParameters(message_id=quote, allow_sending_without_reply=True) if quote else None
+        await bot.send_message(chat_id, text[:MAX_TEXT], entities=entities, reply_markup=ForceReply(selective=True), reply_parameters=reply, **self._timeouts())
+
     def _timeouts(self, upload: bool = False) -> dict:
         return {"read_timeout": self.timeout, "write_timeout": self.timeout * (3 if upload else 1), "connect_timeout": self.timeout}
+
+
+def forces_reply(row: Outbox, message: Outgoing) -> bool:
+    """A question for typed text in a group (privacy mode would keep an answer without @mention from the bot)."""
+    return message.asks_for_text and row.chat_kind == "group" and not (message.image_path or message.file_path) and bool(message.text)
+
+
+def _cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def retry_seconds(exc: RetryAfter) -> float:

@@ -87,6 +87,12 @@ class FakeTelegram:
         self.scoped_commands: dict[tuple[str, str | None], list[dict]] = {}  # (scope type, language_code) -> commands
         self.webhook: dict | None = None
         self.chat_types: dict[int, str] = {}
+        # privacy mode (BotFather's default): in groups the bot gets commands, replies to its own
+        # messages and messages that mention it; anything else said there is never delivered
+        self.privacy_mode = False
+        self.withheld: list[dict] = []  # group messages privacy mode kept from the bot
+        self.reply_markups: dict[tuple[int, int], dict] = {}  # (chat, message id) -> the reply_markup it was sent with
+        self.said: dict[tuple[int, int], dict] = {}  # (chat, message id) -> what users sent (bot replies quote it)
         self._update_ids = itertools.count(5000)
         self._message_ids = itertools.count(1)
         self._user_message_ids = itertools.count(100_000)
@@ -161,6 +167,7 @@ class FakeTelegram:
     def message_update(self, chat: dict, sender: dict, **fields) -> dict:
         message = {"message_id": next(self._user_message_ids), "date": int(self.now()), "chat": chat, "from": sender, **fields}
         self.chat_types[chat["id"]] = chat["type"]
+        self.said[(chat["id"], message["message_id"])] = message
         return {"message": message}
 
     def say(self, sender: dict, text: str, *, chat: dict | None = None, reply_to: dict | None = None, push: bool = True) -> dict:
@@ -169,7 +176,39 @@ class FakeTelegram:
         if reply_to is not None:
             fields["reply_to_message"] = reply_to
         update = self.message_update(chat, sender, **fields)
+        if push and not self._bot_may_see(update["message"]):
+            self.withheld.append(update)
+            return update
         return self.push(update) if push else update
+
+    def type(self, sender: dict, text: str, *, chat: dict) -> dict:
+        """What a Telegram app does with text typed into a chat: when the bot's latest message there
+        asks this user for a reply (ForceReply; selective: they are mentioned in it, or it replies to
+        their message), the text goes as a reply to it; otherwise as a plain message."""
+        asking = self.forced_reply(sender, chat["id"])
+        return self.say(sender, text, chat=chat, reply_to=asking)
+
+    def forced_reply(self, sender: dict, chat_id: int) -> dict | None:
+        mine = [m for (c, _), m in self.messages.items() if c == chat_id]
+        if not mine:
+            return None
+        latest = max(mine, key=lambda m: m["message_id"])
+        markup = self.reply_markups.get((chat_id, latest["message_id"])) or {}
+        if not markup.get("force_reply"):
+            return None
+        if not markup.get("selective"):
+            return latest
+        mentioned = any(e.get("type") == "text_mention" and e.get("user", {}).get("id") == sender["id"] for e in latest.get("entities") or [])
+        mentioned = mentioned or bool(sender.get("username") and f"@{sender['username']}" in (latest.get("text") or ""))
+        replied = (latest.get("reply_to_message") or {}).get("from", {}).get("id") == sender["id"]
+        return latest if mentioned or replied else None
+
+    def _bot_may_see(self, message: dict) -> bool:
+        if not self.privacy_mode or message["chat"]["type"] not in ("group", "supergroup"):
+            return True
+        text = message.get("text") or ""
+        to_bot = (message.get("reply_to_message") or {}).get("from", {}).get("id") == BOT_ID
+        return text.startswith("/") or to_bot or any(e["type"] == "mention" for e in message.get("entities") or [])
 
     def edit(self, said: dict, text: str) -> dict:
         """The sender edits a message they sent (an update `say` returned): Telegram's edited_message."""
@@ -376,8 +415,16 @@ class FakeTelegram:
         chat_type = self.chat_types.get(chat_id, "private" if chat_id > 0 else "supergroup")
         chat = {"id": chat_id, "type": chat_type} | ({"first_name": "x"} if chat_type == "private" else {"title": "team"})
         message = {"message_id": next(self._message_ids), "date": int(self.now()), "chat": chat, "from": self.bot_user, **fields}
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
+        if params.get("reply_markup"):  # a message shows only an inline keyboard; ForceReply acts on the app
+            if "inline_keyboard" in params["reply_markup"]:
+                message["reply_markup"] = params["reply_markup"]
+            self.reply_markups[(chat_id, message["message_id"])] = params["reply_markup"]
+        if params.get("entities"):
+            message["entities"] = params["entities"]
+        quoted = (params.get("reply_parameters") or {}).get("message_id")
+        if quoted is not None:  # the user's message it answers (ForceReply's selective aims at its sender)
+            if (chat_id, quoted) in self.said:
+                message["reply_to_message"] = {k: v for k, v in self.said[(chat_id, quoted)].items() if k != "reply_to_message"}
         self.messages[(chat_id, message["message_id"])] = message
         return message
 
