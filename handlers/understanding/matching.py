@@ -75,6 +75,11 @@ XIAO_LAO_WORDS = frozenset("小于 小时 小米 小区 小姐 老师 老板 老
 NEW_MARKERS_CJK = ("新来的客户", "新的客户", "潜在客户", "意向客户", "新联系人", "新客户", "新来的", "新客人", "新客",
                    "认识了一位", "认识了一个", "认识一位", "认识一个", "结识了", "结识")
 # "Met a Sarah at the fair": someone of that first name, not the Sarah we know
+_NOT_A_NAME = frozenset("end beginning start middle rest most some all part head lots none many both each half top bottom "
+                        "side back front week month year day today tonight".split())
+_CALENDAR_WORDS = frozenset("january february march april may june july august september october november december jan feb mar "
+                            "apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday "
+                            "the this next last".split())
 _SOMEONE_CALLED = re.compile(r"\b(?:a|an|another|one|some)\s+(?=[A-Z][a-z]+\b)")
 NEW_MARKERS_LATIN = re.compile(
     r"\b(?:new\s+(?:lead|customer|client|contact|prospect|account)s?|prospect|potential\s+(?:customer|client)|lead)\b"
@@ -182,6 +187,10 @@ def _add(d: dict, key: str, value) -> None:
 _NAME_ONLY = frozenset({NAME})
 
 
+_TIME_WORD_AFTER = re.compile(r"清明|明天|明早|明晚|明年|明儿|今天|今早|今晚|后天|昨天|前天|上午|下午|中午|晚上|早上|下周|下个?月|下星期|"
+                              r"本周|这周|周[一二三四五六日天末]|星期[一二三四五六日天]|中秋|端午|国庆|元旦|春节|元宵|五一|年前|年后|节前|节后|月底|刚才|刚刚")
+
+
 def _inside_longer_word(n: str, i: int, j: int, p: int, q: int) -> bool:
     """Whether the CJK name n[p:q] (inside the CJK run n[i:j]) is only part of a longer word or name:
     "高峰期" is not 高峰, "王伟明说" is not 王伟, "最高峰" is not 高峰."""
@@ -192,6 +201,8 @@ def _inside_longer_word(n: str, i: int, j: int, p: int, q: int) -> bool:
     c = n[q]
     if any(n.startswith(h, q) for h in CJK_HONORIFICS):
         return False  # "李娜姐", "高峰总"
+    if _TIME_WORD_AFTER.match(n, q):
+        return False  # "刘洋清明后过来": a date follows the name, not more of it
     if c in WORD_SUFFIX_CHARS and n[q: q + 2] not in WORD_SUFFIX_EXCEPTIONS:
         return True
     if q - p == 2 and c in GIVEN_NAME_CHARS:
@@ -242,6 +253,10 @@ class _Keys:
                     _add(self.cjk_given, given, rid)
                 elif len(given) == 1:
                     _add(self.cjk_given1, given, rid)
+                if len(compact) == 4 and compact[:2] not in COMPOUND_SURNAMES:
+                    # a Japanese name, family name first: 田中健太 is 田中さん / 健太 (not 田 + 中健太)
+                    _add(self.cjk_given, compact[:2], rid)
+                    _add(self.cjk_given, compact[2:], rid)
                 syl = name_pinyin(compact)
                 if len(syl) >= 2:
                     ns = len(sur)
@@ -266,6 +281,9 @@ class _Keys:
                 self._add_cjk_full(rid, a, ALIAS)
             else:
                 self._add_latin_full(rid, a, ALIAS)
+                toks = _latin_tokens(a)
+                if has_cjk(name) and 2 <= len(toks) <= 3 and not any(t in LATIN_COMPANY_SUFFIXES for t in toks):
+                    self._index_latin_person(rid, a)  # 佐藤美咲 "Misaki Sato": Misaki, Ms Sato
         if rec.company:
             comp = normalize_text(rec.company.strip(), t2s)
             if has_cjk(comp):
@@ -755,6 +773,8 @@ class CustomerIndex(_Keys):
                 continue  # the company is known
             if words[0].lower() in ("met", "called", "call", "visited", "lunch", "meeting", "email", "emailed"):
                 continue
+            if words[0].lower() in _NOT_A_NAME or m.group(2).split()[0].lower() in _CALENDAR_WORDS:
+                continue  # "End of April and Ahmed…", "Rest of the team", "someone at Monday's…"
             return name_s, name_e
         # "好运来超市的王经理" with an unknown company
         for m in _unknown_company_re().finditer(n):
