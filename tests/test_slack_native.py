@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.models import Interaction
+from storage.models import Inbox, Interaction, Task
 
 from .fakes.slack_api import SlackEnv, seed_slack_admin, slack_env, slack_env_any_db  # noqa: F401  (fixtures)
 from .helpers import rows as _rows
@@ -53,3 +53,31 @@ async def test_channel_answers_are_ephemeral_but_a_requested_digest_is_for_every
     assert linked["response_type"] == "in_channel"  # the channel is linked: everyone's news
     assert found["response_type"] == "ephemeral" and "张强" in found["text"]
     assert digest["response_type"] == "in_channel"
+
+
+def _home_lines(view: dict) -> list[str]:
+    return [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+
+
+async def test_app_home_shows_todays_follow_ups_and_is_republished_after_each_change(team: SlackEnv):
+    env = team
+    await env.slack.open_home(ME)
+    await env.settle()
+    empty = env.api.home(ME)
+    assert empty is not None and "Nothing due today" in " ".join(_home_lines(empty))
+
+    await env.slack.dm(ME, "called 王伟, send him the quote today")  # a new note: the tab shows its follow-up
+    await env.settle()
+    [task] = await _rows(env.app, Task)
+    view = env.api.home(ME)
+    assert any(f"#{task.id}" in line and "王伟" in line for line in _home_lines(view))
+    assert "王伟" in _home_lines(view)[-1]  # recent customers
+
+    await env.slack.press_home(ME, "Done", task.id)  # stored first, then /done, then the tab again
+    await env.settle()
+    [task] = await _rows(env.app, Task)
+    assert task.status == "done"
+    assert "Nothing due today" in " ".join(_home_lines(env.api.home(ME)))
+    assert env.api.texts("DBOSS")[-1].startswith("✓ Done: 王伟")  # answered in the DM
+    assert len(env.api.of("views.publish")) == 3
+    assert len([r for r in await _rows(env.app, Inbox) if r.key.startswith("slack:") and ":home:" in r.key]) == 1

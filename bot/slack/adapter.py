@@ -21,12 +21,15 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import router
+from handlers.home import home_of
 from chat.messages import Incoming, Outgoing
 
 from ..settings import reveal
 from . import inbox
 from . import incoming as translate
 from .files import download
+from .home import ACTION_PREFIX as HOME_ACTION_PREFIX
+from .home import view as home_view
 from .profiles import Profiles
 from .sender import PLATFORM, EphemeralReplies, ResponseUrls, SlackSender
 from .signature import verify
@@ -64,6 +67,7 @@ class SlackAdapter:
         self.bot_user_id: str | None = None
         self._tasks: set[asyncio.Task] = set()
         self._active: set[str] = set()  # inbox keys being handled right now
+        self._home_users: set[str] = set()  # who opened the App Home tab (republished after what they do)
         self._runner: web.AppRunner | None = None
         self._socket = None
         self.app = self._build_app()
@@ -100,7 +104,29 @@ class SlackAdapter:
         async def on_button(ack, body, action):
             await self._accept(ack, inbox.received("action", body, self.services.clock(), action))
 
+        @app.event("app_home_opened")
+        async def on_home_opened(ack, event):
+            await ack()
+            user = event.get("user")
+            if user and event.get("tab", "home") == "home":
+                self._home_users.add(user)
+                self._spawn(self.publish_home(user))
+
+        @app.action(re.compile("^" + re.escape(HOME_ACTION_PREFIX)))
+        async def on_home_button(ack, body, action):
+            await self._accept(ack, inbox.received("home", body, self.services.clock(), action))
+
         return app
+
+    async def publish_home(self, user: str) -> None:
+        """views.publish the member's Home tab (nothing for a stranger). A failure is logged, never
+        fatal: the tab is a view, refreshed again on the next open or change."""
+        try:
+            home = await home_of(self.services, PLATFORM, user)
+            if home is not None:
+                await self.client.views_publish(user_id=user, view=home_view(home))
+        except Exception:
+            log.warning("slack: publishing the Home tab of %s failed", user, exc_info=True)
 
     # --- the inbox, then the ack -------------------------------------------------------------------
     async def _accept(self, ack, item: inbox.Received) -> None:
@@ -147,6 +173,8 @@ class SlackAdapter:
         try:
             msg = await self._incoming(item)
             await self.handle(msg, self.services)
+            if item.user_id in self._home_users:  # a note, a follow-up done or moved: the tab shows it
+                await self.publish_home(item.user_id)
         finally:
             self._active.discard(key)
 

@@ -20,7 +20,7 @@ from .profiles import Profile
 log = logging.getLogger(__name__)
 
 PLATFORM = translate.PLATFORM
-KINDS = ("message", "mention", "command", "action")
+KINDS = ("message", "mention", "command", "action", "home")  # home: a button on the App Home tab
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class Received:
             return translate.from_mention(self.body, self.body["event"], profile, bot_user_id, now)
         if self.kind == "command":
             return translate.from_command(self.body, profile, now)
+        if self.kind == "home":
+            return translate.from_home(self.body, self.action or {}, profile, now)
         return translate.from_action(self.body, self.action or {}, profile, now)
 
     def bare(self) -> Incoming:
@@ -81,6 +83,8 @@ def received(kind: str, body: dict, now: dt.datetime, action: dict | None = None
     """What a listener got, trimmed to what rebuilding the Incoming needs (no verification token;
     for button presses not the whole message the buttons were on)."""
     body = {k: v for k, v in body.items() if k != "token"}
+    if kind == "home":
+        body = {k: body[k] for k in ("type", "user", "team", "trigger_id") if k in body}
     if kind == "action":
         message = body.get("message") or {}
         body = {k: body[k] for k in ("type", "user", "team", "channel", "container", "trigger_id", "response_url") if k in body}

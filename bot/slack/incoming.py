@@ -130,3 +130,21 @@ def from_action(body: dict, action: dict, profile: Profile, now: dt.datetime) ->
         pressed_message_id=container.get("message_ts") or (body.get("message") or {}).get("ts") or None,
         **_common(profile),
     )
+
+
+def from_home(body: dict, action: dict, profile: Profile, now: dt.datetime) -> Incoming:
+    """A Done / Snooze button on the App Home tab: the command it stands for, from the presser, answered
+    in their DM (the tab has no conversation). The same press delivered twice is one message."""
+    from .home import command_of
+
+    value = action.get("value") or ""
+    digest = hashlib.sha256(value.encode()).hexdigest()[:16]
+    return Incoming(
+        chat_id=profile.user_id,
+        chat_kind="private",
+        text=command_of(value) or "",
+        message_id=f"home:{action.get('action_ts', '')}:{profile.user_id}:{digest}",
+        sent_at=from_ts(action.get("action_ts"), now),
+        addressed=True,
+        **_common(profile),
+    )

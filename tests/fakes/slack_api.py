@@ -44,6 +44,7 @@ class FakeSlackAPI:
     gates: dict[str, asyncio.Event] = field(default_factory=dict)  # method -> answered once set
     files: dict[str, bytes] = field(default_factory=dict)  # downloadable with the bot token
     dead_response_urls: set[str] = field(default_factory=set)  # response_url names answering 404
+    home_views: dict[str, dict] = field(default_factory=dict)  # user -> the App Home view published last
     base: str = ""
 
     def __post_init__(self) -> None:
@@ -89,6 +90,10 @@ class FakeSlackAPI:
 
     def updates(self, channel: str | None = None) -> list[dict]:
         return [a for a in self.of("chat.update") if channel is None or a.get("channel") == channel]
+
+    def home(self, user: str) -> dict | None:
+        """The App Home view last published for this user (views.publish), as Slack would show it."""
+        return self.home_views.get(user)
 
     def texts(self, channel: str | None = None) -> list[str]:
         """Posted and ephemeral texts in the order they were sent (and response_url answers after them)."""
@@ -252,7 +257,14 @@ class FakeSlackAPI:
         return {"ok": True, "view": {"id": "V1"}}
 
     def _m_views_publish(self, args: dict) -> dict:
-        return {"ok": True, "view": {"id": "V2"}}
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        if not isinstance(view, dict) or view.get("type") != "home" or not args.get("user_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(view.get("blocks") or []) > 100:
+            return {"ok": False, "error": "invalid_blocks"}
+        self.home_views[args["user_id"]] = view
+        return {"ok": True, "view": {"id": f"VH{args['user_id']}", "type": "home", "blocks": view.get("blocks", [])}}
 
     def _m_files_getUploadURLExternal(self, args: dict) -> dict:
         file_id = f"F{next(self._ts)}"
@@ -361,6 +373,31 @@ class SlackWorkspace:
                 if label in element["text"]["text"]:
                     return await self.post_form({"payload": json.dumps(self.action_payload(user, post, element))})
         raise AssertionError(f"no button {label!r} in {post.get('blocks')}")
+
+    async def open_home(self, user: str) -> tuple[int, str]:
+        """The user opens the app's Home tab (the app_home_opened event)."""
+        ts = self.now_ts()
+        return await self.post_json(self.event({"type": "app_home_opened", "user": user, "channel": "D" + user[1:], "tab": "home", "event_ts": ts}))
+
+    async def press_home(self, user: str, label: str, task_id: int) -> tuple[int, str]:
+        """Press a button of the user's published Home tab: `label` on the row of follow-up #task_id."""
+        view = self.api.home(user) or {}
+        for block in view.get("blocks") or []:
+            if block.get("type") == "actions" and block.get("block_id") == f"task-{task_id}-do":
+                for element in block["elements"]:
+                    if label in element["text"]["text"]:
+                        payload = {
+                            "type": "block_actions",
+                            "user": {"id": user, "username": user.lower(), "team_id": self.api.team_id},
+                            "api_app_id": "A1",
+                            "team": {"id": self.api.team_id},
+                            "container": {"type": "view", "view_id": f"VH{user}"},
+                            "trigger_id": f"trig.{next(self._ids)}",
+                            "view": {"id": f"VH{user}", "type": "home"},
+                            "actions": [{"type": "button", "action_id": element["action_id"], "block_id": block["block_id"], "value": element["value"], "text": element["text"], "action_ts": self.now_ts()}],
+                        }
+                        return await self.post_form({"payload": json.dumps(payload)})
+        raise AssertionError(f"no {label!r} for #{task_id} on {user}'s Home tab")
 
     def action_payload(self, user: str, post: dict, element: dict) -> dict:
         channel = post.get("channel") or "D" + user[1:]

@@ -1,0 +1,39 @@
+"""The App Home tab in Block Kit: a member's follow-ups due today and overdue, each with Done and
+Snooze (to tomorrow) buttons, and their recent customers. Published with views.publish when the tab
+is opened and again after anything the member does changes it (a note, a follow-up done or moved)."""
+from __future__ import annotations
+
+from handlers.home import Home, text
+
+ACTION_PREFIX = "crm_home:"  # action_id crm_home:done:<task> / crm_home:snooze:<task>
+
+
+def view(home: Home) -> dict:
+    lang = home.lang
+    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": text("title", lang)}}]
+    if not home.tasks:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text("none", lang)}})
+    for task in home.tasks:
+        flag = f"⚠️ {text('overdue', lang)} · " if task.overdue else ""
+        blocks.append({"type": "section", "block_id": f"task-{task.id}", "text": {"type": "mrkdwn", "text": f"#{task.id} {flag}{_escape(task.line)}"}})
+        blocks.append({"type": "actions", "block_id": f"task-{task.id}-do", "elements": [
+            {"type": "button", "action_id": f"{ACTION_PREFIX}done:{task.id}", "value": f"done:{task.id}", "style": "primary", "text": {"type": "plain_text", "text": text("done", lang)}},
+            {"type": "button", "action_id": f"{ACTION_PREFIX}snooze:{task.id}", "value": f"snooze:{task.id}", "text": {"type": "plain_text", "text": text("snooze", lang)}},
+        ]})
+    if home.more:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text("more", lang, n=home.more)}]})
+    blocks.append({"type": "divider"})
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{text('recent', lang)}*\n" + (" · ".join(_escape(n) for n in home.customers) or text("no_recent", lang))}})
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def command_of(value: str) -> str | None:
+    """A Home button as the command it stands for; None for anything else."""
+    verb, _, task = value.partition(":")
+    if not task.isdigit():
+        return None
+    return {"done": f"/done {task}", "snooze": f"/snooze {task} tomorrow"}.get(verb)
+
+
+def _escape(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
