@@ -25,9 +25,10 @@ Sends run concurrently across chats (at most `concurrency` in flight, one per ch
 chat's messages keep their order), which keeps the platform's overall budget busy when each send
 takes a network round trip. The limiter (limits.SharedLimiter) checks and counts a send in one
 database transaction, so the platform limits hold across every replica; a platform-wide wait is
-slept by one task at a time. An idle loop wakes for a row queued (the wake-up event) or when a row it
-held back (its chat's limit, a short retry_after) is due, whichever is first, never later than its idle
-timeout.
+slept by one task at a time. Delivery's own writes are short transactions (db.write(quick=True): on
+SQLite in the loop's thread, no worker-thread hop per statement). An idle loop wakes for a row queued
+(the wake-up event) or when a row it held back (its chat's limit, a short retry_after) is due, whichever
+is first, never later than its idle timeout.
 """
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ from chat.messages import Outgoing
 from storage import attachments
 from storage.db import Database
 from storage.models import Outbox
+from storage.plain_load import Plain
+from storage.raw_sql import raw
 
 from .limits import Limiter, SharedLimiter
 
@@ -100,18 +103,15 @@ async def claim(db: Database, platforms: list[str], now: dt.datetime, worker: st
     _hold_chat)."""
     if not platforms:
         return []
-    params = {"now": now, "worker": worker, "limit": limit, "stale": now - LEASE}
-    names = ", ".join(f":p{i}" for i in range(len(platforms)))
-    params |= {f"p{i}": p for i, p in enumerate(platforms)}
-    async with db.write() as session:
-        conn = await session.connection()
+    async with db.write(quick=True) as session:
+        sql = await raw(session)  # a few driver calls: an empty pass (most of them) costs a lock and two statements
+        params = {"now": sql.value(now), "worker": worker, "limit": limit, "stale": sql.value(now - LEASE)}
+        names = ", ".join(f":p{i}" for i in range(len(platforms)))
+        params |= {f"p{i}": p for i, p in enumerate(platforms)}
         if not db.is_sqlite:
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK})
+            await sql.execute("SELECT pg_advisory_xact_lock(:key)", {"key": CLAIM_LOCK})
         # rows left 'sending' by a dead worker go back to the queue
-        await conn.execute(
-            text(f"UPDATE outbox SET status='pending' WHERE status='sending' AND claimed_at < :stale AND platform IN ({names})"),
-            _bind(db, params),
-        )
+        await sql.execute(f"UPDATE outbox SET status='pending' WHERE status='sending' AND claimed_at < :stale AND platform IN ({names})", params)
         # a chat's rows wait while an earlier one of that chat is in flight (with any worker): order by sequence
         pick = (
             f"SELECT id FROM outbox WHERE status='pending' AND due_at <= :now AND platform IN ({names}) "
@@ -120,21 +120,20 @@ async def claim(db: Database, platforms: list[str], now: dt.datetime, worker: st
         )
         if not db.is_sqlite:
             pick += " FOR UPDATE SKIP LOCKED"
-        ids = [r[0] for r in (await conn.execute(text(pick), _bind(db, params))).all()]
+        ids = [r[0] for r in await sql.rows(pick, params)]
         if not ids:
             return []
         marks = ", ".join(f":i{i}" for i in range(len(ids)))
-        await conn.execute(
-            text(
-                f"UPDATE outbox SET status='sending', claimed_by=:worker, claimed_at=:now, attempts=attempts + 1 "
-                f"WHERE id IN ({marks}) AND status='pending'"
-            ),
-            _bind(db, params | {f"i{i}": v for i, v in enumerate(ids)}),
+        taken = await sql.rows(
+            f"UPDATE outbox SET status='sending', claimed_by=:worker, claimed_at=:now, attempts=attempts + 1 "
+            f"WHERE id IN ({marks}) AND status='pending' RETURNING {_OUTBOX.select_list}",
+            {"worker": worker, "now": params["now"]} | {f"i{i}": v for i, v in enumerate(ids)},
         )
-        from sqlmodel import col, select
+        rows = [_OUTBOX.attach(session, values) for values in taken]
+    return sorted(rows, key=lambda r: (r.due_at, r.id or 0))
 
-        rows = (await session.exec(select(Outbox).where(col(Outbox.id).in_(ids), Outbox.claimed_by == worker, Outbox.status == "sending").order_by(Outbox.due_at, Outbox.id))).all()
-    return list(rows)
+
+_OUTBOX = Plain(Outbox, "")
 
 
 def _bind(db: Database, params: dict) -> dict:
@@ -153,7 +152,7 @@ async def mark_sending(db: Database, row_id: int, now: dt.datetime, worker: str)
     """Before the platform gets a row claimed a while ago (a pass that waited): renew the lease; False
     when the row is no longer ours (the lease ran out and another worker took it). The attempt was
     counted by claim."""
-    async with db.write() as session:
+    async with db.write(quick=True) as session:
         result = await (await session.connection()).execute(
             text("UPDATE outbox SET claimed_at=:now WHERE id=:id AND status='sending' AND claimed_by=:worker"),
             _bind(db, {"now": now, "id": row_id, "worker": worker}),
@@ -163,7 +162,7 @@ async def mark_sending(db: Database, row_id: int, now: dt.datetime, worker: str)
 
 async def heartbeat(db: Database, worker: str, now: dt.datetime) -> None:
     """Renew the lease of every row this worker holds."""
-    async with db.write() as session:
+    async with db.write(quick=True) as session:
         await (await session.connection()).execute(
             text("UPDATE outbox SET claimed_at=:now WHERE status='sending' AND claimed_by=:worker"), _bind(db, {"now": now, "worker": worker})
         )
@@ -171,17 +170,21 @@ async def heartbeat(db: Database, worker: str, now: dt.datetime) -> None:
 
 async def finish(db: Database, row_id: int, *, ok: bool, now: dt.datetime, error: str | None = None, retry_in: float | None = None) -> None:
     """The attempt's outcome (counted by claim). A retry holds the chat's later rows behind it."""
-    async with db.write() as session:
+    async with db.write(quick=True) as session:
+        if ok:  # one statement on the driver (the usual outcome)
+            sql = await raw(session)
+            sent = await sql.one("UPDATE outbox SET status='sent', sent_at=:now, last_error=NULL WHERE id=:id RETURNING kind", {"now": sql.value(now), "id": row_id})
+            if sent is not None and sent[0] == "nag":  # the customers it named have now been nagged (escalation)
+                from .nags import on_sent
+
+                nag = await session.get(Outbox, row_id)
+                assert nag is not None
+                await on_sent(session, nag, now)
+            return
         row = await session.get(Outbox, row_id)
         if row is None:
             return
-        if ok:
-            row.status, row.sent_at, row.last_error = "sent", now, None
-            if row.kind == "nag":  # the customers it named have now been nagged (escalation)
-                from .nags import on_sent
-
-                await on_sent(session, row, now)
-        elif retry_in is not None and row.attempts < MAX_ATTEMPTS:
+        if retry_in is not None and row.attempts < MAX_ATTEMPTS:
             worker = row.claimed_by
             row.status, row.due_at, row.last_error = "pending", now + dt.timedelta(seconds=retry_in), error
             row.claimed_by = row.claimed_at = None
@@ -197,7 +200,7 @@ async def finish(db: Database, row_id: int, *, ok: bool, now: dt.datetime, error
 async def release(db: Database, row_id: int, due_at: dt.datetime, worker: str | None = None) -> None:
     """Give a claimed row back without counting an attempt (its chat must wait a moment), with the
     rows of its chat after it that this worker holds, and hold the chat's later rows behind it."""
-    async with db.write() as session:
+    async with db.write(quick=True) as session:
         row = await session.get(Outbox, row_id)
         if row is not None and row.status == "sending":
             row.status, row.due_at, row.claimed_by, row.claimed_at = "pending", due_at, None, None
@@ -238,7 +241,7 @@ async def retry_failed(db: Database, now: dt.datetime, ids: list[int] | None = N
 
 
 async def drop(db: Database, row_id: int, reason: str) -> None:
-    async with db.write() as session:
+    async with db.write(quick=True) as session:
         row = await session.get(Outbox, row_id)
         if row is not None:
             row.status, row.last_error = "dropped", reason

@@ -21,14 +21,15 @@ M = TypeVar("M")
 
 
 class Plain(Generic[M]):
-    """How to read one model's rows: its columns (in table order) as `alias`."col", and how to make them instances."""
+    """How to read one model's rows: its columns (in table order) as `alias`."col" (or bare, no alias: for
+    RETURNING), and how to make them instances."""
 
     def __init__(self, model: type[M], alias: str) -> None:
         self.model = model
         self.mapper = inspect(model)
         self.columns = list(model.__table__.columns)  # type: ignore[attr-defined]
         self.keys = [self.mapper.get_property_by_column(c).key for c in self.columns]
-        self.select_list = ", ".join(f'{alias}."{c.name}"' for c in self.columns)
+        self.select_list = ", ".join(f'{alias}."{c.name}"' if alias else f'"{c.name}"' for c in self.columns)
         self.width = len(self.columns)
         self._pk = [self.columns.index(c) for c in self.mapper.primary_key]
         self._processors: dict[Any, list] = {}
