@@ -162,6 +162,7 @@ class Match:
     span: tuple[int, int] | None = None  # where the mention is in the note text
     kind: str | None = None  # what matched: name, alias, pinyin, company, fuzzy, surname, ...
     spans: list[tuple[int, int]] = field(default_factory=list)  # every place the chosen customer is named
+    named: list[tuple[int, int]] = field(default_factory=list)  # every known name or company in the note, chosen or not
 
 
 KIND_NAMES = {NAME: "name", ALIAS: "alias", PINYIN: "pinyin", COMPANY: "company", FUZZY: "fuzzy", SURNAME: "surname",
@@ -485,7 +486,9 @@ class CustomerIndex(_Keys):
         new = self._new_customer(orig, n, hits)
         if new is not None:
             return new
-        return self._resolve(orig, hits, prefer)
+        m = self._resolve(orig, hits, prefer)
+        m.named = [(h.start, h.end) for h in hits if h.kind in (NAME, ALIAS, COMPANY)]  # "6:30 Bakery": no clock
+        return m
 
     def _latin_hits(self, orig: str, n: str, hits: list[Hit]):
         toks = [(m.start(), m.end(), m.group()) for m in _LATIN_TOKEN.finditer(n)]

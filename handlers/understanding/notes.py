@@ -69,8 +69,10 @@ class NoteParser:
         named = joined_customers(self.index, head, m, prefer)  # "拜访了张总和王芳": both
         note.customers = [c for c, _ in named]
         names = [s for _, spans in named for s in spans] or list(m.spans or ([m.span] if m.span else ()))
+        known = names + [s for s in getattr(m, "named", ()) if s not in names]
+        known += self._names_led_by_a_time(head, known, now)
         mentions = [t for t in _find_times(head[:MAX_DATE_CHARS], now)
-                    if not _inside_name(t, head, names)
+                    if not _inside_name(t, head, known)
                     and not (t.time is not None and _SOMEONE_ELSES.search(head, max(0, t.start - 8), t.start))]
         mentions = _drop_clocks_of_past_days(mentions, head)
         ahead = _ahead(mentions, now)
@@ -108,6 +110,23 @@ class NoteParser:
         note.uncertain = uncertain_fields(note, match_kind=m.kind, situational=situational, used=used,
                                           amounts=money, clauses=clauses, n=n)
         return note
+
+    def _names_led_by_a_time(self, head: str, known, now) -> list[tuple[int, int]]:
+        """"6:30 Bakery", "Nord 24/7": a known company whose name starts with a clock or a date the matcher left out."""
+        from .matching import _latin_tokens
+
+        full = getattr(self.index, "full", None)
+        if not full:
+            return []
+        out = []
+        for t in _find_times(head[:MAX_DATE_CHARS], now):
+            for s, e in known:
+                if not t.end <= s <= t.end + 2 or head[t.end:s].strip() or not re.search(r"\d", t.text):
+                    continue
+                last = t.start + max(0, head.rfind(" ", t.start, t.end - 1) + 1 - t.start)  # "by 6:30" → "6:30"
+                if any("".join(_latin_tokens(head[a:e].lower())) in full for a in (t.start, last)):
+                    out.append((t.start, e))
+        return out
 
     def _is_name_word(self, word: str) -> bool:
         """A word of a known customer's name, alias or company: never spell-corrected."""
@@ -162,6 +181,8 @@ def _inside_name(t, text: str, names) -> bool:
     # inside a longer name (明日家电, "Friday Fresh Foods"), not a name word that is itself a date ("this Friday")
     if any(s <= t.start and t.end <= e and e - s > t.end - t.start for s, e in names):
         return True
+    if any(s < t.end and t.start < e and not (t.start <= s and e <= t.end) for s, e in names):
+        return True  # "Li Jun @ Friday": a name's word read as a month, overlapping the name
     if not _DAY_WORD_ONLY.match(t.text.strip()):
         return False
     en, zh = _company_words()
