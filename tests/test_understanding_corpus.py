@@ -1,9 +1,11 @@
 """Our own labelled notes, scored field by field like the shared evaluation: tests/data/notes_own.jsonl,
 notes_second.jsonl and notes_third.jsonl, each written to the spec (with its own customers) by someone who
-never saw the parser. Each was first used to measure, then to find what the parser missed: before this
+never saw the parser. Each was first used to measure, then to find what the parser missed: before last
 round's work 0.44 / 0.48 / 0.54 whole notes right; at first sight of each (the parser tuned on the ones
-before) - / 0.71 / 0.76. A regression floor: the parser must not fall below it, and the notes it gets wrong must
-mostly carry an `uncertain` flag."""
+before) - / 0.71 / 0.76. notes_fourth (150, mostly Chinese: voice, Cantonese, festivals) and notes_fifth (150,
+mostly English and mixed) came this round, at first sight 0.67 / 0.63. A regression floor: the parser must not
+fall below it, and the notes it gets wrong must mostly carry an `uncertain` flag. The newest sets have floors of
+their own, a little under what the parser reaches on them now."""
 import datetime as dt
 import json
 from pathlib import Path
@@ -43,7 +45,12 @@ def _ok(want, got, field: str) -> bool:
     return False
 
 
-@pytest.fixture(scope="module", params=["own", "second", "third"])
+# (whole notes right, wrong per field, wrong and unflagged, flagged)
+FLOORS = {"own": (0.95, 0.02, 0.03, 0.15), "second": (0.95, 0.02, 0.03, 0.15), "third": (0.95, 0.02, 0.03, 0.15),
+          "fourth": (0.90, 0.05, 0.09, 0.15), "fifth": (0.89, 0.07, 0.10, 0.15)}
+
+
+@pytest.fixture(scope="module", params=list(FLOORS))
 def scored(request):
     parser = NoteParser(CustomerIndex(records_from_sheet(str(DATA / f"customers_{request.param}.csv"))), strict=True)
     rows = []
@@ -59,22 +66,25 @@ def scored(request):
         if "date" in flags:
             flags.add("time")
         rows.append((case["id"], wrong, flags))
-    return rows
+    return request.param, rows
 
 
 def test_whole_notes_right(scored):
-    right = sum(not wrong for _, wrong, _ in scored)
-    assert right / len(scored) >= 0.95, [(i, sorted(w)) for i, w, _ in scored if w]
+    corpus, rows = scored
+    right = sum(not wrong for _, wrong, _ in rows)
+    assert right / len(rows) >= FLOORS[corpus][0], [(i, sorted(w)) for i, w, _ in rows if w]
 
 
 @pytest.mark.parametrize("field", FIELDS)
 def test_each_field(scored, field):
-    wrong = [i for i, w, _ in scored if field in w]
-    assert len(wrong) / len(scored) <= 0.02, wrong
+    corpus, rows = scored
+    wrong = [i for i, w, _ in rows if field in w]
+    assert len(wrong) / len(rows) <= FLOORS[corpus][1], wrong
 
 
 def test_silent_errors_and_flags_stay_rare(scored):
-    silent = [i for i, wrong, flags in scored if wrong - flags]
-    flagged = [i for i, _, flags in scored if flags]
-    assert len(silent) / len(scored) <= 0.03, silent
-    assert len(flagged) / len(scored) <= 0.15, flagged
+    corpus, rows = scored
+    silent = [i for i, wrong, flags in rows if wrong - flags]
+    flagged = [i for i, _, flags in rows if flags]
+    assert len(silent) / len(rows) <= FLOORS[corpus][2], silent
+    assert len(flagged) / len(rows) <= FLOORS[corpus][3], flagged
