@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import attributes, make_transient_to_detached
+from sqlalchemy.orm import attributes, configure_mappers, make_transient_to_detached
 
 from .raw_sql import raw
 
@@ -33,6 +33,7 @@ class Plain(Generic[M]):
         self.width = len(self.columns)
         self._pk = [self.columns.index(c) for c in self.mapper.primary_key]
         self._processors: dict[Any, list] = {}
+        self._configured = False
 
     def _procs(self, dialect) -> list:
         procs = self._processors.get(dialect)
@@ -47,6 +48,9 @@ class Plain(Generic[M]):
         held = sync.identity_map.get(key)
         if held is not None:
             return held
+        if not self._configured:  # a process whose first ORM use this is (no query has configured the mappers yet)
+            configure_mappers()
+            self._configured = True
         instance = self.mapper.class_manager.new_instance()
         state = attributes.instance_state(instance)
         for name, proc, value in zip(self.keys, self._procs(sync.get_bind().dialect), values, strict=True):

@@ -66,3 +66,31 @@ async def test_an_inactive_member_is_nobody(db_url):
             assert await crm.member_and_team_by_identity(session, "telegram", "42") is None
     finally:
         await db.dispose()
+
+
+def test_rows_become_instances_in_a_process_whose_first_orm_use_it_is(sqlite_url):
+    """A process that has only inserted with Core (delivery_bench, a fresh replica) has unconfigured mappers:
+    making the first instance configures them (it failed inside make_transient_to_detached before)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import asyncio, datetime as dt\n"
+        "from sqlalchemy import insert\n"
+        "from reminders import delivery\n"
+        "from storage.db import Database\n"
+        "from storage.models import Outbox\n"
+        "async def main():\n"
+        f"    db = Database({sqlite_url!r})\n"
+        "    now = dt.datetime.now(dt.timezone.utc)\n"
+        "    async with db.write() as session:\n"
+        "        await (await session.connection()).execute(insert(Outbox), [dict(key='k', kind='reminder', platform='telegram', chat_id='1', body={'text': 'hi'}, due_at=now, created_at=now, status='pending', attempts=0)])\n"
+        "    rows = await delivery.claim(db, ['telegram'], now, 'w')\n"
+        "    print([(r.key, r.status, r.attempts) for r in rows])\n"
+        "    await db.dispose()\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=Path(__file__).parent.parent, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[('k', 'sending', 1)]"
