@@ -205,6 +205,23 @@ def _read(n: str, m: re.Match) -> Amount | None:
     return Amount(value, currency, s, e)
 
 
+def names_absurd_amount(n: str) -> bool:
+    """The note names money too large to be real (a typo or a code, 1e12 and more): kept out, and flagged as unsure."""
+    for m in _AMOUNT.finditer(n):
+        if not (m.group("pre") or m.group("suf") or m.group("mul")):
+            continue
+        num = m.group("num").replace(",", "")
+        try:
+            value = float(num) if num[0].isdigit() else (cn_number(num) or 0)
+        except (ValueError, OverflowError):
+            value = float("inf")
+        if m.group("mul"):
+            value *= _MULTIPLIERS.get(m.group("mul"), 1)
+        if value >= MAX_AMOUNT:
+            return True
+    return False
+
+
 def find_amount(n: str) -> tuple[float | None, str | None]:
     """The money the note names (the first amount), with its currency."""
     found = find_amounts(n)

@@ -46,7 +46,7 @@ class NoteParser:
 
     def _parse(self, text: str, now: dt.datetime, prefer=None) -> ParsedNote:
         from . import clauses as clause_roles
-        from .amounts import find_amounts
+        from .amounts import find_amounts, names_absurd_amount
         from .birthdays import find_birthdays, next_occurrence
         from .followups import choose_follow_ups
         from .doubts import uncertain_fields
@@ -109,6 +109,8 @@ class NoteParser:
                       key=lambda t: next(k for k, f in enumerate(note.follow_ups) if f.start == t.start))
         note.uncertain = uncertain_fields(note, match_kind=m.kind, situational=situational, used=used,
                                           amounts=money, clauses=clauses, n=n)
+        if note.amount is None and "amount" not in note.uncertain and names_absurd_amount(n):
+            note.uncertain.append("amount")  # "¥99999999999999999": not kept; the bot says so
         return note
 
     def _names_led_by_a_time(self, head: str, known, now) -> list[tuple[int, int]]:
