@@ -70,8 +70,9 @@ class NoteParser:
         note.customers = [c for c, _ in named]
         names = [s for _, spans in named for s in spans] or list(m.spans or ([m.span] if m.span else ()))
         known = names + [s for s in getattr(m, "named", ()) if s not in names]
-        known += self._names_led_by_a_time(head, known, now)
-        mentions = [t for t in _find_times(head[:MAX_DATE_CHARS], now)
+        found = _find_times(head[:MAX_DATE_CHARS], now)
+        known += self._names_led_by_a_time(head, known, found)
+        mentions = [t for t in found
                     if not _inside_name(t, head, known)
                     and not (t.time is not None and _SOMEONE_ELSES.search(head, max(0, t.start - 8), t.start))]
         mentions = _drop_clocks_of_past_days(mentions, head)
@@ -113,7 +114,7 @@ class NoteParser:
             note.uncertain.append("amount")  # "¥99999999999999999": not kept; the bot says so
         return note
 
-    def _names_led_by_a_time(self, head: str, known, now) -> list[tuple[int, int]]:
+    def _names_led_by_a_time(self, head: str, known, found) -> list[tuple[int, int]]:
         """"6:30 Bakery", "Nord 24/7": a known company whose name starts with a clock or a date the matcher left out."""
         from .matching import _latin_tokens
 
@@ -121,7 +122,7 @@ class NoteParser:
         if not full:
             return []
         out = []
-        for t in _find_times(head[:MAX_DATE_CHARS], now):
+        for t in found:
             for s, e in known:
                 if not t.end <= s <= t.end + 2 or head[t.end:s].strip() or not re.search(r"\d", t.text):
                     continue
