@@ -189,9 +189,15 @@ class Singleton:
         return self.running
 
     async def run(self) -> None:
+        me = asyncio.current_task()
         try:
             while True:
                 await self.step()
+                if me is not None and me.cancelling():
+                    # a cancel that reached step() but was swallowed on the way (Python 3.11's wait_for
+                    # returns a result that arrived with the cancel; a driver may turn it into an error
+                    # still_held catches): stop anyway, or `crmbot run` never exits on SIGTERM
+                    raise asyncio.CancelledError
                 await self.sleep(self.retry_seconds)
         finally:
             await self.close()

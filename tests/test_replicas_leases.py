@@ -146,3 +146,30 @@ async def test_tick_retention_and_backups_are_each_held_by_one_replica_and_move_
     finally:
         for stop in stops:
             stop.set()
+
+
+async def test_a_cancel_swallowed_inside_a_step_still_stops_the_singleton(sqlite_url):
+    """`crmbot run` cancels its singletons on SIGTERM; a cancel that a step swallows (3.11's wait_for
+    racing a finished query, a driver error caught as 'lease lost') must not leave run() looping."""
+    import asyncio
+
+    leases, work = Leases(sqlite_url, "replica-0"), Work()
+    singleton = Singleton(leases, SCHEDULER, work.start, work.stop, retry_seconds=0.01)
+    in_step, real = asyncio.Event(), leases.still_held
+
+    async def still_held_swallowing_a_cancel(name: str) -> bool:
+        if not in_step.is_set():  # once
+            in_step.set()
+            try:
+                await asyncio.Event().wait()  # the query, interrupted by the cancel …
+            except asyncio.CancelledError:
+                pass  # … which the driver turned into an error that was caught
+        return await real(name)
+
+    leases.still_held = still_held_swallowing_a_cancel  # type: ignore[method-assign]
+    running = asyncio.create_task(singleton.run())
+    await asyncio.wait_for(in_step.wait(), 60)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(running, 60)
+    assert not work.running and not leases.holds(SCHEDULER)
