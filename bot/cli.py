@@ -229,6 +229,8 @@ def cmd_export(args) -> int:
         try:
             async with app.db.write() as session:
                 team = await _team(session, args.team)
+                if team is None:
+                    return None
                 lang = args.lang or (await plan_sheet.team_language(session, team.id, app.settings.language) if team else app.settings.language)
                 if args.sheet == "customers":
                     return lang, None, await customer_sheet(session, team.id, app.settings.zone) if team else []
@@ -237,7 +239,11 @@ def cmd_export(args) -> int:
         finally:
             await app.close()
 
-    lang, headers, rows = asyncio.run(main())
+    result = asyncio.run(main())
+    if result is None:
+        print(f"crmbot export: no team called {args.team}", file=sys.stderr)
+        return 1
+    lang, headers, rows = result
     title = plan_sheet.TITLE[lang] if headers else None
     data = to_xlsx(rows, lang, headers, title) if args.format == "xlsx" else to_csv(rows, lang, headers)
     out = args.out or f"customers.{args.format}"

@@ -59,6 +59,8 @@ def _build(ctx: Context, field: str, note, customer, tasks, data: dict) -> tuple
         return ct("check_channel", lang, channel=fmt.CHANNEL[lang].get(note.channel, note.channel)), [yes, *others]
     if field == "amount" and note.amount is not None and not ctx.in_group:
         return ct("check_amount", lang, money=fmt.money(note.amount, note.currency, lang)), [yes, (ct("btn_no_amount", lang), "noamount")]
+    if field == "amount" and note.amount is None:  # the parser left out an absurd amount (1e12 and more): say so
+        return ct("amount_too_large", lang), [(ct("btn_ok", lang), "yes")]
     if field == "risk" and note.risk:
         risks = ", ".join(fmt.RISK[lang].get(r, r) for r in note.risk)
         return ct("check_risk", lang, risks=risks), [yes, (ct("btn_no_risk", lang), "norisk")]

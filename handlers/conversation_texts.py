@@ -13,8 +13,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "check_amount": ("Amount {money} — right?", "金额 {money}，对吗？"),
     "check_risk": ("{risks} — right?", "{risks}，对吗？"),
     "check_outcome": ("{outcome} — right?", "{outcome}，对吗？"),
+    "amount_too_large": (
+        "Amount not recorded: too large. Send the right amount or edit your message.",
+        "金额太大，没有记录。请发送正确的金额或修改消息。",
+    ),
     "check_birthday": ("Birthday {date} — the customer's own?", "生日 {date}，是客户本人的吗？"),
     "btn_yes": ("Yes", "对"),
+    "btn_ok": ("OK", "好的"),
     "btn_another_customer": ("Another customer", "其他客户"),
     "btn_no_follow_up": ("No follow-up", "不用跟进"),
     "btn_no_amount": ("No amount", "没有金额"),
