@@ -5,6 +5,8 @@
 holds (the scheduler tick, retention, backups, Telegram polling). 200 when ready, 503 when not (take
 it out of rotation); the JSON body says why either way. Holding no lease is ready: ingress and
 delivery run on every replica.
+/metrics: Prometheus text format (bot/metrics.py), when the app has metrics (build_app makes them
+whenever CRMBOT_HEALTH_PORT is set).
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from aiohttp import web
 from sqlalchemy import text
 
 from storage.leases import KNOWN_LEASES
+
+from .metrics import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,8 @@ class HealthServer:
         web_app = web.Application()
         web_app.router.add_get("/healthz", self._healthz)
         web_app.router.add_get("/readyz", self._readyz)
+        if getattr(self.app, "metrics", None) is not None:
+            web_app.router.add_get("/metrics", self._metrics)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.requested_port)
@@ -68,3 +74,8 @@ class HealthServer:
     async def _readyz(self, _request: web.Request) -> web.Response:
         ready, report = await readiness(self.app)
         return web.json_response(report | {"status": "ready" if ready else "not ready"}, status=200 if ready else 503)
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        app = self.app
+        body = await app.metrics.exposition(app.db, app.services.clock, platforms=app.deliverer.senders, leases=getattr(app, "leases", None))
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})

@@ -25,6 +25,7 @@ class App:
     adapters: list = field(default_factory=list)  # bot.adapter.Adapter
     leases: Any = None  # storage.leases.Leases while `crmbot run` serves (bot/runner.py)
     health: Any = None  # bot.health.HealthServer while `crmbot run` serves with CRMBOT_HEALTH_PORT
+    metrics: Any = None  # bot.metrics.Metrics: this app's own registry, served as /metrics (with CRMBOT_HEALTH_PORT)
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -76,7 +77,14 @@ def build_app(
     by_platform = {s.platform: s for s in senders or []} | {a.platform: a.sender for a in adapters}
     deliverer = Deliverer(db=db, senders=by_platform, clock=clock)
     services.on_outbox = deliverer.wakeup.set
-    return App(settings=settings, db=db, services=services, deliverer=deliverer, senders=by_platform, adapters=adapters)
+    metrics = None
+    if settings.health_port is not None:  # served there only; prometheus_client stays out of `crmbot chat`'s start-up
+        from .metrics import Metrics
+
+        metrics = Metrics()
+        services.notes_filed, services.parse_seconds = metrics.notes_filed, metrics.parse_seconds
+        deliverer.deliveries, deliverer.rate_limited = metrics.deliveries, metrics.rate_limited
+    return App(settings=settings, db=db, services=services, deliverer=deliverer, senders=by_platform, adapters=adapters, metrics=metrics)
 
 
 def load_customer_records(db_url: str | None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,6 +31,8 @@ class Services:
     clock: Clock = system_clock
     indexes: CustomerIndexes = field(default=None)  # type: ignore[assignment]
     on_outbox: Callable[[], None] = lambda: None  # wakes the delivery loop
+    notes_filed: Any = None  # prometheus Counter by status, counted in quick_note (bot/metrics.py); None: not counted
+    parse_seconds: Any = None  # prometheus Histogram of the parser's time per note
 
     def __post_init__(self) -> None:
         if self.indexes is None:

@@ -8,6 +8,7 @@ unsure of are asked about after filing (checks.py). Questions and instructions i
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from types import SimpleNamespace
@@ -48,7 +49,9 @@ async def parse(ctx: Context, text: str, at: dt.datetime | None = None):
     """The parser's reading of a note sent now (or at ``at``), the author's own customers preferred."""
     parser = await ctx.services.indexes.parser(ctx.team.id, ctx.session)
     now = at.astimezone(ctx.zone) if at is not None else ctx.now
-    return parser.parse(text, now, prefer=await _own_customers(ctx))
+    prefer = await _own_customers(ctx)
+    with ctx.services.parse_seconds.time() if ctx.services.parse_seconds is not None else contextlib.nullcontext():
+        return parser.parse(text, now, prefer=prefer)
 
 
 async def file_parsed(ctx: Context, text: str, parsed) -> list[Outgoing]:
@@ -180,7 +183,10 @@ async def _store(ctx: Context, text: str, customer: Customer | None, *, status: 
         status=status,
         source_key=ctx.msg.key if part == 0 else f"{ctx.msg.key}#{part + 1}",
     )
-    return SimpleNamespace(id=await crm.insert_interaction(ctx.session, values), **values)
+    stored = SimpleNamespace(id=await crm.insert_interaction(ctx.session, values), **values)
+    if part == 0 and ctx.services.notes_filed is not None:  # one note, however many customers it names
+        ctx.services.notes_filed.labels(status).inc()
+    return stored
 
 
 def due_at(date: dt.date | None, time: dt.time | None, zone) -> dt.datetime | None:

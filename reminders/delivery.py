@@ -40,7 +40,7 @@ import random
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import text
 
@@ -273,6 +273,8 @@ class Deliverer:
     sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)  # injectable: tests never sleep
     concurrency: int = 24  # sends in flight at once, each to a different chat
     batch: int = 100  # rows claimed per pass
+    deliveries: Any = None  # prometheus Counter (platform, outcome) from bot/metrics.py; None: not counted
+    rate_limited: Any = None  # prometheus Counter (platform): the 429s
 
     def __post_init__(self) -> None:
         self.worker = self.worker or worker_id()
@@ -356,6 +358,7 @@ class Deliverer:
         message = Outgoing.from_body(row.body)
         if expired(row, self.clock()):
             await self._write(drop, row.id, "expired")
+            self._count(row, "expired")
             return True
         claimed = row.claimed_at
         if claimed is None or self.clock() - claimed >= LEASE / 3:  # claimed a while ago: still ours? (renews the lease)
@@ -374,16 +377,26 @@ class Deliverer:
             wait = exc.seconds if exc.seconds is not None else backoff(attempts)
             now = self.clock()
             await self._write(finish, row.id, ok=False, now=now, error=str(exc), retry_in=wait)
+            self._count(row, "retry", rate_limited=exc.seconds is not None)
             if attempts < MAX_ATTEMPTS:
                 self._held(now + dt.timedelta(seconds=wait))
         except PermanentFailure as exc:
             await self._write(finish, row.id, ok=False, now=self.clock(), error=str(exc))
+            self._count(row, "failed")
         except Exception as exc:  # unknown errors: retry with backoff, keep the error visible
             log.warning("sending %s failed: %r", row.key, exc)
             await self._write(finish, row.id, ok=False, now=self.clock(), error=repr(exc)[:500], retry_in=backoff(attempts))
+            self._count(row, "retry")
         else:
             await self._write(finish, row.id, ok=True, now=self.clock())
+            self._count(row, "sent")
         return True
+
+    def _count(self, row: Outbox, outcome: str, rate_limited: bool = False) -> None:
+        if self.deliveries is not None:
+            self.deliveries.labels(row.platform, outcome).inc()
+        if rate_limited and self.rate_limited is not None:  # a 429: the platform said how long to wait
+            self.rate_limited.labels(row.platform).inc()
 
     async def _attachments(self, message: Outgoing) -> dict[str, attachments.File]:
         refs = [p for p in (message.image_path, message.file_path) if p and attachments.is_ref(p)]
