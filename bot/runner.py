@@ -43,7 +43,7 @@ class _Scheduler:
 
 async def serve(app, stop: asyncio.Event | None = None, *, lease_retry_seconds: float = 5.0) -> int:
     if not logging.getLogger().handlers:  # (a test may have configured logging already)
-        logs.configure(app.settings.secrets())
+        logs.configure(app.settings.secrets(), json_lines=app.settings.log_format == "json")
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

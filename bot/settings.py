@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = None  # Fernet keys, comma-separated, newest first (storage/crypto.py)
     backup_dir: Path | None = None  # default: data_dir/backups
     backup_keep: int = 14  # daily backups kept
-    health_port: int | None = None  # /healthz and /readyz (bot/health.py) under `crmbot run`
+    health_port: int | None = None  # /healthz, /readyz and /metrics (bot/health.py) under `crmbot run`
+    log_format: str = "text"  # text | json: one JSON object per line (bot/logs.py)
 
     @field_validator("timezone")
     @classmethod
@@ -86,6 +87,13 @@ class Settings(BaseSettings):
     def _cadence_days(cls, value: int) -> int:
         if not 1 <= value <= 365:  # as /plan accepts (storage/contact_plan.py MIN_DAYS, MAX_DAYS)
             raise ValueError("must be a number of days from 1 to 365")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError("must be 'text' or 'json'")
         return value
 
     @field_validator("language")
