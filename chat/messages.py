@@ -31,10 +31,11 @@ class Outgoing:
     asks_for_text: bool = False  # waits for a typed answer (Telegram groups: ForceReply, no @mention needed)
     asked_of: str | None = None  # a question after a press: the platform id and name of whom it asks
     asked_of_name: str | None = None  # (so a group's ForceReply goes to the presser only)
+    edit: Button | None = None  # what this shows can be edited in a form (payload "customer:12"): messengers with forms (Slack's modals) add this button
 
     def to_body(self) -> dict:
         body = asdict(self)
-        for name in ("replaces", "asks_for_text", "asked_of", "asked_of_name"):  # rows written before these fields look the same
+        for name in ("replaces", "asks_for_text", "asked_of", "asked_of_name", "edit"):  # rows written before these fields look the same
             if not body[name]:
                 del body[name]
         return body
@@ -46,6 +47,7 @@ class Outgoing:
             text=body.get("text", ""), buttons=rows, image_path=body.get("image_path"), file_path=body.get("file_path"),
             replaces=body.get("replaces"), asks_for_text=bool(body.get("asks_for_text")),
             asked_of=body.get("asked_of"), asked_of_name=body.get("asked_of_name"),
+            edit=Button(**body["edit"]) if isinstance(body.get("edit"), dict) else None,
         )
 
 
@@ -70,6 +72,8 @@ class Incoming:
     pressed_message_id: str | None = None  # a button press: the platform id of the bot's message it was on
     edit_of: str | None = None  # an edited message: the message_id of the message as first sent
     start_link: str | None = None  # a link that opens a chat with the bot and sends /start CODE (CODE appended)
+    logged_note: bool = False  # someone's message the sender files as their note (Slack's "Log as CRM note"): never a command or an answer, and not the sender's own words (their language stays theirs)
+    form: dict[str, Any] | None = None  # a filled-in form (Slack's edit modals): handlers/edit_forms.py applies it
 
     def storable(self) -> Incoming:
         """This message with every text field storable on any backend (lone surrogates replaced,

@@ -20,7 +20,7 @@ from chat import format as fmt
 from .context import Context
 from .customer_index import record_of
 from .customer_lookup import find_customers
-from chat.messages import Incoming, Outgoing
+from chat.messages import Button, Incoming, Outgoing
 from .texts import t
 
 Handler = Callable[[Context, str], Awaitable[list[Outgoing]]]
@@ -78,7 +78,7 @@ async def cmd_customer(ctx: Context, args: str) -> list[Outgoing]:
     if isinstance(customer, list):
         return customer  # none, or several to choose from
     await crm.audit(ctx.session, "read", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform)
-    return [Outgoing(await customer_card(ctx, customer))]
+    return [Outgoing(await customer_card(ctx, customer), edit=Button("✏️ 编辑" if ctx.lang == "zh" else "✏️ Edit", f"customer:{customer.id}"))]
 
 
 async def customer_card(ctx: Context, c: Customer) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from storage import crm, messaging
 from storage.models import Inbox, Outbox
 
-from . import chatter, commands, edited_note, language, prompts, quick_note
+from . import chatter, commands, edit_forms, edited_note, language, prompts, quick_note
 from .context import Context, Services
 from chat.messages import Incoming, Outgoing
 from .texts import t
@@ -120,15 +120,21 @@ async def dispatch(msg: Incoming, services: Services, session) -> list[Outgoing]
     text = clean_text(msg.text)
     found = await crm.member_and_team_by_identity(session, msg.platform, msg.sender_id)
     member, team = found if found else (None, None)
-    lang = language.choose(text, msg.language_hint, member.language if member else None, getattr(services.settings, "language", "en"))
+    own_words = not msg.logged_note and msg.form is None  # a logged message is someone else's words; a form has none
+    lang = language.choose(text if own_words else "", msg.language_hint, member.language if member else None, getattr(services.settings, "language", "en"))
 
     if member is None:
         await _keep_no_text(session, msg)  # someone we don't know: the key and status only
-        return await commands.for_stranger(msg, text, lang, services, session)
+        return await commands.for_stranger(msg, text if own_words else "", lang, services, session)
     ctx = Context(msg=msg, services=services, session=session, member=member, team=team, lang=lang)
-    await _learn_language(ctx, text)
+    if own_words:
+        await _learn_language(ctx, text)
     _learn_timezone(ctx)
 
+    if msg.form is not None:
+        return await edit_forms.submit(ctx, msg.form)
+    if msg.logged_note:
+        return await edit_forms.log_note(ctx, text)
     if msg.button_payload:
         return await prompts.press(ctx, msg.button_payload)
     if msg.edit_of:

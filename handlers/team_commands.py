@@ -115,6 +115,11 @@ async def cmd_assign(ctx: Context, args: str) -> list[Outgoing]:
         return [Outgoing(t("member_unknown", ctx.lang, q=fmt.clip(right, 30)))]
     if customer is None:
         return [Outgoing(base_t("customer_unknown", ctx.lang, q=fmt.clip(left, 40)))]
+    return await assign_to(ctx, customer, member)
+
+
+async def assign_to(ctx: Context, customer: Customer, member: Member) -> list[Outgoing]:
+    """Give the customer (and its owner's open follow-ups) to this member, if the actor may (/assign, edit forms)."""
     if not await access.may_change_owner(ctx.session, ctx.member, customer, member):
         await access.record_denied(ctx.session, ctx.member, customer.id, ctx.msg.platform, "/assign")
         return [Outgoing(t("assign_denied", ctx.lang))]

@@ -19,13 +19,14 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from handlers import router
+from handlers import edit_forms, router
 from handlers.home import home_of
 from chat.messages import Incoming, Outgoing
 
 from ..settings import reveal
-from . import inbox
+from . import forms, inbox
 from . import incoming as translate
 from .files import download
 from .home import ACTION_PREFIX as HOME_ACTION_PREFIX
@@ -102,7 +103,40 @@ class SlackAdapter:
 
         @app.action(re.compile("^" + re.escape(BUTTON_ACTION_PREFIX)))
         async def on_button(ack, body, action):
+            user, value = (body.get("user") or {}).get("id", ""), action.get("value") or ""
+            if value.endswith(":date") and (task := await edit_forms.reminder_task(self.services, PLATFORM, user, value)):
+                await ack()  # a reminder's Reschedule: the follow-up form, not a typed date
+                self._spawn(self._open_form(body, "task", task))
+                return
             await self._accept(ack, inbox.received("action", body, self.services.clock(), action))
+
+        @app.action(re.compile("^" + re.escape(forms.EDIT_ACTION_PREFIX)))
+        async def on_edit(ack, body, action):
+            await ack()  # opening a form changes nothing: no inbox row
+            target = forms.edit_target(action.get("value"))
+            if target is not None:
+                self._spawn(self._open_form(body, *target))
+
+        @app.view(re.compile("^" + re.escape(forms.CALLBACK_PREFIX)))
+        async def on_form(ack, body, view):
+            """Checked before the modal closes (errors shown in it, nothing stored); then stored and acked."""
+            user = (body.get("user") or {}).get("id", "")
+            read = forms.form_of(view)
+            if read is None:
+                lang = await edit_forms.language_of(self.services, PLATFORM, user)
+                await ack(response_action="errors", errors=forms.block_errors({"form": edit_forms.text("bad_form", lang)}, view))
+                return
+            errors = await edit_forms.check(self.services, PLATFORM, user, read[0])
+            if errors:
+                await ack(response_action="errors", errors=forms.block_errors(errors, view))
+                return
+            await self._accept(ack, inbox.received("form", body, self.services.clock()))
+
+        @app.message_shortcut(forms.SHORTCUT_CALLBACK)
+        async def on_shortcut(ack, body):
+            item = inbox.received("shortcut", body, self.services.clock())
+            if not await self._accept(ack, item):
+                self._spawn(self._already_logged(item))
 
         @app.event("app_home_opened")
         async def on_home_opened(ack, event):
@@ -118,6 +152,34 @@ class SlackAdapter:
 
         return app
 
+    async def _open_form(self, body: dict, kind: str, target: int) -> None:
+        """views.open the edit form (or why there is none) with the press's trigger_id (valid 3 s)."""
+        user, trigger = (body.get("user") or {}).get("id", ""), body.get("trigger_id")
+        try:
+            opener = edit_forms.task_form if kind == "task" else edit_forms.customer_form
+            form = await opener(self.services, PLATFORM, user, target)
+            if form is not None and trigger:
+                await self.client.views_open(trigger_id=trigger, view=forms.view_for(form, forms.origin_of(body)))
+        except Exception:
+            log.warning("slack: opening the %s form for %s failed", kind, user, exc_info=True)
+
+    async def _already_logged(self, item: inbox.Received) -> None:
+        """The shortcut invoked again on a message this member logged already: one ephemeral line, nothing
+        filed (a redelivery of the same invocation says nothing)."""
+        url = str(item.body.get("response_url", ""))
+        if not url.startswith(self._response_origins):
+            return
+        try:
+            found = await inbox.stored(self.services.db, item.key)
+            if found is None or found[0] != "handled":
+                return  # being handled by the delivery that stored it, or failed (and answered so)
+            if found[1] is not None and found[1].body.get("trigger_id") == item.body.get("trigger_id"):
+                return  # the same invocation delivered again: answered once already
+            lang = await edit_forms.language_of(self.services, PLATFORM, item.user_id)
+            await AsyncWebhookClient(url, timeout=10).send_dict({"response_type": "ephemeral", "text": edit_forms.text("already_logged", lang)})
+        except Exception:
+            log.info("slack: could not say a message was logged already", exc_info=True)
+
     async def publish_home(self, user: str) -> None:
         """views.publish the member's Home tab (nothing for a stranger). A failure is logged, never
         fatal: the tab is a view, refreshed again on the next open or change."""
@@ -129,13 +191,15 @@ class SlackAdapter:
             log.warning("slack: publishing the Home tab of %s failed", user, exc_info=True)
 
     # --- the inbox, then the ack -------------------------------------------------------------------
-    async def _accept(self, ack, item: inbox.Received) -> None:
+    async def _accept(self, ack, item: inbox.Received) -> bool:
         """Durable first (one INSERT), then the ack, then the slow part in the background. If the row
-        cannot be written the ack is not sent: Slack retries the event (the user sees a command fail)."""
+        cannot be written the ack is not sent: Slack retries the event (the user sees a command fail).
+        False when it was handled already (a redelivery)."""
         todo = await inbox.store(self.services.db, item)
         await ack()
         if todo:
             self._spawn(self._process(item))
+        return todo
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
@@ -173,7 +237,7 @@ class SlackAdapter:
         try:
             msg = await self._incoming(item)
             await self.handle(msg, self.services)
-            if item.user_id in self._home_users:  # a note, a follow-up done or moved: the tab shows it
+            if item.user_id in self._home_users or item.kind == "form":  # a note, a follow-up done or moved: the tab shows it
                 await self.publish_home(item.user_id)
         finally:
             self._active.discard(key)
@@ -194,7 +258,9 @@ class SlackAdapter:
             self.response_urls.remember(msg.key, response_url, response_type, since=item.received_at)
         if item.kind == "action" and response_url:  # the answer replaces the message whose button was pressed
             self.response_urls.remember(msg.key, response_url, "ephemeral", since=item.received_at, for_press=True)
-        if item.kind in ("mention", "action"):
+        if item.kind == "shortcut" and response_url:  # "Log as CRM note": answered to the invoker only, where they invoked it
+            self.response_urls.remember(msg.key, response_url, "ephemeral", since=item.received_at)
+        if item.kind in ("mention", "action", "shortcut", "form"):
             self.ephemeral.remember(msg.key, msg.sender_id)  # in a channel, a note's confirmation is for its author
         return msg
 

@@ -3,7 +3,10 @@ Snooze (to tomorrow) buttons, and their recent customers. Published with views.p
 is opened and again after anything the member does changes it (a note, a follow-up done or moved)."""
 from __future__ import annotations
 
+from handlers.edit_forms import text as form_text
 from handlers.home import Home, text
+
+from .forms import edit_button
 
 ACTION_PREFIX = "crm_home:"  # action_id crm_home:done:<task> / crm_home:snooze:<task>
 
@@ -19,6 +22,7 @@ def view(home: Home) -> dict:
         blocks.append({"type": "actions", "block_id": f"task-{task.id}-do", "elements": [
             {"type": "button", "action_id": f"{ACTION_PREFIX}done:{task.id}", "value": f"done:{task.id}", "style": "primary", "text": {"type": "plain_text", "text": text("done", lang)}},
             {"type": "button", "action_id": f"{ACTION_PREFIX}snooze:{task.id}", "value": f"snooze:{task.id}", "text": {"type": "plain_text", "text": text("snooze", lang)}},
+            edit_button(form_text("edit", lang), f"task:{task.id}"),  # the follow-up form: a date picker
         ]})
     if home.more:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text("more", lang, n=home.more)}]})

@@ -20,7 +20,7 @@ from .profiles import Profile
 log = logging.getLogger(__name__)
 
 PLATFORM = translate.PLATFORM
-KINDS = ("message", "mention", "command", "action", "home")  # home: a button on the App Home tab
+KINDS = ("message", "mention", "command", "action", "home", "shortcut", "form")  # home: a button on the App Home tab; shortcut: "Log as CRM note"; form: an edit modal submitted
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,10 @@ class Received:
             return translate.from_command(self.body, profile, now)
         if self.kind == "home":
             return translate.from_home(self.body, self.action or {}, profile, now)
+        if self.kind == "shortcut":
+            return translate.from_shortcut(self.body, profile, bot_user_id, now)
+        if self.kind == "form":
+            return translate.from_form(self.body, profile, now)
         return translate.from_action(self.body, self.action or {}, profile, now)
 
     def bare(self) -> Incoming:
@@ -85,6 +89,14 @@ def received(kind: str, body: dict, now: dt.datetime, action: dict | None = None
     body = {k: v for k, v in body.items() if k != "token"}
     if kind == "home":
         body = {k: body[k] for k in ("type", "user", "team", "trigger_id") if k in body}
+    if kind == "shortcut":  # the message it was invoked on: only what the note needs
+        message = body.get("message") or {}
+        body = {k: body[k] for k in ("type", "callback_id", "user", "team", "channel", "trigger_id", "action_ts", "message_ts", "response_url") if k in body}
+        body["message"] = {k: message[k] for k in ("ts", "text", "user") if k in message}
+    if kind == "form":  # the submitted view: what reading the form needs (not its blocks)
+        view = body.get("view") or {}
+        body = {k: body[k] for k in ("type", "user", "team") if k in body}
+        body["view"] = {k: view[k] for k in ("id", "hash", "callback_id", "private_metadata", "state") if k in view}
     if kind == "action":
         message = body.get("message") or {}
         body = {k: body[k] for k in ("type", "user", "team", "channel", "container", "trigger_id", "response_url") if k in body}
@@ -109,6 +121,13 @@ async def store(db: Database, item: Received) -> bool:
     except IntegrityError:
         log.info("slack: a concurrent delivery of %s stored it first", key)
         return False  # that delivery handles it
+
+
+async def stored(db: Database, key: str) -> tuple[str, Received | None] | None:
+    """The inbox row of this key: its status and what was stored (None when blanked); None when absent."""
+    async with db.read() as session:
+        row = await messaging.inbox_get(session, key)
+    return None if row is None else (row.status, Received.from_payload(row.payload))
 
 
 async def unhandled(db: Database, skip: set[str]) -> list[tuple[str, Received]]:

@@ -148,3 +148,45 @@ def from_home(body: dict, action: dict, profile: Profile, now: dt.datetime) -> I
         addressed=True,
         **_common(profile),
     )
+
+
+def from_shortcut(body: dict, profile: Profile, bot_user_id: str | None, now: dt.datetime) -> Incoming:
+    """The "Log as CRM note" message shortcut: the message's text, filed as a note of whoever invoked it,
+    as of when it was written. One key per message and invoker, so a redelivery (or invoking it again
+    on the same message) files nothing twice."""
+    channel = body.get("channel") or {}
+    channel_id = str(channel.get("id") or "")
+    message = body.get("message") or {}
+    ts = str(message.get("ts") or body.get("message_ts") or "")
+    private = channel.get("name") == "directmessage" or channel_id.startswith("D") or not channel_id
+    return Incoming(
+        chat_id=profile.user_id if private else channel_id,
+        chat_kind="private" if private else "group",
+        text=incoming_text(message.get("text"), bot_user_id),
+        message_id=f"log:{channel_id}:{ts}:{profile.user_id}",
+        sent_at=from_ts(ts, now),
+        addressed=True,
+        logged_note=True,
+        **_common(profile),
+    )
+
+
+def from_form(body: dict, profile: Profile, now: dt.datetime) -> Incoming:
+    """A submitted edit modal: the neutral form, answered where its Edit was pressed (a channel: seen by
+    the submitter only; else their DM). One view is submitted once."""
+    from .forms import form_of
+
+    view = body.get("view") or {}
+    read = form_of(view)
+    form, origin = read if read is not None else ({"kind": None}, {})
+    channel = origin.get("channel")
+    return Incoming(
+        chat_id=channel or profile.user_id,
+        chat_kind="group" if channel else "private",
+        text="",
+        message_id=f"form:{view.get('id', '')}",
+        sent_at=now,
+        addressed=True,
+        form=form,
+        **_common(profile),
+    )

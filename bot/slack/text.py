@@ -51,7 +51,7 @@ def message_args(message: Outgoing) -> dict:
     """chat.postMessage / response_url arguments for a reply: text, and blocks when it has buttons."""
     text = escape(message.text or " ")
     args: dict = {"text": text}
-    if not message.buttons:
+    if not message.buttons and message.edit is None:
         return args
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": part, "verbatim": True}} for part in _chunks(text, SECTION_LIMIT)]
     n = 0
@@ -69,5 +69,9 @@ def message_args(message: Outgoing) -> dict:
             n += 1
         for start in range(0, len(elements), BUTTONS_PER_BLOCK):
             blocks.append({"type": "actions", "elements": elements[start : start + BUTTONS_PER_BLOCK]})
+    if message.edit is not None:  # opens the edit form (a modal: bot/slack/forms.py)
+        from .forms import edit_button
+
+        blocks.append({"type": "actions", "elements": [edit_button(message.edit.label, message.edit.payload)]})
     args["blocks"] = blocks[:50]
     return args

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -18,6 +19,7 @@ class Call:
     method: str
     args: dict
     token: str | None = None
+    at: float = 0.0  # when it arrived (time.time(): the fleet test counts rates per channel)
 
 
 @dataclass
@@ -45,6 +47,8 @@ class FakeSlackAPI:
     files: dict[str, bytes] = field(default_factory=dict)  # downloadable with the bot token
     dead_response_urls: set[str] = field(default_factory=set)  # response_url names answering 404
     home_views: dict[str, dict] = field(default_factory=dict)  # user -> the App Home view published last
+    modals: dict[str, dict] = field(default_factory=dict)  # view id -> a modal opened (views.open) or updated (views.update)
+    used_triggers: set[str] = field(default_factory=set)  # trigger_ids spent on views.open (each opens one view)
     base: str = ""
 
     def __post_init__(self) -> None:
@@ -90,6 +94,10 @@ class FakeSlackAPI:
 
     def updates(self, channel: str | None = None) -> list[dict]:
         return [a for a in self.of("chat.update") if channel is None or a.get("channel") == channel]
+
+    def opened(self) -> list[dict]:
+        """Modals opened with views.open, oldest first, each with the id Slack gave it ("id")."""
+        return [a["view"] for a in self.of("views.open") if isinstance(a.get("view"), dict) and "id" in a["view"]]
 
     def home(self, user: str) -> dict | None:
         """The App Home view last published for this user (views.publish), as Slack would show it."""
@@ -141,7 +149,7 @@ class FakeSlackAPI:
         args = await self._args(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or args.get("token")
-        self.calls.append(Call(method, args, token))
+        self.calls.append(Call(method, args, token, time.time()))
         if method in self.gates:
             await self.gates[method].wait()
         if self.rate_limits.get(method):
@@ -253,8 +261,41 @@ class FakeSlackAPI:
         users = args.get("users", "")
         return {"ok": True, "channel": {"id": "D" + users.lstrip("UW")}}
 
+    def _modal(self, args: dict) -> tuple[dict | None, str | None]:
+        """The view argument as Slack checks a modal: its type, title, blocks and metadata limits."""
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            return None, "invalid_arguments"
+        title = (view.get("title") or {}).get("text", "")
+        if not title or len(title) > 24 or len(view.get("blocks") or []) > 100 or len(view.get("private_metadata") or "") > 3000:
+            return None, "invalid_arguments"
+        block_ids = [b.get("block_id") for b in view.get("blocks") or [] if b.get("block_id")]
+        if len(block_ids) != len(set(block_ids)) or any(b.get("type") == "input" and not b.get("label") for b in view.get("blocks") or []):
+            return None, "invalid_blocks"
+        return view, None
+
     def _m_views_open(self, args: dict) -> dict:
-        return {"ok": True, "view": {"id": "V1"}}
+        trigger = args.get("trigger_id")
+        if not trigger or trigger in self.used_triggers:
+            return {"ok": False, "error": "invalid_trigger_id" if not trigger else "expired_trigger_id"}
+        view, error = self._modal(args)
+        if view is None:
+            return {"ok": False, "error": error}
+        self.used_triggers.add(trigger)
+        view["id"] = f"VM{next(self._ts)}"
+        view["hash"] = f"h{view['id']}"
+        args["view"] = view  # recorded with the id it got, so a test can submit it
+        self.modals[view["id"]] = view
+        return {"ok": True, "view": view}
+
+    def _m_views_update(self, args: dict) -> dict:
+        view, error = self._modal(args)
+        if view is None or args.get("view_id") not in self.modals:
+            return {"ok": False, "error": error or "not_found"}
+        view |= {"id": args["view_id"], "hash": f"h{args['view_id']}u"}
+        self.modals[args["view_id"]] = view
+        return {"ok": True, "view": view}
 
     def _m_views_publish(self, args: dict) -> dict:
         view = args.get("view")
@@ -398,6 +439,84 @@ class SlackWorkspace:
                         }
                         return await self.post_form({"payload": json.dumps(payload)})
         raise AssertionError(f"no {label!r} for #{task_id} on {user}'s Home tab")
+
+    async def press_edit(self, user: str, *, post: dict | None = None, task_id: int | None = None) -> tuple[int, str]:
+        """Press the Edit button of a recorded message (a customer card) or, with task_id, of that
+        follow-up's row on the user's Home tab."""
+        if post is not None:
+            return await self.press(user, post, "Edit" if "Edit" in json.dumps(post.get("blocks"), ensure_ascii=False) else "编辑")
+        view = self.api.home(user) or {}
+        for block in view.get("blocks") or []:
+            if block.get("type") == "actions" and block.get("block_id") == f"task-{task_id}-do":
+                for element in block["elements"]:
+                    if element["action_id"].startswith("crm_edit:"):
+                        payload = {
+                            "type": "block_actions",
+                            "user": {"id": user, "username": user.lower(), "team_id": self.api.team_id},
+                            "api_app_id": "A1",
+                            "team": {"id": self.api.team_id},
+                            "container": {"type": "view", "view_id": f"VH{user}"},
+                            "trigger_id": f"trig.{next(self._ids)}",
+                            "view": {"id": f"VH{user}", "type": "home"},
+                            "actions": [{"type": "button", "action_id": element["action_id"], "block_id": block["block_id"], "value": element["value"], "text": element["text"], "action_ts": self.now_ts()}],
+                        }
+                        return await self.post_form({"payload": json.dumps(payload)})
+        raise AssertionError(f"no Edit for #{task_id} on {user}'s Home tab")
+
+    def submission(self, user: str, view: dict, values: dict[str, object]) -> dict:
+        """The view_submission payload of a modal the user filled in: `values` by block id (a date
+        "2026-03-05", a time "15:00", an option's value); blocks not named keep their initial value."""
+        state: dict = {}
+        for block in view.get("blocks") or []:
+            if block.get("type") != "input":
+                continue
+            element = block["element"]
+            kind, value = element["type"], values.get(block["block_id"], ...)
+            if kind == "datepicker":
+                got = {"selected_date": element.get("initial_date") if value is ... else value}
+            elif kind == "timepicker":
+                got = {"selected_time": element.get("initial_time") if value is ... else value}
+            elif kind == "static_select":
+                chosen = element.get("initial_option") if value is ... else ({"text": {"type": "plain_text", "text": str(value)}, "value": value} if value is not None else None)
+                got = {"selected_option": chosen}
+            elif kind == "users_select":
+                got = {"selected_user": element.get("initial_user") if value is ... else value}
+            else:
+                got = {"value": None if value is ... else value}
+            state[block["block_id"]] = {element["action_id"]: {"type": kind} | got}
+        return {
+            "type": "view_submission",
+            "team": {"id": self.api.team_id},
+            "user": {"id": user, "username": user.lower(), "team_id": self.api.team_id},
+            "api_app_id": "A1",
+            "trigger_id": f"trig.{next(self._ids)}",
+            "view": view | {"state": {"values": state}, "team_id": self.api.team_id, "app_id": "A1", "bot_id": self.api.bot_id},
+        }
+
+    async def submit(self, user: str, view: dict, values: dict[str, object] | None = None) -> tuple[int, dict | None]:
+        """Submit a modal; Slack's answer: the status and the JSON body the app acked with (None: empty)."""
+        status, body = await self.post_form({"payload": json.dumps(self.submission(user, view, values or {}))})
+        return status, (json.loads(body) if body.strip() else None)
+
+    def shortcut_payload(self, user: str, channel: str, message: dict, *, trigger_id: str | None = None) -> dict:
+        """The "Log as CRM note" message shortcut invoked by `user` on `message` ({"text", "user", "ts"}) in `channel`."""
+        n = next(self._ids)
+        return {
+            "type": "message_action",
+            "token": "legacy",
+            "callback_id": "log_crm_note",
+            "trigger_id": trigger_id or f"trig.{n}",
+            "action_ts": self.now_ts(),
+            "team": {"id": self.api.team_id, "domain": "test"},
+            "user": {"id": user, "name": user.lower(), "team_id": self.api.team_id},
+            "channel": {"id": channel, "name": "directmessage" if channel.startswith("D") else "sales"},
+            "message_ts": message["ts"],
+            "message": {"type": "message", **message},
+            "response_url": self.api.response_url(f"sc{n}"),
+        }
+
+    async def shortcut(self, payload: dict) -> tuple[int, str]:
+        return await self.post_form({"payload": json.dumps(payload)})
 
     def action_payload(self, user: str, post: dict, element: dict) -> dict:
         channel = post.get("channel") or "D" + user[1:]
