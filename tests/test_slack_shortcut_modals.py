@@ -56,7 +56,8 @@ def _sc_answers(env: SlackEnv) -> list[dict]:
 async def test_the_shortcut_files_a_colleagues_channel_message_once_as_the_invokers_note(env_any_db: SlackEnv):
     env = env_any_db
     me = env.seeded["members"][ME]
-    message = {"text": "拜访了王伟，他下周三前要报价单", "user": "UCOLLEAGUE", "ts": "1803000000.000100"}
+    posted = env.slack.clock() - dt.timedelta(days=2)  # Saturday 27 February: "next Wednesday" is 3 March
+    message = {"text": "拜访了王伟，他下周三前要报价单", "user": "UCOLLEAGUE", "ts": f"{posted.timestamp():.6f}"}
     payload = env.slack.shortcut_payload(ME, "C1", message)
     assert payload["callback_id"] == SHORTCUT_CALLBACK
     first = await env.slack.shortcut(payload)
@@ -66,7 +67,8 @@ async def test_the_shortcut_files_a_colleagues_channel_message_once_as_the_invok
     [note] = await _rows(env.app, Interaction)
     assert note.author_id == me.id and note.text == message["text"]
     assert note.customer_id == env.seeded["customers"]["王伟"].id
-    assert len(await _rows(env.app, Task)) == 1  # its follow-up, once
+    [task] = await _rows(env.app, Task)  # its follow-up, once, read as of when the message was posted
+    assert task.assignee_id == me.id and task.due_at.astimezone(SHANGHAI).date() == dt.date(2027, 3, 3)
     [answer] = _sc_answers(env)
     assert answer["response_type"] == "ephemeral"  # only the invoker sees it, in that channel
     assert "王伟" in answer["text"] and "Follow-up" in answer["text"]  # in the invoker's language, not the message's
@@ -87,6 +89,40 @@ async def test_a_logged_message_is_a_note_even_when_it_reads_as_a_command_or_has
     [note] = await _rows(env.app, Interaction)
     assert note.text == "/forget 王伟"
     assert _sc_answers(env)[-1]["text"] == "That message has no text to log as a note."
+
+
+async def test_the_shortcut_answers_in_the_invokers_language_and_leaves_it_as_it_was(env: SlackEnv):
+    from storage.models import Member
+
+    async with env.app.db.write() as session:
+        rep = await session.get(Member, env.seeded["members"][REP].id)
+        rep.language = "zh"
+        session.add(rep)
+    await env.slack.shortcut(env.slack.shortcut_payload(REP, "C1", {"text": "called Wang Wei, he wants a quote by Friday", "user": "UCOLLEAGUE", "ts": env.slack.now_ts()}))
+    await env.settle()
+    [note] = await _rows(env.app, Interaction)
+    assert note.author_id == rep.id
+    [answer] = _sc_answers(env)
+    assert "王伟" in answer["text"] and "跟进" in answer["text"]  # Chinese, for a Chinese-speaking invoker
+    async with env.app.db.read() as session:
+        assert (await session.get(Member, rep.id)).language == "zh"  # someone else's English did not switch them
+
+
+async def test_odd_payloads_get_a_friendly_line_never_a_traceback(env: SlackEnv):
+    odd = env.slack.shortcut_payload(ME, "C1", {"text": ["not", "text"], "ts": env.slack.now_ts()})
+    odd["channel"] = "C1"  # not the object Slack sends
+    assert (await env.slack.shortcut(odd))[0] == 200
+    await env.settle()
+    assert _sc_answers(env)[-1]["text"] == "That message has no text to log as a note."
+    task = await _task_today(env)
+    await env.slack.press_edit(ME, task_id=task.id)
+    await env.settle()
+    [modal] = env.api.opened()
+    status, answer = await env.slack.submit(ME, modal | {"private_metadata": "{not json"})
+    assert status == 200 and answer == {"response_action": "errors", "errors": {"date": "That form could not be read; please open it again."}}
+    status, answer = await env.slack.submit(ME, modal | {"private_metadata": json.dumps({"task": "1; drop table"})})
+    assert answer["errors"]["date"].startswith("This follow-up is not")
+    assert [r for r in await _rows(env.app, Inbox) if ":form:" in r.key] == []
 
 
 # --- the follow-up form ------------------------------------------------------------------------------
@@ -238,3 +274,15 @@ async def test_a_member_of_another_team_cannot_edit_through_a_forged_form(env_an
     [wang] = [c for c in await _rows(env.app, Customer) if c.name == "王伟"]
     [task] = await _rows(env.app, Task)
     assert (wang.tier, wang.stage) == ("general", "potential") and task.due_at.astimezone(SHANGHAI).date() == dt.date(2027, 3, 1)
+
+
+def test_the_manifest_declares_the_shortcut_and_interactivity():
+    from pathlib import Path
+
+    manifest = (Path(__file__).parent.parent / "slack-manifest.yml").read_text(encoding="utf-8")
+    shortcut = manifest[manifest.index("  shortcuts:"):manifest.index("oauth_config:")]
+    assert f"callback_id: {SHORTCUT_CALLBACK}" in shortcut and "type: message" in shortcut
+    name = shortcut.split("- name:")[1].split("#")[0].strip()
+    description = shortcut.split("description:")[1].strip()
+    assert len(name) <= 24 and len(description) <= 150  # Slack's limits
+    assert "- commands" in manifest and "is_enabled: true" in manifest

@@ -77,7 +77,7 @@ def task_view(form: TaskForm, origin: dict) -> dict:
     time: dict = {"type": "timepicker", "action_id": ACTION_ID}
     if form.time is not None:
         time["initial_time"] = form.time.strftime("%H:%M")
-    blocks = [
+    blocks: list[dict] = [
         {"type": "section", "text": {"type": "plain_text", "text": f"#{form.task_id} {form.line}"[:3000], "emoji": True}},
         {"type": "input", "block_id": "date", "label": _plain(text("date", lang), 2000), "element": {"type": "datepicker", "action_id": ACTION_ID, "initial_date": form.date.isoformat()}},
         {"type": "input", "block_id": "time", "optional": True, "label": _plain(text("time", lang), 2000), "element": time},
@@ -125,11 +125,13 @@ def form_of(view: dict) -> tuple[dict, dict] | None:
         metadata = json.loads(view.get("private_metadata") or "{}")
     except (TypeError, ValueError):
         return None
-    values = ((view.get("state") or {}).get("values")) or {}
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
     if kind not in KINDS or not isinstance(metadata, dict) or not isinstance(values, dict):
         return None
-    origin = metadata.get("origin") if isinstance(metadata.get("origin"), dict) else {}
-    origin = {"channel": str(origin["channel"])[:40]} if isinstance(origin.get("channel"), str) else {}
+    where = metadata.get("origin")
+    channel = where.get("channel") if isinstance(where, dict) else None
+    origin = {"channel": channel[:40]} if isinstance(channel, str) and channel else {}
 
     def element(block: str) -> dict:
         found = (values.get(block) or {}).get(ACTION_ID) if isinstance(values.get(block), dict) else None
@@ -154,7 +156,9 @@ def form_of(view: dict) -> tuple[dict, dict] | None:
 
 def block_errors(errors: dict[str, str], view: dict) -> dict[str, str]:
     """The form's errors by the modal's block ids (a field the modal does not show: its first input)."""
-    inputs = [b.get("block_id") for b in (view.get("blocks") or []) if isinstance(b, dict) and b.get("type") == "input"]
+    found = view.get("blocks") if isinstance(view, dict) else None
+    blocks: list = found if isinstance(found, list) else []
+    inputs = [str(b.get("block_id")) for b in blocks if isinstance(b, dict) and b.get("type") == "input"]
     first = inputs[0] if inputs else "date"
     out: dict[str, str] = {}
     for field, message in errors.items():

@@ -90,11 +90,11 @@ def received(kind: str, body: dict, now: dt.datetime, action: dict | None = None
     if kind == "home":
         body = {k: body[k] for k in ("type", "user", "team", "trigger_id") if k in body}
     if kind == "shortcut":  # the message it was invoked on: only what the note needs
-        message = body.get("message") or {}
+        message = body.get("message") if isinstance(body.get("message"), dict) else {}
         body = {k: body[k] for k in ("type", "callback_id", "user", "team", "channel", "trigger_id", "action_ts", "message_ts", "response_url") if k in body}
         body["message"] = {k: message[k] for k in ("ts", "text", "user") if k in message}
     if kind == "form":  # the submitted view: what reading the form needs (not its blocks)
-        view = body.get("view") or {}
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
         body = {k: body[k] for k in ("type", "user", "team") if k in body}
         body["view"] = {k: view[k] for k in ("id", "hash", "callback_id", "private_metadata", "state") if k in view}
     if kind == "action":

@@ -154,15 +154,16 @@ def from_shortcut(body: dict, profile: Profile, bot_user_id: str | None, now: dt
     """The "Log as CRM note" message shortcut: the message's text, filed as a note of whoever invoked it,
     as of when it was written. One key per message and invoker, so a redelivery (or invoking it again
     on the same message) files nothing twice."""
-    channel = body.get("channel") or {}
-    channel_id = str(channel.get("id") or "")
-    message = body.get("message") or {}
-    ts = str(message.get("ts") or body.get("message_ts") or "")
+    channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+    channel_id = str(channel.get("id") or "")[:40]
+    message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    ts = str(message.get("ts") or body.get("message_ts") or "")[:40]
+    words = message.get("text")
     private = channel.get("name") == "directmessage" or channel_id.startswith("D") or not channel_id
     return Incoming(
         chat_id=profile.user_id if private else channel_id,
         chat_kind="private" if private else "group",
-        text=incoming_text(message.get("text"), bot_user_id),
+        text=incoming_text(words if isinstance(words, str) else "", bot_user_id),
         message_id=f"log:{channel_id}:{ts}:{profile.user_id}",
         sent_at=from_ts(ts, now),
         addressed=True,
