@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 
 from reminders.jobs import start_scheduler
-from storage.leases import JOB_LEASES, TELEGRAM_POLLING, Leases, Singleton
+from storage import messaging
+from storage.leases import INBOX_SWEEP, JOB_LEASES, TELEGRAM_POLLING, Leases, Singleton
+from storage.models import utcnow
 
 from . import logs
 
 log = logging.getLogger(__name__)
+
+# An inbox row still 'received' this long after it arrived was acked by a replica that died before
+# handling it (a live one handles its rows within seconds): the sweep's holder handles it instead.
+INBOX_STALE = dt.timedelta(seconds=30)
+SWEEP_EVERY = 10.0  # seconds between the sweep holder's looks
 
 
 def polls(adapter) -> bool:
@@ -39,6 +47,55 @@ class _Scheduler:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+
+
+async def sweep_inbox(app, adapters, now: dt.datetime | None = None) -> list[str]:
+    """Hand the inbox rows that have waited longer than INBOX_STALE to this replica's adapters (their
+    start-up recovery, limited to those rows): a replica killed after its ack and before handling
+    leaves them 'received', and without this they waited for some replica's restart. A row the slow
+    live replica handles at the same time is filed once all the same (the router's keys). Returns the
+    platforms swept."""
+    before = (now or utcnow()) - INBOX_STALE
+    async with app.db.read() as session:
+        platforms = await messaging.inbox_stale_platforms(session, before)
+    swept = []
+    for adapter in adapters:
+        if adapter.platform in platforms and hasattr(adapter, "_recover"):
+            token = messaging.received_before.set(before)
+            try:
+                await adapter._recover()
+            finally:
+                messaging.received_before.reset(token)
+            swept.append(adapter.platform)
+    if swept:
+        log.warning("inbox: handled rows a stopped replica had received and not handled (%s)", ", ".join(swept))
+    return swept
+
+
+class _Sweeper:
+    """The inbox sweep as a lease's start/stop pair: a loop on the holder."""
+
+    def __init__(self, app, adapters: list, every: float = SWEEP_EVERY) -> None:
+        self.app, self.adapters, self.every = app, adapters, every
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self._loop(), name="inbox-sweep")
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await sweep_inbox(self.app, self.adapters)
+            except Exception:
+                log.exception("inbox sweep failed; trying again")
+            await asyncio.sleep(self.every)
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+            self.task = None
 
 
 async def serve(app, stop: asyncio.Event | None = None, *, lease_retry_seconds: float = 5.0) -> int:
@@ -73,6 +130,9 @@ async def serve(app, stop: asyncio.Event | None = None, *, lease_retry_seconds: 
             started.append(adapter)
             tasks.append(asyncio.create_task(_report_failure(adapter, failure)))
             log.info("%s adapter running", adapter.platform)
+        if started and not app.db.is_sqlite:  # (SQLite: one process, whose start-up recovery is enough)
+            sweeper = _Sweeper(app, started)
+            singletons.append(Singleton(leases, INBOX_SWEEP, sweeper.start, sweeper.stop, retry_seconds=lease_retry_seconds))
         for lease, job in JOB_LEASES.items():  # each on exactly one replica, not necessarily the same one
             scheduler = _Scheduler(app, job)
             singletons.append(Singleton(leases, lease, scheduler.start, scheduler.stop, retry_seconds=lease_retry_seconds))

@@ -88,7 +88,8 @@ class Leases:
             rows = await (
                 await conn.execute(
                     "SELECT l.objid::bigint, a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objsubid = 1"
+                    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objsubid = 1 "
+                    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                 )
             ).fetchall()
         by_key = {key: app for key, app in rows}
@@ -139,7 +140,8 @@ SCHEDULER = "scheduler"  # the minute tick: reminders, greetings, nags, digests 
 RETENTION = "retention"  # redacting old message copies, pruning charts (once a day)
 BACKUPS = "backups"  # the daily backup
 TELEGRAM_POLLING = "telegram-polling"  # getUpdates: Telegram answers one poller per token
-KNOWN_LEASES = (SCHEDULER, RETENTION, BACKUPS, TELEGRAM_POLLING)
+INBOX_SWEEP = "inbox-sweep"  # handling what a dead replica acked but never handled (bot/runner.py)
+KNOWN_LEASES = (SCHEDULER, RETENTION, BACKUPS, TELEGRAM_POLLING, INBOX_SWEEP)
 JOB_LEASES = {SCHEDULER: "tick", RETENTION: "retention", BACKUPS: "backup"}  # lease → the scheduler job it runs (reminders/jobs.py)
 
 

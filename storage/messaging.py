@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from contextvars import ContextVar
 
 from sqlalchemy import bindparam
 from sqlalchemy.orm.attributes import set_committed_value
@@ -120,9 +121,23 @@ def _converters(model) -> dict | None:
     return _CONVERTERS[model]
 
 
+# Set by the runner's inbox sweep (bot/runner.py) around an adapter's recovery: only rows received before
+# this moment are read, i.e. those a dead replica acked and never handled, not those a live one is on.
+received_before: ContextVar[dt.datetime | None] = ContextVar("received_before", default=None)
+
+
 async def inbox_unhandled(session: AsyncSession, platform: str, limit: int = 500) -> list[Inbox]:
-    stmt = select(Inbox).where(Inbox.platform == platform, Inbox.status == "received").order_by(Inbox.id).limit(limit)
-    return list((await session.exec(stmt)).all())
+    stmt = select(Inbox).where(Inbox.platform == platform, Inbox.status == "received")
+    before = received_before.get()
+    if before is not None:
+        stmt = stmt.where(col(Inbox.received_at) < before)
+    return list((await session.exec(stmt.order_by(Inbox.id).limit(limit))).all())
+
+
+async def inbox_stale_platforms(session: AsyncSession, before: dt.datetime) -> set[str]:
+    """Platforms with inbox rows still 'received' that arrived before `before`."""
+    stmt = select(Inbox.platform).where(Inbox.status == "received", col(Inbox.received_at) < before).distinct()
+    return set((await session.exec(stmt)).all())
 
 
 async def outbox_add(session: AsyncSession, row: Outbox) -> bool:
