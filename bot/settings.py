@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     review_days_important: int = 30  # the review cycle per tier (a team may set its own: /plan)
     review_days_special: int = 45
     review_days_general: int = 60
+    reminder_lead_minutes: int = 30  # a follow-up with a time (a call, a meeting) is reminded this long ahead (reminders/followups.py)
     overdue_escalation_days: int = 3
     nag_escalation_days: int = 3
     max_note_chars: int = 4000
@@ -87,6 +88,13 @@ class Settings(BaseSettings):
     def _cadence_days(cls, value: int) -> int:
         if not 1 <= value <= 365:  # as /plan accepts (storage/contact_plan.py MIN_DAYS, MAX_DAYS)
             raise ValueError("must be a number of days from 1 to 365")
+        return value
+
+    @field_validator("reminder_lead_minutes")
+    @classmethod
+    def _lead_minutes(cls, value: int) -> int:
+        if not 0 <= value <= 1440:
+            raise ValueError("must be a number of minutes from 0 to 1440 (a day)")
         return value
 
     @field_validator("log_format")

@@ -13,7 +13,7 @@ from reminders.destinations import DIGEST_BY
 from storage import contact_plan, crm
 from storage.models import ChatLink, Customer, Invite, Team
 
-from . import access, choose, customer_edit, customer_new, language, merge, plan_command, quick_note, team_commands
+from . import access, choose, customer_edit, customer_new, language, merge, paging, plan_command, quick_note, team_commands
 from . import team_texts as tt
 from .digest_command import cmd_digest
 from chat import format as fmt
@@ -36,12 +36,23 @@ class Command:
     in_menu: bool = True  # shown in messengers' command menus
 
 
+HELP_SHORT = ("tasks", "find", "customer", "done", "snooze", "undo")  # what /help shows: the everyday few
+HELP_ALL_WORDS = {"all", "全部", "所有"}
+
+
 async def cmd_help(ctx: Context, args: str) -> list[Outgoing]:
-    lines = ["Text me a note, e.g. \"called Wang, wants quote Friday\". Commands:"] if ctx.lang == "en" else ["直接发记录，比如“拜访了李娜，下周三前发报价”。命令："]
+    """Short: how to write a note and the everyday commands, pointing to `/help all`, the full list."""
+    full = args.strip().lower() in HELP_ALL_WORDS
+    if ctx.lang == "zh":
+        lines = ["直接发记录，比如“拜访了李娜，下周三前发报价”。" + ("全部命令：" if full else "常用命令：")]
+    else:
+        lines = ["Text me a note, e.g. \"called Wang, wants quote Friday\". " + ("All commands:" if full else "Everyday commands:")]
     for command in COMMANDS:
-        if command.in_menu:
+        if command.in_menu and (full or command.name in HELP_SHORT):
             alias = f" ({command.aliases[0]})" if ctx.lang == "zh" and command.aliases else ""
             lines.append(f"/{command.name}{alias} — {command.help_zh if ctx.lang == 'zh' else command.help_en}")
+    if not full:
+        lines.append("全部命令：/help all" if ctx.lang == "zh" else "All commands: /help all")
     return [Outgoing("\n".join(lines))]
 
 
@@ -56,18 +67,7 @@ async def cmd_find(ctx: Context, args: str) -> list[Outgoing]:
     found = await find_customers(ctx, query)
     if not found:
         return [Outgoing(t("find_none", ctx.lang, q=fmt.clip(query, 40)))]
-    now = ctx.services.clock()
-    lines = [t("find_header", ctx.lang, n=len(found))]
-    for c in found[:10]:
-        parts = [c.name]
-        if c.company and c.company != c.name:
-            parts.append(c.company)
-        parts.append(fmt.TIER[ctx.lang].get(c.tier, c.tier))
-        if c.phone and not ctx.in_group:
-            parts.append(c.phone)
-        parts.append(fmt.ago(c.last_contact_at, now.astimezone(ctx.zone), ctx.lang))
-        lines.append("• " + " · ".join(parts))
-    return [Outgoing("\n".join(lines))]
+    return [await paging.first_page(ctx, "customers", t("find_header", ctx.lang, n=len(found)), [c.id for c in found if c.id is not None])]
 
 
 async def cmd_customer(ctx: Context, args: str) -> list[Outgoing]:
@@ -288,7 +288,7 @@ def _later(module: str, name: str) -> Handler:
 
 
 COMMANDS: list[Command] = [
-    Command("help", ("帮助",), cmd_help, "this list", "命令列表"),
+    Command("help", ("帮助",), cmd_help, "the everyday commands; /help all: every one", "常用命令；/help all：全部命令"),
     Command("start", ("开始",), cmd_start, "start", "开始", in_menu=False),
     Command("find", ("查找", "搜索", "找"), cmd_find, "search customers", "搜索客户"),
     Command("customer", ("客户",), cmd_customer, "customer card: risks, follow-ups, next step", "客户卡片：风险、跟进、下一步"),

@@ -9,6 +9,7 @@ import re
 
 from sqlmodel import col, select
 
+from chat import format as fmt
 from storage import crm, crypto
 from storage.contacts import looks_like_email, looks_like_phone
 from storage.models import Customer
@@ -16,10 +17,12 @@ from storage.models import Customer
 from . import access
 from .context import Context
 
+FIND_LIMIT = 200  # substring hits /find lists (paged: handlers/paging.py)
+
 
 async def find_customers(ctx: Context, query: str) -> list[Customer]:
     """Substring hits first, then what the fuzzy matcher (pinyin, typos, honorifics) adds."""
-    hits = await crm.search_customers(ctx.session, ctx.team.id, query)
+    hits = await crm.search_customers(ctx.session, ctx.team.id, query, limit=FIND_LIMIT)
     cipher = ctx.services.db.cipher
     if cipher is not None:  # contacts are ciphertext: only the name fields can match a substring
         hits = [c for c in hits if _matches_plain_fields(c, query)] + await _by_contact_hash(ctx, cipher, query)
@@ -32,6 +35,30 @@ async def find_customers(ctx: Context, query: str) -> list[Customer]:
         if customer is not None:
             hits.append(customer)
     return await access.visible(ctx.session, ctx.member, hits)
+
+
+async def customer_lines(ctx: Context, ids: list[int]) -> list[str]:
+    """One line per customer, in the order of ids, for those the member may (still) see: name, company,
+    tier, phone (not in groups), last contact."""
+    if not ids:
+        return []
+    loaded = list((await ctx.session.exec(select(Customer).where(col(Customer.id).in_(ids)))).all())
+    by_id = {c.id: c for c in await access.visible(ctx.session, ctx.member, loaded)}
+    now = ctx.services.clock().astimezone(ctx.zone)
+    lines = []
+    for customer_id in ids:
+        c = by_id.get(customer_id)
+        if c is None:
+            continue
+        parts = [c.name]
+        if c.company and c.company != c.name:
+            parts.append(c.company)
+        parts.append(fmt.TIER[ctx.lang].get(c.tier, c.tier))
+        if c.phone and not ctx.in_group:
+            parts.append(c.phone)
+        parts.append(fmt.ago(c.last_contact_at, now, ctx.lang))
+        lines.append("• " + " · ".join(parts))
+    return lines
 
 
 def _matches_plain_fields(c: Customer, query: str) -> bool:

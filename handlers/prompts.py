@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from reminders import followups
 from storage import crm, messaging
 from storage.models import Interaction, Prompt
 
-from . import access, checks, choose, corrections, customer_new, instructions, intents, merge, quick_note, reminder_buttons, review_buttons, team_commands
+from . import access, checks, choose, corrections, customer_new, instructions, intents, merge, paging, quick_note, reminder_buttons, review_buttons, team_commands
 from chat import format as fmt
 from .context import Context
 from .customer_index import record_of
@@ -17,7 +18,7 @@ from .workflow_texts import t as wt
 
 TEXT_ANSWER_WINDOW = dt.timedelta(minutes=30)
 BUTTON_TTL = dt.timedelta(days=7)  # a question's buttons expire (reminders' own buttons excepted)
-NOTELESS_KINDS = ("reminder", "forget", "instruction", "choose", "new_similar", "merge", "review")  # questions about something other than a quick note
+NOTELESS_KINDS = ("reminder", "forget", "instruction", "choose", "new_similar", "merge", "review", "page")  # questions about something other than a quick note
 NAME_MAX_CHARS = 40
 CANCEL_WORDS = {"算了", "取消", "不用了", "不要了", "没事", "cancel", "never mind", "nevermind", "forget it", "stop", "nothing"}
 
@@ -57,6 +58,7 @@ async def press(ctx: Context, payload: str) -> list[Outgoing]:
         "new_similar": customer_new.press,
         "merge": merge.press,
         "review": review_buttons.press,
+        "page": paging.press,
     }.get(prompt.kind)
     if handler is None:
         return [Outgoing(t("prompt_closed", ctx.lang))]
@@ -229,4 +231,7 @@ async def _change_date(ctx: Context, prompt: Prompt, note: Interaction, text: st
     await corrections.record(ctx, note, fixed, prompt.data.get("reading"))
     when = fmt.due(tasks[0].due_at, tasks[0].due_has_time, ctx.zone, ctx.lang, ctx.today)
     said = t("date_changed", ctx.lang, when=when)
+    waits = followups.promised_reminder_line(tasks[0].due_at, tasks[0].due_has_time, ctx.zone, ctx.services.settings, ctx.services.clock(), ctx.lang)
+    if waits:
+        said += "\n" + waits
     return [await checks.then_next(ctx, note, said, list(prompt.data.get("ask") or []), prompt.data)]

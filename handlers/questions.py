@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from storage import crm
 from storage.models import Customer
 
-from . import access
+from . import access, paging
 from chat import format as fmt
 from .context import Context
 from .customer_lookup import resolve_customer
@@ -21,12 +21,11 @@ from .intents import Intent
 from chat.messages import Outgoing
 from .texts import t
 
-MAX_LISTED = 10
 
 
 async def answer(ctx: Context, intent: Intent) -> list[Outgoing]:
     if intent.kind == "due":
-        return [Outgoing(await _due(ctx, intent.value))]
+        return [await _due(ctx, intent.value)]
     customer = await resolve_customer(ctx, intent.name)
     if customer is None:
         return [Outgoing(ct("unknown_customer", ctx.lang, q=fmt.clip(intent.name, 40)))]
@@ -76,8 +75,8 @@ async def _status(ctx: Context, c: Customer) -> str:
     return "\n".join(lines)
 
 
-async def _due(ctx: Context, day: str) -> str:
-    """My open follow-ups due that day (today: overdue ones too), on customers I may see."""
+async def _due(ctx: Context, day: str) -> Outgoing:
+    """My open follow-ups due that day (today: overdue ones too), on customers I may see; paged like /tasks."""
     lang = ctx.lang
     target = ctx.today + dt.timedelta(days=1 if day == "tomorrow" else 0)
     label = fmt.day(target, lang, ctx.today)
@@ -91,13 +90,5 @@ async def _due(ctx: Context, day: str) -> str:
     names = {c.id: c.name for c in await access.visible(ctx.session, ctx.member, customers)}
     due = [task for task in due if task.customer_id is None or task.customer_id in names]
     if not due:
-        return ct("due_none", lang, day=label)
-    lines = [ct("due_header", lang, day=label, n=len(due))]
-    for task in due[:MAX_LISTED]:
-        late = task.due_at.astimezone(ctx.zone).date() < ctx.today
-        flag = f" ⚠️ {t('overdue', lang)}" if late else ""
-        name = names.get(task.customer_id) or t("no_customer", lang)
-        lines.append(f"#{task.id} {name}: {fmt.clip(task.text, 40)}{flag}")
-    if len(due) > MAX_LISTED:
-        lines.append(f"… +{len(due) - MAX_LISTED}")
-    return "\n".join(lines)
+        return Outgoing(ct("due_none", lang, day=label))
+    return await paging.first_page(ctx, "tasks", ct("due_header", lang, day=label, n=len(due)), [task.id for task in due if task.id is not None])

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from types import SimpleNamespace
 
+from reminders import followups
 from storage import crm, messaging
 from sqlmodel import col, select
 
@@ -285,6 +286,9 @@ async def confirmation(ctx: Context, note, customer: Customer, tasks, birthdays:
             lines.append(t("follow_up", lang, when=fmt.due(task.due_at, task.due_has_time, ctx.zone, lang, ctx.today), task=text))
         else:
             lines.append(t("follow_up_nodate", lang, task=text))
+    waits = next((line for task in tasks if (line := followups.promised_reminder_line(task.due_at, task.due_has_time, ctx.zone, ctx.services.settings, ctx.services.clock(), lang))), None)
+    if waits:
+        lines.append(waits)  # a reminder that waits for working hours says when it will come
     lines += effects
     if closed is not None:
         lines.append(ct("closed", lang, task=fmt.clip(closed.text, 60)))

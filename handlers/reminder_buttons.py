@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from reminders import followups
 from reminders.texts import t
 from storage import crm, messaging
 from storage.models import Prompt, Task
@@ -33,12 +34,17 @@ async def press_reminder(ctx: Context, prompt: Prompt, note_unused, choice: str)
     if choice in ("1h", "tomorrow", "week"):
         messaging.close_prompt(ctx.session, prompt)
         if choice == "1h":
-            task.due_at, task.due_has_time = (now + dt.timedelta(hours=1)).replace(microsecond=0), True
+            # "remind me in an hour": the reminder comes in an hour, so the time is an hour and the lead away
+            again = (now + dt.timedelta(hours=1)).replace(microsecond=0)
+            task.due_at, task.due_has_time = again + followups.lead(ctx.services.settings), True
+            when = fmt.due(again, True, ctx.zone, ctx.lang, ctx.today)
         else:
             day = ctx.today + dt.timedelta(days=1 if choice == "tomorrow" else 7)
             task.due_at, task.due_has_time = quick_note.due_at(day, None, ctx.zone), False
+            when = fmt.due(task.due_at, task.due_has_time, ctx.zone, ctx.lang, ctx.today)
         ctx.session.add(task)
-        return [Outgoing(t("task_snoozed", ctx.lang, when=fmt.due(task.due_at, task.due_has_time, ctx.zone, ctx.lang, ctx.today)))]
+        waits = followups.promised_reminder_line(task.due_at, task.due_has_time, ctx.zone, ctx.services.settings, now, ctx.lang)
+        return [Outgoing(waits or t("task_snoozed", ctx.lang, when=when))]  # a reminder that waits for working hours says when it comes
     if choice == "date":
         if task.interaction_id is None:
             return [Outgoing(t("no_reschedule", ctx.lang, id=task.id))]

@@ -7,10 +7,11 @@ import re
 
 from sqlmodel import col, select
 
+from reminders import followups, overdue
 from storage import crm
 from storage.models import Customer, Member, Task
 
-from . import access, quick_note
+from . import access, paging, quick_note
 from chat import format as fmt
 from .commands import _is_overdue, _visible_tasks
 from .context import Context
@@ -20,7 +21,6 @@ from .workflow_texts import t as wt
 
 SPANS = {"all": "all", "全部": "all", "所有": "all", "week": "week", "本周": "week", "这周": "week", "today": "today", "今天": "today"}
 TEAM_WORDS = {"team", "团队", "全部人", "大家"}
-SHOWN = 30
 
 
 async def cmd_tasks(ctx: Context, args: str) -> list[Outgoing]:
@@ -47,23 +47,53 @@ async def cmd_tasks(ctx: Context, args: str) -> list[Outgoing]:
         header = wt("tasks_header_of", ctx.lang, who=", ".join(p.display_name for p in people) if len(people) <= 3 else who, n=len(shown))
     else:
         header = {"all": t("tasks_header", ctx.lang, n=len(shown)), "week": wt("tasks_header_week", ctx.lang, n=len(shown)), "today": wt("tasks_header_today", ctx.lang, n=len(shown))}[span]
-    names = {p.id: p.display_name for p in people}
-    ids = {task.customer_id for task in shown[:SHOWN] if task.customer_id}
-    customers = {c.id: c for c in (await ctx.session.exec(select(Customer).where(col(Customer.id).in_(ids)))).all()} if ids else {}
-    lines = [header]
-    for task in shown[:SHOWN]:
+    later = len(tasks) - len(shown)
+    foot = wt("tasks_more", ctx.lang, n=later) if span != "all" and later > 0 else ""
+    return [await paging.first_page(ctx, "tasks", header, [task.id for task in shown], extra={"reps": len(people) > 1}, foot=foot)]
+
+
+async def task_lines(ctx: Context, ids: list[int], extra: dict) -> list[str]:
+    """One line per follow-up, in the order of ids, for those still on customers the member may see:
+    number, overdue flag, when, customer (and whose, when the list is several people's), the task; one
+    closed since the list was made says so."""
+    if not ids:
+        return []
+    found = await _visible_tasks(ctx, list((await ctx.session.exec(select(Task).where(col(Task.id).in_(ids)))).all()))
+    by_id = {task.id: task for task in found if task.team_id == ctx.team.id}
+    customer_ids = {task.customer_id for task in by_id.values() if task.customer_id}
+    customers = {c.id: c for c in (await ctx.session.exec(select(Customer).where(col(Customer.id).in_(customer_ids)))).all()} if customer_ids else {}
+    names = {}
+    if extra.get("reps"):
+        assignees = {task.assignee_id for task in by_id.values()}
+        names = {m.id: m.display_name for m in (await ctx.session.exec(select(Member).where(col(Member.id).in_(assignees)))).all()}
+    now = ctx.services.clock()
+    today = now.astimezone(ctx.zone).date()
+    lines = []
+    for task_id in ids:
+        task = by_id.get(task_id)
+        if task is None:
+            continue
         customer = customers.get(task.customer_id)
         when = fmt.due(task.due_at, task.due_has_time, ctx.zone, ctx.lang, today)
-        flag = f"⚠️ {t('overdue', ctx.lang)} " if task.due_at is not None and _is_overdue(task, now, ctx.zone) else ""
+        if task.status != "open":
+            flag = "✓ "
+        else:
+            flag = f"⚠️ {t('overdue', ctx.lang)} " if task.due_at is not None and _is_overdue(task, now, ctx.zone) else ""
         name = customer.name if customer else t("no_customer", ctx.lang)
-        rep = f" ({names[task.assignee_id]})" if len(people) > 1 else ""
+        rep = f" ({names[task.assignee_id]})" if task.assignee_id in names else ""
         lines.append(f"#{task.id} {flag}{when} · {name}{rep}: {fmt.clip(task.text, 40)}")
-    if len(shown) > SHOWN:
-        lines.append(f"… +{len(shown) - SHOWN}")
-    later = len(tasks) - len(shown)
-    if span != "all" and later > 0:
-        lines.append(wt("tasks_more", ctx.lang, n=later))
-    return [Outgoing("\n".join(lines))]
+    return lines
+
+
+async def overdue_lines(ctx: Context, ids: list[int]) -> list[str]:
+    """The morning overdue list's later pages, drawn as its first (reminders/overdue.py)."""
+    if not ids:
+        return []
+    found = await _visible_tasks(ctx, list((await ctx.session.exec(select(Task).where(col(Task.id).in_(ids)))).all()))
+    by_id = {task.id: task for task in found if task.team_id == ctx.team.id}
+    customer_ids = {task.customer_id for task in by_id.values() if task.customer_id}
+    customers = {c.id: c for c in (await ctx.session.exec(select(Customer).where(col(Customer.id).in_(customer_ids)))).all()} if customer_ids else {}
+    return [overdue.line(by_id[i], customers.get(by_id[i].customer_id), ctx.zone, ctx.lang, ctx.today, closed=by_id[i].status != "open") for i in ids if i in by_id]
 
 
 def _in_span(task: Task, span: str, now: dt.datetime, zone, today: dt.date) -> bool:
@@ -133,4 +163,6 @@ async def cmd_snooze(ctx: Context, args: str) -> list[Outgoing]:
     task.due_has_time = found.time is not None
     ctx.session.add(task)
     await crm.audit(ctx.session, "task_snooze", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=task.customer_id, platform=ctx.msg.platform, detail=f"task {task.id} to {found.date.isoformat()}")
-    return [Outgoing(wt("snooze_ok", ctx.lang, id=task.id, when=fmt.due(task.due_at, task.due_has_time, ctx.zone, ctx.lang, ctx.today)))]
+    said = wt("snooze_ok", ctx.lang, id=task.id, when=fmt.due(task.due_at, task.due_has_time, ctx.zone, ctx.lang, ctx.today))
+    waits = followups.promised_reminder_line(task.due_at, task.due_has_time, ctx.zone, ctx.services.settings, ctx.services.clock(), ctx.lang)
+    return [Outgoing(said + ("\n" + waits if waits else ""))]

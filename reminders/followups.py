@@ -1,9 +1,16 @@
-"""Follow-up reminders: at the task's local due time (a date alone: the start of the assignee's
-working day), a DM with the customer, the task, the last note and buttons.
+"""Follow-up reminders: a DM with the customer, the task, the last note and buttons.
 
-A reminder is queued once its moment has come, with the outbox row due at the next working
-moment (quiet hours and days off wait for the morning). A reminder whose working moment fell on
-an earlier day than today is not sent: that day's morning overdue list carries it instead.
+When: a follow-up with a time (a call, a meeting) is reminded the lead ahead of it
+(settings.reminder_lead_minutes, 30 by default), a date alone at the start of the assignee's working
+day. A reminder is queued once that moment has come, with the outbox row due at the next working
+moment (quiet hours and days off wait for the morning); a reply that promises a follow-up whose
+reminder will wait so says when it will come (promised_reminder_line). A reminder whose task's due
+working moment fell on an earlier day than today is not sent: that day's morning overdue list
+carries it instead.
+
+The outbox key names the task and its due time, not the moment of the reminder: a lead changed
+between ticks (a restart, two replicas set differently) moves when the reminder is queued, never
+how many are (one per task and due time; a moment already past is queued at the next tick).
 """
 from __future__ import annotations
 
@@ -22,16 +29,62 @@ from .destinations import member_destinations
 from .texts import lang_of, t
 
 LOOKBACK = dt.timedelta(days=21)  # longer than any run of days off (春节 + weekend)
+DEFAULT_LEAD_MINUTES = 30  # bot.settings.Settings.reminder_lead_minutes
+
+
+def lead(settings) -> dt.timedelta:
+    """How long before a follow-up with a time its reminder comes."""
+    return dt.timedelta(minutes=getattr(settings, "reminder_lead_minutes", DEFAULT_LEAD_MINUTES))
+
+
+def due_moment(due_at: dt.datetime, has_time: bool, tz, settings) -> dt.datetime:
+    """When a follow-up is due: its time, or (a date alone) the start of that working day."""
+    if has_time:
+        return due_at
+    return workdays.workday_start(due_at.astimezone(tz).date(), tz, settings)
+
+
+def meant_moment(due_at: dt.datetime, has_time: bool, tz, settings) -> dt.datetime:
+    """When its reminder is meant to come: the lead ahead of a time; a date alone at its working day's start."""
+    return due_moment(due_at, has_time, tz, settings) - (lead(settings) if has_time else dt.timedelta(0))
 
 
 def remind_at(task: Task, tz, settings) -> dt.datetime:
-    if task.due_has_time:
-        return task.due_at
-    return workdays.workday_start(task.due_at.astimezone(tz).date(), tz, settings)
+    return meant_moment(task.due_at, task.due_has_time, tz, settings)
 
 
 def working_moment(task: Task, tz, settings) -> dt.datetime:
+    """When the task falls due in working time (the overdue list and the digests count from it)."""
+    return workdays.next_working_moment(due_moment(task.due_at, task.due_has_time, tz, settings), tz, settings, settings.holiday_country)
+
+
+def reminder_moment(task: Task, tz, settings) -> dt.datetime:
+    """When its reminder really goes: the meant moment, or the next working moment after it."""
     return workdays.next_working_moment(remind_at(task, tz, settings), tz, settings, settings.holiday_country)
+
+
+def promised_reminder_moment(due_at: dt.datetime | None, has_time: bool, tz, settings, now: dt.datetime) -> dt.datetime | None:
+    """For a reply that promises a follow-up: when its reminder will really come, if that is not when it
+    is meant to (quiet hours, a weekend, a holiday); None when it comes as meant, has nothing to wait for
+    (its moment has passed and now is working time), or the overdue list will carry it."""
+    if due_at is None:
+        return None
+    meant = meant_moment(due_at, has_time, tz, settings)
+    real = workdays.next_working_moment(max(meant, now), tz, settings, settings.holiday_country)
+    if real == max(meant, now):
+        return None
+    due_on = workdays.next_working_moment(due_moment(due_at, has_time, tz, settings), tz, settings, settings.holiday_country).astimezone(tz).date()
+    if due_on < real.astimezone(tz).date():
+        return None  # a follow-up already past whose day is over: the overdue list carries it, no reminder
+    return real
+
+
+def promised_reminder_line(due_at: dt.datetime | None, has_time: bool, tz, settings, now: dt.datetime, lang: str) -> str | None:
+    """One short line for a confirmation whose follow-up's reminder waits for working hours."""
+    real = promised_reminder_moment(due_at, has_time, tz, settings, now)
+    if real is None:
+        return None
+    return t("reminder_waits", lang, when=fmt.due(real, True, tz, lang, workdays.local_today(now, tz)))
 
 
 def reminder_key(task: Task) -> str:
@@ -44,7 +97,7 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
         stmt = (
             select(Task, Member)
             .join(Member, col(Member.id) == col(Task.assignee_id))
-            .where(Task.status == "open", col(Task.due_at) <= now, col(Task.due_at) > now - LOOKBACK, Member.active == True)  # noqa: E712
+            .where(Task.status == "open", col(Task.due_at) <= now + lead(settings), col(Task.due_at) > now - LOOKBACK, Member.active == True)  # noqa: E712
             .order_by(col(Task.due_at), col(Task.id))
         )
         candidates = []
@@ -53,9 +106,9 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
             meant = remind_at(task, tz, settings)
             if meant > now:
                 continue
-            moment = working_moment(task, tz, settings)
-            if moment.astimezone(tz).date() < workdays.local_today(now, tz):
+            if working_moment(task, tz, settings).astimezone(tz).date() < workdays.local_today(now, tz):
                 continue  # the overdue list has it
+            moment = reminder_moment(task, tz, settings)
             candidates.append((task, member, moment))
         done = await push.existing_keys(session, [reminder_key(task) for task, _, _ in candidates])
     todo = [c for c in candidates if reminder_key(c[0]) not in done]
@@ -78,7 +131,7 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
             dest = dests[member.id]
             prompt_id = messaging.new_prompt_id()
             prompts.append(dict(id=prompt_id, member_id=member.id, platform=dest.platform, chat_id=dest.chat_id, kind="reminder", data={"task_id": task.id}, status="open", created_at=dt.datetime.now(dt.timezone.utc)))
-            late = push.is_late(now, moment)
+            late = push.is_late(now, moment) and not (task.due_has_time and now < task.due_at)  # still ahead of its time: not late
             customer = customers.get(task.customer_id)
             message = render_with(task, member, customer, notes.get(task.customer_id), prompt_id, now, late)
             meta = {"task_id": task.id, "occurrence": task.due_at.astimezone(dt.timezone.utc).isoformat()}

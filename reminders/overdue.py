@@ -1,6 +1,7 @@
 """The morning "overdue" list: one message per member listing their open follow-ups whose
 reminder moment fell on an earlier day. Sent once per member per working day, at the start of
-it; dropped at the end of the day (tomorrow's list replaces it)."""
+it; dropped at the end of the day (tomorrow's list replaces it). A list longer than a page shows
+its first page and a "More" button (reminders/pages.py; the press is answered by handlers/paging.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,14 +11,15 @@ from sqlmodel import col, select
 
 from chat import format as fmt
 from chat.messages import Outgoing
-from storage.models import Customer, Member, Task
+from storage import messaging
+from storage.models import Customer, Member, Prompt, Task
 
-from . import push, workdays
+from . import pages, push, workdays
 from .destinations import member_destinations
 from .followups import working_moment
 from .texts import lang_of, t
 
-MAX_LINES = 8
+MAX_LINES = pages.PAGE_SIZE  # one page; the rest behind a "More" button
 
 
 def key(member_id: int, day: dt.date) -> str:
@@ -81,6 +83,13 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
                 today = due[member.id]
                 late = push.is_late(now, workdays.workday_start(today, tz, settings))
                 message = Outgoing(render(items, member, today, tz, late))
+                if len(items) > MAX_LINES:  # the rest a press away, in place
+                    lang = lang_of(member.language)
+                    prompt_id = messaging.new_prompt_id()
+                    data = pages.prompt_data("overdue", t("overdue_head", lang, n=len(items)), [task.id for task, _ in items])
+                    prompt = dict(id=prompt_id, member_id=member.id, platform=dest.platform, chat_id=dest.chat_id, kind=pages.KIND, data=data, status="open", created_at=now)
+                    await (await session.connection()).execute(Prompt.__table__.insert(), [prompt])
+                    message.buttons = [[pages.more_button(prompt_id, MAX_LINES, len(items) - MAX_LINES, lang)]]
                 meta = {"expires_at": workdays.end_of_day(today, tz).isoformat()}
                 if await push.queue(session, key=key(member.id, today), kind="overdue", dest=dest, message=message, due_at=now, member_id=member.id, late=late, meta=meta):
                     queued += 1
@@ -94,11 +103,17 @@ def render(items, member: Member, today: dt.date, tz, late: bool) -> str:
     lang = lang_of(member.language)
     lines = [t("overdue_head", lang, n=len(items))]
     for task, customer in items[:MAX_LINES]:
-        name = customer.name if customer else t("no_customer", lang)
-        lines.append(t("overdue_line", lang, customer=name, task=fmt.clip(task.text, 40), when=fmt.due(task.due_at, task.due_has_time, tz, lang, today)))
+        lines.append(line(task, customer, tz, lang, today))
     if len(items) > MAX_LINES:
-        lines.append(t("more", lang, n=len(items) - MAX_LINES))
+        lines.append(pages.range_line(0, MAX_LINES, len(items), lang))
     lines.append(t("see_tasks", lang))
     if late:
         lines.append(t("late", lang))
     return "\n".join(lines)
+
+
+def line(task, customer, tz, lang: str, today: dt.date, closed: bool = False) -> str:
+    """One overdue follow-up: customer, task, when it was due (✓ when closed since the list was made)."""
+    name = customer.name if customer else t("no_customer", lang)
+    text = t("overdue_line", lang, customer=name, task=fmt.clip(task.text, 40), when=fmt.due(task.due_at, task.due_has_time, tz, lang, today))
+    return "✓ " + text.removeprefix("• ") if closed else text

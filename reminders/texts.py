@@ -6,6 +6,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reminder_head": ("⏰ Follow-up: {customer}", "⏰ 跟进提醒：{customer}"),
     "reminder_task": ("{task} ({when})", "{task}（{when}）"),
     "reminder_last": ("Last note ({ago}): {text}", "上次记录（{ago}）：{text}"),
+    "reminder_waits": ("⏰ Outside working hours: I'll remind you {when}.", "⏰ 非工作时间，{when}再提醒你。"),
     "late": ("(sent late: I was offline)", "（延迟送达：机器人曾离线）"),
     "btn_done": ("✓ Done", "✓ 完成"),
     "btn_snooze": ("⏰ 1 hour", "⏰ 1小时后"),

@@ -1,4 +1,5 @@
-"""/help and the README's chat-command table list the same commands."""
+"""/help all and the README's chat-command table list the same commands (/help itself is short: the
+everyday few, pointing to /help all; tests/test_paging.py)."""
 from __future__ import annotations
 
 import re
@@ -17,7 +18,7 @@ def _readme_commands() -> set[str]:
 
 async def test_help_and_readme_list_the_same_commands(app):
     await seed_team(app)
-    shown = set(re.findall(r"^/([a-z]+)", (await Person(app, "me").say("/help"))[0].text, re.M))
+    shown = set(re.findall(r"^/([a-z]+)", (await Person(app, "me").say("/help all"))[0].text, re.M))
     readme = _readme_commands()
     known = {c.name for c in COMMANDS}
     assert shown <= readme, shown - readme

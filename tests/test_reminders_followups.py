@@ -34,12 +34,12 @@ async def test_reminded_at_local_time_across_two_timezones(app, clock):
     await tick_and_send(app, clock)
     assert len(sent.texts("reminder")) == 2
     assert "Follow-up: Acme" in sent.texts("reminder")[1] and "call back" in sent.texts("reminder")[1]
-    # a timed task: at its minute, not before
+    # a timed task: the lead (30 minutes by default) ahead of its time, not before
     await add_task(app, team, li, seeded["customers"]["王伟"], due=at(2027, 3, 3, 15, 0), text="见面")
-    clock.set(at(2027, 3, 3, 14, 59))
+    clock.set(at(2027, 3, 3, 14, 29))
     await tick_and_send(app, clock)
     assert len(sent.texts("reminder")) == 2
-    clock.set(at(2027, 3, 3, 15, 0))
+    clock.set(at(2027, 3, 3, 14, 30))
     await tick_and_send(app, clock)
     assert len(sent.texts("reminder")) == 3 and not any(row.late for row in await outbox(app, "reminder"))
 
