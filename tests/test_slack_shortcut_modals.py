@@ -13,7 +13,7 @@ from chat.messages import Incoming
 from handlers import router
 from storage.models import AuditLog, Customer, Inbox, Interaction, Task
 
-from .fakes.slack_api import SlackEnv, slack_env, slack_env_any_db  # noqa: F401  (fixtures)
+from .fakes.slack_api import SlackEnv, slack_env, slack_env_any_db, slack_socket_env  # noqa: F401  (fixtures)
 from .helpers import rows as _rows
 from .helpers import seed_team
 
@@ -254,7 +254,8 @@ async def test_a_member_of_another_team_cannot_edit_through_a_forged_form(env_an
     await env.slack.press_edit(ME, post=_last_response(env))
     await env.slack.press_edit(ME, task_id=task.id)
     await env.settle()
-    customer_modal, task_modal = env.api.opened()
+    modals = {m["callback_id"]: m for m in env.api.opened()}  # (opened in either order: each press is its own task)
+    customer_modal, task_modal = modals["crm_form:customer"], modals["crm_form:task"]
 
     # the other team's admin submits views naming our customer and our follow-up
     _, answer = await env.slack.submit(OTHER, customer_modal, {"tier": "important", "stage": "churned"})
@@ -286,3 +287,40 @@ def test_the_manifest_declares_the_shortcut_and_interactivity():
     description = shortcut.split("description:")[1].strip()
     assert len(name) <= 24 and len(description) <= 150  # Slack's limits
     assert "- commands" in manifest and "is_enabled: true" in manifest
+
+
+# --- Socket Mode, and a crash between the ack and the handling ---------------------------------------
+async def test_in_socket_mode_the_shortcut_files_once_and_form_errors_come_back_in_the_ack(slack_socket_env: SlackEnv):
+    import asyncio
+
+    env = slack_socket_env
+    env.seeded = await _seed(env)  # type: ignore[attr-defined]
+    payload = env.slack.shortcut_payload(ME, "C1", {"text": "visited 王伟, send the quote today", "user": "UCOLLEAGUE", "ts": env.slack.now_ts()})
+    for envelope in ("env-s1", "env-s2"):  # the same invocation over a reconnect
+        await env.api.socket_send("interactive", payload, envelope_id=envelope)
+        await asyncio.wait_for(env.api.acked(envelope), timeout=3)
+    await env.settle()
+    assert len(await _rows(env.app, Interaction)) == 1
+    [task] = await _rows(env.app, Task)
+
+    await env.api.socket_send("interactive", {"type": "block_actions", "user": {"id": ME}, "team": {"id": "T1"}, "trigger_id": "trig.sm", "container": {"type": "view"},
+                                              "actions": [{"type": "button", "action_id": f"crm_edit:task:{task.id}", "value": f"task:{task.id}", "action_ts": env.slack.now_ts()}]}, envelope_id="env-e")
+    await asyncio.wait_for(env.api.acked("env-e"), timeout=3)
+    await env.settle()
+    [modal] = env.api.opened()
+    await env.api.socket_send("interactive", env.slack.submission(ME, modal, {"date": "2027-01-01"}), envelope_id="env-v")
+    ack = await asyncio.wait_for(env.api.acked("env-v"), timeout=3)
+    assert ack["payload"] == {"response_action": "errors", "errors": {"date": "Pick today or a later date."}}
+
+
+async def test_a_shortcut_acked_before_a_crash_is_filed_after_the_restart(env: SlackEnv):
+    from .fakes.slack_api import crash_after_ack, restart_slack_env
+
+    crash_after_ack(env)
+    await env.slack.shortcut(env.slack.shortcut_payload(ME, "C1", {"text": "called 王伟, he wants a quote", "user": "UCOLLEAGUE", "ts": env.slack.now_ts()}))
+    assert await _rows(env.app, Interaction) == []  # stored and acked, not handled
+    restarted = await restart_slack_env(env)
+    await restarted.settle()
+    [note] = await _rows(restarted.app, Interaction)
+    assert note.author_id == env.seeded["members"][ME].id
+    assert [r.status for r in await _rows(restarted.app, Inbox) if ":log:" in r.key] == ["handled"]
