@@ -114,7 +114,7 @@ async def test_kill_9_while_sending_loses_nothing_and_doubles_only_what_was_on_t
     print(f"kill -9 delivery: {len(texts)} messages, {len(lost)} lost, {sum(got[t] - 1 for t in doubled)} doubled, {len(on_the_wire)} on the wire at the kill")
     assert lost == []
     assert doubled <= on_the_wire and all(got[t] <= 2 for t in doubled)
-    assert {r.status for r in rows} == {"sent"}
+    assert {r.status for r in rows} == {"sent"}, [(r.key, r.kind, r.status, r.due_at, r.chat_id) for r in rows if r.status != "sent"]
     for chat in CHATS:
         firsts = list(dict.fromkeys(text for c, text in _delivered(fake) if c == str(chat)))
         assert firsts == sorted(firsts), f"chat {chat} out of order: {firsts}"

@@ -95,9 +95,12 @@ class FakeFeishuAPI:
 
     async def stop(self) -> None:
         for ws in list(self.sockets):
-            await ws.close()
+            try:  # bounded: a client that never answers the close must not hang the test's teardown
+                await asyncio.wait_for(ws.close(), 5)
+            except asyncio.TimeoutError:
+                pass
         if self._runner is not None:
-            await self._runner.cleanup()
+            await asyncio.wait_for(self._runner.cleanup(), 30)
 
     async def _token(self, request: web.Request) -> web.Response:
         body = await request.json()
