@@ -116,7 +116,7 @@ def _near(n: str, bw: re.Match) -> Birthday | None:
         month, day = int(el.group("m") or el.group("m2")), int(el.group("d") or el.group("d2"))
         if 1 <= month <= 12 and 1 <= day <= 30:
             s, e = min(el.start(), bw.start()), max(el.end(), bw.end())
-            action = bool(_ACTION.search(n[e:]))
+            action = _our_action(n[e:])
             return Birthday(month, day, True, s, e, action, own=not other)
     if True:  # noqa: SIM108 (kept as a block: the solar/lunar date written next to the word)
         lo, hi = max(0, bw.start() - 16), min(len(n), bw.end() + 30)
@@ -146,11 +146,22 @@ def _near(n: str, bw: re.Match) -> Birthday | None:
             _, month, day, s, e = best
             other = other or bool(_REL_BEFORE.search(n[max(0, s - 24): s]) or _REL_NEAR.search(n[max(0, s - 10): s]))
             lunar = bool(_LUNAR_WORD.search(n[max(0, s - 8): e + 10]))
-            action = bool(_ACTION.search(n[e:])) or bool(_ACTION.search(n[max(0, s - 12): s]))
+            action = _our_action(n[e:]) or _our_action(n[max(0, s - 12): s])
             if action and _SENT.search(n[e:]):
                 action = False  # "sent our wishes", "发了微信祝福": done, nothing to remind
             return Birthday(month, day, lunar, s, e, action, own=not other)
     return None
+
+
+# the customer's own wish, not something for us to do on the day: "想订我们的礼盒", "he asked for recs for a gift shop"
+# ("he asked us to ship the basket that day", "要我们送过去": for us to do after all)
+_THEIR_WISH = re.compile(r"(?:(?:想|要|打算|需要|问)(?!我们|我|咱)[^，,。.;；]{0,6}|\b(?:wants?|would\s+like|plans?|hopes?)\s+to\b[^,.;]{0,20}|"
+                         r"\basked\b(?!\s+(?:us|me)\b)[^,.;]{0,24}|\brecs?\s+for\s+(?:a\s+)?)\s*$")
+
+
+def _our_action(text: str) -> bool:
+    """Something we are asked to do for the birthday (送花, send a card), not what the customer wants."""
+    return any(not _THEIR_WISH.search(text, max(0, m.start() - 30), m.start()) for m in _ACTION.finditer(text))
 
 
 _SENT = re.compile(r"\b(?:sent|wished|gave|called)\b|发了|送了|祝福了|寄了|打了")

@@ -94,7 +94,7 @@ def role_of(piece: str, bare: str | None = None) -> str:
 
 
 _ACTION = re.compile(r"(?<![a-z])(?:call|send|email|ship|deliver|visit|meet|follow up|remind|regroup|check in|chase)(?![a-z])|"
-                     r"(?:再约|再联系|再谈|再聊|回复|回电|发货|寄|送|打电话|联系|跟进|拜访|下单|付款|签|交(?!通|流|易|情|期|了))")
+                     r"(?:再约|再联系|再谈|再聊|回复|回电|发货|寄|送|打电话|联系|跟进|拜访|下单|付款|签|交(?!通|流|易|情|期|了)|找(?!到|了|过|不到|工作|借口))")
 
 
 def _acts(piece: str) -> bool:

@@ -181,6 +181,11 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             continue
     if birthday and birthday.action:
         d = next_occurrence(birthday, today)
+        early = _EARLY.search(n, birthday.end, birthday.end + 60)
+        if d is not None and early:  # "send flowers the day before", "提前两天寄过去"
+            k = early.group(1) or early.group(2) or "1"
+            days = int(k) if k.isdigit() else {"一": 1, "两": 2, "二": 2, "三": 3, "a": 1, "one": 1, "two": 2, "three": 3}.get(k, 1)
+            d = d - dt.timedelta(days=days)
         if d is not None:
             after = text[birthday.end:]
             task = task_text(text, birthday.end + 1, birthday.end + 1, cut) if after.strip(" ，,。.") else ""
@@ -391,6 +396,9 @@ class _Merged:
 
 def _default_task(text: str) -> str:
     return "跟进" if re.search(r"[\u4e00-\u9fff]", text) else "follow up"
+
+
+_EARLY = re.compile(r"(?:the\s+)?(?:(\d|a|one|two|three)\s+)?days?\s+(?:before|early|ahead)|前一天|提前(\d|一|两|二|三)?天")
 
 
 def _birthday_task(text: str) -> str:

@@ -73,7 +73,7 @@ def detect_channel(n: str, places=(), future=(), clauses=None) -> str:
 
 
 # going to the customer named right after: 去阳光农业, 到了远航船务, went to Hooli, dropped by Acme
-_GO_TO_ZH = _rx(r"(?:(?<![送寄发运交递传转回收拿带])到|去|前往|跑|赶)(?:了|过)?(?:一趟|趟|一下)?(?:找|见)?$")
+_GO_TO_ZH = _rx(r"(?:(?<![送寄发运交递传转回收拿带])到|去|前往|跑|赶)(?:了|过)?(?:一趟|趟|一下)?(?:找|见)?\s?$")
 _GO_TO_EN = _rx(
     r"\b(?:went|go|goes|going|drove|headed|flew|popped|dropped|stopped|swung)\s+(?:over\s+|out\s+|down\s+|up\s+)?"
     r"(?:to|by|in\s+at|into)\s+(?:the\s+)?$"
@@ -204,7 +204,11 @@ _NEGATION_BEFORE = _rx(
 _RESOLVED = {k: _rx(_joined(v["resolved"])) for k, v in _LEXICON["risk"].items()}
 
 
+_CJK_GAP = _rx(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+
+
 def detect_risks(n: str) -> list[str]:
+    n = _CJK_GAP.sub("", n)  # a note spoken word by word ("欠款 已经 付清 了") reads as written
     out = []
     for risk, rx in _RISK_RES.items():
         try:

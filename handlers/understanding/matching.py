@@ -85,6 +85,10 @@ NEW_MARKERS_LATIN = re.compile(
     r"\b(?:new\s+(?:lead|customer|client|contact|prospect|account)s?|prospect|potential\s+(?:customer|client)|lead)\b"
     r"\s*(?:[:,\-–—]\s*|\b(?:named|called|is)\s+)?",
 )
+_NEW_APPOSITIVE = re.compile(
+    r"\b([A-Z][a-z]+(?:[ \-][A-Z][a-z'’\-]+){1,2}),\s+(?:(?:a|an|the|our|their)\s+)?"
+    r"(?:new\s+(?:lead|buyer|customer|client|contact|prospect|purchaser|account)|"
+    r"[A-Z][a-z]+['’]s\s+(?:brother|sister|colleague|friend|wife|husband|son|daughter|cousin|boss|partner|replacement|successor|assistant))\b")
 CJK_NAME_STOP = frozenset("说来电打在要想问咨是的对和跟今明昨下上通发已希需表觉刚也都把给让从到去过了吗呢吧啊，,。.、（(：: ")
 
 # words that never start or end a (typo'd) name: fuzzy matching skips n-grams with them at either end
@@ -210,6 +214,10 @@ def _inside_longer_word(n: str, i: int, j: int, p: int, q: int) -> bool:
         r = q + 1
         return r >= j or n[r] in NAME_END_CHARS or any(n.startswith(h, r) for h in CJK_HONORIFICS)
     return False
+
+
+# rare surnames that are far more often a conjunction before a name: "何嘉欣和田中" is 田中, not 和田中
+_CONJUNCTION_SURNAMES = frozenset("和")
 
 
 class _Keys:
@@ -587,7 +595,7 @@ class CustomerIndex(_Keys):
                         self._push(hits, p, p + L, vals, skip)
                     if L <= 3:
                         g = given_d.get(sub)
-                        if g and not (p > i and (n[p - 1] in COMMON_SURNAME_SET)):
+                        if g and not (p > i and n[p - 1] in COMMON_SURNAME_SET and n[p - 1] not in _CONJUNCTION_SURNAMES):
                             hits.append(Hit(p, p + L, g, GIVEN, STRENGTH[GIVEN]))
                     if L <= 6:
                         sh = short_d.get(sub)
@@ -710,6 +718,10 @@ class CustomerIndex(_Keys):
                         break
             if span:
                 break
+        if span is None:  # "Chen Hao, a new lead Mandy referred", "Jorge Delgado, Rosa's brother, new buyer at …"
+            m = _NEW_APPOSITIVE.search(orig)
+            if m:
+                span = m.span(1)
         if span is None:
             m = NEW_MARKERS_LATIN.search(n)
             if m:

@@ -1,8 +1,10 @@
 """Several customers in one note: "上午拜访了张总和王芳", "met Bob and Sarah from Globex".
 
-The matcher picks the customer the interaction was with; a second known customer counts only when the note
-joins them with a conjunction (和 / 跟 / 与 / 及 / 、 / and / &), so someone merely mentioned ("she said Bob
-recommended us", "他把何勇介绍给我们") stays out.
+The matcher picks the customer the interaction was with; a second known customer counts when the note joins
+them with a conjunction (和 / 跟 / 与 / 及 / 、 / and / &, "and Ms. Sato"), when an interaction of its own reaches
+them ("又打马俊", "then called Bob"), or when a clause of their own says what they want or did ("；孙浩说五一前都不
+进货了", "Bob wants a demo"). Someone merely mentioned ("she said Bob recommended us", "他把何勇介绍给我们",
+"Bob Smith was there") stays out.
 """
 from __future__ import annotations
 
@@ -14,7 +16,19 @@ MAX_CUSTOMERS = 4
 _CONJ_NEAR = re.compile(r"\s*(?:总|经理|老板|先生|女士|小姐|姐|哥)?\s*(?:和|跟|与|及|以及|、|还有|and\b|&|\+|/)", re.I)
 _CONJ_BEFORE = re.compile(r"(?:和|跟|与|及|以及|、|还有|\band|&|\+|/)\s*$", re.I)
 
-_JOINED = re.compile(r"^\s*(?:总|经理|老板|先生|女士|小姐|姐|哥)?\s*(?:和|跟|与|及|以及|、|还有|and|&|\+|/)\s*$", re.I)
+_JOINED = re.compile(r"^\s*(?:总|经理|老板|先生|女士|小姐|姐|哥)?\s*(?:和|跟|与|及|以及|、|还有|and|&|\+|/)\s*"
+                     r"(?:(?:mr|ms|mrs|miss|dr|director|manager)\.?\s+)?$", re.I)
+# an interaction of its own right before the name: "又打马俊", "也去了", "then called", "also visited"
+_OWN_INTERACTION = re.compile(r"(?:又|也|再|还|接着|然后|顺便)(?:打给|打了?|拨了?|打电话给|联系了?|拜访了?|去了?|见了?|约了?|找了?|问了?)\s*$|"
+                              r"\b(?:then|also|and then|later)\s+(?:called|rang|phoned|visited|met|emailed|texted|pinged|saw)\s+"
+                              r"(?:(?:mr|ms|mrs|miss|dr)\.?\s+)?$", re.I)
+# a clause of their own that says what they want, think or did: "孙浩说…", "韩梅直接下了单", "Bob wants…"
+_OWN_CLAUSE_VERB = re.compile(r"\s*(?:总|经理|老板|先生|女士|小姐|姐|哥|那边|这边)?\s*(?:也|还|则|就|直接|已经|倒是)?\s*"
+                              r"(?:说|要|想|需要|在考虑|考虑|下了|下单|订了|同意|答应|确认|问|希望|打算|准备|回复|回了|嫌|觉得|表示|反馈)|"
+                              r"\s+(?:also\s+|still\s+)?(?:said|says|wants|wanted|needs|asked|agreed|confirmed|will|ordered|placed|signed|"
+                              r"thinks|is (?:keen|interested)|replied|prefers)\b", re.I)
+_CLAUSE_LEAD = re.compile(r"(?:^|[，,；;。.!！?？\n]|\s-\s)\s*(?:\d+[.)、]\s*)?(?:而|另外|还有|至于|then|also|and)?\s*$", re.I)
+_STRONG_KINDS = ("name", "alias", "company", "pinyin")
 
 
 def joined_customers(index, head: str, first, prefer=None) -> list[tuple[object, list[tuple[int, int]]]]:
@@ -22,10 +36,8 @@ def joined_customers(index, head: str, first, prefer=None) -> list[tuple[object,
     if first.customer is None or first.ambiguous:
         return []
     found = [(first.customer, list(first.spans or [first.span]))]
-    if not any(_CONJ_NEAR.match(head, e) or _CONJ_BEFORE.search(head, 0, s) for s, e in found[0][1]):
-        return [(first.customer, _every_place(head, found[0][1]))]  # no "和"/"and" next to the name: one customer
     text, done = head, found[0][1]
-    for _ in range(MAX_CUSTOMERS):
+    for _ in range(MAX_CUSTOMERS + 2):
         text = blanked(text, done)
         m = index.match(text, prefer=prefer) if prefer is not None else index.match(text)
         if m.customer is None or m.ambiguous or m.kind == "fuzzy" or m.span is None:
@@ -33,9 +45,11 @@ def joined_customers(index, head: str, first, prefer=None) -> list[tuple[object,
         done = list(m.spans or [m.span])
         if any(c is m.customer or (c.id is not None and c.id == m.customer.id) for c, _ in found):
             continue  # the same customer named again another way
-        if not any(_joined(head, a, b) for _, ss in found for a in ss for b in done):
-            break
-        found.append((m.customer, done))
+        if any(_joined(head, a, b) for _, ss in found for a in ss for b in done) or (
+                m.kind in _STRONG_KINDS and any(_on_their_own(head, b) for b in done)):
+            found.append((m.customer, done))
+            if len(found) >= MAX_CUSTOMERS:
+                break
     found = [(c, _every_place(head, spans)) for c, spans in found]
     found.sort(key=lambda cs: min(s for s, _ in cs[1]))
     return found
@@ -53,6 +67,13 @@ def _every_place(text: str, spans) -> list[tuple[int, int]]:
             out.add((k, k + len(word)))
             k = text.find(word, k + 1)
     return sorted(out)
+
+
+def _on_their_own(text: str, span: tuple[int, int]) -> bool:
+    """An interaction of its own reaches the name, or the name opens a clause saying what they want or did."""
+    s, e = span
+    return bool(_OWN_INTERACTION.search(text, max(0, s - 16), s)) or (
+        bool(_CLAUSE_LEAD.search(text, max(0, s - 12), s)) and bool(_OWN_CLAUSE_VERB.match(text, e)))
 
 
 def _joined(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:

@@ -248,6 +248,25 @@ _HOLIDAY = (r"christmas\s+eve|christmas|xmas|new\s+year'?s\s+eve|new\s+year'?s\s
 _CN_FESTIVAL = "|".join(sorted((re.escape(k) for k in EN_ALIASES), key=len, reverse=True))
 
 
+# "the Monday after golden week", "first Tuesday after the holidays": that weekday once the days off are over
+@rule(B + r"(?:the\s+)?(?:first\s+)?(" + WEEKDAY + r")\s+(?:right\s+)?after\s+(?:the\s+)?(" + _CN_FESTIVAL +
+      r"|holidays?|break|long\s+weekend)(?:\s+(?:holidays?|break|festival|day))?" + E, needs="after")
+def weekday_after_the_break(m, ctx):
+    wd, name = _WEEKDAYS.get(m.group(1).lower()), re.sub(r"\s+", " ", m.group(2))
+    if wd is None:
+        return None
+    if name in EN_ALIASES:
+        gone = recent_festival(EN_ALIASES[name], ctx.today)
+        d = gone if gone is not None else next_festival(EN_ALIASES[name], ctx.today)
+    else:
+        d = next_holiday_cluster(ctx.today, back=7)
+    if d is None:
+        return None
+    back = first_workday_after(d)
+    day = back + dt.timedelta(days=(wd - back.weekday()) % 7)
+    return P(m, date=day, past=day < ctx.today)
+
+
 # "the Mid-Autumn Festival", "before Chinese New Year" (the day before), "after National Day" (the first working
 # day after the days off)
 @rule(B + r"(before|after|until|till|post|pre|right\s+after|right\s+before)?\s*(?:the\s+)?(" + _CN_FESTIVAL + r")"

@@ -105,6 +105,9 @@ def next_holiday_cluster(today: dt.date, back: int = 0) -> dt.date | None:
     cn = _china(today.year)
     start = today - dt.timedelta(days=back)
     days = sorted(d for d in cn if d >= start and cn.get(d) and "substituted" not in cn.get(d).lower())
+    ahead = [d for d in days if d >= today]
+    if back and ahead and (ahead[0] - today).days <= 14:
+        return ahead[0]  # 节后 on the eve of National Day is that holiday, not the Mid-Autumn days off of last week
     return days[0] if days else None
 
 

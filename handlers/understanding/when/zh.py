@@ -355,6 +355,13 @@ def season_marker(m, ctx):
     return _season(m, ctx, *m.groups())
 
 
+# 小长假回来第一天 / 放假回来 / 假期结束后: the first working day after the next days off (or the ones under way)
+@rule(r"(?:小长假|长假|假期|放假|休假|节假日)(?:回来|结束|过后|过完|完了?)(?:之?后|以后)?(?:上班)?(?:的)?(?:第一天|头一天)?", needs="假")
+def after_the_break(m, ctx):
+    d = next_holiday_cluster(ctx.today, back=7)
+    return P(m, date=first_workday_after(d)) if d is not None else None
+
+
 # 过完年 / 过了年 / 等过完年: after the Spring Festival break
 @rule(r"(?:过完|过了)(?:春节|新年|大年|年)(?:以后|之后|后)?", needs="过[完了]")
 def after_new_year(m, ctx):
