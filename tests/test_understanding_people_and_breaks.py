@@ -97,3 +97,37 @@ def test_a_birthday_action_a_few_days_early(parser, text, date):
     out = parse(parser, text)
     assert out["birthday"] == "08-14"
     assert date_of(out) == date
+
+
+@pytest.mark.parametrize("text,amount,currency", [
+    ("跟曹芳谈了明年框架，预计20-40万", 200000, "CNY"),
+    ("Dmitri: budget ~$15-18k for the pilot", 15000, "USD"),
+    ("Priya says the 2028 budget is set, $2.5M for fabrics", 2500000, "USD"),
+    ("Volkov Freight owes us ~€90k? no, USD 60k", 60000, "USD"),
+    ("Dmitri signed, €27.500 in total", 27500, "EUR"),
+    ("Priya renewal worth AED 250k", 250000, "AED"),
+    ("彭涛那边发票 6,300元 开错了", 6300, "CNY"),
+])
+def test_money_in_ranges_years_corrections_and_more_currencies(parser, text, amount, currency):
+    out = parse(parser, text)
+    assert (out["amount"], out["currency"]) == (amount, currency)
+
+
+@pytest.mark.parametrize("text,outcome", [
+    ("彭涛 年会包场 订金3万 已收", "won"),
+    ("彭涛的定金还没收到", None),
+    ("Priya: countersigned copy received", "won"),
+    ("Dmitri's reorder of $30k confirmed", "won"),
+    ("Volkov Freight went w/ a cheaper carrier vendor", "lost"),
+    ("lost the Volkov tender to a local firm", "lost"),
+    ("Dmitri: we're moving our business to a Polish forwarder", "lost"),
+])
+def test_outcomes_as_people_write_them(parser, text, outcome):
+    assert parse(parser, text)["outcome"] == outcome
+
+
+def test_a_company_word_tells_apart_two_customers_of_one_surname():
+    records = [CustomerRecord(1, "林峰", "峰华机械", ()), CustomerRecord(2, "林芬", "芬芳花艺", ())]
+    p = NoteParser(CustomerIndex(records), strict=True)
+    assert p.parse("峰华 林总 下周来厂里", A_MONDAY_IN_MAY).to_json()["customer"] == "林峰"
+    assert p.parse("林总说下周来", A_MONDAY_IN_MAY).to_json()["ambiguous"] is True

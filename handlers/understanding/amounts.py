@@ -47,9 +47,9 @@ def cn_number(s: str) -> float | None:
 
 
 _NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+万[零〇一二两三四五六七八九十百千]*[一二三四五六七八九十百千](?![万亿])|[零〇一二两三四五六七八九十百千]+)"
-_PRE = r"(?P<pre>us\$|hk\$|nt\$|s\$|a\$|c\$|usd|rmb|cny|eur|gbp|hkd|jpy|twd|ntd|sgd|aud|cad|chf|sek|nok|dkk|krw|inr|\$|¥|￥|€|£|人民币|美元|美金|港币|港元|新台币|台币|日元|日币|欧元|英镑|韩元)?\s?"
+_PRE = r"(?P<pre>us\$|hk\$|nt\$|s\$|a\$|c\$|usd|rmb|cny|eur|gbp|hkd|jpy|twd|ntd|sgd|aud|cad|chf|sek|nok|dkk|krw|inr|aed|sar|myr|thb|idr|vnd|brl|mxn|nzd|zar|r\$|\$|¥|￥|€|£|人民币|美元|美金|港币|港元|新台币|台币|日元|日币|欧元|英镑|韩元)?\s?"
 _MUL = r"(?:\s?(?:来|多|余)?(?P<mul>千万|百万|亿|万|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|million|thousand|grand(?![a-z])|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
-_SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|日币|円|yen|twd|ntd|新台币|台币|sgd|aud|cad|chf|sek|nok|dkk|krw|韩元|inr|卢比))?"
+_SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|日币|円|yen|twd|ntd|新台币|台币|sgd|aud|cad|chf|sek|nok|dkk|krw|韩元|inr|卢比|aed|dirhams?|sar|riyals?|myr|ringgit|thb|baht|idr|vnd|brl|mxn|nzd|zar|\$))?"
 _AMOUNT = re.compile(_PRE + _NUM + _MUL + _SUF)
 
 _MULTIPLIERS = {"千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "w": 1e4, "k": 1e3, "m": 1e6, "mn": 1e6, "mm": 1e6,
@@ -59,7 +59,9 @@ _CURRENCY = {
     "us dollar": "USD", "us dollars": "USD", "hk$": "HKD", "hkd": "HKD", "港币": "HKD", "港元": "HKD",
     "nt$": "TWD", "twd": "TWD", "ntd": "TWD", "新台币": "TWD", "台币": "TWD", "s$": "SGD", "sgd": "SGD", "a$": "AUD",
     "aud": "AUD", "c$": "CAD", "cad": "CAD", "chf": "CHF", "sek": "SEK", "nok": "NOK", "dkk": "DKK", "krw": "KRW",
-    "韩元": "KRW", "inr": "INR", "卢比": "INR",
+    "韩元": "KRW", "inr": "INR", "卢比": "INR", "aed": "AED", "dirham": "AED", "dirhams": "AED", "sar": "SAR", "riyal": "SAR",
+    "riyals": "SAR", "myr": "MYR", "ringgit": "MYR", "thb": "THB", "baht": "THB", "idr": "IDR", "vnd": "VND", "brl": "BRL",
+    "r$": "BRL", "mxn": "MXN", "nzd": "NZD", "zar": "ZAR",
     "rmb": "CNY", "cny": "CNY", "¥": "CNY", "￥": "CNY", "元": "CNY", "块": "CNY", "块钱": "CNY", "人民币": "CNY", "yuan": "CNY",
     "eur": "EUR", "€": "EUR", "euro": "EUR", "euros": "EUR", "欧元": "EUR",
     "gbp": "GBP", "£": "GBP", "pound": "GBP", "pounds": "GBP", "英镑": "GBP", "jpy": "JPY", "日元": "JPY", "日币": "JPY", "円": "JPY", "yen": "JPY",
@@ -142,8 +144,31 @@ def _word_amounts(n: str) -> list["Amount"]:
     return out
 
 
+# "30-50万", "$20-25k", "15~20k/mo": a range whose unit follows its upper end; the lower end is the amount
+_RANGE = re.compile(_PRE + r"(?P<lo>\d+(?:\.\d+)?)\s?(?:-|~|–|到|至)\s?(?:us\$|hk\$|\$|¥|￥|€|£)?(?P<hi>\d+(?:\.\d+)?)"
+                    r"\s?(?P<mul>万|w(?![a-z])|k(?![a-z])|m(?![a-z])|million|千(?![克米瓦]))" + _SUF)
+
+
+def _range_amounts(n: str) -> list[Amount]:
+    out = []
+    for m in _RANGE.finditer(n):
+        lo, hi = float(m.group("lo")), float(m.group("hi"))
+        if not 0 < lo <= hi:
+            continue
+        pre, suf, mul = m.group("pre"), m.group("suf"), m.group("mul")
+        currency = next((_CURRENCY.get(x.strip()) for x in (pre, suf) if x and _CURRENCY.get(x.strip())), None)
+        if currency is None and mul in ("万", "w"):
+            currency = "CNY"
+        if currency is None and mul == "千" or not (currency or mul in ("万", "w", "k", "m", "million")):
+            continue
+        out.append(Amount(lo * _MULTIPLIERS[mul], currency, m.start("pre") if pre else m.start("lo"), m.end()))
+    return out
+
+
 def find_amounts(n: str) -> list[Amount]:
     out: list[Amount] = _word_amounts(n) if re.search(r"dollar|buck|usd|euro|pound|yuan|rmb|hkd|grand", n) else []
+    if re.search(r"\d\s?(?:-|~|–|到|至)\s?\D?\d", n):
+        out += [a for a in _range_amounts(n) if not any(a.start < b.end and b.start < a.end for b in out)]
     for m in _AMOUNT.finditer(n):
         try:
             a = _read(n, m)
@@ -151,7 +176,12 @@ def find_amounts(n: str) -> list[Amount]:
             a = None
         if a is not None and not any(a.start < b.end and b.start < a.end for b in out):
             out.append(a)
-    return sorted(out, key=lambda a: a.start)
+    out.sort(key=lambda a: a.start)
+    # "R$200k? no, USD 40k", "三万，不对，是三万五": the speaker corrected the sum
+    return [a for a, b in zip(out, out[1:] + [None]) if b is None or not _CORRECTED.match(n, a.end, b.start)]
+
+
+_CORRECTED = re.compile(r"[\s?？!！,，.。]*(?:no|nope|sorry|actually|i mean|wait|不对|不是|说错了?|错了|应该是|更正)(?![a-z])[\s,，:：]*(?:it'?s|是|应该是)?\s*~?$")
 
 
 def _read(n: str, m: re.Match) -> Amount | None:
@@ -161,7 +191,9 @@ def _read(n: str, m: re.Match) -> Amount | None:
     # a number glued to letters or digits before it is part of a code ("inv1043", "A380")
     if s > 0 and not pre and (n[s - 1].isalnum() and not ("\u4e00" <= n[s - 1] <= "\u9fff")):
         return None
-    if num_s[0].isdigit():
+    if num_s[0].isdigit() and (pre or "").strip() == "€" and re.fullmatch(r"\d{1,3}\.\d{3}", num_s) and not mul:
+        value, digits = float(num_s.replace(".", "")), len(num_s) - 1  # "€18.400": a thousands point
+    elif num_s[0].isdigit():
         value = float(num_s.replace(",", ""))
         digits = len(num_s.replace(",", "").split(".")[0])
     else:
@@ -174,7 +206,7 @@ def _read(n: str, m: re.Match) -> Amount | None:
     before = n[max(0, s - 14): s]
     if _NOT_MONEY_AFTER.match(after) and not suf and not pre:
         return None
-    if not pre and _NOT_MONEY_BEFORE.search(before):
+    if not pre and not suf and _NOT_MONEY_BEFORE.search(before):
         return None
     if mul:
         value *= _MULTIPLIERS[mul]
@@ -190,6 +222,8 @@ def _read(n: str, m: re.Match) -> Amount | None:
             return None
         if mul == "千" and not _MONEY_CONTEXT.search(before) and not _MONEY_WORDS_AFTER.match(after):
             return None
+    if not has_marker and not mul and digits == 4 and 1990 <= value <= 2100 and "." not in num_s:
+        return None  # "2027 budget approved": a year
     if not has_marker and digits >= 7 and not mul:
         return None  # phone numbers and the like
     if value <= 0 or not value < MAX_AMOUNT:  # also inf and NaN: a 400-digit "amount" is no money

@@ -169,6 +169,36 @@ class Match:
     named: list[tuple[int, int]] = field(default_factory=list)  # every known name or company in the note, chosen or not
 
 
+_LATIN_WORD = re.compile(r"[a-z][a-z&'\-]{3,}")
+
+
+def _told_apart_by_company(n: str, m: Match) -> CustomerRecord | None:
+    """The one candidate whose company the note names, even shortened to its first characters or word ("伟达" for
+    伟达机械, "Shah" for Shah Textiles), outside the ambiguous mention; None unless exactly one does."""
+    s0, e0 = m.span or (0, 0)
+    rest = n[:s0] + " " * (e0 - s0) + n[e0:]
+    keys: dict[int, set[str]] = {}
+    for i, c in enumerate(m.candidates):
+        company = normalize_text(c.company or "", _get_t2s()).strip()
+        mine = set()
+        cjk = "".join(ch for ch in company if is_cjk(ch))
+        if len(cjk) >= 3:
+            mine.update(cjk[:k] for k in range(2, len(cjk) + 1))
+        w = _LATIN_WORD.match(company)
+        if w:
+            mine.add(w.group())
+        keys[i] = mine
+    names = " ".join(normalize_text(c.name, _get_t2s()) for c in m.candidates)
+    keys = {i: {k for k in mine if k not in names} for i, mine in keys.items()}  # "Miller Logistics": Miller is a name
+    found = []
+    for i, mine in keys.items():
+        others = set().union(*(v for j, v in keys.items() if j != i)) if len(keys) > 1 else set()
+        hit = any(k not in others and (k in rest if is_cjk(k[0]) else re.search(rf"\b{re.escape(k)}\b", rest)) for k in mine)
+        if hit:
+            found.append(m.candidates[i])
+    return found[0] if len(found) == 1 else None
+
+
 KIND_NAMES = {NAME: "name", ALIAS: "alias", PINYIN: "pinyin", COMPANY: "company", FUZZY: "fuzzy", SURNAME: "surname",
               GIVEN: "given_name", FIRST: "first_name", LAST: "last_name", COMPANY_WORD: "company",
               COMPANY_SHORT: "company"}
@@ -495,6 +525,10 @@ class CustomerIndex(_Keys):
         if new is not None:
             return new
         m = self._resolve(orig, hits, prefer)
+        if m.ambiguous and m.candidates:
+            pick = _told_apart_by_company(n, m)
+            if pick is not None:  # "伟达 张总", "zhangwei (伟达)": the company word names one of them
+                m = Match(customer=pick, mention=m.mention, span=m.span, kind=m.kind, spans=[m.span] if m.span else [])
         m.named = [(h.start, h.end) for h in hits if h.kind in (NAME, ALIAS, COMPANY)]  # "6:30 Bakery": no clock
         return m
 
