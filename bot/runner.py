@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import signal
 
-from reminders.jobs import start_scheduler
+from reminders.jobs import start_scheduler, stop_scheduler
 from storage import messaging
 from storage.leases import INBOX_SWEEP, JOB_LEASES, TELEGRAM_POLLING, Leases, Singleton
 from storage.models import utcnow
@@ -45,8 +45,8 @@ class _Scheduler:
 
     async def stop(self) -> None:
         if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
-            self.scheduler = None
+            scheduler, self.scheduler = self.scheduler, None
+            await stop_scheduler(scheduler)
 
 
 async def sweep_inbox(app, adapters, now: dt.datetime | None = None) -> list[str]:

@@ -5,7 +5,9 @@ singleton of its own under `crmbot run` (bot/runner.py: one lease per job, so th
 different replicas). A restart re-creates the list; the outbox keys keep pushes single."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import logging
 
 from .memo import Memo
@@ -46,10 +48,41 @@ def start_scheduler(app, *, paused: bool = False, only: tuple[str, ...] = ()):
 
     scheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
     memo = Memo()
+    running: set[asyncio.Task] = set()
+    scheduler.crmbot_running = running  # stop_scheduler waits for these
     for job in jobs(app, memo):
         if only and job["id"] not in only:
             continue
+        job["func"] = _tracked(job["func"], running)
         scheduler.add_job(**job, next_run_time=dt.datetime.now(dt.timezone.utc), replace_existing=True)
     scheduler.start(paused=paused)
     log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
     return scheduler
+
+
+def _tracked(func, running: set[asyncio.Task]):
+    @functools.wraps(func)
+    async def run() -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            running.add(task)
+        try:
+            await func()
+        finally:
+            running.discard(task)  # type: ignore[arg-type]
+
+    return run
+
+
+async def stop_scheduler(scheduler, timeout: float = 10.0) -> None:
+    """Stop the scheduler and wait (bounded) until the jobs it was running have unwound. APScheduler's
+    own shutdown only cancels them: the caller then closed the database under a tick that was still
+    inside a transaction, and an abandoned connection hung the test loop's teardown (CI, stop 21)."""
+    pending = [task for task in getattr(scheduler, "crmbot_running", ()) if not task.done()]
+    scheduler.shutdown(wait=False)  # cancels the running jobs' tasks
+    for task in pending:
+        task.cancel()
+    if pending:
+        done, late = await asyncio.wait(pending, timeout=timeout)
+        if late:
+            log.warning("scheduler: %d job(s) still unwinding after %.0f s", len(late), timeout)
