@@ -13,13 +13,13 @@ from reminders.destinations import DIGEST_BY
 from storage import contact_plan, crm
 from storage.models import ChatLink, Customer, Invite, Team
 
-from . import access, choose, customer_edit, customer_new, language, merge, paging, plan_command, quick_note, team_commands
+from . import access, customer_edit, customer_new, language, merge, paging, plan_command, quick_note, team_commands
 from . import team_texts as tt
 from .digest_command import cmd_digest
 from chat import format as fmt
 from .context import Context
 from .customer_index import record_of
-from .customer_lookup import find_customers
+from .customer_lookup import customer_or_choice, find_customers
 from chat.messages import Button, Incoming, Outgoing
 from .texts import t
 
@@ -74,7 +74,7 @@ async def cmd_customer(ctx: Context, args: str) -> list[Outgoing]:
     query = args.strip()
     if not query:
         return [Outgoing(t("customer_usage", ctx.lang))]
-    customer = await choose.customer_or_choice(ctx, query, "/customer {ref}")
+    customer = await customer_or_choice(ctx, query, "/customer {ref}")
     if isinstance(customer, list):
         return customer  # none, or several to choose from
     await crm.audit(ctx.session, "read", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform)

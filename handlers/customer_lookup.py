@@ -1,7 +1,10 @@
-"""Finding customers from what was typed: /find's search and the one customer a command names.
+"""Finding customers from what was typed: /find's search, the one customer a command names, and the
+choice offered when several answer to it.
 
-Both go through the access check. Commands, choices, questions and instructions import these; this
-module imports no command module, so none of them needs a lazy import to reach it."""
+All go through the access check. Commands, choices, questions and instructions import these; this
+module imports no command module (the press on a choice, which runs the command again, is
+``handlers.choose.press``), so commands and team_commands both stand on it without importing each
+other back: the import-linter contract "commands above team_commands above customer_lookup" keeps it so."""
 from __future__ import annotations
 
 import json
@@ -10,14 +13,18 @@ import re
 from sqlmodel import col, select
 
 from chat import format as fmt
-from storage import crm, crypto
+from chat.messages import Button, Outgoing
+from storage import crm, crypto, messaging
 from storage.contacts import looks_like_email, looks_like_phone
-from storage.models import Customer
+from storage.models import Customer, Member
 
 from . import access
 from .context import Context
+from .texts import t
+from .workflow_texts import t as wt
 
 FIND_LIMIT = 200  # substring hits /find lists (paged: handlers/paging.py)
+MAX_CHOICES = 6  # customers offered as buttons when several answer to a name
 
 
 async def find_customers(ctx: Context, query: str) -> list[Customer]:
@@ -97,3 +104,43 @@ async def resolve_customer(ctx: Context, query: str) -> Customer | None:
         await access.record_denied(ctx.session, ctx.member, named[0].id, ctx.msg.platform, "by name")
     found = await find_customers(ctx, query)
     return found[0] if len(found) == 1 else None
+
+
+async def candidates(ctx: Context, query: str) -> list[Customer]:
+    """Visible customers called exactly ``query``, else those the search finds."""
+    named = await access.visible(ctx.session, ctx.member, await crm.customers_by_name(ctx.session, ctx.team.id, query))
+    if named:
+        return named
+    return await find_customers(ctx, query)
+
+
+async def customer_or_choice(ctx: Context, query: str, redo: str) -> Customer | list[Outgoing]:
+    """The one customer ``query`` means, or the replies: a choice among several, or "no such customer".
+
+    ``redo``: the command to run again with the chosen customer, "{ref}" standing for it ("/customer {ref}");
+    the press is handled by ``handlers.choose.press`` (prompt kind "choose")."""
+    customer = await resolve_customer(ctx, query)
+    if customer is not None:
+        return customer
+    found = await candidates(ctx, query) if query.strip() else []
+    if len(found) < 2:
+        return [Outgoing(t("customer_unknown", ctx.lang, q=fmt.clip(query, 40)))]
+    return await offer(ctx, query, found, redo)
+
+
+async def offer(ctx: Context, query: str, found: list[Customer], redo: str) -> list[Outgoing]:
+    found = found[:MAX_CHOICES]
+    prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "choose", {"redo": redo, "candidates": [c.id for c in found]}, now=ctx.services.clock())
+    rows = [[Button(await label(ctx, c), f"p:{prompt.id}:c{c.id}")] for c in found]
+    rows.append([Button(wt("btn_cancel", ctx.lang), f"p:{prompt.id}:cancel")])
+    return [Outgoing(wt("which_named", ctx.lang, q=fmt.clip(query, 30)), rows)]
+
+
+async def label(ctx: Context, c: Customer) -> str:
+    bits = [c.name]
+    if c.company and c.company != c.name:
+        bits.append(c.company)
+    owner = await ctx.session.get(Member, c.owner_id) if c.owner_id else None
+    if owner is not None and owner.id != ctx.member.id:
+        bits.append(owner.display_name)
+    return " · ".join(bits)

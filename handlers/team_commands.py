@@ -19,7 +19,7 @@ from storage.models import AccountCode, Customer, CustomerShare, Identity, Membe
 from . import access
 from chat import format as fmt
 from .context import Context
-from .customer_lookup import resolve_customer
+from .customer_lookup import customer_or_choice, resolve_customer
 from chat.messages import Button, Incoming, Outgoing
 from .team_texts import t
 from .texts import t as base_t
@@ -245,8 +245,6 @@ async def cmd_forget(ctx: Context, args: str) -> list[Outgoing]:
     query = args.strip()
     if not query:
         return [Outgoing(t("forget_usage", ctx.lang))]
-    from .choose import customer_or_choice
-
     customer = await customer_or_choice(ctx, query, "/forget {ref}")
     if isinstance(customer, list):
         return customer  # none, or several to choose from
