@@ -217,6 +217,8 @@ async def _change_date(ctx: Context, prompt: Prompt, note: Interaction, text: st
             return None  # a new note, not an answer
         return [Outgoing(t("date_not_understood", ctx.lang))]
     messaging.close_prompt(ctx.session, prompt)
+    if "task_id" in prompt.data:  # a reminder's Reschedule: that follow-up alone, and no correction of the note's reading
+        return await reminder_buttons.move(ctx, prompt.data["task_id"], found.date, found.time)
     tasks = [task for task in await crm.tasks_of_interaction(ctx.session, note.id) if task.status == "open"]
     if not tasks:
         from storage.models import Task

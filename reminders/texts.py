@@ -19,6 +19,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "task_snoozed": ("⏰ OK, I'll remind you {when}.", "⏰ 好的，{when}再提醒你。"),
     "task_closed": ("That follow-up is already closed.", "这个跟进已经结束了。"),
     "ask_date": ("When should the follow-up be? e.g. \"Friday 3pm\" or \"下周三\".", "跟进改到什么时候？比如“下周三”或“周五下午3点”。"),
+    "task_moved": ("✓ {customer}: follow-up moved to {when}.", "✓ {customer}：跟进改到 {when}。"),
     "no_reschedule": ("Reply /done {id} or send a new note with the date.", "可以 /done {id}，或发一条带日期的新记录。"),
     # morning overdue list
     "overdue_head": ("⚠️ {n} overdue follow-up(s):", "⚠️ {n} 个跟进已逾期："),
