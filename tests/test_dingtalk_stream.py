@@ -56,7 +56,7 @@ async def test_a_note_that_mentions_the_robot_in_a_group_is_filed_and_answered_i
 
     [reply] = await world.say("staff01", "给王总打了电话，他想要周五的报价", group="cidGROUP1")
 
-    assert reply.path == "groupMessages/send" and reply.to == "cidGROUP1"
+    assert reply.path == "card/createAndDeliver" and reply.to == "cidGROUP1", "with buttons: a card (test_dingtalk_cards.py)"
     assert "王伟" in reply.text
     [note] = await world.rows(Interaction)
     [wang] = await world.rows(Customer, Customer.name == "王伟")

@@ -19,8 +19,10 @@ from aiohttp import web
 from handlers import router
 from chat.messages import Incoming, Outgoing
 
+from storage.models import Outbox
+
 from ..settings import reveal
-from . import inbox
+from . import cards, inbox
 from . import incoming as translate
 from .api import DEFAULT_URL, DingTalkAPI
 from .sender import DingTalkSender
@@ -50,7 +52,7 @@ class DingTalkAdapter:
         self.client_id = settings.dingtalk_client_id or ""
         self.secret = reveal(settings.dingtalk_client_secret) or ""
         self.api = DingTalkAPI(settings.dingtalk_api_url, self.client_id, self.secret, services.clock)
-        self.sender = DingTalkSender(self.api, settings.dingtalk_robot_code or self.client_id)
+        self.sender = DingTalkSender(self.api, settings.dingtalk_robot_code or self.client_id, group_cards=settings.dingtalk_http_port is None)
         self.stream: StreamConnection | None = None
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -65,6 +67,22 @@ class DingTalkAdapter:
         now = self.services.clock()
         if await inbox.store(self.services.db, data, now):
             self._spawn(self._process(inbox.trimmed(data), now))
+
+    async def accept_card(self, data: dict) -> None:
+        """A card button press: rebuilt from the outbox row of its card as the group's message, then
+        stored like one (cards.py). Raises when nothing could be stored (no ack: DingTalk sends it again)."""
+        press = cards.press_of(data)
+        if press is None:
+            log.info("dingtalk: skipped a card callback that is no button press (%s)", sorted(data)[:8])
+            return
+        row_id, digest, user, action = press
+        async with self.services.db.read() as session:
+            row = await session.get(Outbox, row_id)
+        message = cards.as_robot_message(data, row, digest, user, action)
+        if message is None:
+            log.info("dingtalk: a press on a card or button that is not ours (%s)", data.get("outTrackId"))
+            return
+        await self.accept(message)
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
@@ -139,7 +157,7 @@ class DingTalkAdapter:
             self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             log.info("DingTalk outgoing-robot callbacks on %s:%s%s", self.host, self.port, ROBOT_PATH)
         else:
-            self.stream = StreamConnection(self.settings.dingtalk_api_url or DEFAULT_URL, self.client_id, self.secret, self.accept)
+            self.stream = StreamConnection(self.settings.dingtalk_api_url or DEFAULT_URL, self.client_id, self.secret, self.accept, self.accept_card)
             await self.stream.begin()
             log.info("DingTalk stream mode connecting")
 

@@ -1,10 +1,13 @@
 """Outbox rows → DingTalk robot messages: one-to-one by oToMessages/batchSend (the member's staff id),
 groups by groupMessages/send (the openConversationId).
 
-Plain replies are sampleText. Replies with buttons are sampleMarkdown whose buttons are
-`dtmd://dingtalkclient/sendMessage` links: a tap sends `label 〔payload〕` to the robot as the user's
-own message (incoming.py reads it as the press). DingTalk's ActionCard buttons can only open URLs,
-and interactive cards need a template made in the tenant's card builder; dtmd links need neither.
+Plain replies are sampleText. In one-to-one chats, replies with buttons are sampleMarkdown whose
+buttons are `dtmd://dingtalkclient/sendMessage` links: a tap sends `label 〔payload〕` to the robot as
+the user's own message (incoming.py reads it as the press). DingTalk's ActionCard buttons can only
+open URLs, so they are no use for answers. In group chats such a link would post a message that does
+not @mention the robot, which the robot never hears: there (stream mode) a reply with buttons is an
+interactive card whose buttons call back over the stream (cards.py). In HTTP outgoing-robot mode
+there is no stream for card callbacks, and group replies keep the links.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from chat.messages import Button, Outgoing
 from reminders.delivery import PermanentFailure, RetryLater
 from storage.models import Outbox
 
+from . import cards
 from .api import THROTTLED_SECONDS, DingTalkAPI
 from .incoming import PAYLOAD_CLOSE, PAYLOAD_OPEN, PLATFORM
 
@@ -51,15 +55,22 @@ def message_param(message: Outgoing) -> tuple[str, dict]:
 class DingTalkSender:
     platform = PLATFORM
 
-    def __init__(self, api: DingTalkAPI, robot_code: str) -> None:
+    def __init__(self, api: DingTalkAPI, robot_code: str, *, group_cards: bool = False) -> None:
         self.api = api
         self.robot_code = robot_code
+        self.group_cards = group_cards  # stream mode: card callbacks can reach us
 
     async def send(self, row: Outbox, message: Outgoing) -> None:
         if (message.image_path or message.file_path) and not (message.text or "").strip():
             raise PermanentFailure("files and charts are not sent on DingTalk yet")
         if message.image_path or message.file_path:
             log.info("dingtalk: %s goes without its file (not supported yet)", row.key)
+        if self.group_cards and cards.wants_card(row, message):
+            answer = await self.api.call(cards.CREATE_AND_DELIVER_PATH, cards.body(row, message, self.robot_code))
+            failed = [r for r in ((answer.get("result") or {}).get("deliverResults") or []) if isinstance(r, dict) and r.get("success") is False]
+            if failed:
+                raise RetryLater(None, f"card not delivered: {str(failed[0].get('errorMsg') or '')[:120]}")
+            return
         msg_key, param = message_param(message)
         common = {"robotCode": self.robot_code, "msgKey": msg_key, "msgParam": json.dumps(param, ensure_ascii=False)}
         if row.chat_kind == "group":

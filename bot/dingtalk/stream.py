@@ -17,7 +17,7 @@ from urllib.parse import quote_plus
 
 import aiohttp
 import websockets
-from dingtalk_stream import AckMessage, ChatbotHandler, ChatbotMessage, CallbackMessage, Credential, DingTalkStreamClient
+from dingtalk_stream import AckMessage, CallbackHandler, ChatbotHandler, ChatbotMessage, CallbackMessage, Credential, DingTalkStreamClient
 from dingtalk_stream.version import VERSION_STRING
 
 log = logging.getLogger(__name__)
@@ -43,14 +43,30 @@ class _ChatbotMessages(ChatbotHandler):
         return AckMessage.STATUS_OK, "OK"
 
 
+class _CardCallbacks(CallbackHandler):
+    """Card button presses (topic /v1.0/card/instances/callback): stored by `accept_card`, then acked
+    with an empty answer (the card stays as it is; the answer comes as a message)."""
+
+    def __init__(self, accept_card: Callable[[dict], Awaitable[None]]) -> None:
+        super().__init__()
+        self.logger = log
+        self.accept_card = accept_card
+
+    async def process(self, message: CallbackMessage):
+        await self.accept_card(message.data if isinstance(message.data, dict) else {})
+        return AckMessage.STATUS_OK, {}
+
+
 class StreamConnection(DingTalkStreamClient):
-    def __init__(self, api_url: str, client_id: str, client_secret: str, accept: Callable[[dict], Awaitable[None]]) -> None:
+    def __init__(self, api_url: str, client_id: str, client_secret: str, accept: Callable[[dict], Awaitable[None]], accept_card: Callable[[dict], Awaitable[None]] | None = None) -> None:
         # the SDK warns about every keep-alive ping it acks ("unknown message topic"): only its errors are logged
         sdk_log = logging.getLogger(__name__ + ".sdk")
         sdk_log.setLevel(logging.ERROR)
         super().__init__(Credential(client_id, client_secret), logger=sdk_log)
         self.api_url = api_url.rstrip("/")
         self.register_callback_handler(ChatbotMessage.TOPIC, _ChatbotMessages(accept))
+        if accept_card is not None:
+            self.register_callback_handler(CallbackHandler.TOPIC_CARD_CALLBACK, _CardCallbacks(accept_card))
         self._runner: asyncio.Task | None = None
         self._frames: set[asyncio.Task] = set()
         self.connected = asyncio.Event()  # set while a websocket is open (tests wait on it)

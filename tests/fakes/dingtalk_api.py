@@ -1,7 +1,8 @@
 """A fake DingTalk on 127.0.0.1 (port 0): the OpenAPI the bot calls (access token, one-to-one and
-group robot messages) and the stream gateway the dingtalk-stream SDK connects to (connection open,
-then a websocket that pushes CALLBACK frames and collects their acks). Records every call; can
-answer a send with DingTalk's QPS-limit refusal.
+group robot messages, interactive cards by createAndDeliver) and the stream gateway the
+dingtalk-stream SDK connects to (connection open, then a websocket that pushes CALLBACK frames,
+robot messages and card button presses, and collects their acks). Records every call; can answer a
+send with DingTalk's QPS-limit refusal.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from aiohttp import WSMsgType, web
 CLIENT_ID = "dingtestappkey"
 CLIENT_SECRET = "test-app-secret-0123456789"
 BOT_MESSAGES = "/v1.0/im/bot/messages/get"
+CARD_CALLBACK = "/v1.0/card/instances/callback"
+CARD_PATH = "card/createAndDeliver"
 
 
 @dataclass
@@ -25,16 +28,27 @@ class Sent:
     msg_key: str
     param: dict
 
+    out_track_id: str = ""  # cards: the card's id
+
     @property
     def text(self) -> str:
+        if self.path == CARD_PATH:
+            return str(self.param.get("msgContent") or "")
         return str(self.param.get("content") or self.param.get("text") or "")
 
     def presses(self) -> dict[str, str]:
-        """Button label → the text a tap sends back (the dtmd link's content)."""
+        """Button label → the text a tap sends back (the dtmd link's content). Not for cards: card_buttons()."""
         out = {}
         for label, content in _links(self.text):
             out[label] = unquote(content)
         return out
+
+    def card_buttons(self) -> dict[str, str]:
+        """A card's button label → its action id (what a press calls back with)."""
+        if self.path != CARD_PATH:
+            return {}
+        buttons = json.loads(self.param.get("sys_full_json_obj") or "{}").get("msgButtons") or []
+        return {b["text"]: b["id"] for b in buttons if b.get("request")}
 
 
 def _links(markdown: str) -> list[tuple[str, str]]:
@@ -69,6 +83,7 @@ class FakeDingTalk:
         app.router.add_post("/v1.0/gateway/connections/open", self._open)
         app.router.add_get("/connect", self._socket)
         app.router.add_post("/v1.0/robot/{kind}/{method}", self._send)
+        app.router.add_post("/v1.0/card/instances/createAndDeliver", self._card)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -131,6 +146,19 @@ class FakeDingTalk:
         await self.sockets[-1].send_str(json.dumps(frame, ensure_ascii=False))
         return frame_id
 
+    def card_press(self, staff_id: str, card: Sent, label: str, *, action: str | None = None) -> dict:
+        """The card callback DingTalk sends when `staff_id` taps the button labelled `label` (or any action id)."""
+        if action is None:
+            matches = [a for name, a in card.card_buttons().items() if label in name]
+            assert matches, f"no button {label!r} on the card: {list(card.card_buttons())}"
+            action = matches[0]
+        content = {"cardPrivateData": {"actionIds": [action], "params": {}}}
+        return {
+            "extension": "{}", "corpId": self.corp_id, "spaceType": "IM_GROUP", "spaceId": card.to, "userIdType": 1,
+            "type": "actionCallback", "userId": staff_id, "outTrackId": card.out_track_id,
+            "content": json.dumps(content), "value": json.dumps(content),
+        }
+
     async def system(self, topic: str, data: dict | None = None) -> str:
         """A SYSTEM frame ('ping' keep-alive, 'disconnect' before the gateway drops the connection)."""
         await self.wait_for(lambda: bool(self.sockets))
@@ -186,6 +214,28 @@ class FakeDingTalk:
         finally:
             self.sockets.remove(ws)
         return ws
+
+    async def _card(self, request: web.Request) -> web.Response:
+        """createAndDeliver: checked as DingTalk would (token, template, STREAM callbacks, a group space, our robot)."""
+        body = await request.json()
+        self.calls.append((CARD_PATH, body))
+        if request.headers.get("x-acs-dingtalk-access-token") not in self.tokens[-1:]:
+            return web.json_response({"code": "InvalidAuthentication", "message": "不合法的access_token"}, status=401)
+        if self.refusals.get(CARD_PATH):
+            status, code = self.refusals[CARD_PATH].pop(0)
+            return web.json_response({"code": code, "message": "请求被限流", "requestid": "r1"}, status=status)
+        space = str(body.get("openSpaceId") or "")
+        params = ((body.get("cardData") or {}).get("cardParamMap")) or {}
+        if (
+            not body.get("cardTemplateId") or not body.get("outTrackId") or body.get("callbackType") != "STREAM"
+            or not space.startswith("dtv1.card//IM_GROUP.") or (body.get("imGroupOpenDeliverModel") or {}).get("robotCode") != self.client_id
+            or not all(isinstance(v, str) for v in params.values())  # cardParamMap values are strings
+        ):
+            return web.json_response({"code": "param.invalid", "message": "参数错误"}, status=400)
+        group = space.removeprefix("dtv1.card//IM_GROUP.")
+        self.sent.append(Sent(CARD_PATH, group, "card", params, out_track_id=body["outTrackId"]))
+        await self._notify()
+        return web.json_response({"success": True, "result": {"outTrackId": body["outTrackId"], "deliverResults": [{"spaceType": "IM_GROUP", "spaceId": group, "success": True}]}})
 
     async def _send(self, request: web.Request) -> web.Response:
         path = f"{request.match_info['kind']}/{request.match_info['method']}"

@@ -18,7 +18,7 @@ from bot.wiring import build_app
 from storage.models import Outbox
 from tests.conftest import make_settings
 
-from .dingtalk_api import CLIENT_ID, CLIENT_SECRET, FakeDingTalk, Sent
+from .dingtalk_api import BOT_MESSAGES, CARD_CALLBACK, CLIENT_ID, CLIENT_SECRET, FakeDingTalk, Sent
 
 
 class DingTalkWorld:
@@ -48,12 +48,18 @@ class DingTalkWorld:
         assert matches, f"no button {label!r} in {list(shown.presses())}"
         return await self.say(staff_id, matches[0], group=group)
 
-    async def exchange(self, data: dict) -> list[Sent]:
-        """Push the message down the stream, wait for its ack and its handling, deliver the outbox,
-        and return what the bot sent to that chat meanwhile."""
-        chat = data["conversationId"] if data["conversationType"] == "2" else data["senderStaffId"]
+    async def press_card(self, staff_id: str, card: Sent, label: str) -> list[Sent]:
+        """Tap a button on a group card: DingTalk calls back over the stream with the card's id and the button's."""
+        self.clock.advance(seconds=5)
+        return await self.exchange(self.fake.card_press(staff_id, card, label), topic=CARD_CALLBACK, chat=card.to)
+
+    async def exchange(self, data: dict, *, topic: str = BOT_MESSAGES, chat: str | None = None) -> list[Sent]:
+        """Push the message (or callback) down the stream, wait for its ack and its handling, deliver
+        the outbox, and return what the bot sent to that chat meanwhile."""
+        if chat is None:
+            chat = data["conversationId"] if data["conversationType"] == "2" else data["senderStaffId"]
         before = len(self.fake.to(chat))
-        frame = await self.fake.push(data)
+        frame = await self.fake.push(data, topic=topic)
         ack = await self.fake.acked(frame)
         assert ack["code"] == 200, ack
         await self.adapter.settle()
