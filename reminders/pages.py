@@ -25,10 +25,15 @@ def prompt_data(list_name: str, head: str, ids: list[int], extra: dict | None = 
     return {"list": list_name, "head": head, "ids": list(ids[:MAX_IDS]), "total": len(ids)} | ({"extra": extra} if extra else {})
 
 
+def more_label(left: int, lang: str) -> str:
+    """A "More" button's label; `left`: the items from the next page on."""
+    en, zh = _MORE
+    return (zh if lang == "zh" else en).format(n=left)
+
+
 def more_button(prompt_id: str, offset: int, left: int, lang: str) -> Button:
     """The button that shows the page starting at `offset`; `left`: the items from there on."""
-    en, zh = _MORE
-    return Button((zh if lang == "zh" else en).format(n=left), f"p:{prompt_id}:{offset}")
+    return Button(more_label(left, lang), f"p:{prompt_id}:{offset}")
 
 
 def range_line(offset: int, shown: int, total: int, lang: str) -> str:

@@ -30,6 +30,8 @@ from . import forms, inbox
 from . import incoming as translate
 from .files import download
 from .home import ACTION_PREFIX as HOME_ACTION_PREFIX
+from .home import PAGE_ACTION_PREFIX as HOME_PAGE_PREFIX
+from .home import page_of as home_page_of
 from .home import view as home_view
 from .profiles import Profiles
 from .sender import PLATFORM, EphemeralReplies, ResponseUrls, SlackSender
@@ -150,6 +152,11 @@ class SlackAdapter:
         async def on_home_button(ack, body, action):
             await self._accept(ack, inbox.received("home", body, self.services.clock(), action))
 
+        @app.action(re.compile("^" + re.escape(HOME_PAGE_PREFIX)))
+        async def on_home_page(ack, body, action):  # More / First on the Home tab: a view only, nothing stored
+            await ack()
+            self._spawn(self.publish_home(str((body.get("user") or {}).get("id", "")), home_page_of(action.get("value"))))
+
         return app
 
     async def _open_form(self, body: dict, kind: str, target: int) -> None:
@@ -180,11 +187,11 @@ class SlackAdapter:
         except Exception:
             log.info("slack: could not say a message was logged already", exc_info=True)
 
-    async def publish_home(self, user: str) -> None:
-        """views.publish the member's Home tab (nothing for a stranger). A failure is logged, never
-        fatal: the tab is a view, refreshed again on the next open or change."""
+    async def publish_home(self, user: str, offset: int = 0) -> None:
+        """views.publish the member's Home tab (nothing for a stranger), its page at `offset`. A failure is
+        logged, never fatal: the tab is a view, refreshed again on the next open or change."""
         try:
-            home = await home_of(self.services, PLATFORM, user)
+            home = await home_of(self.services, PLATFORM, user, offset)
             if home is not None:
                 await self.client.views_publish(user_id=user, view=home_view(home))
         except Exception:
