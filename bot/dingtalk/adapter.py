@@ -10,6 +10,7 @@ Replies are queued in the outbox by the router and sent by DingTalkSender throug
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from aiohttp import web
 from handlers import router
 from chat.messages import Incoming, Outgoing
 
+from reminders.delivery import PermanentFailure
 from storage.models import Outbox
 
 from ..settings import reveal
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 ROBOT_PATH = "/dingtalk/robot"
 MAX_BODY_BYTES = 1024 * 1024
+MAX_SHEET_BYTES = 10 * 1024 * 1024  # a spreadsheet sent to import (as on Slack)
 Handle = Callable[[Incoming, object], Awaitable[list[Outgoing]]]
 
 
@@ -107,9 +110,25 @@ class DingTalkAdapter:
             return  # a redelivery while its first delivery is still being handled
         self._active.add(key)
         try:
-            await self.handle(translate.to_incoming(data, received_at), self.services)
+            msg = translate.to_incoming(data, received_at)
+            if (sheet := translate.sheet_file(data)) is not None:
+                msg = await self._with_sheet(msg, *sheet)
+            await self.handle(msg, self.services)
         finally:
             self._active.discard(key)
+
+    async def _with_sheet(self, msg: Incoming, download_code: str, name: str) -> Incoming:
+        """A spreadsheet sent as a file, with its bytes (handlers/imports.py imports it like on Telegram
+        and Slack). A file DingTalk will not give (gone, too big) is answered as a file we cannot read;
+        a network or server failure raises, so the row stays 'received' and is handled again later."""
+        try:
+            data = await self.api.download(download_code, self.sender.robot_code, MAX_SHEET_BYTES)
+        except PermanentFailure as exc:
+            log.warning("dingtalk: file %s could not be fetched: %s", name, exc)
+            data = None
+        if data is None:
+            return dataclasses.replace(msg, media_kind="file", file_name=name, file_bytes=None)
+        return dataclasses.replace(msg, media_kind=None, file_name=name, file_bytes=data)
 
     async def _recover(self) -> None:
         """Handle what was stored and acked but not handled before the last stop (a crash, a kill -9)."""

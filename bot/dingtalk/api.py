@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://api.dingtalk.com"
 TOKEN_PATH = "/v1.0/oauth2/accessToken"
+FILE_PATH = "/v1.0/robot/messageFiles/download"  # a received file's downloadCode → a temporary downloadUrl
 TOKEN_MARGIN = dt.timedelta(minutes=5)
 TIMEOUT = aiohttp.ClientTimeout(total=10)  # at-least-once: a send with no answer goes again
 THROTTLED_SECONDS = 2.0  # DingTalk's QPS limits say no Retry-After; its windows are a second long
@@ -72,6 +73,22 @@ class DingTalkAPI:
                 continue
             raise _failure(status, answer, path)
         raise RetryLater(None, f"{path}: unauthorized")  # (not reached)
+
+    async def download(self, download_code: str, robot_code: str, limit: int) -> bytes | None:
+        """A file someone sent the robot: its temporary link from messageFiles/download, then the bytes.
+        None when it is larger than `limit`; RetryLater / PermanentFailure like every call."""
+        answer = await self.call(FILE_PATH, {"downloadCode": download_code, "robotCode": robot_code})
+        url = answer.get("downloadUrl")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise PermanentFailure("messageFiles/download: no downloadUrl")
+        try:
+            async with self._http().get(url, timeout=aiohttp.ClientTimeout(total=60)) as response:
+                if response.status != 200:
+                    raise _failure(response.status, {}, "file download")
+                data = await response.content.read(limit + 1)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise RetryLater(None, f"file download: {exc!r}"[:200]) from exc
+        return None if len(data) > limit else data
 
     async def _post(self, path: str, body: dict, token: str | None) -> tuple[int, dict]:
         headers = {"Content-Type": "application/json"}

@@ -52,6 +52,25 @@ def text_of(data: dict) -> str:
     return ""
 
 
+SHEET_SUFFIXES = (".csv", ".xlsx", ".xls", ".tsv")
+
+
+def _content(data: dict) -> dict:
+    content = data.get("content")
+    return content if isinstance(content, dict) else {}
+
+
+def sheet_file(data: dict) -> tuple[str, str] | None:
+    """(downloadCode, fileName) of a spreadsheet sent as a file (msgtype file), else None."""
+    if data.get("msgtype") != "file":
+        return None
+    content = _content(data)
+    code, name = content.get("downloadCode"), content.get("fileName")
+    if not isinstance(code, str) or not code or not isinstance(name, str) or not name.lower().endswith(SHEET_SUFFIXES):
+        return None
+    return code, storable(name)[:200]
+
+
 def _sent_at(data: dict, fallback: dt.datetime) -> dt.datetime:
     try:
         return dt.datetime.fromtimestamp(int(data["createAt"]) / 1000, dt.timezone.utc)
@@ -67,6 +86,8 @@ def to_incoming(data: dict, received_at: dt.datetime) -> Incoming:
     if pressed:
         payload, text = pressed.group(1), ""
     media = None if data.get("msgtype") in ("text", "richText") else ("photo" if data.get("msgtype") == "picture" else "file")
+    content = _content(data)
+    file_name = storable(str(content.get("fileName")))[:200] if data.get("msgtype") == "file" and content.get("fileName") else None
     return Incoming(
         platform=PLATFORM,
         chat_id=chat_id(data),
@@ -78,5 +99,6 @@ def to_incoming(data: dict, received_at: dt.datetime) -> Incoming:
         sent_at=_sent_at(data, received_at),
         button_payload=payload,
         addressed=True,  # in a group the robot only hears messages that @mention it
-        media_kind=media,
+        media_kind=media,  # a spreadsheet's bytes are added by the adapter (which then clears this)
+        file_name=file_name,
     )

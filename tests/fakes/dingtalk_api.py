@@ -68,6 +68,8 @@ class FakeDingTalk:
     acks: dict[str, dict] = field(default_factory=dict)  # stream messageId → the client's ack
     refusals: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # path → queued (HTTP status, code)
     flow_controlled: list[str] = field(default_factory=list)  # staff ids the next batchSend leaves out
+    files: dict[str, bytes] = field(default_factory=dict)  # downloadCode → what someone sent the robot
+    downloads: list[str] = field(default_factory=list)  # downloadCodes whose bytes were fetched
     base: str = ""
 
     def __post_init__(self) -> None:
@@ -84,6 +86,7 @@ class FakeDingTalk:
         app.router.add_get("/connect", self._socket)
         app.router.add_post("/v1.0/robot/{kind}/{method}", self._send)
         app.router.add_post("/v1.0/card/instances/createAndDeliver", self._card)
+        app.router.add_get("/files/{code}", self._file)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -145,6 +148,14 @@ class FakeDingTalk:
         }
         await self.sockets[-1].send_str(json.dumps(frame, ensure_ascii=False))
         return frame_id
+
+    def file_message(self, staff_id: str, file_name: str, data: bytes, **kw) -> dict:
+        """A file sent to the robot (msgtype file): DingTalk gives a downloadCode, exchanged for a temporary link."""
+        message = self.message(staff_id, "", **kw)
+        code = f"dl{next(self._ids)}"
+        self.files[code] = data
+        message.pop("text")
+        return message | {"msgtype": "file", "content": {"downloadCode": code, "fileName": file_name}}
 
     def card_press(self, staff_id: str, card: Sent, label: str, *, action: str | None = None) -> dict:
         """The card callback DingTalk sends when `staff_id` taps the button labelled `label` (or any action id)."""
@@ -237,12 +248,23 @@ class FakeDingTalk:
         await self._notify()
         return web.json_response({"success": True, "result": {"outTrackId": body["outTrackId"], "deliverResults": [{"spaceType": "IM_GROUP", "spaceId": group, "success": True}]}})
 
+    async def _file(self, request: web.Request) -> web.Response:
+        code = request.match_info["code"]
+        if code not in self.files or request.query.get("sig") != "ok":
+            return web.Response(status=403, text="AccessDenied")
+        self.downloads.append(code)
+        return web.Response(body=self.files[code], content_type="application/octet-stream")
+
     async def _send(self, request: web.Request) -> web.Response:
         path = f"{request.match_info['kind']}/{request.match_info['method']}"
         body = await request.json()
         self.calls.append((path, body))
         if request.headers.get("x-acs-dingtalk-access-token") not in self.tokens[-1:]:
             return web.json_response({"code": "InvalidAuthentication", "message": "不合法的access_token"}, status=401)
+        if path == "messageFiles/download":
+            if body.get("robotCode") != self.client_id or body.get("downloadCode") not in self.files:
+                return web.json_response({"code": "invalidParameter.downloadCode", "message": "downloadCode无效"}, status=400)
+            return web.json_response({"downloadUrl": f"{self.base}/files/{body['downloadCode']}?sig=ok"})
         if self.refusals.get(path):
             status, code = self.refusals[path].pop(0)
             return web.json_response({"code": code, "message": "请求被限流", "requestid": "r1"}, status=status)
