@@ -4,7 +4,9 @@
     uv run python -m benchmarks.dingtalk_roundtrip [--notes 20]
 
 A fresh database: the member's /start makes them admin, /新建 adds a customer, a Chinese note comes
-back as a markdown message with buttons, tapping 改日期 and typing a date moves the follow-up. Prints
+back as a markdown message with buttons, tapping 改日期 and typing a date moves the follow-up; then in
+a group (@robot /link, @robot note) the confirmation is an interactive card, and its 改日期 button
+calls back over the stream (a card callback frame). Prints
 what the member would see, then the note → confirmation time beside a floor measured in the same
 run: a stream frame the bot stores nothing for (the same websocket, SDK routing and ack; no
 database, no reply).
@@ -23,9 +25,10 @@ import time
 from pathlib import Path
 
 from storage.db import migrate
-from tests.fakes.dingtalk_api import CLIENT_ID, CLIENT_SECRET, FakeDingTalk, Sent
+from tests.fakes.dingtalk_api import CARD_CALLBACK, CLIENT_ID, CLIENT_SECRET, FakeDingTalk, Sent
 
 STAFF = "staff01"
+GROUP = "cidSALES1"
 PATIENCE = 30.0  # seconds to wait for the bot
 
 
@@ -60,6 +63,31 @@ async def say(fake: FakeDingTalk, text: str, show: bool = True) -> tuple[Sent, f
         buttons = "  ".join(f"[{label}]" for label in reply.presses())
         print("bot> " + shown.replace("  \n", "\n").replace("\n", "\n     ") + (f"\n     {buttons}" if buttons else ""))
     return reply, took
+
+
+def show_group(reply: Sent) -> None:
+    buttons = "  ".join(f"[{label}]" for label in reply.card_buttons())
+    kind = "card" if reply.out_track_id else "message"
+    print(f"bot ({kind})> " + reply.text.replace("  \n", "\n").replace("\n", "\n     ") + (f"\n     {buttons}" if buttons else ""))
+
+
+async def in_group(fake: FakeDingTalk, text: str) -> Sent:
+    before = len(fake.to(GROUP))
+    await fake.push(fake.message(STAFF, text, nick="李雷", group=GROUP, created_ms=now_ms()))
+    await until(lambda: len(fake.to(GROUP)) > before, "group answer")
+    print(f"[群] you> @crmbot {text}")
+    show_group(fake.to(GROUP)[before])
+    return fake.to(GROUP)[before]
+
+
+async def tap_card(fake: FakeDingTalk, card: Sent, label: str) -> Sent:
+    before = len(fake.to(GROUP))
+    frame = await fake.push(fake.card_press(STAFF, card, label), topic=CARD_CALLBACK)
+    await fake.acked(frame, PATIENCE)
+    await until(lambda: len(fake.to(GROUP)) > before, "answer to the tap")
+    print(f"[群] (taps {label} on the card: a card callback over the stream)")
+    show_group(fake.to(GROUP)[before])
+    return fake.to(GROUP)[before]
 
 
 async def floor(fake: FakeDingTalk) -> float:
@@ -98,6 +126,11 @@ async def main(notes: int) -> None:
         print(f"(taps 改日期: DingTalk sends “{tap}”)")
         await say(fake, tap)
         await say(fake, "下周五")
+        print()
+        await in_group(fake, "/link")
+        card = await in_group(fake, "拜访了李娜，她要下周一前的样品")
+        await tap_card(fake, card, "改日期")
+        await in_group(fake, "下周二")
 
         timed, floors = [], []
         for i in range(notes):
