@@ -138,6 +138,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
     cut = list(customer_span) if isinstance(customer_span, list) else ([customer_span] if customer_span else [])
     items: list[tuple[tuple, FollowUp]] = []
     situational = []
+    expected: set[int] = set()  # dates of what others expect to happen ("next order expected after July 4")
+    acted = False  # a dated next step of ours is in the note
     mentions = _merge(list(mentions or [])[:MAX_MENTIONS], n)
     for m in mentions:
         try:
@@ -177,6 +179,10 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             within = (c.start, c.end) if c is not None and c.start <= m.start and m.end <= c.end else None
             task = task_text(text, m.start, m.end, cut, within) or _previous_clause_task(text, cs, cut) or _default_task(text)
             items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task, start=m.start)))
+            if role == "plain" and c is not None and _EXPECTED.search(n, c.start, c.end):
+                expected.add(m.start)
+            elif role == "next":
+                acted = True
         except Exception:
             continue
     if birthday and birthday.action:
@@ -199,6 +205,9 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             task = task_text(text, s, e, cut) or _default_task(text)  # 到时候 goes; "call her then" stays
             items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task, start=m.start)))
             situational = [x for x in situational if x is not m]
+    if acted and expected:  # "order expected after the 4th of July, check in July 6": our step is the follow-up
+        situational += [m for m in mentions if m.start in expected]
+        items = [x for x in items if x[1].start not in expected]
     items = _without_context_dates(items, {m.start: m for m in mentions})
     items.sort(key=lambda x: x[0])  # the earliest first: the spec's follow_up
     if items:
@@ -215,6 +224,9 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
     return [], situational
 
 
+# what others expect to happen, said without a step of ours: an arrival, an expected order
+_EXPECTED = re.compile(r"(?<![a-z])(?:expected|arriv(?:es|ing|al)|lands?|landing|eta|due to (?:arrive|land|ship|come))(?![a-z])|"
+                       r"预计|预期|到货|到港|抵达|到达")
 _DONE_ZH = re.compile(r"了(?!解)|已经|已")  # "给李姐回电话了": done, not a to-do
 _THEN = re.compile(r"到时候|到时|届时|那时候?再|那天再|\b(?:call|ring|email|text|ping|message|see|visit|contact|remind)\s+(?:her|him|them|me|us)\s+then\b|"
                    r"\bthen\s+(?:call|ring|email|text|ping|follow up)\b|\bat that point\b")

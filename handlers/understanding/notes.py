@@ -127,8 +127,24 @@ class NoteParser:
                 if not t.end <= s <= t.end + 2 or head[t.end:s].strip() or not re.search(r"\d", t.text):
                     continue
                 last = t.start + max(0, head.rfind(" ", t.start, t.end - 1) + 1 - t.start)  # "by 6:30" → "6:30"
-                if any("".join(_latin_tokens(head[a:e].lower())) in full for a in (t.start, last)):
-                    out.append((t.start, e))
+                for a in (t.start, last):
+                    # digits are no tokens of a key: the name itself must hold the clock ("10:00 Tom Baker" is Tom Baker)
+                    said = re.sub(r"\s+", " ", head[a:t.end].lower()).strip()
+                    if any(said in name for name in self._names_of(full.get("".join(_latin_tokens(head[a:e].lower()))))):
+                        out.append((a, e))
+                        break
+        return out
+
+    def _names_of(self, pairs) -> list[str]:
+        from .matching import _KIND_BITS
+
+        records = getattr(self.index, "records", None) or []
+        out = []
+        for pair in pairs or ():
+            rid = pair >> _KIND_BITS
+            rec = records[rid] if 0 <= rid < len(records) else None
+            if rec is not None:
+                out += [x.lower() for x in (rec.name, rec.company or "", *rec.aliases) if x]
         return out
 
     def _is_name_word(self, word: str) -> bool:

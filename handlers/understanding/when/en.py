@@ -178,8 +178,8 @@ def year_ref(m, ctx):
 @rule(B + r"(in\s+|of\s+|during\s+|to\s+|till\s+|until\s+)?(" + MONTH + r")(?:,?\s+(\d{4}))?" + E, needs='jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec')
 def month_name(m, ctx):
     lead, name, year = m.groups()
-    if name == "may" and not year:
-        return None  # the modal verb; "May 5" is matched by month_day
+    if name == "may" and not year and (lead or "").strip() not in ("in", "during", "until", "till"):
+        return None  # the modal verb ("in may" is the month); "May 5" is matched by month_day
     if name in ("mar", "jan", "sat") and not (lead or year):
         return None
     if lead and not year and re.match(r"[\s.,/-]*\d{1,2}(?:st|nd|rd|th)?(?![\d:])", m.string[m.end():]):
@@ -244,7 +244,7 @@ def around_the_holiday(m, ctx):
 
 
 _HOLIDAY = (r"christmas\s+eve|christmas|xmas|new\s+year'?s\s+eve|new\s+year'?s\s+day|new\s+year|"
-            r"valentine'?s\s+day|easter")
+            r"valentine'?s\s+day|good\s+friday|easter\s+monday|easter|black\s+friday|cyber\s+monday|thanksgiving(?:\s+day)?")
 _CN_FESTIVAL = "|".join(sorted((re.escape(k) for k in EN_ALIASES), key=len, reverse=True))
 
 
@@ -294,7 +294,7 @@ def cn_festival(m, ctx):
 
 # "christmas", "easter 2014", "three days after easter", "2nd tuesday after christmas"
 @rule(B + r"(?:(" + ORD + "|" + EN_COUNT + r")\s+(days?|weeks?|" + WEEKDAY + r"s?)\s+(after|before)\s+)?(" + _HOLIDAY +
-      r")(?:\s+(\d{4}))?" + E, needs="christmas|xmas|new year|valentine|easter")
+      r")(?:\s+(\d{4}))?" + E, needs="christmas|xmas|new year|valentine|easter|friday|monday|thanksgiving")
 def holiday(m, ctx):
     count, unit, rel, name, year = m.groups()
     if re.search(r"(?:happy|merry|wish(?:ing)?\s+(?:you\s+)?(?:a\s+)?)\s*$", m.string[max(0, m.start() - 20):m.start()]):
@@ -319,7 +319,12 @@ def holiday(m, ctx):
         else:
             wd = _weekday(unit)
             d = next_weekday(d, wd, n) if sign > 0 else prev_weekday(d, wd, n)
+    elif _BEFORE_IT.search(m.string, max(0, m.start() - 12), m.start()):
+        d -= dt.timedelta(days=1)  # "before Christmas": by the day before it, as for the Chinese festivals
     return P(m, date=d)
+
+
+_BEFORE_IT = re.compile(r"(?<![a-z])(?:before|pre|ahead of)[\s-]+(?:the\s+)?$")
 
 
 # --- explicit dates -----------------------------------------------------------------
@@ -356,10 +361,15 @@ def day_of_month(m, ctx):
         return None
     # "the 15th" and "on the first" stand alone; "15th", "the first" (time we met) or
     # "20 of" (us) need a month or weekday next to them.
-    strong = not of and (on_the or has_the and num[:1].isdigit())
+    strong = not of and (on_the or has_the and num[:1].isdigit()
+                         or num[:1].isdigit() and not num.isdigit() and bool(_DAY_LEAD.search(m.string, 0, m.start())))
     if strong and not on_the and _NOUN_AFTER.match(m.string, m.end()):
         return None  # "the 2nd quote", "the 3rd batch": an ordinal, not a day
     return P(m, day=day, weak=not strong)
+
+
+# "by 23rd", "on 5th", "due 15th": a preposition of time before a day's ordinal makes it a day
+_DAY_LEAD = re.compile(r"(?<![a-z])(?:by|on|before|until|till|due|after|from|latest|b4)\s+$")
 
 
 # After "the 2nd": a word that is no noun (the day stands alone), else the ordinal counts a thing.

@@ -19,6 +19,9 @@ FESTIVALS = {
     "new year's eve": ("solar", 12, 31), "new years eve": ("solar", 12, 31),
     "new year's day": ("solar", 1, 1), "new years day": ("solar", 1, 1), "new year": ("solar", 1, 1),
     "valentine's day": ("solar", 2, 14), "valentines day": ("solar", 2, 14), "easter": ("easter", 0, 0),
+    # days named after a weekday: the day itself, never "the coming Friday" (Black Friday rush, call Tues)
+    "good friday": ("easter", -2, 0), "easter monday": ("easter", 1, 0), "thanksgiving": ("thanksgiving", 0, 0),
+    "thanksgiving day": ("thanksgiving", 0, 0), "black friday": ("thanksgiving", 1, 0), "cyber monday": ("thanksgiving", 4, 0),
 }
 # English names of the Chinese festivals, read as the Chinese one.
 EN_ALIASES = {
@@ -50,7 +53,10 @@ def festival_in(name: str, year: int) -> dt.date | None:
     if kind == "solar":
         return dt.date(year, month, day)
     if kind == "easter":
-        return easter(year)
+        return easter(year) + dt.timedelta(days=month)
+    if kind == "thanksgiving":  # the fourth Thursday of November (US)
+        first = dt.date(year, 11, 1)
+        return first + dt.timedelta(days=(3 - first.weekday()) % 7 + 21 + month)
     if kind == "qingming":  # a solar term: 4 or 5 April (the 21st century's 寿星 formula)
         y = year % 100
         return dt.date(year, 4, int(y * 0.2422 + 4.81) - y // 4)

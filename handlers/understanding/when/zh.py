@@ -399,13 +399,14 @@ def dotted_date(m, ctx):
 
 
 # 初十 / 正月初八 / 大年初三: days of the lunar new year (alone only around the Spring Festival)
-@rule(r"(?<![月年])(正月|大年)?初([一二三四五六七八九十])(?![一二三四五六七八九十中级期步次稿审试])(?:以后|之后|后)?", needs="初")
+@rule(r"(?<![月年当最起])(正月|大年)?初([一二三四五六七八九十])(?![一二三四五六七八九十中级期步次稿审试])(?:以后|之后|后)?", needs="初")
 def new_year_day(m, ctx):
     lead, num = m.groups()
     spring = next_festival("春节", ctx.today - dt.timedelta(days=20))
     if spring is None:
         return None
-    near = -15 <= (ctx.today - spring).days <= 20 or 0 <= (spring - ctx.today).days <= 45
+    # from December on, people plan the new-year days ("初三返香港，初六搵佢" on 12月3日)
+    near = -15 <= (ctx.today - spring).days <= 20 or 0 <= (spring - ctx.today).days <= 75
     if not lead and not near and not __import__("re").search(r"春节|过年|新年|正月|年后|拜年", m.string):
         return None
     import lunardate

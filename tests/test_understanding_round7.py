@@ -1,0 +1,60 @@
+"""Understanding rules of this round, on notes and customers of our own:
+
+- a clock before a customer's name is a time, not part of the name (unless the name itself holds it: "6:30 Bakery");
+- "in may" is the month; "by 23rd", "on 5th" are days;
+- days named after a weekday (Black Friday, Cyber Monday, Good Friday) are those days, never "the coming Friday";
+- 初X from December on, beside a trip home (初三返香港), are days of the coming new year;
+- what others expect to happen (an order expected, goods arriving) is no follow-up when the note names our own dated step.
+"""
+import datetime as dt
+
+import pytest
+
+from handlers.understanding.matching import CustomerIndex
+from handlers.understanding.notes import CustomerRecord, NoteParser
+
+TZ = dt.timezone(dt.timedelta(hours=8))
+THU_3_DEC = dt.datetime(2026, 12, 3, 10, 0, tzinfo=TZ)
+
+CUSTOMERS = [("Tom Baker", "Baker Foods", ()), ("Anna Lee", "6:30 Bakery", ()), ("陈志明", "港丰贸易", ("阿明",)), ("李娜", "华兴", ())]
+
+
+@pytest.fixture(scope="module")
+def parser():
+    records = [CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(CUSTOMERS)]
+    return NoteParser(CustomerIndex(records), strict=True)
+
+
+def follow_up(parser, text, now=THU_3_DEC):
+    out = parser.parse(text, now).to_json()
+    return out["customer"], (out["follow_up"] or {}).get("date"), (out["follow_up"] or {}).get("time")
+
+
+def test_a_clock_before_a_name_is_a_time(parser):
+    assert follow_up(parser, "tmrw 10:00 Tom Baker visit our factory") == ("Tom Baker", "2026-12-04", "10:00")
+    assert follow_up(parser, "called 6:30 Bakery, wants more flour") == ("Anna Lee", None, None)
+
+
+@pytest.mark.parametrize("text, date", [
+    ("Tom wants a quote in may", "2027-05-01"),
+    ("Tom needs the samples by 23rd", "2026-12-23"),
+    ("Tom: send the catalogue on 5th", "2026-12-05"),
+])
+def test_months_and_days_written_short(parser, text, date):
+    assert follow_up(parser, text)[1] == date
+
+
+def test_a_day_named_after_a_weekday_is_that_day(parser):
+    assert follow_up(parser, "Black Friday rush at Baker Foods, call Tom Tues")[1] == "2026-12-08"
+    assert follow_up(parser, "Tom: promo deck before Good Friday")[1] == "2027-03-25"
+
+
+def test_new_year_days_planned_in_december(parser):
+    assert follow_up(parser, "陈志明初三返香港，初六搵佢")[1:] == ("2027-02-11", None)
+    assert follow_up(parser, "当初三个人一起来的，李娜明天再约")[1] == "2026-12-04"
+
+
+def test_what_others_expect_gives_way_to_our_step(parser):
+    assert follow_up(parser, "Tom: next order expected after the 4th of July, check in July 6")[1] == "2027-07-06"
+    assert follow_up(parser, "李娜的货预计12月10号到港，12月12号再跟进")[1] == "2026-12-12"
+    assert follow_up(parser, "Tom: shipment arriving Dec 20")[1] == "2026-12-20"  # nothing of ours: still the date to watch
