@@ -10,9 +10,11 @@ by FeishuSender.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 import lark_oapi as lark
 from aiohttp import web
@@ -23,7 +25,8 @@ from chat.messages import Incoming, Outgoing
 
 from ..settings import reveal
 from . import inbox
-from .api import OpenAPI
+from . import incoming as translate
+from .api import INVALID_TOKEN, OpenAPI
 from .callback import open_callback
 from .connection import LongConnection
 from .incoming import PLATFORM
@@ -33,6 +36,7 @@ from .sender import FeishuSender
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/feishu/events"
+MAX_SHEET_BYTES = 10 * 1024 * 1024  # a spreadsheet sent to import (as on Slack and DingTalk)
 Handle = Callable[[Incoming, object], Awaitable[list[Outgoing]]]
 
 
@@ -109,9 +113,26 @@ class FeishuAdapter:
         self._active.add(key)
         try:
             name = await self.profiles.name(item.user_id)
-            await self.handle(item.incoming(name, self.bot_open_id), self.services)
+            msg = item.incoming(name, self.bot_open_id)
+            if item.kind == "message" and (sheet := translate.sheet_file(item.envelope)) is not None:
+                msg = await self._with_sheet(msg, *sheet)
+            await self.handle(msg, self.services)
         finally:
             self._active.discard(key)
+
+    async def _with_sheet(self, msg: Incoming, message_id: str, file_key: str, name: str) -> Incoming:
+        """A spreadsheet sent as a file, with its bytes (im/v1/messages/:id/resources/:key?type=file), for
+        handlers/imports.py as on Telegram and Slack. A file Feishu will not give (4xx, too big) is
+        answered as a file we cannot read; a network or server failure raises, so the event stays
+        'received' and is handled again later."""
+        path = f"/open-apis/im/v1/messages/{quote(message_id, safe='')}/resources/{quote(file_key, safe='')}"
+        status, data, code = await self.sender.api.get_bytes(path, {"type": "file"}, MAX_SHEET_BYTES)
+        if status >= 500 or status == 429 or (code is not None and code in INVALID_TOKEN):
+            raise RuntimeError(f"feishu: fetching {name} failed ({status}, {code}); tried again later")
+        if data is None:
+            log.warning("feishu: file %s could not be fetched (%s, %s)", name, status, code)
+            return dataclasses.replace(msg, media_kind="file", file_name=name, file_bytes=None)
+        return dataclasses.replace(msg, media_kind=None, file_name=name, file_bytes=data)
 
     # --- transports --------------------------------------------------------------------------------
     async def _http(self, request: web.Request) -> web.Response:

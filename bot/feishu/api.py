@@ -75,6 +75,24 @@ class OpenAPI:
             self._token = None
         return answer
 
+    async def get_bytes(self, path: str, params: dict[str, str], limit: int) -> tuple[int, bytes | None, int | None]:
+        """A binary GET (a message's file): (HTTP status, the bytes or None when over `limit`, Feishu's
+        code when it answered JSON instead). Raises aiohttp/OS errors on network trouble, TokenRefused."""
+        token = await self.token()
+        headers = {"Authorization": f"Bearer {token}"}
+        async with self._http().get(self.domain + path, params=params, headers=headers, timeout=aiohttp.ClientTimeout(total=60)) as response:
+            if response.status == 200 and not response.content_type.startswith("application/json"):
+                data = await response.content.read(limit + 1)
+                return 200, (None if len(data) > limit else data), None
+            try:
+                payload = await response.json(content_type=None)
+            except ValueError:
+                payload = {}
+            code = payload.get("code") if isinstance(payload, dict) else None
+        if code in INVALID_TOKEN and self._token is not None and self._token[0] == token:
+            self._token = None
+        return response.status, None, code
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()

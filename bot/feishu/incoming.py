@@ -106,6 +106,24 @@ def from_message(envelope: dict, sender_name: str, bot_open_id: str | None, now:
     )
 
 
+SHEET_SUFFIXES = (".csv", ".xlsx", ".xls", ".tsv")
+
+
+def sheet_file(envelope: dict) -> tuple[str, str, str] | None:
+    """(message_id, file_key, file_name) of a spreadsheet sent as a file message, else None."""
+    message = (envelope.get("event") or {}).get("message") or {}
+    if message.get("message_type") != "file":
+        return None
+    try:
+        content = json.loads(message.get("content") or "{}")
+    except ValueError:
+        return None
+    key, name, message_id = content.get("file_key") if isinstance(content, dict) else None, content.get("file_name") if isinstance(content, dict) else None, message.get("message_id")
+    if not all(isinstance(v, str) and v for v in (key, name, message_id)) or not str(name).lower().endswith(SHEET_SUFFIXES):
+        return None
+    return str(message_id), str(key), str(name)[:200]
+
+
 def from_action(envelope: dict, sender_name: str, now: dt.datetime) -> Incoming:
     """A button of one of our cards. Its value carries the chat the card was sent to (set by cards.py,
     returned by Feishu as it was: the callback's context names only Feishu's chat id, not whether it

@@ -43,6 +43,7 @@ class FakeFeishuAPI:
     rate_limits: list[int] = field(default_factory=list)  # queued x-ogw-ratelimit-reset seconds for message.create
     errors: list[tuple[int, int]] = field(default_factory=list)  # queued (HTTP status, code) for message.create
     uploads: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)  # file_key → a file someone sent the bot (im/v1/messages/:id/resources/:key)
     base: str = ""
 
     def __post_init__(self) -> None:
@@ -133,6 +134,11 @@ class FakeFeishuAPI:
             return web.json_response({"code": 0, "msg": "ok", "data": {"user": {"open_id": open_id, "name": self.users[open_id]}}})
         if request.method == "POST" and path == "im/v1/messages":
             return self._create_message(args)
+        if request.method == "GET" and path.startswith("im/v1/messages/") and "/resources/" in path:
+            file_key = path.rsplit("/", 1)[1]
+            if file_key not in self.files or args.get("type") != "file":
+                return web.json_response({"code": 234003, "msg": "File not in msg."}, status=400)
+            return web.Response(body=self.files[file_key], content_type="application/octet-stream")
         if request.method == "POST" and path in ("im/v1/images", "im/v1/files"):
             key = f"{'img' if path.endswith('images') else 'file'}_{next(self._ids)}"
             self.uploads[key] = args.get("image") or args.get("file") or b""
