@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.runner import warm_up
 from reminders import chart
 from tests.fakes.telegram_api import user
 from tests.fakes.telegram_world import fake_telegram, world  # noqa: F401
@@ -65,6 +66,7 @@ def slow_callbacks(monkeypatch):
 
 async def test_a_digest_with_a_chart_a_note_and_a_button_never_block_the_loop(world, slow_callbacks):
     await seed_team(world.app, members=(("1001", "admin"),), customers=CUSTOMERS, platform="telegram")
+    await warm_up(world.app)  # as crmbot run does before its adapters start (the holiday calendar, off the loop)
     await world.start()
     await world.say(LI, "called 李娜, sent the price list")  # warm: first-use imports and caches are start-up, not handling
 
