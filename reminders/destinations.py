@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from storage.models import ChatLink, Identity
 
-PLATFORM_PRIORITY = ("telegram", "slack", "feishu", "wecom", "console")
+PLATFORM_PRIORITY = ("telegram", "slack", "feishu", "wecom", "dingtalk", "console")
 
 
 @dataclass(frozen=True)
