@@ -72,6 +72,7 @@ def body(row: Outbox, message: Outgoing, robot_code: str) -> dict:
         "cardTemplateId": TEMPLATE_ID,
         "outTrackId": out_track_id(row),
         "callbackType": "STREAM",
+        "userIdType": 1,  # ids in callbacks are userIds (staff ids), as in robot messages and our identities
         "cardData": {"cardParamMap": params},
         "openSpaceId": f"dtv1.card//IM_GROUP.{row.chat_id}",
         "imGroupOpenSpaceModel": {"supportForward": False},
