@@ -78,7 +78,8 @@ async def cmd_customer(ctx: Context, args: str) -> list[Outgoing]:
     if isinstance(customer, list):
         return customer  # none, or several to choose from
     await crm.audit(ctx.session, "read", team_id=ctx.team.id, member_id=ctx.member.id, customer_id=customer.id, platform=ctx.msg.platform)
-    return [Outgoing(await customer_card(ctx, customer), edit=Button("✏️ 编辑" if ctx.lang == "zh" else "✏️ Edit", f"customer:{customer.id}"))]
+    card = await customer_card(ctx, customer)  # its first follow-ups; a button opens them all, paged
+    return [Outgoing(card, await paging.customer_tasks_button(ctx, customer), edit=Button("✏️ 编辑" if ctx.lang == "zh" else "✏️ Edit", f"customer:{customer.id}"))]
 
 
 async def customer_card(ctx: Context, c: Customer) -> str:

@@ -16,6 +16,8 @@ MAX_IDS = 1000  # ids a list keeps for its pages (a longer one says so on its la
 KIND = "page"  # the prompt kind of a "More" button
 
 _MORE = ("More ▸ ({n})", "更多 ▸（还有 {n} 条）")
+_ALL_TASKS = ("All {n} follow-ups ▸", "全部 {n} 个跟进 ▸")
+_TASKS_HEAD = ("{customer} · {n} open follow-ups:", "{customer} · {n} 个未完成跟进：")
 _RANGE = ("{first}–{last} of {n}", "第 {first}–{last} 条，共 {n} 条")
 
 
@@ -40,3 +42,15 @@ def range_line(offset: int, shown: int, total: int, lang: str) -> str:
     """Where this page is in the list: "11–20 of 40"."""
     en, zh = _RANGE
     return (zh if lang == "zh" else en).format(first=offset + 1, last=offset + shown, n=total)
+
+
+def all_tasks_label(n: int, lang: str) -> str:
+    """The button under a customer card whose follow-ups do not all fit on it."""
+    en, zh = _ALL_TASKS
+    return (zh if lang == "zh" else en).format(n=n)
+
+
+def tasks_head(customer: str, n: int, lang: str) -> str:
+    """The head line of a customer's follow-ups, paged."""
+    en, zh = _TASKS_HEAD
+    return (zh if lang == "zh" else en).format(customer=customer, n=n)
