@@ -91,6 +91,35 @@ async def test_a_tap_by_someone_else_in_the_group_is_refused_in_their_language(d
     assert len(await world.rows(Interaction)) == 1, "someone else's tap undoes nothing"
 
 
+async def test_an_answer_without_buttons_takes_the_place_of_the_tapped_card(dingtalk_world: DingTalkWorld):
+    world = dingtalk_world
+    await seed_team(world.app, (("staff01", "admin"),), CUSTOMERS, platform="dingtalk")
+    await world.start()
+    card = await _group_note(world)
+    assert len(await world.rows(Interaction)) == 1
+
+    new_messages = await world.press_card("staff01", card, "撤销")
+
+    assert new_messages == [], "the answer went into the card, not into a new message"
+    assert card.text.startswith("↩") and card.card_buttons() == {}
+    assert [track for track, _ in world.fake.card_updates] == [card.out_track_id]
+    assert await world.rows(Interaction) == []
+
+
+async def test_a_card_that_can_no_longer_change_gets_its_answer_as_a_new_message(dingtalk_world: DingTalkWorld):
+    world = dingtalk_world
+    await seed_team(world.app, (("staff01", "admin"),), CUSTOMERS, platform="dingtalk")
+    await world.start()
+    card = await _group_note(world)
+    world.fake.sent.remove(card)  # DingTalk no longer knows the card (expired, recalled)
+    world.fake.sent.append(type(card)(card.path, "elsewhere", card.msg_key, card.param, out_track_id="gone"))
+
+    [answer] = await world.exchange(world.fake.card_press("staff01", card, "撤销"), topic=CARD_CALLBACK, chat=GROUP)
+
+    assert answer.path == "groupMessages/send" and answer.text.startswith("↩")
+    assert await world.rows(Interaction) == []
+
+
 async def test_a_rate_limited_card_is_sent_later_without_loss(dingtalk_world: DingTalkWorld):
     world = dingtalk_world
     await seed_team(world.app, (("staff01", "admin"),), CUSTOMERS, platform="dingtalk")

@@ -61,11 +61,11 @@ class DingTalkAPI:
             self._token = (str(token), self.clock() + dt.timedelta(seconds=expires_in) - TOKEN_MARGIN)
             return self._token[0]
 
-    async def call(self, path: str, body: dict) -> dict:
-        """POST with the access token; a 401 fetches a fresh token and tries once more."""
+    async def call(self, path: str, body: dict, *, method: str = "POST") -> dict:
+        """POST (or PUT) with the access token; a 401 fetches a fresh token and tries once more."""
         for attempt in (1, 2):
             token = await self.access_token()
-            status, answer = await self._post(path, body, token=token)
+            status, answer = await self._post(path, body, token=token, method=method)
             if status == 200:
                 return answer
             if status == 401 and attempt == 1:
@@ -90,12 +90,12 @@ class DingTalkAPI:
             raise RetryLater(None, f"file download: {exc!r}"[:200]) from exc
         return None if len(data) > limit else data
 
-    async def _post(self, path: str, body: dict, token: str | None) -> tuple[int, dict]:
+    async def _post(self, path: str, body: dict, token: str | None, method: str = "POST") -> tuple[int, dict]:
         headers = {"Content-Type": "application/json"}
         if token:
             headers["x-acs-dingtalk-access-token"] = token
         try:
-            async with self._http().post(self.base_url + path, data=json.dumps(body, ensure_ascii=False).encode(), headers=headers) as response:
+            async with self._http().request(method, self.base_url + path, data=json.dumps(body, ensure_ascii=False).encode(), headers=headers) as response:
                 raw = await response.read()
                 retry_after = response.headers.get("Retry-After")
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:

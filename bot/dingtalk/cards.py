@@ -28,6 +28,7 @@ from .incoming import GROUP, PAYLOAD_CLOSE, PAYLOAD_OPEN, PLATFORM
 
 CALLBACK_TOPIC = "/v1.0/card/instances/callback"
 CREATE_AND_DELIVER_PATH = "/v1.0/card/instances/createAndDeliver"
+UPDATE_PATH = "/v1.0/card/instances"  # PUT: new card data for a card already delivered
 TEMPLATE_ID = "382e4302-551d-4880-bf29-a30acfab2e71.schema"  # the SDK's AIMarkdownCardInstance / CarouselCardInstance template
 FINISHED = "3"  # flowStatus: the card is complete (not an AI card still typing)
 ORDER = ["msgTitle", "msgContent", "staticMsgContent", "msgTextList", "msgImages", "msgSlider", "msgButtons"]
@@ -53,21 +54,36 @@ def wants_card(row: Outbox, message: Outgoing) -> bool:
     return row.chat_kind == "group" and bool(message.buttons)
 
 
-def body(row: Outbox, message: Outgoing, robot_code: str) -> dict:
-    """The createAndDeliver request for a group reply with buttons."""
+def _params(message: Outgoing) -> dict:
     text = (message.text or "").strip()[:TEXT_LIMIT] or " "
-    lines = text.split("\n")
     buttons = [
         {"text": (b.label.strip() or "·")[:40], "color": "blue" if c == 0 else "gray", "id": action_id(r, c), "request": True}
         for r, row_buttons in enumerate(message.buttons)
         for c, b in enumerate(row_buttons)
     ]
-    params = {
+    return {
         "flowStatus": FINISHED,
-        "msgContent": "  \n".join(lines),  # two trailing spaces: a markdown line break
+        "msgContent": "  \n".join(text.split("\n")),  # two trailing spaces: a markdown line break
         "staticMsgContent": "",
         "sys_full_json_obj": json.dumps({"order": ORDER, "msgButtons": buttons}, ensure_ascii=False),
     }
+
+
+def replaces_card(row: Outbox, message: Outgoing) -> bool:
+    """The answer to a tap on one of our group cards, with no buttons of its own: it takes the card's
+    place (its text, buttons gone). An answer with buttons is a new card: the buttons of a card name
+    the outbox row it was first sent for, so a card keeps the buttons it was sent with or none."""
+    return row.chat_kind == "group" and not message.buttons and not (message.image_path or message.file_path) and _TRACK.fullmatch(message.replaces or "") is not None
+
+
+def update_body(message: Outgoing) -> dict:
+    """The PUT /v1.0/card/instances request that turns the pressed card into the answer."""
+    return {"outTrackId": message.replaces, "cardData": {"cardParamMap": _params(message)}, "cardUpdateOptions": {"updateCardDataByKey": True}}
+
+
+def body(row: Outbox, message: Outgoing, robot_code: str) -> dict:
+    """The createAndDeliver request for a group reply with buttons."""
+    params = _params(message)
     return {
         "cardTemplateId": TEMPLATE_ID,
         "outTrackId": out_track_id(row),
@@ -119,4 +135,5 @@ def as_robot_message(data: dict, row: Outbox | None, digest: str, user: str, act
         "msgtype": "text",
         "text": {"content": f"{button.label} {PAYLOAD_OPEN}{button.payload}{PAYLOAD_CLOSE}"},
         "cardCallback": True,
+        "pressedCard": out_track_id(row),  # incoming.py: the pressed message, which the answer may replace
     }

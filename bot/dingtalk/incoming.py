@@ -83,8 +83,11 @@ def to_incoming(data: dict, received_at: dt.datetime) -> Incoming:
     text = text_of(data)
     payload = None
     pressed = _PRESS.search(text)
+    pressed_card = None
     if pressed:
         payload, text = pressed.group(1), ""
+        if data.get("cardCallback") and isinstance(data.get("pressedCard"), str):
+            pressed_card = _id(data["pressedCard"])  # a tap on a group card (cards.py): its answer may take the card's place
     media = None if data.get("msgtype") in ("text", "richText") else ("photo" if data.get("msgtype") == "picture" else "file")
     content = _content(data)
     file_name = storable(str(content.get("fileName")))[:200] if data.get("msgtype") == "file" and content.get("fileName") else None
@@ -98,6 +101,7 @@ def to_incoming(data: dict, received_at: dt.datetime) -> Incoming:
         message_id=_id(data["msgId"]),
         sent_at=_sent_at(data, received_at),
         button_payload=payload,
+        pressed_message_id=pressed_card,
         addressed=True,  # in a group the robot only hears messages that @mention it
         media_kind=media,  # a spreadsheet's bytes are added by the adapter (which then clears this)
         file_name=file_name,

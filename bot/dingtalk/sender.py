@@ -65,6 +65,12 @@ class DingTalkSender:
             raise PermanentFailure("files and charts are not sent on DingTalk yet")
         if message.image_path or message.file_path:
             log.info("dingtalk: %s goes without its file (not supported yet)", row.key)
+        if self.group_cards and cards.replaces_card(row, message):
+            try:
+                await self.api.call(cards.UPDATE_PATH, cards.update_body(message), method="PUT")
+                return
+            except PermanentFailure as exc:  # the card is gone or can no longer change: the answer comes as a new message
+                log.info("dingtalk: card %s not updated (%s); sending the answer anew", message.replaces, exc)
         if self.group_cards and cards.wants_card(row, message):
             answer = await self.api.call(cards.CREATE_AND_DELIVER_PATH, cards.body(row, message, self.robot_code))
             failed = [r for r in ((answer.get("result") or {}).get("deliverResults") or []) if isinstance(r, dict) and r.get("success") is False]

@@ -70,6 +70,7 @@ class FakeDingTalk:
     flow_controlled: list[str] = field(default_factory=list)  # staff ids the next batchSend leaves out
     files: dict[str, bytes] = field(default_factory=dict)  # downloadCode → what someone sent the robot
     downloads: list[str] = field(default_factory=list)  # downloadCodes whose bytes were fetched
+    card_updates: list[tuple[str, dict]] = field(default_factory=list)  # (outTrackId, the new cardParamMap)
     base: str = ""
 
     def __post_init__(self) -> None:
@@ -86,6 +87,7 @@ class FakeDingTalk:
         app.router.add_get("/connect", self._socket)
         app.router.add_post("/v1.0/robot/{kind}/{method}", self._send)
         app.router.add_post("/v1.0/card/instances/createAndDeliver", self._card)
+        app.router.add_put("/v1.0/card/instances", self._card_update)
         app.router.add_get("/files/{code}", self._file)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -247,6 +249,23 @@ class FakeDingTalk:
         self.sent.append(Sent(CARD_PATH, group, "card", params, out_track_id=body["outTrackId"]))
         await self._notify()
         return web.json_response({"success": True, "result": {"outTrackId": body["outTrackId"], "deliverResults": [{"spaceType": "IM_GROUP", "spaceId": group, "success": True}]}})
+
+    async def _card_update(self, request: web.Request) -> web.Response:
+        """PUT /v1.0/card/instances: a delivered card shows new data (the recorded card changes too)."""
+        body = await request.json()
+        self.calls.append(("card/update", body))
+        if request.headers.get("x-acs-dingtalk-access-token") not in self.tokens[-1:]:
+            return web.json_response({"code": "InvalidAuthentication", "message": "不合法的access_token"}, status=401)
+        cards = [s for s in self.sent if s.path == CARD_PATH and s.out_track_id == body.get("outTrackId")]
+        params = ((body.get("cardData") or {}).get("cardParamMap")) or {}
+        if not cards:
+            return web.json_response({"code": "param.cardInstanceNotExist", "message": "卡片实例不存在"}, status=400)
+        if not all(isinstance(v, str) for v in params.values()):
+            return web.json_response({"code": "param.invalid", "message": "参数错误"}, status=400)
+        cards[0].param = cards[0].param | params
+        self.card_updates.append((body["outTrackId"], params))
+        await self._notify()
+        return web.json_response({"success": True, "result": True})
 
     async def _file(self, request: web.Request) -> web.Response:
         code = request.match_info["code"]
