@@ -55,6 +55,16 @@ def cache_key(period: str, reps: list[tuple[str, int]], stages: dict[str, int], 
     return (period, lang, tuple((str(r), int(n)) for r, n in reps), tuple(sorted((str(s), int(n)) for s, n in stages.items())))
 
 
+def cached(period: str, reps: list[tuple[str, int]], stages: dict[str, int], lang: str) -> bytes | None:
+    """The chart from the cache, or None: never drawn here (callers inside a transaction)."""
+    key = cache_key(period, reps, stages, lang)
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    return None
+
+
 async def png(period: str, reps: list[tuple[str, int]], stages: dict[str, int], lang: str) -> bytes:
     """The chart for a period (e.g. "weekly:2027-03-01T00:00:00+08:00"), from the cache or drawn in
     the worker process."""

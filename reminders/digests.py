@@ -255,17 +255,18 @@ def period(kind: str, day: dt.date, tz, now: dt.datetime, settings=None) -> tupl
     return workdays.at_local(monday - dt.timedelta(days=7), dt.time(0, 0), tz), workdays.at_local(monday, dt.time(0, 0), tz)
 
 
-async def compose(session, scope, kind, day, tz, now, settings, lang, *, amounts: bool, chart_name: str, team_nags=None, scheduled: bool = False) -> Outgoing:
-    """The digest in one session (`/digest`: the handler's). The chart is drawn in a worker thread
-    (or taken from the cache); the scheduled digests use gather / chart_png / finish instead, so that
-    no transaction is open while a chart is drawn."""
-    digest = await gather(session, scope, kind, day, tz, now, settings, team_nags=team_nags, scheduled=scheduled)
-    return await finish(session, digest, await chart_png(digest, lang), lang, tz, amounts=amounts, chart_name=chart_name)
-
-
 async def gather(session, scope, kind, day, tz, now, settings, *, team_nags=None, scheduled: bool = False) -> Digest:
     start, end = period(kind, day, tz, now, settings if scheduled else None)
     return await build(session, scope, kind, start, end, now, settings, team_nags)
+
+
+def cached_chart(digest: Digest, lang: str) -> bytes | None:
+    """The weekly digest's chart when the cache has it (nothing is drawn); None otherwise."""
+    if digest.kind != "weekly":
+        return None
+    from . import chart
+
+    return chart.cached(f"{digest.kind}:{digest.start.isoformat()}", digest.notes_by_rep, digest.stages, lang)
 
 
 async def chart_png(digest: Digest, lang: str) -> bytes | None:

@@ -559,7 +559,10 @@ class SlackEnv:
 
         from storage.models import Outbox
 
+        from handlers import background
+
         await self.adapter.settle()
+        await background.settle()  # what a message started after its commit (a digest's chart)
         clock = self.slack.clock
         limit = clock() + dt.timedelta(seconds=patience)
         while True:

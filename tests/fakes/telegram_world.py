@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.wiring import build_app
+from handlers import background
 from storage.models import Inbox, Interaction, Outbox
 from tests.conftest import make_settings
 
@@ -61,6 +62,7 @@ class World:
     async def handled(self, update: dict, timeout: float = 5.0) -> None:
         await self.fake.wait_for(lambda: self.fake.confirmed(update), timeout)
         await self.adapter.idle()  # handled, not only received (chats are handled concurrently)
+        await background.settle()  # and what it started after its commit (a digest's chart)
 
     async def deliver(self) -> int:
         """Send everything in the outbox, moving the clock to each row the limits held back."""
