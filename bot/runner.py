@@ -11,7 +11,9 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 
+from handlers import router
 from reminders.jobs import start_scheduler, stop_scheduler
 from storage import messaging
 from storage.leases import INBOX_SWEEP, JOB_LEASES, TELEGRAM_POLLING, Leases, Singleton
@@ -131,6 +133,11 @@ async def serve(app, stop: asyncio.Event | None = None, *, lease_retry_seconds: 
             started.append(adapter)
             tasks.append(asyncio.create_task(_report_failure(adapter, failure)))
             log.info("%s adapter running", adapter.platform)
+        if not app.db.is_sqlite:  # a chat's next message, waiting for an earlier one a dead replica acked, handles it here
+            for adapter in started:
+                take = take_over(app, adapter)
+                if take is not None:
+                    router.takeovers[(app.db.url, adapter.platform)] = take
         if started and not app.db.is_sqlite:  # (SQLite: one process, whose start-up recovery is enough)
             sweeper = _Sweeper(app, started)
             singletons.append(Singleton(leases, INBOX_SWEEP, sweeper.start, sweeper.stop, retry_seconds=lease_retry_seconds))
@@ -151,6 +158,8 @@ async def serve(app, stop: asyncio.Event | None = None, *, lease_retry_seconds: 
         log.error("%s", exc)
         return 1
     finally:
+        for adapter in started:
+            router.takeovers.pop((app.db.url, adapter.platform), None)
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -164,9 +173,35 @@ async def serve(app, stop: asyncio.Event | None = None, *, lease_retry_seconds: 
             except Exception:
                 log.exception("stopping %s failed", adapter.platform)
         await leases.release_all()
+        await app.deliverer.close()
         if health is not None:
             await health.stop()
         await app.close()
+
+
+def take_over(app, adapter) -> Callable[[str], Awaitable[None]] | None:
+    """How this replica handles one stored message of `adapter`'s platform by its inbox key, through the
+    adapter's own recovery (what the inbox sweep runs): for handlers/router.py's per-chat order, when a
+    chat's earlier message was acked by a replica that stopped before handling it."""
+    if adapter.platform == "telegram":
+        from .telegram import inbox as telegram_inbox
+
+        async def telegram(key: str) -> None:
+            for _, update in await telegram_inbox.still_received(app.db, adapter.bot, [key]):
+                if update is not None:
+                    await adapter._process(update)
+
+        return telegram
+    if adapter.platform == "slack":
+        from .slack import inbox as slack_inbox
+
+        async def slack(key: str) -> None:
+            found = await slack_inbox.stored(app.db, key)
+            if found is not None and found[0] == "received" and found[1] is not None:
+                await adapter._process(found[1])
+
+        return slack
+    return None
 
 
 async def warm_up(app) -> None:

@@ -6,14 +6,20 @@ in one transaction, so a crash leaves either everything or nothing, and a redeli
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
+import heapq
 import logging
+import time
 import unicodedata
+from collections.abc import AsyncIterator, Awaitable, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import IntegrityError
 
 from storage import crm, messaging
-from storage.models import Inbox, Outbox
+from storage.models import Inbox, Outbox, utcnow
 
 from . import chatter, commands, edit_forms, edited_note, language, prompts, quick_note
 from .context import Context, Services
@@ -35,22 +41,18 @@ def clean_text(text: str | None) -> str:
 
 
 async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
-    """Handle one message; returns the replies (already queued in the outbox for delivery)."""
+    """Handle one message; returns the replies (already queued in the outbox for delivery).
+
+    On PostgreSQL (several replicas) a chat's messages are handled in the order they were stored in the
+    inbox, whichever replica took each: see _in_order."""
     msg = msg.storable()  # text no backend can store (lone surrogates, NULs) is kept sanitized, not lost
     try:
-        async with services.db.write(quick=_is_short(msg)) as session:
-            status = await messaging.inbox_status(session, msg.key)
-            if status == "handled":
-                return []  # redelivery: nothing twice
-            replies = await dispatch(msg, services, session)
-            if status is None:  # not stored by the adapter first: one INSERT, already handled (a racing duplicate fails on its key)
-                payload = session.info.pop(_STRANGER_PAYLOAD, None) or _payload(msg)
-                now = services.clock()
-                values = dict(key=msg.key, platform=msg.platform, chat_id=msg.chat_id, sender_id=msg.sender_id, payload=payload, status="handled", received_at=now, handled_at=now)
-                await messaging.insert_rows(session, Inbox, [messaging.row_values(Inbox, **values)])
-            else:
-                await messaging.inbox_mark_handled(session, msg.key, services.clock())
-            await queue_replies(session, msg, replies, services.clock())  # keys are new: this message was never handled
+        if services.db.is_sqlite:  # one process, whose adapters keep a chat's order: unchanged
+            replies = await _once(msg, services, ordered=False, wait=False)
+        else:
+            replies = await _in_order(msg, services)
+        if replies is None:
+            return []  # redelivery: nothing twice
     except IntegrityError:
         log.info("duplicate delivery of %s raced; ignored", msg.key)
         return []
@@ -63,6 +65,137 @@ async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
             return [Outgoing(t("error_not_kept", lang))]  # never say "kept" about what was not
         return replies
     services.on_outbox()
+    return replies
+
+
+async def _once(msg: Incoming, services: Services, *, ordered: bool, wait: bool) -> list[Outgoing] | None:
+    """One transaction: the message's effects, or None when it was handled already. `ordered` (PostgreSQL):
+    under the chat's lock; `wait`: raising _NotYourTurn (rolled back, nothing written) while an earlier
+    message of the chat is not handled yet."""
+    async with services.db.write(quick=_is_short(msg)) as session:
+        if ordered:
+            status, earlier = await messaging.inbox_turn(session, msg.key, msg.platform, msg.chat_id, utcnow() - ORDER_HORIZON)  # received_at is wall time
+            if earlier is not None and wait:
+                raise _NotYourTurn(earlier)
+        else:
+            status = await messaging.inbox_status(session, msg.key)
+        if status == "handled":
+            return None
+        return await _handle_in(session, msg, status, services)
+
+
+# Per-chat order across replicas (PostgreSQL). The adapters store a message in the inbox before they ack it
+# and a platform sends a chat's next message after that ack, so a chat's inbox ids are its sequence. A
+# message whose row is still 'received' is handled once no earlier row of its chat is: checked under the
+# chat's transaction lock (storage/messaging.inbox_turn), which also makes two replicas handling one message
+# (a retry, the inbox sweep) take turns. Within a process only the chat's first waiting message (by inbox
+# id) goes to the database; the others wait here, holding no connection.
+#
+# An earlier row still 'received' TAKE_OVER_AFTER after it arrived is taken over: handled here, through the
+# adapter's own recovery (`takeovers`, registered by bot/runner.py), as the inbox sweep would (a replica
+# killed after its ack leaves such rows; a slow live one is harmless: the lock makes one of the two find it
+# handled). A message gives up waiting for one earlier row after ORDER_WAIT without progress (a row no
+# replica can handle, e.g. a file that cannot be fetched), and rows received over ORDER_HORIZON ago are not
+# waited for at all: such a row must not hold up its chat for good.
+TAKE_OVER_AFTER = dt.timedelta(seconds=30)  # as bot/runner.INBOX_STALE
+ORDER_WAIT = dt.timedelta(seconds=90)
+ORDER_HORIZON = dt.timedelta(minutes=10)
+takeovers: dict[tuple[str, str], Callable[[str], Awaitable[None]]] = {}  # (database URL, platform) → handle the stored message of this key
+
+
+class _NotYourTurn(Exception):
+    def __init__(self, earlier: int) -> None:
+        super().__init__(f"inbox row {earlier} first")
+        self.earlier = earlier
+
+
+class _Turns:
+    """This process's messages of each chat waiting for their turn, by inbox id: only the first goes on."""
+
+    def __init__(self) -> None:
+        self._chats: dict[tuple[str, str, str], tuple[asyncio.Condition, list[int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def first(self, chat: tuple[str, str, str], row_id: int, timeout: float) -> AsyncIterator[bool]:
+        """Until `row_id` is the smallest of the chat's here (True), or `timeout` passes (False)."""
+        if chat not in self._chats:
+            self._chats[chat] = (asyncio.Condition(), [])
+        cond, ids = self._chats[chat]
+        async with cond:
+            heapq.heappush(ids, row_id)
+            try:
+                first = await asyncio.wait_for(cond.wait_for(lambda: ids[0] == row_id), max(timeout, 0.0))
+            except asyncio.TimeoutError:
+                first = False
+        try:
+            yield first
+        finally:
+            async with cond:
+                ids.remove(row_id)
+                heapq.heapify(ids)
+                cond.notify_all()
+                if not ids and self._chats.get(chat, (None,))[0] is cond:
+                    del self._chats[chat]
+
+
+_TURNS = _Turns()
+
+
+async def _in_order(msg: Incoming, services: Services) -> list[Outgoing] | None:
+    async with services.db.read() as session:
+        row_id = await messaging.inbox_received_id(session, msg.key)
+    if row_id is None:  # handled already, or not stored by its adapter first (no sequence to keep)
+        return await _once(msg, services, ordered=True, wait=False)
+    async with _TURNS.first((services.db.url, msg.platform, msg.chat_id), row_id, ORDER_HORIZON.total_seconds()) as wait:
+        waiting_for, deadline = None, 0.0
+        while True:
+            try:
+                return await _once(msg, services, ordered=True, wait=wait)
+            except _NotYourTurn as turn:
+                if turn.earlier != waiting_for:  # progress: the chat moved on to its next earlier row
+                    waiting_for, deadline = turn.earlier, time.monotonic() + ORDER_WAIT.total_seconds()
+                if not await _wait_for(services, turn.earlier, deadline):
+                    log.warning("%s: the chat's earlier message (inbox %s) is still not handled after %s; handling this one now", msg.key, turn.earlier, ORDER_WAIT)
+                    wait = False
+
+
+async def _wait_for(services: Services, row_id: int, deadline: float) -> bool:
+    """Until inbox row `row_id` is no longer 'received' (True) or the monotonic deadline passes (False).
+    Polls with a short backoff (one poller per chat and process): the earlier message is usually being
+    handled by another replica right now. A row left too long is taken over (see `takeovers`)."""
+    delay, taken = 0.002, False
+    while True:
+        async with services.db.read() as session:
+            found = await messaging.inbox_waiting(session, row_id)
+        if found is None:
+            return True
+        key, platform, received_at = found
+        take = takeovers.get((services.db.url, platform))
+        if take is not None and not taken and received_at < utcnow() - TAKE_OVER_AFTER:
+            taken = True
+            log.warning("%s: handling the earlier message %s of its chat here: received at %s and still not handled (its replica stopped?)", platform, key, received_at.isoformat())
+            try:
+                await take(key)
+            except Exception:
+                log.exception("taking over %s failed", key)
+            continue
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
+async def _handle_in(session, msg: Incoming, status: str | None, services: Services) -> list[Outgoing]:
+    """Everything one message does, in the caller's transaction: dispatch, the inbox row, the replies."""
+    replies = await dispatch(msg, services, session)
+    if status is None:  # not stored by the adapter first: one INSERT, already handled (a racing duplicate fails on its key)
+        payload = session.info.pop(_STRANGER_PAYLOAD, None) or _payload(msg)
+        now = services.clock()
+        values = dict(key=msg.key, platform=msg.platform, chat_id=msg.chat_id, sender_id=msg.sender_id, payload=payload, status="handled", received_at=now, handled_at=now)
+        await messaging.insert_rows(session, Inbox, [messaging.row_values(Inbox, **values)])
+    else:
+        await messaging.inbox_mark_handled(session, msg.key, services.clock())
+    await queue_replies(session, msg, replies, services.clock())  # keys are new: this message was never handled
     return replies
 
 

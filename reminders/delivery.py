@@ -19,7 +19,9 @@ jitter (BACKOFF_BASE doubling to BACKOFF_CAP, about 12 hours in all over MAX_ATT
 is marked failed; failed rows stay visible and go again with `crmbot outbox retry`.
 
 Order: a chat's messages go out in sequence (by id). When a chat must wait (its rate limit, a
-retry), its later rows wait behind the one held back, so a newer row never overtakes an older one.
+retry), its later rows wait behind the one held back, so a newer row never overtakes an older one;
+a reply also waits for every earlier reply of its chat still unsent (a reply queued after a held-back
+one is due before it: without this it went first, seen with three replicas under load).
 
 Sends run concurrently across chats (at most `concurrency` in flight, one per chat at a time, so a
 chat's messages keep their order), which keeps the platform's overall budget busy when each send
@@ -33,6 +35,7 @@ is first, never later than its idle timeout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -56,6 +59,7 @@ from .limits import Limiter, SharedLimiter
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(seconds=60)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 CLAIM_LOCK = 0x63726D6F  # the transaction advisory lock claims take on PostgreSQL ('crmo')
 MAX_ATTEMPTS = 20
 BACKOFF_BASE = 5.0  # seconds before the first retry of a failed send …
@@ -111,12 +115,17 @@ async def claim(db: Database, platforms: list[str], now: dt.datetime, worker: st
         if not db.is_sqlite:
             await sql.execute("SELECT pg_advisory_xact_lock(:key)", {"key": CLAIM_LOCK})
         # rows left 'sending' by a dead worker go back to the queue
-        await sql.execute(f"UPDATE outbox SET status='pending' WHERE status='sending' AND claimed_at < :stale AND platform IN ({names})", params)
-        # a chat's rows wait while an earlier one of that chat is in flight (with any worker): order by sequence
+        stale = await sql.rows(f"UPDATE outbox SET status='pending' WHERE status='sending' AND claimed_at < :stale AND platform IN ({names}) RETURNING id, claimed_by", params)
+        if stale:
+            log.warning("outbox: took back %d row(s) whose claim ran out (%s)", len(stale), ", ".join(sorted({str(w) for _, w in stale})))
+        # a chat's rows wait while an earlier one of that chat is in flight (with any worker): order by sequence;
+        # and a reply waits while an earlier reply of its chat is unsent: one held back (its chat's limit, a
+        # retry) is due later than a reply queued after it, which must not overtake it
         pick = (
             f"SELECT id FROM outbox WHERE status='pending' AND due_at <= :now AND platform IN ({names}) "
-            "AND NOT EXISTS (SELECT 1 FROM outbox AS before WHERE before.status='sending' AND before.platform=outbox.platform "
-            "AND before.chat_id=outbox.chat_id AND before.id < outbox.id) ORDER BY due_at, id LIMIT :limit"
+            "AND NOT EXISTS (SELECT 1 FROM outbox AS before WHERE before.platform=outbox.platform AND before.chat_id=outbox.chat_id "
+            "AND before.id < outbox.id AND (before.status='sending' OR (outbox.kind='reply' AND before.kind='reply' AND before.status='pending'))) "
+            "ORDER BY due_at, id LIMIT :limit"
         )
         if not db.is_sqlite:
             pick += " FOR UPDATE SKIP LOCKED"
@@ -160,12 +169,13 @@ async def mark_sending(db: Database, row_id: int, now: dt.datetime, worker: str)
         return bool(result.rowcount)
 
 
-async def heartbeat(db: Database, worker: str, now: dt.datetime) -> None:
-    """Renew the lease of every row this worker holds."""
+async def heartbeat(db: Database, worker: str, now: dt.datetime) -> set[int]:
+    """Renew the lease of every row this worker holds; the ids renewed."""
     async with db.write(quick=True) as session:
-        await (await session.connection()).execute(
-            text("UPDATE outbox SET claimed_at=:now WHERE status='sending' AND claimed_by=:worker"), _bind(db, {"now": now, "worker": worker})
+        result = await (await session.connection()).execute(
+            text("UPDATE outbox SET claimed_at=:now WHERE status='sending' AND claimed_by=:worker RETURNING id"), _bind(db, {"now": now, "worker": worker})
         )
+        return {row[0] for row in result}
 
 
 async def finish(db: Database, row_id: int, *, ok: bool, now: dt.datetime, error: str | None = None, retry_in: float | None = None) -> None:
@@ -286,6 +296,8 @@ class Deliverer:
         # SQLite's busy handler (which backs off in steps of milliseconds)
         self._writes = asyncio.Lock() if self.db.is_sqlite else None
         self.held_until: dt.datetime | None = None  # the earliest time a row this worker held back is due
+        self._renewed: dict[int, dt.datetime] = {}  # row id → when the heartbeat last renewed its lease
+        self._beat = None  # PostgreSQL: the heartbeat's own connection
 
     async def deliver_due(self, limit: int | None = None) -> int:
         """One pass: claim what is due and send it, chats concurrently, each chat's rows in order.
@@ -311,9 +323,43 @@ class Deliverer:
         while True:
             await asyncio.sleep(LEASE.total_seconds() / 3)
             try:
-                await self._write(heartbeat, self.worker, self.clock())
+                await self._renew_all()
             except Exception:
                 log.exception("outbox heartbeat failed")
+                await self._close_beat()
+
+    async def _renew_all(self) -> None:
+        """Renew the lease of every row this worker holds. On PostgreSQL on a connection of its own: a pool
+        busy with note handling (every connection in a transaction, more waiting) held the heartbeat back
+        past the lease, another replica took the rows back and sent them again (fleet test under load)."""
+        now = self.clock()
+        if self.db.is_sqlite:
+            ids = await self._write(heartbeat, self.worker, now)
+        else:
+            conn = await self._beat_connection()
+            sql = "UPDATE outbox SET claimed_at = %s WHERE status = 'sending' AND claimed_by = %s RETURNING id"
+            cursor = await asyncio.wait_for(conn.execute(sql, (now.astimezone(dt.timezone.utc), self.worker)), LEASE.total_seconds() / 3)
+            ids = {row[0] for row in await cursor.fetchall()}
+        self._renewed = dict.fromkeys(ids, now)  # rows taken back meanwhile are not among them
+
+    async def _beat_connection(self):
+        if self._beat is None or self._beat.closed:
+            import psycopg
+            from sqlalchemy.engine import make_url
+
+            dsn = make_url(self.db.url).set(drivername="postgresql").render_as_string(hide_password=False)
+            self._beat = await asyncio.wait_for(psycopg.AsyncConnection.connect(dsn, autocommit=True, application_name=f"{self.worker}:outbox"[:63]), LEASE.total_seconds() / 3)
+        return self._beat
+
+    async def _close_beat(self) -> None:
+        beat, self._beat = self._beat, None
+        if beat is not None:
+            with contextlib.suppress(Exception):
+                await beat.close()
+
+    async def close(self) -> None:
+        """The heartbeat's own connection (PostgreSQL), if one was opened."""
+        await self._close_beat()
 
     async def _send_chat(self, rows: list[Outbox]) -> None:
         async with self._slots:
@@ -360,12 +406,15 @@ class Deliverer:
             await self._write(drop, row.id, "expired")
             self._count(row, "expired")
             return True
-        claimed = row.claimed_at
-        if claimed is None or self.clock() - claimed >= LEASE / 3:  # claimed a while ago: still ours? (renews the lease)
-            if not await self._write(mark_sending, row.id, self.clock(), self.worker):
-                return False  # the lease ran out meanwhile and another worker has it
         if not await self._take_turn(row):  # (a row given back here has its attempt uncounted)
             return False
+        # right before the send (after any wait for the platform's limits): claimed or renewed a while ago,
+        # is it still ours? (renews the lease, so the send has a whole lease before anyone takes it back)
+        renewed = max(row.claimed_at or EPOCH, self._renewed.get(row.id or 0, EPOCH))
+        if self.clock() - renewed >= LEASE / 3:
+            if not await self._write(mark_sending, row.id, self.clock(), self.worker):
+                self._count(row, "lost")
+                return False  # the lease ran out meanwhile and another worker has it (its turn was counted: harmless)
         attempts = row.attempts  # counted by claim
         try:
             files = await self._attachments(message)
@@ -376,6 +425,7 @@ class Deliverer:
                 await self._locked(self.limiter.block_chat(row.platform, row.chat_id, exc.seconds))
             wait = exc.seconds if exc.seconds is not None else backoff(attempts)
             now = self.clock()
+            log.info("outbox: %s to %s again in %.1f s (%s)", row.key, row.chat_id, wait, exc)
             await self._write(finish, row.id, ok=False, now=now, error=str(exc), retry_in=wait)
             self._count(row, "retry", rate_limited=exc.seconds is not None)
             if attempts < MAX_ATTEMPTS:

@@ -30,6 +30,47 @@ async def inbox_status(session: AsyncSession, key: str) -> str | None:
     return found[0] if found else None
 
 
+# Per-chat order across replicas (PostgreSQL). A chat's messages are stored in the inbox as they arrive (the
+# adapters store before they ack, and a platform sends a chat's next update only after that ack), so the
+# inbox id is the chat's sequence. Handling a message takes the chat's transaction advisory lock (two-key
+# form, class CHAT_LOCK: no lease or outbox claim shares its keys) and goes ahead only when no earlier row of
+# the chat is still 'received'; otherwise the router waits for that row and tries again (handlers/router.py).
+CHAT_LOCK = 0x63726D63  # 'crmc'
+_CHAT_TURN = (
+    "SELECT mine.status, (SELECT min(e.id) FROM inbox AS e WHERE e.platform = mine.platform AND e.chat_id = mine.chat_id"
+    " AND e.status = 'received' AND e.id < mine.id AND e.received_at >= :since) FROM inbox AS mine WHERE mine.key = :key"
+)
+
+
+async def inbox_turn(session: AsyncSession, key: str, platform: str, chat_id: str, since: dt.datetime) -> tuple[str | None, int | None]:
+    """PostgreSQL only: lock the chat for this transaction, then (the status of the message with this key,
+    the id of the chat's earliest row stored before it, since `since`, and not handled yet: None when it is
+    this message's turn). Two statements: the second's snapshot is taken after the lock is granted, so it
+    sees what the chat's previous holder committed."""
+    db = await raw(session)
+    await db.execute("SELECT pg_advisory_xact_lock(:cls, hashtext(:chat))", {"cls": CHAT_LOCK, "chat": f"{platform}:{chat_id}"})
+    found = await db.one(_CHAT_TURN, {"key": key, "since": db.value(since)})
+    return (found[0], found[1] if found[0] == "received" else None) if found else (None, None)
+
+
+async def inbox_received_id(session: AsyncSession, key: str) -> int | None:
+    """The inbox id of the message with this key while it is 'received' (stored, not handled yet)."""
+    found = await (await raw(session)).one("SELECT id FROM inbox WHERE \"key\" = :key AND status = 'received'", {"key": key})
+    return found[0] if found else None
+
+
+async def inbox_waiting(session: AsyncSession, row_id: int) -> tuple[str, str, dt.datetime] | None:
+    """(key, platform, received_at) of inbox row `row_id` while it is 'received'; None once it is not."""
+    db = await raw(session)
+    found = await db.one("SELECT \"key\", platform, received_at FROM inbox WHERE id = :id AND status = 'received'", {"id": row_id})
+    if found is None:
+        return None
+    received = found[2]
+    if not isinstance(received, dt.datetime):
+        received = dt.datetime.fromisoformat(str(received))
+    return found[0], found[1], received if received.tzinfo else received.replace(tzinfo=dt.timezone.utc)
+
+
 async def inbox_mark_handled(session: AsyncSession, key: str, at: dt.datetime) -> None:
     db = await raw(session)
     await db.execute("UPDATE inbox SET status = 'handled', handled_at = :at WHERE \"key\" = :key", {"key": key, "at": db.value(at)})

@@ -165,9 +165,14 @@ class AuditLog(SQLModel, table=True):
     detail: str = ""
 
 
+INBOX_RECEIVED = "status = 'received'"
+
+
 class Inbox(SQLModel, table=True):
     """Every incoming message, keyed (platform, chat, message id): redelivery is a no-op."""
 
+    # the rows not handled yet, by chat in arrival order: per-chat order across replicas, the inbox sweep (migration 0008)
+    __table_args__ = (Index("ix_inbox_received", "platform", "chat_id", "id", sqlite_where=sql_text(INBOX_RECEIVED), postgresql_where=sql_text(INBOX_RECEIVED)),)
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     platform: str

@@ -166,3 +166,42 @@ async def test_a_reply_queued_during_an_empty_pass_is_sent_without_waiting_for_t
         loop.cancel()
         await asyncio.gather(loop, return_exceptions=True)
         await db.dispose()
+
+
+async def test_a_row_whose_claim_ran_out_during_a_wait_for_the_platform_is_not_sent_by_the_first_replica(db_url, clock):
+    """Regression (the fleet test's doubled replies under load): a replica claims a row, then waits for
+    the platform's overall limit longer than the lease (its heartbeat held back); meanwhile another replica
+    takes the row back and sends it. The first one checks its claim right before its send, not before
+    the wait: the row goes out once."""
+    platform = PlatformLog(clock)
+    slow_db, other_db = Database(db_url), Database(db_url)
+    other = delivery.Deliverer(db=other_db, senders={"telegram": platform.sender()}, clock=clock, worker="replica-b")
+
+    class BusyPlatform:
+        """The overall limit says 'wait' once (not the chat's own limit), then lets the send go."""
+
+        waited = False
+
+        async def take(self, platform_: str, chat_id: str, chat_kind: str = "private") -> tuple[float, bool]:
+            if not self.waited:
+                self.waited = True
+                return 1.0, False
+            return 0.0, True
+
+        async def block_chat(self, platform_: str, chat_id: str, seconds: float) -> None:
+            pass
+
+    async def stalled(seconds: float) -> None:  # the wait outlasts the lease; the other replica runs meanwhile
+        clock.advance(seconds=delivery.LEASE.total_seconds() + 1)
+        assert await other.deliver_due() == 1
+
+    slow = delivery.Deliverer(db=slow_db, senders={"telegram": platform.sender()}, clock=clock, worker="replica-a", limiter=BusyPlatform(), sleep=stalled)
+    try:
+        async with slow_db.write() as session:
+            await messaging.outbox_add(session, Outbox(key="r:c1:0", platform="telegram", chat_id="c1", body={"text": "c1-0"}, due_at=clock()))
+        await slow.deliver_due()
+        assert [text for _, _, text in platform.sent] == ["c1-0"]  # sent by replica-b only
+        assert await _pending(slow_db) == 0
+    finally:
+        await slow_db.dispose()
+        await other_db.dispose()

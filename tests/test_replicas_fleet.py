@@ -20,7 +20,7 @@ import pytest
 from storage.leases import BACKUPS, RETENTION, SCHEDULER
 from tests.fakes.fleet import NAMES, Fleet, chats, max_in_window, lease_holder, note_text, query, seed, until
 
-NOTES = 1000  # the issue's figure; the whole test takes ~70 s on a quiet 2-core machine
+NOTES = 1000  # the issue's figure; the whole test takes 110-180 s on this 2-core machine (load 6-9)
 CHATS = 50  # half on Telegram, half on Slack: NOTES / CHATS = 20 notes each, one per customer of NAMES
 REPLICAS = 3
 TAKEOVER_LIMIT = 30.0  # seconds, the issue's
@@ -40,7 +40,7 @@ def pg_url(request) -> str:
     return url
 
 
-@pytest.mark.skipif(not os.environ.get("CRMBOT_TEST_FLEET"), reason="unfinished: set CRMBOT_TEST_FLEET=1 (see the commit message; ~4 min under load, not yet green)")
+@pytest.mark.skipif(not os.environ.get("CRMBOT_TEST_FLEET"), reason="long: 2-4 min on 2 shared cores, near CI's 300 s per test; set CRMBOT_TEST_FLEET=1")
 async def test_three_replicas_1000_notes_one_killed_half_way(pg_url, tmp_path):
     people = chats(CHATS)
     per_chat = NOTES // CHATS
@@ -121,10 +121,14 @@ async def test_three_replicas_1000_notes_one_killed_half_way(pg_url, tmp_path):
     got = Counter(chat for chat, _ in confirmations)
     doubled = sum(got.values()) - NOTES
     assert {c.chat_id for c in people} == set(got) and all(replies[c.user_id] == per_chat for c in people), others[:20]
-    assert 0 <= doubled <= kill["in_flight"] and all(got[c.chat_id] <= per_chat + 1 for c in people), (doubled, kill["in_flight"], got)
+    if not (0 <= doubled <= kill["in_flight"] and all(got[c.chat_id] <= per_chat + 1 for c in people)):
+        raise AssertionError(f"{doubled} doubled, {kill['in_flight']} in flight at the kill: {await _doubles(pg_url, confirmations, sends, kill, fleet)}")
+    filed_order = {}  # each chat's notes in the order they were filed (handled)
+    for text, in await query(pg_url, "SELECT text FROM interaction ORDER BY id"):
+        filed_order.setdefault(text.rsplit(" ", 1)[-1].split("-")[0], []).append(_customer(text))
     for chat in people:
         order = list(dict.fromkeys(_customer(text) for c, text in confirmations if c == chat.chat_id))
-        assert order == list(NAMES[:per_chat]), f"{chat.platform} chat {chat.chat_id} out of order: {order}"
+        assert order == list(NAMES[:per_chat]), f"{chat.platform} chat {chat.chat_id} replied out of order: {order}; filed in the order {filed_order.get(chat.chat_id)}"
 
     # no platform limit exceeded
     per_chat_rate = {c.chat_id: max_in_window([at for _, chat, _, at in sends if chat == c.chat_id], 1.0) for c in people}
@@ -155,6 +159,18 @@ async def _all_held(url: str):
 
 async def _ticked_after(fleet: Fleet, worker: str, moment) -> bool:
     return any(w == worker and started >= moment for r in fleet.replicas for w, _, started in r.ticks())
+
+
+async def _doubles(url: str, confirmations, sends, kill, fleet) -> list:
+    """What a doubled reply's outbox row says (attempts, who sent it, when) beside its arrivals."""
+    seen = Counter(confirmations)
+    rows = {(chat, _customer(_text(body))): rest for chat, body, *rest in await query(url, "SELECT chat_id, body, id, attempts, claimed_by, sent_at, created_at FROM outbox WHERE kind = 'reply'")}
+    out = []
+    for (chat, text), n in seen.items():
+        if n > 1:
+            out.append((chat, _customer(text), n, [at for _, c, t, at in sends if c == chat and t == text], rows.get((chat, _customer(text)))))
+    logs = [line for r in fleet.replicas for line in r.log.read_text().splitlines() if "outbox:" in line]
+    return [*out, f"kill at {kill['at']}", *logs[-40:]]
 
 
 def _text(body) -> str:
