@@ -46,20 +46,22 @@ def cn_number(s: str) -> float | None:
     return float(total)
 
 
-_NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+万[零〇一二两三四五六七八九十百千]*[一二三四五六七八九十百千](?![万亿])|[零〇一二两三四五六七八九十百千]+)"
-_PRE = r"(?P<pre>us\$|hk\$|nt\$|s\$|a\$|c\$|usd|rmb|cny|eur|gbp|hkd|jpy|twd|ntd|sgd|aud|cad|chf|sek|nok|dkk|krw|inr|aed|sar|myr|thb|idr|vnd|brl|mxn|nzd|zar|r\$|\$|¥|￥|€|£|人民币|美元|美金|港币|港元|新台币|台币|日元|日币|欧元|英镑|韩元)?\s?"
-_MUL = r"(?:\s?(?:来|多|余)?(?P<mul>千万|百万|亿|万|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|million|thousand|grand(?![a-z])|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
-_SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|日币|円|yen|twd|ntd|新台币|台币|sgd|aud|cad|chf|sek|nok|dkk|krw|韩元|inr|卢比|aed|dirhams?|sar|riyals?|myr|ringgit|thb|baht|idr|vnd|brl|mxn|nzd|zar|\$))?"
+_NUM = r"(?P<num>\d{1,2},(?:\d{2},)+\d{3}(?:\.\d+)?(?!\d)|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+万[零〇一二两三四五六七八九十百千]*[一二三四五六七八九十百千](?![万亿])|[零〇一二两三四五六七八九十百千]+)"
+_PRE = r"(?P<pre>us\$|hk\$|nt\$|s\$|a\$|c\$|usd|rmb|cny|eur|gbp|hkd|jpy|twd|ntd|sgd|aud|cad|chf|sek|nok|dkk|krw|inr|aed|sar|myr|thb|idr|vnd|brl|mxn|nzd|zar|r\$|\$|¥|￥|€|£|₹|(?<![a-z])rs\.?|(?<![a-z])inr|人民币|美元|美金|港币|港元|新台币|台币|日元|日币|欧元|英镑|韩元)?\s?"
+_MUL = r"(?:\s?(?:来|多|余)?(?P<mul>千万|百万|亿|万|lakhs?(?![a-z])|lacs?(?![a-z])|crores?(?![a-z])|cr(?![a-z])|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|million|thousand|grand(?![a-z])|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
+_SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|日币|円|yen|twd|ntd|新台币|台币|sgd|aud|cad|chf|sek|nok|dkk|krw|韩元|inr|卢比|rupees?|aed|dirhams?|sar|riyals?|myr|ringgit|thb|baht|idr|vnd|brl|mxn|nzd|zar|\$))?"
 _AMOUNT = re.compile(_PRE + _NUM + _MUL + _SUF)
 
 _MULTIPLIERS = {"千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "w": 1e4, "k": 1e3, "m": 1e6, "mn": 1e6, "mm": 1e6,
-                "million": 1e6, "thousand": 1e3, "grand": 1e3, "bn": 1e9, "billion": 1e9, "千": 1e3}
+                "million": 1e6, "thousand": 1e3, "grand": 1e3, "bn": 1e9, "billion": 1e9, "千": 1e3,
+                "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5, "crore": 1e7, "crores": 1e7, "cr": 1e7}
+_INDIAN_MUL = ("lakh", "lakhs", "lac", "lacs", "crore", "crores", "cr")
 _CURRENCY = {
     "us$": "USD", "usd": "USD", "$": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD", "美元": "USD", "美金": "USD",
     "us dollar": "USD", "us dollars": "USD", "hk$": "HKD", "hkd": "HKD", "港币": "HKD", "港元": "HKD",
     "nt$": "TWD", "twd": "TWD", "ntd": "TWD", "新台币": "TWD", "台币": "TWD", "s$": "SGD", "sgd": "SGD", "a$": "AUD",
     "aud": "AUD", "c$": "CAD", "cad": "CAD", "chf": "CHF", "sek": "SEK", "nok": "NOK", "dkk": "DKK", "krw": "KRW",
-    "韩元": "KRW", "inr": "INR", "卢比": "INR", "aed": "AED", "dirham": "AED", "dirhams": "AED", "sar": "SAR", "riyal": "SAR",
+    "韩元": "KRW", "inr": "INR", "卢比": "INR", "₹": "INR", "rs": "INR", "rs.": "INR", "rupees": "INR", "rupee": "INR", "aed": "AED", "dirham": "AED", "dirhams": "AED", "sar": "SAR", "riyal": "SAR",
     "riyals": "SAR", "myr": "MYR", "ringgit": "MYR", "thb": "THB", "baht": "THB", "idr": "IDR", "vnd": "VND", "brl": "BRL",
     "r$": "BRL", "mxn": "MXN", "nzd": "NZD", "zar": "ZAR",
     "rmb": "CNY", "cny": "CNY", "¥": "CNY", "￥": "CNY", "元": "CNY", "块": "CNY", "块钱": "CNY", "人民币": "CNY", "yuan": "CNY",
@@ -80,9 +82,17 @@ _NOT_MONEY_BEFORE = re.compile(
 )
 _MONEY_CONTEXT = re.compile(
     r"(?:budget|price|priced|quote|quoted|quotation|deal size|worth|total|amount|valued at|value|invoice for|payment of|paid|pay|"
-    r"deposit|预算|报价|价格|货款|金额|付款|回款|合同额|总价|单价|定金|订金|尾款|欠款|欠|收款|成交价|标的)\s*(?:of|is|at|:|：|为|是|约|大概|around|about)?\s*$"
+    r"deposit|compensation|refund|fee|fees|penalty|预算|报价|价格|货款|金额|付款|回款|合同额|总价|单价|定金|订金|尾款|欠款|欠|收款|成交价|标的|赔偿|赔|补偿|罚款|退款|运费|费用|差价|开价|要价|出价|佣金|提成|押金|保证金)\s*(?:of|is|at|:|：|为|是|约|大概|around|about)?\s*$"
 )
 _MONEY_WORDS_AFTER = re.compile(r"^\s?(?:的)?(?:货款|款|欠款|尾款|定金|预算|报价|订单|合同|生意|单子|的单|budget|deal|order|contract)")
+
+
+# "80k labels", "12k more bottles": a plural noun right after a bare number counts things, unless it is money
+_COUNT_NOUN_AFTER = re.compile(r"^\s?(?:(?:more|extra|additional|new|spare|empty|printed|custom|blank|plastic|paper|steel|glass|cotton|units? of)\s)?[a-z]{2,}s\b")
+_MONEY_NOUN_AFTER = re.compile(
+    r"^\s?(?:more\s|extra\s|additional\s)?(?:sales|savings|earnings|revenues?|funds|profits|costs|fees|payments|bills|dues|taxes|losses|"
+    r"proceeds|arrears|invoices|deposits|commissions|bonus(?:es)?|terms|credits|rebates|discounts|premiums|refunds|bucks|dollars|euros|"
+    r"pounds|rupees|yuan|riyals|dirhams|francs|is|was|has|this|plus|us|pa|as|its|in)\b")
 
 
 MAX_AMOUNT = 1e12  # a trillion in any currency: more than a small team's deal; beyond it, a typo or a code
@@ -145,7 +155,7 @@ def _word_amounts(n: str) -> list["Amount"]:
 
 
 # "30-50万", "$20-25k", "15~20k/mo": a range whose unit follows its upper end; the lower end is the amount
-_RANGE = re.compile(_PRE + r"(?P<lo>\d+(?:\.\d+)?)\s?(?:-|~|–|到|至)\s?(?:us\$|hk\$|\$|¥|￥|€|£)?(?P<hi>\d+(?:\.\d+)?)"
+_RANGE = re.compile(_PRE + r"(?P<lo>\d+(?:\.\d+)?)\s?(?P<lomul>万|w(?![a-z])|k(?![a-z])|m(?![a-z]))?\s?(?:-|~|–|到|至)\s?(?:us\$|hk\$|\$|¥|￥|€|£)?(?P<hi>\d+(?:\.\d+)?)"
                     r"\s?(?P<mul>万|w(?![a-z])|k(?![a-z])|m(?![a-z])|million|千(?![克米瓦]))" + _SUF)
 
 
@@ -153,6 +163,8 @@ def _range_amounts(n: str) -> list[Amount]:
     out = []
     for m in _RANGE.finditer(n):
         lo, hi = float(m.group("lo")), float(m.group("hi"))
+        if m.group("lomul") and m.group("lomul") != m.group("mul"):
+            continue  # "5k-1m": not one range
         if not 0 < lo <= hi:
             continue
         pre, suf, mul = m.group("pre"), m.group("suf"), m.group("mul")
@@ -167,7 +179,7 @@ def _range_amounts(n: str) -> list[Amount]:
 
 def find_amounts(n: str) -> list[Amount]:
     out: list[Amount] = _word_amounts(n) if re.search(r"dollar|buck|usd|euro|pound|yuan|rmb|hkd|grand", n) else []
-    if re.search(r"\d\s?(?:-|~|–|到|至)\s?\D?\d", n):
+    if re.search(r"\d\s?[kmw万]?\s?(?:-|~|–|到|至)\s?\D?\d", n):
         out += [a for a in _range_amounts(n) if not any(a.start < b.end and b.start < a.end for b in out)]
     for m in _AMOUNT.finditer(n):
         try:
@@ -202,8 +214,12 @@ def _read(n: str, m: re.Match) -> Amount | None:
             return None
         value = v
         digits = 0
-    after = n[e: e + 12]
+    after = n[e: e + 24]
     before = n[max(0, s - 14): s]
+    if s > 0 and n[s - 1] == "双" and not pre:
+        return None  # 双十一, 双11, 双十二: shopping festivals
+    if not pre and not suf and _COUNT_NOUN_AFTER.match(after) and not _MONEY_NOUN_AFTER.match(after):
+        return None  # "80k labels", "5,000 bottles": a count of things
     if _NOT_MONEY_AFTER.match(after) and not suf and not pre:
         return None
     if not pre and not suf and _NOT_MONEY_BEFORE.search(before):
@@ -215,7 +231,7 @@ def _read(n: str, m: re.Match) -> Amount | None:
             value += t * 1000
     has_marker = bool(pre or suf)
     wan = "万" in num_s  # 十五万五千, 四万五: the ten-thousands are inside the numeral
-    money_mul = wan or mul in ("万", "w", "亿", "千万", "百万", "k", "m", "mn", "mm", "million", "thousand", "grand", "bn", "billion")
+    money_mul = wan or mul in ("万", "w", "亿", "千万", "百万", "k", "m", "mn", "mm", "million", "thousand", "grand", "bn", "billion", *_INDIAN_MUL)
     if not has_marker and not money_mul:
         # a bare number: money only when the words around it say so ("budget 5000", "报价5000", "8000的货款")
         if not (_MONEY_CONTEXT.search(before) or _MONEY_WORDS_AFTER.match(after)) or value < 10:
@@ -234,6 +250,8 @@ def _read(n: str, m: re.Match) -> Amount | None:
             currency = _CURRENCY.get(mark.strip()) or currency
     if currency is None and (wan or mul in ("万", "w", "亿", "千万", "百万")):
         currency = "CNY"
+    if currency is None and mul in _INDIAN_MUL:
+        currency = "INR"  # lakh and crore are Indian numbering
     if currency is None and mul == "千" and not pre:
         currency = None
     return Amount(value, currency, s, e)

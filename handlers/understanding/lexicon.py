@@ -16,7 +16,7 @@ def _rx(pattern: str) -> re.Pattern:
 
 
 # a comma, point or colon between digits is part of a number (45,000  1.5  10:30)
-CLAUSE_BREAK = _rx(r"(?<!\d)[,:.]|[,:.](?!\d)|[;!?\n，。；：！？、()（）\[\]—–]|\s-\s|\band\b|\bbut\b|但是|然后|并且")
+CLAUSE_BREAK = _rx(r"(?<!\d)[,:.]|[,:.](?!\d)|[;!?\n，。；：！？、()（）\[\]—–•]|\s-\s|\s\*\s|\band\b|\bbut\b|但是|然后|并且")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Channel
@@ -35,7 +35,7 @@ _CHANNEL_CUES: list[tuple[str, str, str]] = [
 _CHANNEL_RES = [(_rx(p), ch, kind) for p, ch, kind in _CHANNEL_CUES]
 
 _PLAN_NEAR_EN = _rx(
-    r"(?<![a-z])(?:will|'ll|to|need to|needs to|going to|gonna|should|must|plan(?:ning|s)? to|want(?:s)? to|let'?s|please|pls|"
+    r"(?<![a-z])(?:will|'ll|(?<!note )(?<!notes )(?<!memo )to|need to|needs to|going to|gonna|should|must|plan(?:ning|s)? to|want(?:s)? to|let'?s|please|pls|"
     r"remind me to|can|could|would|shall)\s+(?:\w+\s+){0,2}$"
 )
 _PLAN_CLAUSE_EN = _rx(
@@ -44,8 +44,8 @@ _PLAN_CLAUSE_EN = _rx(
 )
 _PLAN_BEFORE_ZH = _rx(
     r"(?:要|再(?!次)|记得|准备|打算|计划|安排|约(?:了|好)?|待会|回头|下次|需要|会|将|想|提醒|别忘了?|到时|请|帮我|稍后|晚点|改天|"
-    r"尽快|马上|必须|一定要|务必|赶紧|明天|后天|大后天|下周|下星期|下个?月|(?<!上)周[一二三四五六日天]|(?<!上)星期[一二三四五六日天]|\d+号|\d+月|\d+日|\d+点|天后|周后|"
-    r"月底|月初|过几天|过两天|年后|节后)[^，。；：！？,;:!?]{0,6}$"
+    r"尽快|马上|必须|一定要|务必|赶紧|明天|后天|大后天|下周|下星期|下个?月|(?<!上)(?<!今天)(?<!今天是)(?<!今日)周[一二三四五六日天]|(?<!上)(?<!今天)(?<!今天是)(?<!今日)星期[一二三四五六日天]|\d+号|\d+月|\d+日|\d+点|天后|周后|"
+    r"月底|月初|过几天|过两天|年后|节后|(?:这|本|下)?(?<!今天)(?<!今日)周末)[^，。；：！？,;:!?]{0,6}$"
 )
 _FUTURE_AFTER_EN = _rx(
     r"^\W{0,3}(?:\w+\W+){0,2}?(?:on |at |for |this |next |)?(?:tomorrow|tonight|next|monday|tuesday|wednesday|thursday|friday|"
@@ -79,7 +79,8 @@ _GO_TO_EN = _rx(
     r"(?:to|by|in\s+at|into)\s+(?:the\s+)?$"
 )
 # a contact cue that says it has happened, whatever date is near it
-_DONE_CUE = _rx(r"了|过(?![\u4e00-\u9fff])|\b\w+ed\b|\b(?:met|went|came|rang|spoke|had|got|took|made|saw|sent)\b")
+_DONE_CUE = _rx(r"了|过(?![\u4e00-\u9fff])|\b\w+ed\b|\b(?:met|went|came|rang|spoke|had|got|took|made|saw|sent)\b|"
+                r"没人接|无人接听|打不通|未接|关机|占线|不接电话|\bno answer\b|\bvoice\s?mail\b|\bdidn'?t (?:answer|pick up)\b")
 _DONE_JUST_BEFORE = _rx(r"\b(?:had|got|took|did|grabbed|was at|were at|went to|joined)\s+(?:a\s+|the\s+|some\s+)?$|接到|收到|跟.{1,6}吃了|和.{1,6}吃了")
 _INCOMING = _rx(r"来电|打来|发来|寄来|回电|回了|微信(?:问|说|讲|催|找|里说)|接到|收到")  # they contacted us: it has happened
 _SAID_AFTER = _rx(r"说|讲|话|表示|告诉|告知|称|提到|反馈|问|回复|答应|同意|\b(?:says?|said|told|asked|mentioned|wants?|wanted)\b")
@@ -88,10 +89,48 @@ _TO_DO_LIST = _rx(r"\s*(?:待办|待做|todo|to-?do|备忘|提醒自己|reminder
 # the contact took place at a time already past: "on the call this morning", "电话里昨天"
 _PAST_TIME_AFTER = _rx(r"\s*(?:[a-z]+\s+){0,2}?(?:this morning|earlier today|earlier|yesterday|last (?:week|night|friday|monday|tuesday|"
                        r"wednesday|thursday)|just now)\b")
-_GOING_ON = _rx(r"(?:还在|正在|刚在|刚刚|刚才|刚)\S{0,2}$|(?:也|还|又)(?:发|打|来|回)?$")
+_GOING_ON = _rx(r"(?:还在|正在|刚在|刚刚|刚才|刚)(?:跟|和|与|同)?\S{0,2}\s?$|(?:还在|正在|刚在)(?:跟|和|与|同)\S{1,6}?\s?$|(?:也|还|又)(?:发|打|来|回)?$")
 _DEADLINE_WORD = _rx(r"前|之前|以前|\bby\b|\bbefore\b|\bdue\b")
 _REPORTED = _rx(r"\s?(?:里)?(?:说|讲|告诉|表示|提到|通知)")
 _DONE_BEFORE = _rx(r"还在|正在|已经|已|刚刚|刚才|刚|昨天|前天|上周|上次|just\b|already\b|yesterday\b|earlier\b|last\s+\w+")
+
+
+# after the cue, in its sentence, the note says how it went or what was said there: it has happened
+_WENT_AFTER = _rx(
+    r"^[^.;!?。；！？]{0,60}?(?:\b(?:went|was|were) (?:really |very |pretty |quite )?(?:well|great|good|fine|ok|okay|badly|smoothly|"
+    r"productive|positive|useful|tough|difficult)\b|\bsigned off\b|\b(?:he|she|they) (?:agreed|approved|liked|loved)\b)"
+)
+_SAID_NEXT = _rx(r"^[,，]\s?(?:他|她|佢|对方|客户)(?:们|哋)?(?:说|话|讲|表示|讲话)|^[,，]\s?(?:he|she|they) (?:said|told|says)\b")
+# we are there now: "both at the builders' dinner tonight", "we're at the expo"
+_PRESENT_AT = _rx(r"\b(?:both|all|we|i|he|she|they)\s+(?:were\s+|was\s+|are\s+|am\s+|is\s+|'re\s+|'m\s+)?(?:at|in) (?:the|a|an|this|their|his|her)\s+(?:[\w'-]+\s+){0,4}$")
+_TODAY_ONLY = _rx(r"^(?:tonight|today|this evening|今晚|今天|今日)$")
+# "给王建国发个邮件": a message to send (one already sent says 发了)
+_TO_SEND_ZH = _rx(r"给[^，。,;；]{1,10}?发(?:个|一个|封|一封|条|一条)\s?$")
+# a heading ("Tom's team visit - tuesday 3pm") followed by the day it will be
+_HEADER_AFTER = _rx(r"\s*[:：-]")
+# "我们在展会上见": we will see each other there
+_SEE_YOU_AT = _rx(r"^(?:上|里|那边|门口)?见(?![了过面到])")
+
+
+def _clause_end(n: str, pos: int) -> int:
+    m = CLAUSE_BREAK.search(n, pos)
+    return m.start() if m else len(n)
+
+
+def _happened_after(n: str, s: int, e: int, future) -> bool:
+    """After the cue: how it went ("went well", "signed off"), or what they said there, with no day ahead in its clause."""
+    if _WENT_AFTER.match(n[e:]):
+        return True
+    ce = _clause_end(n, e)
+    return bool(_SAID_NEXT.match(n[ce:])) and not any(s - 12 <= fs and fe <= ce for fs, fe in future or ())
+
+
+def _there_now(n: str, cs: int, s: int, e: int, future) -> bool:
+    """"both at the builders' dinner tonight": we are there as the note is written."""
+    if not _PRESENT_AT.search(n[max(cs, s - 40): s]):
+        return False
+    ce = _clause_end(n, e)
+    return all(_TODAY_ONLY.match(n[fs:fe]) for fs, fe in future or () if cs <= fs and fe <= ce)
 
 
 def _clause_start(n: str, pos: int) -> int:
@@ -128,6 +167,15 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
         before = _blank(n, places, cs, s)  # "明天教育的采购打电话来": 明天 is part of a name
         if _TO_DO_LIST.match(n):
             return "other"  # "待办：1. 给骆总打电话 …": everything in it is a plan
+        if _TO_SEND_ZH.search(before):
+            continue  # "给王建国发个邮件说价格": to send
+        if ch in ("visit", "meeting", "call") and future and (_HEADER_AFTER.match(n[e:]) or n[s:e].rstrip()[-1:] in ":：-") \
+                and any(e <= fs <= e + 4 for fs, _ in future) and not _done_cue(n, s, e):
+            continue  # "Tom's team visit - tuesday 3pm": the day it will be
+        if kind == "noun" and _SEE_YOU_AT.match(n[e:]):
+            continue  # "展会上见": a meeting to come
+        if _happened_after(n, s, e, future) or _there_now(n, cs, s, e, future):
+            return ch
         if _CONTACTED_US.search(n[max(cs, s - 3): e + 2]) or (not n.startswith(("打", "给"), s) and _REPORTED.search(n[max(s, e - 1): e + 2])) \
                 or _GOING_ON.search(n[max(cs, s - 6): s]) or _PAST_TIME_AFTER.match(n, e):
             return ch  # they wrote or called ("发微信问价格", "text说"): it happened
@@ -239,10 +287,14 @@ def _negated_resolution(n: str, s: int, e: int | None = None) -> bool:
     return bool(_TO_DO_BA.search(before)) and not (e is not None and (n[e - 1:e] == "了" or n[e:e + 1] == "了"))
 
 
+_NO_SUCH = _rx(r"(?:没有|没|无|并无|并没有|毫无|不存在)(?:任何|什么|啥|一点|一点点|太多|太大的?|多少)?(?:的)?\s?$|\b(?:no|without|zero)\s+$")
+
+
 def _negated(n: str, s: int, cue: str) -> bool:
-    if cue[:1] in "不没未无" or cue.startswith(("not ", "hasn", "haven", "didn", "never", "still")):
-        return False  # the cue carries its own negation ("不满", "hasn't paid")
     before = n[max(0, s - 28): s]
+    if cue[:1] in "不没未无" or cue.startswith(("not ", "hasn", "haven", "didn", "never", "still")):
+        # the cue carries its own negation ("不满", "hasn't paid"), unless a "no" is said of it: "没有任何不满"
+        return bool(_NO_SUCH.search(before))
     cs = _clause_start(before, len(before))
     return bool(_NEGATION_BEFORE.search(before[cs:]))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+_CODE_AFTER = re.compile(r"[-#]?\d")
 _TOKEN = re.compile(r"(?<![A-Za-z'/])[A-Za-z][A-Za-z/]*(?![A-Za-z'])")
 
 
@@ -48,11 +49,21 @@ def correct_word(token: str) -> str | None:
                 continue  # people rarely mistype the first letter of a short word
             d = OSA.distance(token, w, score_cutoff=k)
             if d <= k:
-                if best is None or d < best[1]:
-                    best, tie = (w, d), False
-                elif d == best[1] and w != best[0]:
+                # a letter left out is the likeliest typo: "deliverd" is delivered before delivery, "complaind" complained
+                rank = (d, 0 if _left_out(token, w) else 1)
+                if best is None or rank < best[1]:
+                    best, tie = (w, rank), False
+                elif rank == best[1] and w != best[0]:
                     tie = True
     return None if best is None or tie else best[0]
+
+
+def _left_out(token: str, word: str) -> bool:
+    """``token`` is ``word`` with letters left out (in order)."""
+    if len(token) >= len(word):
+        return False
+    it = iter(word)
+    return all(c in it for c in token)
 
 
 def correct(text: str, protected=lambda word: False) -> str:
@@ -62,6 +73,8 @@ def correct(text: str, protected=lambda word: False) -> str:
 
     def fix(m: re.Match) -> str:
         word = m.group()
+        if _CODE_AFTER.match(text, m.end()) or (m.start() > 0 and text[m.start() - 1].isdigit()):
+            return word  # part of a code: INV-20931, PO#77, 3rd
         low = word.lower()
         if len(low) < 2 or protected(low):
             return word
