@@ -9,7 +9,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from handlers import background, router
+from handlers import router
+from handlers.background import settle as settle_background
 from chat.messages import Incoming
 
 from .incoming import translate
@@ -35,7 +36,7 @@ class ConsoleChat:
 
     async def say(self, line: str) -> None:
         await router.handle(self.incoming(line), self.app.services)
-        await background.settle()  # what the line started after its commit (a digest's chart): its answer too
+        await settle_background()  # what the line started after its commit (a digest's chart): its answer too
         await self._drain()
 
     async def _drain(self) -> None:
