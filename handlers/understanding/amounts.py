@@ -82,7 +82,7 @@ _NOT_MONEY_BEFORE = re.compile(
 )
 _MONEY_CONTEXT = re.compile(
     r"(?:budget|price|priced|quote|quoted|quotation|deal size|worth|total|amount|valued at|value|invoice for|payment of|paid|pay|"
-    r"deposit|compensation|refund|fee|fees|penalty|预算|报价|价格|货款|金额|付款|回款|合同额|总价|单价|定金|订金|尾款|欠款|欠|收款|成交价|标的|赔偿|赔|补偿|罚款|退款|运费|费用|差价|开价|要价|出价|佣金|提成|押金|保证金)\s*(?:of|is|at|:|：|为|是|约|大概|around|about)?\s*$"
+    r"deposit|compensation|refund|fee|fees|penalty|credit note|credit|rebate|discount of|降到|涨到|砍到|压到|谈到|让到|少到|预算|报价|价格|货款|金额|付款|回款|合同额|总价|单价|定金|订金|尾款|欠款|欠|收款|成交价|标的|赔偿|赔|补偿|罚款|退款|运费|费用|差价|开价|要价|出价|佣金|提成|押金|保证金)\s*(?:of|is|at|:|：|为|是|约|大概|around|about)?\s*$"
 )
 _MONEY_WORDS_AFTER = re.compile(r"^\s?(?:的)?(?:货款|款|欠款|尾款|定金|预算|报价|订单|合同|生意|单子|的单|budget|deal|order|contract)")
 

@@ -35,7 +35,7 @@ _CHANNEL_CUES: list[tuple[str, str, str]] = [
 _CHANNEL_RES = [(_rx(p), ch, kind) for p, ch, kind in _CHANNEL_CUES]
 
 _PLAN_NEAR_EN = _rx(
-    r"(?<![a-z])(?:will|'ll|(?<!note )(?<!notes )(?<!memo )to|need to|needs to|going to|gonna|should|must|plan(?:ning|s)? to|want(?:s)? to|let'?s|please|pls|"
+    r"(?<![a-z])(?:will|'ll|(?<!note )(?<!notes )(?<!memo )(?<!reply )(?<!replies )(?<!response )(?<!answer )to|need to|needs to|going to|gonna|should|must|plan(?:ning|s)? to|want(?:s)? to|let'?s|please|pls|"
     r"remind me to|can|could|would|shall)\s+(?:\w+\s+){0,2}$"
 )
 _PLAN_CLAUSE_EN = _rx(
@@ -108,6 +108,11 @@ _TODAY_ONLY = _rx(r"^(?:tonight|today|this evening|今晚|今天|今日)$")
 _TO_SEND_ZH = _rx(r"给[^，。,;；]{1,10}?发(?:个|一个|封|一封|条|一条)\s?$")
 # a heading ("Tom's team visit - tuesday 3pm") followed by the day it will be
 _HEADER_AFTER = _rx(r"\s*[:：-]")
+# "李秀英 微信 …", "Tom whatsapp: …": a medium right after the name, then what was written
+_MEDIUM_HEADING = _rx(r"\s*[:：]|\s+\S")
+_AGAIN = _rx(r"\s?(?:再|again\b)")  # "中秋后再谈": talk again, so they have talked
+# "要开个视频会讲…": 讲 is what it will be about, not what was said
+_MODAL_ZH = _rx(r"(?:要|准备|打算|计划|安排|约)\S{0,3}$")
 # "我们在展会上见": we will see each other there
 _SEE_YOU_AT = _rx(r"^(?:上|里|那边|门口)?见(?![了过面到])")
 
@@ -176,7 +181,12 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
             continue  # "展会上见": a meeting to come
         if _happened_after(n, s, e, future) or _there_now(n, cs, s, e, future):
             return ch
-        if _CONTACTED_US.search(n[max(cs, s - 3): e + 2]) or (not n.startswith(("打", "给"), s) and _REPORTED.search(n[max(s, e - 1): e + 2])) \
+        if _MEDIUM_HEADING.match(n[e:]) and kind == "noun" and ch in ("message", "email") \
+                and any(pe <= s and not n[pe:s].strip() for _, pe in places or ()) \
+                and not any(e <= fs <= e + 2 and not _AGAIN.match(n[fe:]) and not re.match(r"\s*[:：]", n[e:]) for fs, fe in future or ()):
+            return ch  # "李秀英 微信 中秋后再谈": the medium after the name heads what was written
+        if _CONTACTED_US.search(n[max(cs, s - 3): e + 2]) or (not n.startswith(("打", "给"), s) and not _MODAL_ZH.search(before)
+                                                               and _REPORTED.search(n[max(s, e - 1): e + 2])) \
                 or _GOING_ON.search(n[max(cs, s - 6): s]) or _PAST_TIME_AFTER.match(n, e):
             return ch  # they wrote or called ("发微信问价格", "text说"): it happened
         if _PLAN_BEFORE_ZH.search(before) or _PLAN_SOON_ZH.search(before) or _PLAN_NEAR_EN.search(before) \
