@@ -58,3 +58,57 @@ def test_what_others_expect_gives_way_to_our_step(parser):
     assert follow_up(parser, "Tom: next order expected after the 4th of July, check in July 6")[1] == "2027-07-06"
     assert follow_up(parser, "李娜的货预计12月10号到港，12月12号再跟进")[1] == "2026-12-12"
     assert follow_up(parser, "Tom: shipment arriving Dec 20")[1] == "2026-12-20"  # nothing of ours: still the date to watch
+
+
+CN = [("王建国", "建国五金", ("王总",)), ("孙国庆", "国庆家具", ()), ("冯佳", "佳佳母婴", ())]
+
+
+@pytest.fixture(scope="module")
+def cn_parser():
+    records = [CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(CN)]
+    return NoteParser(CustomerIndex(records), strict=True)
+
+
+@pytest.mark.parametrize("text, now, date, time", [
+    ("Mar 3 2pm - Tom Baker, wants 2 pallets. send quote by Friday", dt.datetime(2027, 3, 3, 16, 0, tzinfo=TZ), "2027-03-05", None),
+    ("Wed 2 Dec, 6pm — Tom Baker rang: pallets late. call the haulier monday", dt.datetime(2026, 12, 2, 19, 0, tzinfo=TZ), "2026-12-07", None),
+    ("2 Dec 09:30 - demo w Tom Baker went well; proposal Monday 9am", dt.datetime(2026, 12, 3, 8, 0, tzinfo=TZ), "2026-12-07", "09:00"),
+    ("03.12. 10:00 Tom Baker - complaint about labels. mtg Tue 15:00", dt.datetime(2026, 12, 3, 18, 0, tzinfo=TZ), "2026-12-08", "15:00"),
+])
+def test_a_dateline_says_when_it_happened(parser, text, now, date, time):
+    assert follow_up(parser, text, now)[1:] == (date, time)
+
+
+def test_a_dateline_still_ahead_is_the_follow_up(parser):
+    assert follow_up(parser, "Dec 4 10:00 - Tom Baker, site visit", THU_3_DEC)[1:] == ("2026-12-04", "10:00")
+
+
+def test_a_morning_hour_said_in_the_evening_is_the_next_morning(parser):
+    assert follow_up(parser, "Tom Baker: call at 10:00", dt.datetime(2026, 12, 3, 19, 30, tzinfo=TZ))[1:] == ("2026-12-04", "10:00")
+
+
+@pytest.mark.parametrize("text, date", [
+    ("FW: Tom Baker writes that Baker Foods will pay the invoice on Friday. follow up Monday if nothing comes in", "2026-12-07"),
+    ("Tom Baker: samples arriving Monday, reply by Wed", "2026-12-09"),
+    ("visited Tom Baker on tues, went well. send pricing thurs", "2026-12-10"),
+])
+def test_what_the_customer_will_do_is_not_our_follow_up(parser, text, date):
+    assert follow_up(parser, text)[1] == date
+
+
+def test_nothing_else_to_do_leaves_the_customers_promise_alone(parser):
+    assert follow_up(parser, "Tom Baker got the pallets, he'll pay within 30 days. nothing else to do")[1] is None
+
+
+@pytest.mark.parametrize("text, now, date", [
+    ("王总说年前不订了，年后再说。正月十六再打给他", dt.datetime(2027, 1, 20, 10, 0, tzinfo=TZ), "2027-02-21"),
+    ("孙国庆国庆节不在厂里，节后再联系", dt.datetime(2026, 9, 25, 18, 0, tzinfo=TZ), "2026-10-08"),  # not after 中秋
+    ("双十一前把佳佳母婴的货全部发完", dt.datetime(2026, 11, 2, 10, 0, tzinfo=TZ), "2026-11-10"),
+    ("王总说下个月的订单先不动，周五再聊", dt.datetime(2026, 12, 3, 10, 0, tzinfo=TZ), "2026-12-04"),
+])
+def test_chinese_festivals_and_lunar_days(cn_parser, text, now, date):
+    assert follow_up(cn_parser, text, now)[1] == date
+
+
+def test_an_order_of_next_month_is_no_date_to_act_on(cn_parser):
+    assert follow_up(cn_parser, "王建国打电话说要取消下个月的订单")[1] is None

@@ -138,6 +138,7 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
     cut = list(customer_span) if isinstance(customer_span, list) else ([customer_span] if customer_span else [])
     items: list[tuple[tuple, FollowUp]] = []
     situational = []
+    head = _dateline(n, mentions, now)
     expected: set[int] = set()  # dates of what others expect to happen ("next order expected after July 4")
     acted = False  # a dated next step of ours is in the note
     mentions = _merge(list(mentions or [])[:MAX_MENTIONS], n)
@@ -149,8 +150,18 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
                 continue
             if any(m.start < e and s < m.end for s, e in skip):
                 continue
+            if m.start in head:
+                continue  # "Jan 26 9am - Olivia Grant, …": the note's dateline, when it happened
+            if m.date == today and m.time is not None and not m.deadline and m.time < now.time().replace(tzinfo=None) \
+                    and _DAY_WORD.search(m.text.lower()):
+                continue  # "今晚11点还在聊" written at 23:30: that hour has passed
+            if _ATTRIBUTE.match(n, m.end):
+                continue  # "下个月的订单", "12月5号那批货": which order or batch, not when to act
             c = clause_at(clauses, m.start) if clauses else None
             role = _role_here(n, m, mentions, c)
+            if role == "report" and _BARE_WEEKDAY_EN.match(m.text.strip().lower()) and c is not None \
+                    and _WENT.search(n, c.start, c.end) and not _AHEAD.search(n, c.start, c.end):
+                continue  # "visit on thurs at their plant went well": the Thursday that was
             if role == "situation":
                 situational.append(m)
                 continue
@@ -179,9 +190,9 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             within = (c.start, c.end) if c is not None and c.start <= m.start and m.end <= c.end else None
             task = task_text(text, m.start, m.end, cut, within) or _previous_clause_task(text, cs, cut) or _default_task(text)
             items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task, start=m.start)))
-            if role == "plain" and c is not None and _EXPECTED.search(n, c.start, c.end):
+            if c is not None and _theirs(n, c, m, role):
                 expected.add(m.start)
-            elif role == "next":
+            elif role in ("next", "plain"):
                 acted = True
         except Exception:
             continue
@@ -205,7 +216,10 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             task = task_text(text, s, e, cut) or _default_task(text)  # 到时候 goes; "call her then" stays
             items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task, start=m.start)))
             situational = [x for x in situational if x is not m]
-    if acted and expected:  # "order expected after the 4th of July, check in July 6": our step is the follow-up
+    nothing_to_do = bool(_NO_NEED.search(n))
+    if expected and (acted or nothing_to_do):
+        # "order expected after the 4th of July, check in July 6", "Laura writes Nordwind will pay on Friday. follow
+        # up Monday": what the customer will do or expects is the situation; our own step is the follow-up
         situational += [m for m in mentions if m.start in expected]
         items = [x for x in items if x[1].start not in expected]
     items = _without_context_dates(items, {m.start: m for m in mentions})
@@ -222,6 +236,50 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             if task:
                 return [FollowUp(None, None, task)], situational
     return [], situational
+
+
+def _dateline(n: str, mentions, now: dt.datetime) -> set[int]:
+    """The time phrases that open the note as its dateline ("Jan 26 9am - Olivia …", "Sat 12 Dec, 7pm — …",
+    "3 Dec 16:00 - teams demo", "18.10. 11:00 Laura"): when it happened, so a moment already past (a date
+    that rolled to next year because it has passed, a clock earlier today)."""
+    out: set[int] = set()
+    pos = len(n) - len(n.lstrip(" \t*-•>#"))
+    run = []
+    for m in sorted(mentions, key=lambda x: x.start):
+        if m.start < pos or n[pos:m.start].strip(" ,.") != "":
+            break
+        run.append(m)
+        pos = m.end
+    if not run or not _DATELINE_END.match(n, pos):
+        return out
+    today, clock = now.date(), now.time().replace(tzinfo=None)
+    for m in run:
+        d = getattr(m, "date", None)
+        passed = d is not None and (d < today or (d - today).days > 300 or d == today and (m.time is None or m.time <= clock))
+        if passed and not getattr(m, "deadline", False):
+            out.add(m.start)
+    return out
+
+
+_DATELINE_END = re.compile(r"\s*(?:[-–—:：|,，]|\s[a-z\u4e00-\u9fff])")
+_ATTRIBUTE = re.compile(r"\s*(?:的|嗰|那|这|這)\s*(?:[一两二三四五六七八九十几\d]*\s*)?(?:批|单|张|份)?\s*(?:订单|货|单子|账单)")
+_BARE_WEEKDAY_EN = re.compile(r"^(?:on\s+)?(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?$")
+_WENT = re.compile(r"(?<![a-z])(?:went|was|were|had|did|got|came)(?![a-z])")
+_AHEAD = re.compile(r"(?<![a-z])(?:will|'ll|next|again|coming|upcoming|planned)(?![a-z])")
+_NO_NEED = re.compile(r"(?<![a-z])(?:nothing (?:else )?to do|no action|no follow[- ]?up|nothing needed)(?![a-z])|不用跟|无需跟进|不需要跟进|没什么要做")
+# the customer's own step or what others expect ("he'll pay within 30 days", "Nordwind will pay … on Friday",
+# "samples arriving Monday", "she'll call me after the holiday"), unless we act in the same clause
+_THEIRS = re.compile(r"(?<![a-z])(?:(?:he|she|they|it)(?:'ll| will| is going to| are going to)|will (?:pay|send|confirm|sign|decide|"
+                     r"call (?:me|us)|get back|reorder|order|transfer|wire|come back|revert))(?![a-z])|"
+                     r"(?<![给跟和与帮替找让叫对向])(?:他|她|他们|她们|对方|客户)(?:说)?(?:会|要|准备|打算)?(?:在|于)?\S{0,6}?(?:付|打款|到账|涨价|提价|降价|决定|定下来|回复我|给我回)")
+_OURS = re.compile(r"(?<![a-z])(?:i'll|we'll|i will|we will|let's|remind me|i need|we need|need to|pls|please)(?![a-z])|我(?:们)?(?:会|要|再)|记得|提醒我")
+
+
+def _theirs(n: str, c, m, role: str) -> bool:
+    piece = n[c.start:c.end]
+    if _OURS.search(piece):
+        return False
+    return bool(_EXPECTED.search(piece) and role in ("plain", "report") or _THEIRS.search(piece))
 
 
 # what others expect to happen, said without a step of ours: an arrival, an expected order
@@ -254,8 +312,14 @@ def _without_context_dates(items, by_start):
             continue
         if bare_festival(f) and any(not bare_festival(o) for _, o in items if o is not f):
             continue
+        if g == "festival" and _after_festival(by_start.get(f.start)) and any(f.date <= p.date <= f.date + dt.timedelta(days=21) for p in precise):
+            continue  # "年后再说。正月十六再打给他": the precise day says when after the festival
         out.append((key, f))
     return out
+
+
+def _after_festival(m) -> bool:
+    return m is not None and not getattr(m, "deadline", False) and bool(_AFTER_WORDS.search(m.text.lower()))
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")

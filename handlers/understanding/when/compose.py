@@ -231,6 +231,8 @@ def resolve(p: Part, ctx: Ctx, text: str, keep_clock: bool = False):
             moment = dt.datetime.combine(day, dt.time(), src) + dt.timedelta(hours=h, minutes=mi)
         else:
             cands = [h] if not ambiguous else ([12, 24] if h == 12 else [h, h + 12])
+            if ambiguous and 9 <= h <= 11:
+                cands = [h, h + 24]  # "11:00" written at 19:30: the next morning's eleven (business hours), not 11 pm
             base = dt.datetime.combine(local_now.date(), dt.time(), src)
             hour_start = local_now.replace(minute=0, second=0, microsecond=0)
             moment = next((base + dt.timedelta(hours=c, minutes=mi) for c in cands

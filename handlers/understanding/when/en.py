@@ -459,6 +459,17 @@ def numeric_date(m, ctx):
     return P(m, month=month, day=day, year=year, weak=weak)
 
 
+# 18.10., 03.12., 18.10.2026: day first, as written in Germany, Russia and much of Europe (the dot after the month)
+@rule(NB + r"(?<![\w.])(\d{1,2})\.(\d{1,2})\.(\d{4})?(?![\d]|\.\d)", needs='\\d\\.\\d{1,2}\\.')
+def european_date(m, ctx):
+    day, month, year = int(m.group(1)), int(m.group(2)), _year(m.group(3))
+    if not (1 <= month <= 12 and 1 <= day <= 31) or (year and day <= 12):
+        return None  # 10.11.2026 with a year: read month first (numeric_date)
+    if year and safe_date(year, month, day) is None:
+        return None
+    return P(m, month=month, day=day, year=year)
+
+
 # --- offsets from now ------------------------------------------------------------------
 
 _UNIT = (r"(minutes?|mins?|hours?|hrs?|h|days?|weeks?|wks?|fortnights?|months?|mos?|years?|yrs?|"

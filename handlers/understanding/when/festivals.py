@@ -15,6 +15,7 @@ FESTIVALS = {
     "春节": ("lunar", 1, 1), "大年初一": ("lunar", 1, 1), "元宵节": ("lunar", 1, 15), "元宵": ("lunar", 1, 15),
     "端午节": ("lunar", 5, 5), "端午": ("lunar", 5, 5), "七夕": ("lunar", 7, 7), "中秋节": ("lunar", 8, 15),
     "中秋": ("lunar", 8, 15), "重阳节": ("lunar", 9, 9), "除夕": ("eve", 1, 1),
+    "双十一": ("solar", 11, 11), "双11": ("solar", 11, 11), "双十二": ("solar", 12, 12), "双12": ("solar", 12, 12),
     "christmas": ("solar", 12, 25), "xmas": ("solar", 12, 25), "christmas eve": ("solar", 12, 24),
     "new year's eve": ("solar", 12, 31), "new years eve": ("solar", 12, 31),
     "new year's day": ("solar", 1, 1), "new years day": ("solar", 1, 1), "new year": ("solar", 1, 1),

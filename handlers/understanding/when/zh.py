@@ -307,7 +307,7 @@ _BEFORE_TAIL = r"(?:假期|长假|放假|小长假)?(?:之前|以前|前(?![往�
 # 中秋 / 中秋前 (the day before) / 国庆后, 过完国庆 (the first working day after the days off)
 @rule(rf"(过完|过了)?(明年|今年|去年)?的?({'|'.join(sorted(_ZH_FESTIVALS, key=len, reverse=True))})(?:节(?!目|约|省|奏|点))?"
       rf"(?:那天|当天)?({_BEFORE_TAIL}|{_AFTER_TAIL})?(?!礼|月饼|粽子|汤圆|年货|红包|福利|活动|促销|晚会|特惠|订单|套餐|大促)",
-      needs="[元情劳五儿国圣平清春大宵端七中重除]")
+      needs="[元情劳五儿国圣平清春大宵端七中重除双]")
 def festival(m, ctx):
     after_lead, rel, name, tail = m.groups()
     en = _EN_REL.search(m.string, 0, m.start())  # "before 元旦", "after 中秋"
@@ -371,7 +371,11 @@ def after_new_year(m, ctx):
 def _season(m, ctx, which, rel):
     if which == "节" and _FESTIVAL_BEFORE.search(m.string, 0, m.start()):
         return None  # 中秋节前: the festival rule reads it
-    if which == "节":
+    named = _NAMED_FESTIVAL.findall(m.string, 0, m.start()) if which == "节" else []
+    if named:  # "国庆节不在厂里，节后再联系": the festival the note named
+        gone = recent_festival(named[-1], ctx.today, window=10)
+        d = gone if gone is not None else next_festival(named[-1], ctx.today)
+    elif which == "节":
         d = next_holiday_cluster(ctx.today, back=7 if "后" in rel else 0)
     else:
         gone = recent_festival("春节", ctx.today)
@@ -386,6 +390,25 @@ def _season(m, ctx, which, rel):
     if "前" in rel and which != "过完年" and which != "过了年":
         return P(m, date=day_before(d), deadline=True)
     return P(m, date=first_workday_after(d))
+
+
+_NAMED_FESTIVAL = __import__("re").compile(f"(?:{'|'.join(sorted((k for k in _ZH_FESTIVALS if k not in ('双11', '双12')), key=len, reverse=True))})")
+
+
+# 正月十六 / 正月廿八: later days of the first lunar month (初一…初十: new_year_day)
+@rule(r"正月(十[一二三四五六七八九]|二十[一二三四五六七八九]?|廿[一二三四五六七八九]|三十)(?:以后|之后|后)?", needs="正月")
+def first_month_day(m, ctx):
+    spring = next_festival("春节", ctx.today - dt.timedelta(days=30))
+    if spring is None:
+        return None
+    import lunardate
+
+    num = m.group(1).replace("廿", "二十")
+    try:
+        d = lunardate.LunarDate(spring.year, 1, zh_value(num)).to_solar_date()
+    except ValueError:
+        return None
+    return P(m, date=d, past=d < ctx.today)
 
 
 # 6.18发货 / 6.18前: month.day written with a point, in a Chinese sentence (not 6.18元, 3.5万)
