@@ -5,7 +5,7 @@ every reply sent once (only a send on the wire at the kill may be doubled: the p
 idempotency key), each chat's replies in the order of its notes, no platform limit exceeded (counted
 from the fakes' arrival times), each scheduler tick fired once and by one replica, and the scheduler's
 lease on a survivor within 30 s of the kill (PostgreSQL's own timestamps: the kill moment read from
-clock_timestamp(), the new holder's lock connection's backend_start). Waits poll the database and the
+clock_timestamp(), the first poll that saw a survivor hold it). Waits poll the database and the
 fakes with generous failsafes; nothing sleeps a fixed time."""
 from __future__ import annotations
 
@@ -67,25 +67,34 @@ async def test_three_replicas_1000_notes_one_killed_half_way(pg_url, tmp_path):
                 if acked == NOTES // 2:
                     half.set()
 
+        async def moved():
+            now = await lease_holder(pg_url, SCHEDULER)
+            if now is None or now[0] == worker:
+                return None
+            [[seen]] = await query(pg_url, "SELECT clock_timestamp()")
+            return now[0], now[1], seen
+
         async def killer() -> None:
             await half.wait()
             [[kill["at"]]] = await query(pg_url, "SELECT clock_timestamp()")
             fleet.kill(victim)
+            # watched from the kill on (after counting what it had on the wire), while the notes go on: the new holder's lock connection may have been
+            # opened (a try for the lease) a moment before the kill and granted the lock after it, so its
+            # backend_start is no acquisition time; the first poll (every 0.1 s) that sees a survivor hold it
+            # bounds the takeover from above, on PostgreSQL's clock both ends
             await victim.proc.wait()
             rows = await query(pg_url, "SELECT id FROM outbox WHERE status = 'sending' AND claimed_by = %s", (worker,))
-            kill["in_flight"] = len(rows)
+            kill["in_flight"] = len(rows)  # (before its claims run out and go back to the queue)
+            kill["moved"] = await until(moved, 120, "the scheduler lease moving to a survivor", every=0.1)
 
         sent_at = time.monotonic()
         await asyncio.gather(killer(), *(chat_says(k) for k in range(CHATS)))
         sending = time.monotonic() - sent_at
         print(f"\nsent {NOTES} notes in {sending:.1f} s (kill at half-way)", flush=True)
 
-        async def moved():
-            now = await lease_holder(pg_url, SCHEDULER)
-            return now if now is not None and now[0] != worker else None
-
-        new_worker, taken_at = await until(moved, 120, "the scheduler lease moving to a survivor")
-        takeover = (taken_at - kill["at"]).total_seconds()
+        new_worker, connected_at, seen_at = kill["moved"]
+        taken_at = max(connected_at, kill["at"])
+        takeover = (seen_at - kill["at"]).total_seconds()
 
         state: dict = {}
 
@@ -143,11 +152,11 @@ async def test_three_replicas_1000_notes_one_killed_half_way(pg_url, tmp_path):
     workers = [w for _, w in ticks]
     assert list(dict.fromkeys(workers)) == [worker, new_worker], list(dict.fromkeys(workers))
 
-    # the lease moved in time (PostgreSQL's clock both ends)
+    # the lease moved in time (PostgreSQL's clock both ends; at most this long: seen held by then)
     print(
         f"\nfleet: {NOTES} notes from {CHATS} chats on {REPLICAS} replicas, 1 killed at half-way: sent in {sending:.1f} s, all done in {finished:.1f} s; "
         f"{fleet.retried} retried on another replica; {doubled} reply doubled ({kill['in_flight']} on the wire at the kill); "
-        f"max per chat {max(per_chat_rate.values())}/s, Telegram bot {bot_rate}/s; {len(ticks)} ticks; scheduler lease taken over in {takeover:.2f} s"
+        f"max per chat {max(per_chat_rate.values())}/s, Telegram bot {bot_rate}/s; {len(ticks)} ticks; scheduler lease taken over within {takeover:.2f} s"
     )
     assert 0 < takeover <= TAKEOVER_LIMIT, takeover
 
