@@ -49,7 +49,7 @@ def cn_number(s: str) -> float | None:
 _NUM = r"(?P<num>\d{1,2},(?:\d{2},)+\d{3}(?:\.\d+)?(?!\d)|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+万[零〇一二两三四五六七八九十百千]*[一二三四五六七八九十百千](?![万亿])|[零〇一二两三四五六七八九十百千]+)"
 _PRE = r"(?P<pre>us\$|hk\$|nt\$|s\$|a\$|c\$|usd|rmb|cny|eur|gbp|hkd|jpy|twd|ntd|sgd|aud|cad|chf|sek|nok|dkk|krw|inr|aed|sar|myr|thb|idr|vnd|brl|mxn|nzd|zar|r\$|\$|¥|￥|€|£|₹|(?<![a-z])rs\.?|(?<![a-z])inr|人民币|美元|美金|港币|港元|新台币|台币|日元|日币|欧元|英镑|韩元)?\s?"
 _MUL = r"(?:\s?(?:来|多|余)?(?P<mul>千万|百万|亿|万|lakhs?(?![a-z])|lacs?(?![a-z])|crores?(?![a-z])|cr(?![a-z])|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|million|thousand|grand(?![a-z])|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
-_SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|日币|円|yen|twd|ntd|新台币|台币|sgd|aud|cad|chf|sek|nok|dkk|krw|韩元|inr|卢比|rupees?|aed|dirhams?|sar|riyals?|myr|ringgit|thb|baht|idr|vnd|brl|mxn|nzd|zar|\$))?"
+_SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|日币|円|yen|twd|ntd|新台币|台币|蚊|sgd|aud|cad|chf|sek|nok|dkk|krw|韩元|inr|卢比|rupees?|aed|dirhams?|sar|riyals?|myr|ringgit|thb|baht|idr|vnd|brl|mxn|nzd|zar|\$))?"
 _AMOUNT = re.compile(_PRE + _NUM + _MUL + _SUF)
 
 _MULTIPLIERS = {"千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "w": 1e4, "k": 1e3, "m": 1e6, "mn": 1e6, "mm": 1e6,
@@ -58,7 +58,7 @@ _MULTIPLIERS = {"千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "w": 1e4, 
 _INDIAN_MUL = ("lakh", "lakhs", "lac", "lacs", "crore", "crores", "cr")
 _CURRENCY = {
     "us$": "USD", "usd": "USD", "$": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD", "美元": "USD", "美金": "USD",
-    "us dollar": "USD", "us dollars": "USD", "hk$": "HKD", "hkd": "HKD", "港币": "HKD", "港元": "HKD",
+    "us dollar": "USD", "us dollars": "USD", "hk$": "HKD", "hkd": "HKD", "港币": "HKD", "港元": "HKD", "蚊": "HKD",
     "nt$": "TWD", "twd": "TWD", "ntd": "TWD", "新台币": "TWD", "台币": "TWD", "s$": "SGD", "sgd": "SGD", "a$": "AUD",
     "aud": "AUD", "c$": "CAD", "cad": "CAD", "chf": "CHF", "sek": "SEK", "nok": "NOK", "dkk": "DKK", "krw": "KRW",
     "韩元": "KRW", "inr": "INR", "卢比": "INR", "₹": "INR", "rs": "INR", "rs.": "INR", "rupees": "INR", "rupee": "INR", "aed": "AED", "dirham": "AED", "dirhams": "AED", "sar": "SAR", "riyal": "SAR",
@@ -74,7 +74,9 @@ _NOT_MONEY_AFTER = re.compile(
     r"根|支|把|辆|部|批|层|楼|小时|分钟|点|时|岁|折|成|倍|%|％|units?\b|pcs\b|pieces?\b|boxes\b|box\b|cartons?\b|pallets?\b|"
     r"containers?\b|days?\b|weeks?\b|months?\b|years?\b|yrs?\b|hours?\b|hrs?\b|mins?\b|minutes?\b|percent\b|people\b|"
     r"employees\b|staff\b|sets?\b|tons?\b|tonnes?\b|items?\b|skus?\b|users?\b|seats?\b|licen[cs]es?\b|machines?\b|samples?\b|"
-    r"am\b|pm\b|a\.m|p\.m|:|/\d|-\d|\.\d|st\b|nd\b|rd\b|th\b|x\b|kg\b|lbs?\b|km\b|cm\b|mm\b|ml\b|gb\b|mb\b)"
+    r"am\b|pm\b|a\.m|p\.m|:|/\d|-\d|\.\d|st\b|nd\b|rd\b|th\b|x\b|kg\b|lbs?\b|km\b|cm\b|mm\b|ml\b|gb\b|mb\b|"
+    r"sqm\b|sq\.?\s?(?:m|ft|feet|meters?|metres?)\b|sqft\b|m2\b|㎡|平方米|kwh\b|kw\b|mw\b|miles?\b|lit(?:er|re)s?\b|gallons?\b|"
+    r"barrels?\b|bbl\b|teus?\b|feus?\b|views\b|visits\b|followers\b|downloads\b|words\b)"
 )
 _NOT_MONEY_BEFORE = re.compile(
     r"(?:invoice|inv|#|no\.?|number|po|order|ref|订单号|发票|发票号|单号|编号|合同号|tel|phone|mobile|电话|手机|room|ext|"
@@ -84,7 +86,7 @@ _MONEY_CONTEXT = re.compile(
     r"(?:budget|price|priced|quote|quoted|quotation|deal size|worth|total|amount|valued at|value|invoice for|payment of|paid|pay|"
     r"deposit|compensation|refund|fee|fees|penalty|credit note|credit|rebate|discount of|降到|涨到|砍到|压到|谈到|让到|少到|预算|报价|价格|货款|金额|付款|回款|合同额|总价|单价|定金|订金|尾款|欠款|欠|收款|成交价|标的|赔偿|赔|补偿|罚款|退款|运费|费用|差价|开价|要价|出价|佣金|提成|押金|保证金)\s*(?:of|is|at|:|：|为|是|约|大概|around|about)?\s*$"
 )
-_MONEY_WORDS_AFTER = re.compile(r"^\s?(?:的)?(?:货款|款|欠款|尾款|定金|预算|报价|订单|合同|生意|单子|的单|budget|deal|order|contract)")
+_MONEY_WORDS_AFTER = re.compile(r"^\s?(?:的)?(?:货款|款|欠款|尾款|定金|预算|报价|订单|合同|生意|单子|的单|budget|deal|order|contract|(?:still )?(?:outstanding|overdue|unpaid|owing|owed)\b)")
 
 
 # "80k labels", "12k more bottles": a plural noun right after a bare number counts things, unless it is money
@@ -92,7 +94,8 @@ _COUNT_NOUN_AFTER = re.compile(r"^\s?(?:(?:more|extra|additional|new|spare|empty
 _MONEY_NOUN_AFTER = re.compile(
     r"^\s?(?:more\s|extra\s|additional\s)?(?:sales|savings|earnings|revenues?|funds|profits|costs|fees|payments|bills|dues|taxes|losses|"
     r"proceeds|arrears|invoices|deposits|commissions|bonus(?:es)?|terms|credits|rebates|discounts|premiums|refunds|bucks|dollars|euros|"
-    r"pounds|rupees|yuan|riyals|dirhams|francs|is|was|has|this|plus|us|pa|as|its|in)\b")
+    r"pounds|rupees|yuan|riyals|dirhams|francs|pesos|reais|rands|kroner|kronor|ringgits|rupiahs|bahts|lakhs|crores|"
+    r"is|was|has|this|plus|us|pa|as|its|in)\b")
 
 
 MAX_AMOUNT = 1e12  # a trillion in any currency: more than a small team's deal; beyond it, a typo or a code
