@@ -91,6 +91,16 @@ def read(parser, text, now=THU_3_DEC):
     ("Tom Baker email tomorrow re pricing", "other"),
     ("李娜 明天下午三点 要开个视频会 讲新系统的事", "other"),
     ("王建国 下周 准备开个电话会 讲交期", "other"),
+    # chats on a messenger, a phone heading, coming over to us, Skype; our own voice memo is no channel
+    ("chatted with Priya Nair on teams about the swatches", "message"),
+    ("Slack DM from Anna Lee: rates ok for Q1", "message"),
+    ("linkedin message from Tom Baker, wants a call back", "message"),
+    ("Tom Baker - phone - wants the catalogue", "call"),
+    ("Anna Lee phone: truck delayed again", "call"),
+    ("Tom Baker came over and signed", "meeting"),
+    ("Tom's cousin came over from Leeds for the holidays", "other"),
+    ("skyped with Priya Nair, she liked the swatches", "meeting"),
+    ("voice memo: Anna Lee wants the rates by friday", "other"),
     # an unanswered call, a chat
     ("王建国 电话没人接 下午再打", "call"),
     ("李娜打了两次都没人接", "call"),
@@ -129,6 +139,10 @@ def test_channel(parser, text, channel):
     ("王建国说跟别家签了", "lost"),
     ("Tom Baker lost their biggest contract, cutting orders", None),
     ("lost 3 days to the port strike, Anna Lee's goods arrive Monday", None),
+    # a near miss is not a loss
+    ("we almost lost the flour order to Miller Co, Tom Baker stayed for a 3% discount", None),
+    ("差点丢单，还好李娜最后没走", None),
+    ("nearly lost Baker Foods to a local mill", None),
 ])
 def test_outcome(parser, text, outcome):
     assert read(parser, text)["outcome"] == outcome

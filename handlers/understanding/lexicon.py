@@ -319,11 +319,17 @@ _TO_BE = _rx(r"\bto be (?:signed|confirmed|placed)\b|\bwill be (?:signed|confirm
 _NOT_YET_ZH = _rx(_joined(_LEXICON["outcome"]["not_yet_zh"]))
 
 
+_NEARLY = _rx(r"(?:\b(?:almost|nearly|could have|would have|might have|may have|risk of|afraid (?:of|to|we)|worried (?:about|we)|"
+              r"don'?t want to|before we|if we|in case we|so we don'?t)|差点|差一点|险些|几乎|怕|担心|如果|要是|万一|免得|以免)\s*(?:\w+\s+)?$")
+
+
 def detect_outcome(n: str, future=()) -> str | None:
     """won / lost / None. ``future``: spans of time phrases still ahead; an order announced for one of them
     ("明年一月份下单", "will sign next month") is not won yet."""
     try:
         for m in _LOST.finditer(n):
+            if _NEARLY.search(n[max(0, m.start() - 16): m.start()]):
+                continue  # "almost lost the order to Acme", "差点丢单": it was not lost
             return "lost"
         for m in _WON.finditer(n):
             before = n[max(0, m.start() - 14): m.start()]
