@@ -162,11 +162,11 @@ async def failover_floor(admin_url: str) -> dict:
 
 
 # --- crmbot ------------------------------------------------------------------------------------------------
-async def fleet_run(admin_url: str, replicas: int, notes: int, chat_count: int, pushes: int, kill: bool) -> dict:
+async def fleet_run(admin_url: str, replicas: int, notes: int, chat_count: int, pushes: int, kill: bool, sticky: bool = False) -> dict:
     url, drop = _migrated(admin_url)
     people = chats(chat_count)
     per_chat = notes // chat_count
-    out: dict = {"replicas": replicas, "notes": notes, "chats": chat_count}
+    out: dict = {"replicas": replicas, "notes": notes, "chats": chat_count, "ingress": "sticky" if sticky else "round-robin"}
     with tempfile.TemporaryDirectory() as tmp:
         try:
             await seed(url, Path(tmp), people)
@@ -180,7 +180,7 @@ async def fleet_run(admin_url: str, replicas: int, notes: int, chat_count: int, 
                 # notes through the router path, ingress spread over the replicas
                 async def chat_says(k: int) -> None:
                     for i in range(per_chat):
-                        await fleet.say(people[k], note_text(people[k], i), first=k + i)
+                        await fleet.say(people[k], note_text(people[k], i), first=k if sticky else k + i)  # sticky: a chat always to one replica
 
                 async def filed() -> bool:
                     [[n]] = await query(url, "SELECT count(*) FROM interaction")
@@ -282,17 +282,30 @@ async def main_async(admin_url: str, notes: int, chat_count: int, pushes: int) -
     return result
 
 
+async def sticky_async(admin_url: str, notes: int, chat_count: int, pushes: int) -> dict:
+    """3 replicas, a chat's notes always to the same replica (a load balancer routing by chat): what spreading a
+    chat over the replicas costs, beside the round-robin figures."""
+    result: dict = {"commit": _git_commit(), "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+    result["replicas_3_sticky"] = await fleet_run(admin_url, 3, notes, chat_count, pushes, kill=False, sticky=True)
+    result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=NOTES)
     parser.add_argument("--chats", type=int, default=CHATS)
     parser.add_argument("--pushes", type=int, default=PUSHES)
+    parser.add_argument("--sticky-only", action="store_true", help="only 3 replicas with each chat's notes always to the same replica (no cross-replica wait for per-chat order)")
     args = parser.parse_args(argv)
     admin_url = os.environ.get("CRMBOT_BENCH_POSTGRES_URL")
     if not admin_url:
         print("set CRMBOT_BENCH_POSTGRES_URL (a PostgreSQL server; a fresh database is made per run)", file=sys.stderr)
         return 2
-    result = asyncio.run(main_async(admin_url, args.notes, args.chats, args.pushes))
+    if args.sticky_only:
+        result = asyncio.run(sticky_async(admin_url, args.notes, args.chats, args.pushes))
+    else:
+        result = asyncio.run(main_async(admin_url, args.notes, args.chats, args.pushes))
     print(json.dumps(result, ensure_ascii=False, indent=1))
     return 0
 
