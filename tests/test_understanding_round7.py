@@ -112,3 +112,9 @@ def test_chinese_festivals_and_lunar_days(cn_parser, text, now, date):
 
 def test_an_order_of_next_month_is_no_date_to_act_on(cn_parser):
     assert follow_up(cn_parser, "王建国打电话说要取消下个月的订单")[1] is None
+
+
+def test_the_customers_payment_gives_way_to_our_call(cn_parser):
+    now = dt.datetime(2026, 12, 3, 10, 0, tzinfo=TZ)
+    assert follow_up(cn_parser, "王总说12月20号前付清，12月15号再打电话确认", now)[1] == "2026-12-15"
+    assert follow_up(cn_parser, "王总说12月20号前付清", now)[1] == "2026-12-20"  # alone it is what to watch
