@@ -46,14 +46,14 @@ def cn_number(s: str) -> float | None:
     return float(total)
 
 
-_NUM = r"(?P<num>\d{1,2},(?:\d{2},)+\d{3}(?:\.\d+)?(?!\d)|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+万[零〇一二两三四五六七八九十百千]*[一二三四五六七八九十百千](?![万亿])|[零〇一二两三四五六七八九十百千]+)"
-_PRE = r"(?P<pre>us\$|hk\$|nt\$|s\$|a\$|c\$|usd|rmb|cny|eur|gbp|hkd|jpy|twd|ntd|sgd|aud|cad|chf|sek|nok|dkk|krw|inr|aed|sar|myr|thb|idr|vnd|brl|mxn|nzd|zar|r\$|\$|¥|￥|€|£|₹|(?<![a-z])rs\.?|(?<![a-z])inr|人民币|美元|美金|港币|港元|新台币|台币|日元|日币|欧元|英镑|韩元)?\s?"
-_MUL = r"(?:\s?(?:来|多|余)?(?P<mul>千万|百万|亿|万|lakhs?(?![a-z])|lacs?(?![a-z])|crores?(?![a-z])|cr(?![a-z])|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|million|thousand|grand(?![a-z])|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
-_SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|日币|円|yen|twd|ntd|新台币|台币|蚊|sgd|aud|cad|chf|sek|nok|dkk|krw|韩元|inr|卢比|rupees?|aed|dirhams?|sar|riyals?|myr|ringgit|thb|baht|idr|vnd|brl|mxn|nzd|zar|\$))?"
+_NUM = r"(?P<num>\d{1,2},(?:\d{2},)+\d{3}(?:\.\d+)?(?!\d)|\d{1,3}(?:['’]\d{3})+(?:\.\d+)?(?!\d)|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+万[零〇一二两三四五六七八九十百千]*[一二三四五六七八九十百千](?![万亿])|[零〇一二两三四五六七八九十百千]+)"
+_PRE = r"(?P<pre>us\$|hk\$|nt\$|s\$|a\$|c\$|usd|rmb|cny|eur|gbp|hkd|jpy|twd|ntd|sgd|aud|cad|chf|sek|nok|dkk|krw|inr|aed|sar|myr|thb|idr|vnd|brl|mxn|nzd|zar|r\$|\$|¥|￥|€|£|₹|₩|(?<![a-z])rs\.?|(?<![a-z])inr|人民币|美元|美金|港币|港元|新台币|台币|日元|日币|欧元|英镑|韩元)?\s?"
+_MUL = r"(?:\s?(?:来|多|余)?(?P<mul>千万|百万|亿|万|lakhs?(?![a-z])|lacs?(?![a-z])|crores?(?![a-z])|cr(?![a-z])|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|million|thousand|grand(?![a-z])|mio\.?(?![a-z])|mln(?![a-z])|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
+_SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|日币|円|yen|twd|ntd|新台币|台币|蚊|sgd|aud|cad|chf|sek|nok|dkk|krw|韩元|inr|卢比|rupees?|aed|dirhams?|sar|riyals?|myr|ringgit|thb|baht|idr|vnd|brl|mxn|nzd|zar|\$|(?:€|£|₹|₩|¥|￥)(?!\s?\d)))?"
 _AMOUNT = re.compile(_PRE + _NUM + _MUL + _SUF)
 
 _MULTIPLIERS = {"千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "w": 1e4, "k": 1e3, "m": 1e6, "mn": 1e6, "mm": 1e6,
-                "million": 1e6, "thousand": 1e3, "grand": 1e3, "bn": 1e9, "billion": 1e9, "千": 1e3,
+                "million": 1e6, "mio": 1e6, "mio.": 1e6, "mln": 1e6, "thousand": 1e3, "grand": 1e3, "bn": 1e9, "billion": 1e9, "千": 1e3,
                 "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5, "crore": 1e7, "crores": 1e7, "cr": 1e7}
 _INDIAN_MUL = ("lakh", "lakhs", "lac", "lacs", "crore", "crores", "cr")
 _CURRENCY = {
@@ -61,7 +61,7 @@ _CURRENCY = {
     "us dollar": "USD", "us dollars": "USD", "hk$": "HKD", "hkd": "HKD", "港币": "HKD", "港元": "HKD", "蚊": "HKD",
     "nt$": "TWD", "twd": "TWD", "ntd": "TWD", "新台币": "TWD", "台币": "TWD", "s$": "SGD", "sgd": "SGD", "a$": "AUD",
     "aud": "AUD", "c$": "CAD", "cad": "CAD", "chf": "CHF", "sek": "SEK", "nok": "NOK", "dkk": "DKK", "krw": "KRW",
-    "韩元": "KRW", "inr": "INR", "卢比": "INR", "₹": "INR", "rs": "INR", "rs.": "INR", "rupees": "INR", "rupee": "INR", "aed": "AED", "dirham": "AED", "dirhams": "AED", "sar": "SAR", "riyal": "SAR",
+    "韩元": "KRW", "₩": "KRW", "inr": "INR", "卢比": "INR", "₹": "INR", "rs": "INR", "rs.": "INR", "rupees": "INR", "rupee": "INR", "aed": "AED", "dirham": "AED", "dirhams": "AED", "sar": "SAR", "riyal": "SAR",
     "riyals": "SAR", "myr": "MYR", "ringgit": "MYR", "thb": "THB", "baht": "THB", "idr": "IDR", "vnd": "VND", "brl": "BRL",
     "r$": "BRL", "mxn": "MXN", "nzd": "NZD", "zar": "ZAR",
     "rmb": "CNY", "cny": "CNY", "¥": "CNY", "￥": "CNY", "元": "CNY", "块": "CNY", "块钱": "CNY", "人民币": "CNY", "yuan": "CNY",
@@ -209,8 +209,9 @@ def _read(n: str, m: re.Match) -> Amount | None:
     if num_s[0].isdigit() and (pre or "").strip() == "€" and re.fullmatch(r"\d{1,3}\.\d{3}", num_s) and not mul:
         value, digits = float(num_s.replace(".", "")), len(num_s) - 1  # "€18.400": a thousands point
     elif num_s[0].isdigit():
-        value = float(num_s.replace(",", ""))
-        digits = len(num_s.replace(",", "").split(".")[0])
+        plain = re.sub(r"[,'’]", "", num_s)  # 45,000  12,00,000  CHF 120'000
+        value = float(plain)
+        digits = len(plain.split(".")[0])
     else:
         v = cn_number(num_s)
         if v is None:
@@ -234,7 +235,7 @@ def _read(n: str, m: re.Match) -> Amount | None:
             value += t * 1000
     has_marker = bool(pre or suf)
     wan = "万" in num_s  # 十五万五千, 四万五: the ten-thousands are inside the numeral
-    money_mul = wan or mul in ("万", "w", "亿", "千万", "百万", "k", "m", "mn", "mm", "million", "thousand", "grand", "bn", "billion", *_INDIAN_MUL)
+    money_mul = wan or mul in ("万", "w", "亿", "千万", "百万", "k", "m", "mn", "mm", "million", "mio", "mio.", "mln", "thousand", "grand", "bn", "billion", *_INDIAN_MUL)
     if not has_marker and not money_mul:
         # a bare number: money only when the words around it say so ("budget 5000", "报价5000", "8000的货款")
         if not (_MONEY_CONTEXT.search(before) or _MONEY_WORDS_AFTER.match(after)) or value < 10:
@@ -265,7 +266,7 @@ def names_absurd_amount(n: str) -> bool:
     for m in _AMOUNT.finditer(n):
         if not (m.group("pre") or m.group("suf") or m.group("mul")):
             continue
-        num = m.group("num").replace(",", "")
+        num = re.sub(r"[,'’]", "", m.group("num"))
         try:
             value = float(num) if num[0].isdigit() else (cn_number(num) or 0)
         except (ValueError, OverflowError):
