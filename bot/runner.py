@@ -219,6 +219,10 @@ async def warm_up(app) -> None:
         await asyncio.to_thread(load)
     except Exception:  # the first note loads it then
         log.warning("warming the holiday calendar failed", exc_info=True)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # the start-up heap (modules, indexes, calendars) is never garbage: full collections skip it
 
 
 def _watched(adapter, failure: asyncio.Future, tasks: list[asyncio.Task]):
