@@ -245,10 +245,22 @@ def test_amount(parser, text, amount, currency):
     ("she caled", "she called"),
     ("goods deliverd", "goods delivered"),
     ("INV-20931 paid", "INV-20931 paid"),
+    ("order cancled", "order cancelled"),
+    ("filed for bankrupcy", "filed for bankruptcy"),
+    ("very dissapointed", "very disappointed"),
+    ("he payed the overdue invoice", "he paid the overdue invoice"),
+    ("msgd her, she askd for the ordr", "messaged her, she asked for the order"),
+    ("bankruptcy and complaints", "bankruptcy and complaints"),
     ("payment slipping, shopping for cheaper, spending less", "payment slipping, shopping for cheaper, spending less"),
 ])
 def test_typos(typed, meant):
     assert correct(typed) == meant
+
+
+def test_typos_change_the_reading(parser):
+    assert read(parser, "Anna Lee payed the overdue invoice")["risk"] == []
+    assert read(parser, "Tom Baker very dissapointed with the crust")["risk"] == ["complaint"]
+    assert read(parser, "Priya Nair's mill filed for bankrupcy")["risk"] == ["distress"]
 
 
 def test_typos_in_notes_and_names_kept(parser):
