@@ -118,3 +118,20 @@ def test_the_customers_payment_gives_way_to_our_call(cn_parser):
     now = dt.datetime(2026, 12, 3, 10, 0, tzinfo=TZ)
     assert follow_up(cn_parser, "王总说12月20号前付清，12月15号再打电话确认", now)[1] == "2026-12-15"
     assert follow_up(cn_parser, "王总说12月20号前付清", now)[1] == "2026-12-20"  # alone it is what to watch
+
+
+@pytest.fixture(scope="module")
+def names_parser():
+    people = [("June Park", "Parkway Foods", ()), ("Hannah Weiss", "Weiss Medical", ()), ("Frank Miller", "Miller Steel", ())]
+    return NoteParser(CustomerIndex([CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(people)]), strict=True)
+
+
+@pytest.mark.parametrize("text, customer", [
+    ("june park wholesale - order 200 cases", "June Park"),  # a whole two-word name, lower case
+    ("called june park, wants samples", "June Park"),
+    ("Hannh Wiess calld, sizes run small", "Hannah Weiss"),  # a slip in each word
+    ("in june the park reopens", None),  # the words apart are no name
+    ("frank mills called about steel", None),  # one word off is someone else
+])
+def test_names_written_loosely(names_parser, text, customer):
+    assert names_parser.parse(text, THU_3_DEC).to_json()["customer"] == customer

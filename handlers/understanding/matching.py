@@ -172,6 +172,17 @@ class Match:
 _LATIN_WORD = re.compile(r"[a-z][a-z&'\-]{3,}")
 
 
+def _same_initials(toks: list[str], key: str) -> bool:
+    words = key.split()
+    return len(words) == len(toks) and all(a[:1] == b[:1] and fuzz_close(a, b) for a, b in zip(toks, words))
+
+
+def fuzz_close(a: str, b: str) -> bool:
+    from rapidfuzz import fuzz
+
+    return fuzz.ratio(a, b) >= 80
+
+
 def _told_apart_by_company(n: str, m: Match) -> CustomerRecord | None:
     """The one candidate whose company the note names, even shortened to its first characters or word ("伟达" for
     伟达机械, "Shah" for Shah Textiles), outside the ambiguous mention; None unless exactly one does."""
@@ -569,6 +580,8 @@ class CustomerIndex(_Keys):
     def _latin_ok(orig: str, toks, i: int, j: int, strict: bool = False) -> bool:
         """Whether tokens i..j can be a name: not plain common words, unless capitalised mid-sentence or titled."""
         words = [toks[k][2] for k in range(i, j + 1)]
+        if j > i and not strict and not any(w in FUNCTION_WORDS for w in words):
+            return True  # a whole name of two words, even lower case ("june park wholesale - order …")
         if not all(w in COMMON_WORD_NAMES for w in words):
             if not strict:
                 return True
@@ -708,6 +721,7 @@ class CustomerIndex(_Keys):
                 continue
             seen.add(q)
             cut = 88 if len(q) >= 8 else 90
+            two = len(toks) == 2 and len(q) >= 10  # "Hannh Wiess": a slip in each word, each word still starting right
             best: dict[int, float] = {}
             for ln in range(len(q) - 2, len(q) + 3):
                 bucket = self._fuzzy_lists.get((q[:2], ln))
@@ -716,7 +730,9 @@ class CustomerIndex(_Keys):
                 keys, rid_lists = bucket
                 if process is None:
                     from rapidfuzz import fuzz, process
-                for _k, score, idx in process.extract(q, keys, scorer=fuzz.ratio, score_cutoff=cut, limit=10):
+                for k, score, idx in process.extract(q, keys, scorer=fuzz.ratio, score_cutoff=85 if two else cut, limit=10):
+                    if score < cut and not _same_initials(toks, k):
+                        continue
                     for rid in rid_lists[idx]:
                         if score > best.get(rid, 0):
                             best[rid] = score
