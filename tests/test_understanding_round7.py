@@ -135,3 +135,28 @@ def names_parser():
 ])
 def test_names_written_loosely(names_parser, text, customer):
     assert names_parser.parse(text, THU_3_DEC).to_json()["customer"] == customer
+
+
+@pytest.fixture(scope="module")
+def bday_parser():
+    people = [("宋春燕", "春燕商贸", ()), ("邓文华", "文华电器", ()), ("李秀梅", "秀梅服饰", ("李姐",)), ("Rajesh Kumar", "Kumar Rice", ())]
+    return NoteParser(CustomerIndex([CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(people)]), strict=True)
+
+
+def test_a_birthday_said_relative_to_the_day_of_the_note(bday_parser):
+    now = dt.datetime(2026, 12, 20, 10, 0, tzinfo=TZ)
+    out = bday_parser.parse("Rajesh Kumar birthday today!! sent wishes on whatsapp", now).to_json()
+    assert out["birthday"] == "12-20" and out["follow_up"] is None
+    out = bday_parser.parse("李姐下个月十号生日，记得送套茶具", now).to_json()
+    assert out["birthday"] == "01-10" and out["follow_up"]["date"] == "2027-01-10"
+
+
+def test_what_to_do_for_a_birthday_on_a_day_of_its_own(bday_parser):
+    now = dt.datetime(2026, 12, 20, 22, 0, tzinfo=TZ)
+    out = bday_parser.parse("宋春燕阳历生日1月3号，元旦后一起吃个饭庆祝", now).to_json()
+    assert out["birthday"] == "01-03" and out["follow_up"]["date"] == "2027-01-04"
+
+
+def test_a_gift_the_customer_worries_about_is_not_ours_to_send(bday_parser):
+    out = bday_parser.parse("邓文华老婆生日12月28号，他在愁送什么礼物", dt.datetime(2026, 12, 20, 10, 0, tzinfo=TZ)).to_json()
+    assert out["birthday"] is None and (out["follow_up"] or {}).get("date") is None

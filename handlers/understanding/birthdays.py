@@ -86,10 +86,11 @@ def find_birthday(n: str) -> Birthday | None:
     return next((b for b in find_birthdays(n) if b.own), None)
 
 
-def find_birthdays(n: str) -> list[Birthday]:
-    """Every birthday stated in the note, the customer's own and their relatives'."""
+def find_birthdays(n: str, today: dt.date | None = None) -> list[Birthday]:
+    """Every birthday stated in the note, the customer's own and their relatives'. ``today``: the day the note
+    was written, for a birthday said relative to it ("birthday today", 下个月十号生日)."""
     try:
-        return _find_birthdays(n)
+        return _find_birthdays(n, today)
     except Exception:
         return []
 
@@ -98,15 +99,49 @@ _EN_LUNAR = re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+day\s+of\s+the\s+(?P<m
                        r"lunar\s+(?P<m2>\d{1,2})[/.-](?P<d2>\d{1,2})\b")
 
 
-def _find_birthdays(n: str) -> list[Birthday]:
+def _find_birthdays(n: str, today: dt.date | None = None) -> list[Birthday]:
     found: list[Birthday] = []
     for bw in _BDAY_WORD.finditer(n):
         if any(b.start <= bw.start() < b.end for b in found):
             continue
         b = _near(n, bw)
+        if b is None and today is not None:
+            b = _relative(n, bw, today)
         if b is not None:
             found.append(b)
     return found
+
+
+_RELATIVE_DAY = re.compile(r"(?P<w>今天|今日|明天|明日|后天|today|tomorrow|tmrw|the day after tomorrow)|"
+                           r"下个?月\s*(?P<d>\d{1,2}|[一二三四五六七八九十廿]{1,3})\s*(?:号|日)|"
+                           r"next month on the (?P<d2>\d{1,2})(?:st|nd|rd|th)?")
+_DAY_OFFSETS = {"今天": 0, "今日": 0, "today": 0, "明天": 1, "明日": 1, "tomorrow": 1, "tmrw": 1, "后天": 2, "the day after tomorrow": 2}
+
+
+def _relative(n: str, bw: re.Match, today: dt.date) -> Birthday | None:
+    """"Rajesh Kumar birthday today", "李姐下个月十号生日": the day named next to the birthday word."""
+    lo, hi = max(0, bw.start() - 12), min(len(n), bw.end() + 14)
+    best = None
+    for m in _RELATIVE_DAY.finditer(n, lo, hi):
+        dist = bw.start() - m.end() if m.end() <= bw.start() else m.start() - bw.end()
+        if dist <= 8 and (best is None or dist < best[0]):
+            best = (dist, m)
+    if best is None:
+        return None
+    m = best[1]
+    if m.group("w"):
+        d = today + dt.timedelta(days=_DAY_OFFSETS[m.group("w")])
+    else:
+        day = _zh_day(m.group("d") or m.group("d2"))
+        first = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        try:
+            d = first.replace(day=day or 0)
+        except ValueError:
+            return None
+    s, e = min(m.start(), bw.start()), max(m.end(), bw.end())
+    other = bool(_REL_IN.match(bw.group()) or _REL_BEFORE.search(n[max(0, s - 24): s]) or _REL_NEAR.search(n[max(0, s - 10): s]))
+    action = _our_action(n[e:]) and not _SENT.search(n[e:])
+    return Birthday(d.month, d.day, bool(_LUNAR_WORD.search(n[max(0, s - 8): e + 10])), s, e, action, own=not other)
 
 
 def _near(n: str, bw: re.Match) -> Birthday | None:
@@ -155,7 +190,7 @@ def _near(n: str, bw: re.Match) -> Birthday | None:
 
 # the customer's own wish, not something for us to do on the day: "想订我们的礼盒", "he asked for recs for a gift shop"
 # ("he asked us to ship the basket that day", "要我们送过去": for us to do after all)
-_THEIR_WISH = re.compile(r"(?:(?:想|要|打算|需要|问)(?!我们|我|咱)[^，,。.;；]{0,6}|\b(?:wants?|would\s+like|plans?|hopes?)\s+to\b[^,.;]{0,20}|"
+_THEIR_WISH = re.compile(r"(?:(?:他|她|他们)(?:在|正在|还在)?(?:愁|纠结|不知道|考虑|想)[^，,。.;；]{0,4}|(?:想|要|打算|需要|问)(?!我们|我|咱)[^，,。.;；]{0,6}|\b(?:wants?|would\s+like|plans?|hopes?)\s+to\b[^,.;]{0,20}|"
                          r"\basked\b(?!\s+(?:us|me)\b)[^,.;]{0,24}|\brecs?\s+for\s+(?:a\s+)?)\s*$")
 
 

@@ -196,7 +196,7 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
                 acted = True
         except Exception:
             continue
-    if birthday and birthday.action:
+    if birthday and birthday.action and not _action_has_own_date(n, birthday, items, clauses):
         d = next_occurrence(birthday, today)
         early = _EARLY.search(n, birthday.end, birthday.end + 60)
         if d is not None and early:  # "send flowers the day before", "提前两天寄过去"
@@ -236,6 +236,16 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             if task:
                 return [FollowUp(None, None, task)], situational
     return [], situational
+
+
+def _action_has_own_date(n: str, birthday, items, clauses) -> bool:
+    """"阳历生日1月3号，元旦后一起吃个饭庆祝": what to do for the birthday is said with a day of its own."""
+    from .birthdays import _ACTION
+    from .clauses import clause_at
+
+    act = _ACTION.search(n, birthday.end)
+    c = clause_at(clauses, act.start()) if act and clauses else None
+    return c is not None and any(f.start is not None and c.start <= f.start < c.end for _, f in items)
 
 
 def _dateline(n: str, mentions, now: dt.datetime) -> set[int]:

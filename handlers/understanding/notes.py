@@ -89,7 +89,7 @@ class NoteParser:
         money = [a for a in find_amounts(n) if not any(a.start < e and s < a.end for s, e in busy)]
         if money:
             note.amount, note.currency = money[0].value, money[0].currency
-        birthdays = find_birthdays(n)
+        birthdays = find_birthdays(n, now.date())
         own = next((b for b in birthdays if b.own), None)
         if own is not None:
             if own.lunar:
