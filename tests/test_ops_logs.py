@@ -34,21 +34,22 @@ def _lines(buf: io.StringIO) -> list[dict]:
 
 def test_json_lines_parse_and_carry_ts_level_logger_msg_exc_and_extra_fields():
     buf, handler = _capture(json_lines=True)
+    # (not under "crmbot": slack-bolt names its app's logger so and copies the root's level onto it)
     try:
-        logging.getLogger("crmbot.test").info("filed note %s\nsecond line", 7, extra={"chat_id": "42", "attempt": 3, "tags": ("a", "b"), "when": dt.date(2027, 3, 1)})
+        logging.getLogger("tests.ops_logs").info("filed note %s\nsecond line", 7, extra={"chat_id": "42", "attempt": 3, "tags": ("a", "b"), "when": dt.date(2027, 3, 1)})
         try:
             raise ValueError("bad date")
         except ValueError:
-            logging.getLogger("crmbot.test.inner").exception("parse failed")
+            logging.getLogger("tests.ops_logs.inner").exception("parse failed")
     finally:
         logging.getLogger().removeHandler(handler)
     assert len(buf.getvalue().splitlines()) == 2  # the message's own newline stays inside its JSON string
     first, second = _lines(buf)
-    assert first["level"] == "INFO" and first["logger"] == "crmbot.test" and first["msg"] == "filed note 7\nsecond line"
+    assert first["level"] == "INFO" and first["logger"] == "tests.ops_logs" and first["msg"] == "filed note 7\nsecond line"
     assert first["chat_id"] == "42" and first["attempt"] == 3 and first["tags"] == ["a", "b"] and first["when"] == "2027-03-01"
     assert "exc" not in first
     assert dt.datetime.fromisoformat(first["ts"]).utcoffset() == dt.timedelta(0)  # an ISO-8601 moment in UTC
-    assert second["level"] == "ERROR" and second["logger"] == "crmbot.test.inner" and second["msg"] == "parse failed"
+    assert second["level"] == "ERROR" and second["logger"] == "tests.ops_logs.inner" and second["msg"] == "parse failed"
     assert second["exc"].startswith("Traceback") and "ValueError: bad date" in second["exc"]
     assert not {"args", "levelno", "pathname", "exc_info", "msecs"} & set(first)  # the record's own attributes are not extras
 
@@ -78,11 +79,11 @@ def test_the_default_is_the_human_line_and_the_setting_takes_only_text_or_json(m
     assert load_settings().log_format == "text"
     buf, handler = _capture(json_lines=False)
     try:
-        logging.getLogger("crmbot.test").warning("a plain line", extra={"chat_id": "42"})
+        logging.getLogger("tests.ops_logs").warning("a plain line", extra={"chat_id": "42"})
     finally:
         logging.getLogger().removeHandler(handler)
     line = buf.getvalue().strip()
-    assert line.endswith(" WARNING crmbot.test: a plain line") and not line.startswith("{")
+    assert line.endswith(" WARNING tests.ops_logs: a plain line") and not line.startswith("{")
     monkeypatch.setenv("CRMBOT_LOG_FORMAT", "json")
     assert load_settings().log_format == "json"
     monkeypatch.setenv("CRMBOT_LOG_FORMAT", "yaml")

@@ -160,3 +160,14 @@ def test_what_to_do_for_a_birthday_on_a_day_of_its_own(bday_parser):
 def test_a_gift_the_customer_worries_about_is_not_ours_to_send(bday_parser):
     out = bday_parser.parse("邓文华老婆生日12月28号，他在愁送什么礼物", dt.datetime(2026, 12, 20, 10, 0, tzinfo=TZ)).to_json()
     assert out["birthday"] is None and (out["follow_up"] or {}).get("date") is None
+
+
+def test_today_in_a_clause_that_says_what_to_do(parser):
+    now = dt.datetime(2026, 12, 4, 9, 0, tzinfo=TZ)
+    assert follow_up(parser, "Tom Baker - PO received for 80k labels, £6,400. invoice today", now)[1] == "2026-12-04"
+    assert follow_up(parser, "visited Tom Baker today, all good", now)[1] is None
+
+
+def test_goods_that_must_arrive_before_a_festival(cn_parser):
+    now = dt.datetime(2027, 1, 28, 10, 0, tzinfo=TZ)  # 元宵 2027: 20 February
+    assert follow_up(cn_parser, "冯佳 微信：元宵节活动要奶粉500罐，元宵前到货", now)[1] == "2027-02-19"

@@ -179,7 +179,7 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             if m.date == today and not m.deadline and m.time is None and _MORNING.search(m.text.lower()) and now.hour >= 11:
                 continue  # "video call this morning" written at noon: when it happened
             if m.date == today and not m.deadline and c is not None and role in ("report", "plain") and m.time is None \
-                    and not (role == "plain" and later_today(m, now)):
+                    and not (role == "plain" and (later_today(m, now) or _IMPERATIVE.match(n, c.start))):
                 continue  # "今天去了…", "今天好累": when it happened or how it was, not a due date
             cs, ce = _clause_bounds(n, m.start, m.end)
             rolled = m.date == today + dt.timedelta(days=1) and m.time is not None and not _DAY_WORD.search(m.text.lower())
@@ -296,7 +296,10 @@ def _theirs(n: str, c, m, role: str) -> bool:
 
 # what others expect to happen, said without a step of ours: an arrival, an expected order
 _EXPECTED = re.compile(r"(?<![a-z])(?:expected|arriv(?:es|ing|al)|lands?|landing|eta|due to (?:arrive|land|ship|come))(?![a-z])|"
-                       r"预计|预期|到货|到港|抵达|到达")
+                       r"预计|预期")  # (not 到货 alone: "元宵前到货" is the day goods must be there)
+# a clause that opens with what to do ("invoice today", "talk to credit team today"): today is when to do it
+_IMPERATIVE = re.compile(r"[\s\-–—:,.]*(?:pls |please )?(?:invoice|bill|send|call|email|talk to|ping|text|chase|follow up|remind|book|"
+                         r"order|ship|check|confirm|update|prepare|submit|reply|ring)(?![a-z])")
 _DONE_ZH = re.compile(r"了(?!解)|已经|已")  # "给李姐回电话了": done, not a to-do
 _THEN = re.compile(r"到时候|到时|届时|那时候?再|那天再|\b(?:call|ring|email|text|ping|message|see|visit|contact|remind)\s+(?:her|him|them|me|us)\s+then\b|"
                    r"\bthen\s+(?:call|ring|email|text|ping|follow up)\b|\bat that point\b")
