@@ -171,3 +171,13 @@ def test_today_in_a_clause_that_says_what_to_do(parser):
 def test_goods_that_must_arrive_before_a_festival(cn_parser):
     now = dt.datetime(2027, 1, 28, 10, 0, tzinfo=TZ)  # 元宵 2027: 20 February
     assert follow_up(cn_parser, "冯佳 微信：元宵节活动要奶粉500罐，元宵前到货", now)[1] == "2027-02-19"
+
+
+def test_a_time_phrase_standing_alone_reads_with_its_sentence(parser):
+    text = "FW: Tom Baker writes that Baker Foods will pay the invoices (€14,300 total) on Friday. follow up Monday if nothing comes in"
+    assert follow_up(parser, text)[1] == "2026-12-07"
+
+
+def test_someone_elses_clock_is_no_time_of_ours(parser):
+    out = parser.parse("Tom Baker video call 8am his time, signed off on the drawings", dt.datetime(2026, 12, 3, 18, 0, tzinfo=TZ)).to_json()
+    assert out["follow_up"] is None

@@ -190,7 +190,7 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             within = (c.start, c.end) if c is not None and c.start <= m.start and m.end <= c.end else None
             task = task_text(text, m.start, m.end, cut, within) or _previous_clause_task(text, cs, cut) or _default_task(text)
             items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task, start=m.start)))
-            if c is not None and _theirs(n, c, m, role):
+            if c is not None and _theirs(n, _with_lead(n, c, m, clauses), m, role):
                 expected.add(m.start)
             elif role in ("next", "plain"):
                 acted = True
@@ -236,6 +236,22 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             if task:
                 return [FollowUp(None, None, task)], situational
     return [], situational
+
+
+def _with_lead(n: str, c, m, clauses):
+    """A clause that is only its time phrase ("… will pay the invoices (€14,300 total) on Friday") reads with the
+    clauses before it, back to the sentence's start."""
+    from .clauses import Clause
+
+    rest = (n[c.start:m.start] + n[m.end:c.end]).strip(" ,.:;()（）-–—")
+    if rest not in ("", "on", "by", "at", "before", "until", "till", "in"):
+        return c
+    start = c.start
+    for prev in reversed([x for x in clauses if x.end <= c.start]):
+        if re.search(r"[.;!?。；！？\n]", n[prev.end:start]) or c.start - prev.start > 160:
+            break
+        start = prev.start
+    return Clause(start, c.end, c.role)
 
 
 def _action_has_own_date(n: str, birthday, items, clauses) -> bool:

@@ -74,7 +74,8 @@ class NoteParser:
         known += self._names_led_by_a_time(head, known, found)
         mentions = [t for t in found
                     if not _inside_name(t, head, known)
-                    and not (t.time is not None and _SOMEONE_ELSES.search(head, max(0, t.start - 8), t.start))]
+                    and not (t.time is not None and (_SOMEONE_ELSES.search(head, max(0, t.start - 8), t.start)
+                                                     or _SOMEONE_ELSES_AFTER.match(head, t.end)))]
         mentions = _drop_clocks_of_past_days(mentions, head)
         ahead = _ahead(mentions, now)
         clauses = clause_roles.split(n, [(t.start, t.end) for t in mentions])
@@ -155,6 +156,8 @@ class NoteParser:
 
 # "(his 8pm)", "her local time 9am": someone else's clock, said to explain
 _SOMEONE_ELSES = re.compile(r"(?:\(\s*(?:his|her|their|your)\s+(?:local\s+)?|\blocal\s+(?:time\s+)?|当地(?:时间)?|他那边|她那边)$", re.I)
+# "8am his time", "9am their local time", "晚上8点（当地时间）": the clock of someone elsewhere
+_SOMEONE_ELSES_AFTER = re.compile(r"\s*\(?\s*(?:(?:his|her|their)\s+(?:local\s+)?time\b|local\s+time\b|[（(]?当地时间|他那边|她那边)", re.I)
 _LOST_TO_RIVAL = re.compile(r"competitor|rival|another (?:vendor|supplier)|went with|chose|instead of us|\blost\b.{0,30}\bto\b|对手|别家|其他供应商|"
                             r"别的供应商|竞品|换了|(?:跟|和|与)[^，。,.!?；;]{1,8}签(?:了|约)")
 
