@@ -181,3 +181,20 @@ def test_a_time_phrase_standing_alone_reads_with_its_sentence(parser):
 def test_someone_elses_clock_is_no_time_of_ours(parser):
     out = parser.parse("Tom Baker video call 8am his time, signed off on the drawings", dt.datetime(2026, 12, 3, 18, 0, tzinfo=TZ)).to_json()
     assert out["follow_up"] is None
+
+
+@pytest.fixture(scope="module")
+def pair_parser():
+    people = [("Jason Wu", "Wu Electronics", ()), ("Jessica Wu", "Lotus Insurance", ()), ("Peter Novak", "Novak Automation", ()),
+              ("Frank Miller", "Miller Steel", ())]
+    return NoteParser(CustomerIndex([CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(people)]), strict=True)
+
+
+@pytest.mark.parametrize("text, customers", [
+    ("jason wu and jessica wu both on the call, call jessica tomorrow re financing", ["Jason Wu", "Jessica Wu"]),
+    ("Peter Novak (Novak Automation) & Frank Miller - joint site visit at Miller's plant", ["Peter Novak", "Frank Miller"]),
+    ("called Jessica Wu, she says Peter Novak recommended us", ["Jessica Wu"]),  # merely mentioned
+])
+def test_several_customers_named_in_full(pair_parser, text, customers):
+    out = pair_parser.parse(text, THU_3_DEC).to_json()
+    assert out["customers"] == customers and out["customer"] == customers[0]

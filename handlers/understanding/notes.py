@@ -68,6 +68,8 @@ class NoteParser:
         note.mention, note.is_new, note.mention_span = m.mention, m.is_new, m.span
         named = joined_customers(self.index, head, m, prefer)  # "拜访了张总和王芳": both
         note.customers = [c for c, _ in named]
+        if len(named) > 1 and note.customer is not named[0][0]:
+            note.customer = named[0][0]  # the spec: `customer` is the first of `customers`, in the order named
         names = [s for _, spans in named for s in spans] or list(m.spans or ([m.span] if m.span else ()))
         known = names + [s for s in getattr(m, "named", ()) if s not in names]
         found = _find_times(head[:MAX_DATE_CHARS], now)

@@ -16,7 +16,7 @@ MAX_CUSTOMERS = 4
 _CONJ_NEAR = re.compile(r"\s*(?:总|经理|老板|先生|女士|小姐|姐|哥)?\s*(?:和|跟|与|及|以及|、|还有|and\b|&|\+|/)", re.I)
 _CONJ_BEFORE = re.compile(r"(?:和|跟|与|及|以及|、|还有|\band|&|\+|/)\s*$", re.I)
 
-_JOINED = re.compile(r"^\s*(?:总|经理|老板|先生|女士|小姐|姐|哥)?\s*(?:和|跟|与|及|以及|、|还有|and|&|\+|/)\s*"
+_JOINED = re.compile(r"^\s*(?:[(（][^()（）]{1,40}[)）]\s*)?(?:总|经理|老板|先生|女士|小姐|姐|哥)?\s*(?:和|跟|与|及|以及|、|还有|and|&|\+|/)\s*"
                      r"(?:(?:mr|ms|mrs|miss|dr|director|manager)\.?\s+)?$", re.I)
 # an interaction of its own right before the name: "又打马俊", "也去了", "then called", "also visited"
 _OWN_INTERACTION = re.compile(r"(?:又|也|再|还|接着|然后|顺便)(?:打给|打了?|拨了?|打电话给|联系了?|拜访了?|去了?|见了?|约了?|找了?|问了?)\s*$|"
@@ -36,7 +36,9 @@ def joined_customers(index, head: str, first, prefer=None) -> list[tuple[object,
     if first.customer is None or first.ambiguous:
         return []
     found = [(first.customer, list(first.spans or [first.span]))]
-    text, done = head, found[0][1]
+    # a lone surname right after another given name is that other person's ("jason wu and jessica wu … call jessica")
+    done = [sp for sp in found[0][1] if sp == first.span or not _SURNAME_OF_ANOTHER(head, sp)]
+    text = head
     for _ in range(MAX_CUSTOMERS + 2):
         text = blanked(text, done)
         m = index.match(text, prefer=prefer) if prefer is not None else index.match(text)
@@ -53,6 +55,13 @@ def joined_customers(index, head: str, first, prefer=None) -> list[tuple[object,
     found = [(c, _every_place(head, spans)) for c, spans in found]
     found.sort(key=lambda cs: min(s for s, _ in cs[1]))
     return found
+
+
+def _SURNAME_OF_ANOTHER(text: str, span: tuple[int, int]) -> bool:
+    s, e = span
+    word = text[s:e]
+    return word.isascii() and " " not in word.strip() and s > 1 and text[s - 1] == " " and bool(
+        re.search(r"(?<![A-Za-z])(?!(?:and|the|with|to|for|from|of|mr|ms|mrs|dr|called|met|emailed)\b)[A-Za-z]{2,}$", text[:s - 1], re.I))
 
 
 def _every_place(text: str, spans) -> list[tuple[int, int]]:
