@@ -198,3 +198,8 @@ def pair_parser():
 def test_several_customers_named_in_full(pair_parser, text, customers):
     out = pair_parser.parse(text, THU_3_DEC).to_json()
     assert out["customers"] == customers and out["customer"] == customers[0]
+
+
+def test_after_the_new_year_gives_way_to_the_day_named(cn_parser):
+    now = dt.datetime(2027, 1, 28, 10, 0, tzinfo=TZ)
+    assert follow_up(cn_parser, "王建国：客户过完年看房，正月十二带看", now)[1] == "2027-02-17"

@@ -77,7 +77,7 @@ class TimeMention:
 
 
 def _grain(p: Part) -> str:
-    if "festival" in p.rule or "holiday" in p.rule or "season" in p.rule:
+    if "festival" in p.rule or "holiday" in p.rule or "season" in p.rule or ".after_" in p.rule:  # (过完年, 放假回来)
         return "festival"
     if p.day is None and p.weekday is None and p.date is None and p.exact is None and (p.month is not None or p.month_off is not None):
         return "month"
