@@ -203,3 +203,13 @@ def test_several_customers_named_in_full(pair_parser, text, customers):
 def test_after_the_new_year_gives_way_to_the_day_named(cn_parser):
     now = dt.datetime(2027, 1, 28, 10, 0, tzinfo=TZ)
     assert follow_up(cn_parser, "王建国：客户过完年看房，正月十二带看", now)[1] == "2027-02-17"
+
+
+@pytest.mark.parametrize("text, now, date", [
+    ("一早接到王建国电话，投诉色差，下午去他厂里看看", dt.datetime(2027, 5, 27, 8, 0, tzinfo=TZ), "2027-05-27"),
+    ("王建国说下午再打给他", dt.datetime(2027, 5, 27, 9, 0, tzinfo=TZ), "2027-05-27"),
+    ("下午去了王建国厂里", dt.datetime(2027, 5, 27, 19, 0, tzinfo=TZ), None),  # done, and the afternoon is over
+    ("周五下午去王建国厂里", dt.datetime(2027, 5, 27, 9, 0, tzinfo=TZ), "2027-05-28"),  # a day of its own
+])
+def test_a_part_of_the_day_alone_is_later_today(cn_parser, text, now, date):
+    assert follow_up(cn_parser, text, now)[1] == date

@@ -73,6 +73,7 @@ class NoteParser:
         names = [s for _, spans in named for s in spans] or list(m.spans or ([m.span] if m.span else ()))
         known = names + [s for s in getattr(m, "named", ()) if s not in names]
         found = _find_times(head[:MAX_DATE_CHARS], now)
+        found += _parts_of_today(head[:MAX_DATE_CHARS], found, now)
         known += self._names_led_by_a_time(head, known, found)
         mentions = [t for t in found
                     if not _inside_name(t, head, known)
@@ -251,6 +252,23 @@ def _ahead(mentions, now: dt.datetime) -> list[tuple[int, int]]:
                 out.append((t.start, t.end))
         except Exception:
             continue
+    return out
+
+
+# "下午去她厂里看看": a part of the day alone, opening what to do, is later today (the spec: no time of its own)
+_PART_OF_DAY_ALONE = re.compile(r"(?<![今明后昨前天日号周期拜末\d一二三四五六七八九十])(上午|中午|下午|傍晚|晚上)(?=\s*(?:再|先|要|得|去|过去|来|打|发|寄|送|见|约|开会|拜访|回|给|找|带))")
+_PART_ENDS = {"上午": 12, "中午": 13, "下午": 18, "傍晚": 19, "晚上": 22}
+
+
+def _parts_of_today(text: str, found, now: dt.datetime):
+    from .when import TimeMention
+
+    out = []
+    for m in _PART_OF_DAY_ALONE.finditer(text):
+        if any(t.start <= m.start() < t.end or m.start() <= t.start < m.end() for t in found):
+            continue
+        if now.hour < _PART_ENDS[m.group(1)]:
+            out.append(TimeMention(m.start(), m.end(), m.group(1), now.date(), None))
     return out
 
 
