@@ -101,7 +101,10 @@ class LongConnection:
                 pending = asyncio.all_tasks(self._loop)
                 for task in pending:
                     task.cancel()
-                self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                try:
+                    self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                except RuntimeError:  # a task of the SDK's stopped the loop again while unwinding: nothing left to wait for
+                    log.debug("feishu: the SDK stopped its loop while its tasks unwound")
                 self._loop.close()
 
         self._thread = threading.Thread(target=run, name="feishu-long-connection", daemon=True)
