@@ -108,12 +108,16 @@ def postgres_floor(url: str, notes: int, customers: int = 1000) -> dict:
         selects, interaction, writes = [pg(s) for s in _SELECTS], pg(_INTERACTION), [pg(s) for s in _WRITES]
         start, cpu = time.perf_counter(), time.process_time()
         for i in range(notes):
-            p = _params(i, 1, 1, 1 + i % customers, utc)
-            with conn.transaction():
-                for sql in selects:
-                    conn.execute(sql, p).fetchall()
-                p["interaction"] = conn.execute(interaction, p).fetchone()[0]
-                for sql in writes:
-                    conn.execute(sql, p)
+            write_note_pg(conn, _params(i, 1, 1, 1 + i % customers, utc), selects, interaction, writes)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {"notes": notes, "notes_per_s": round(notes / elapsed, 1), "cpu_ms_per_note": round(1000 * cpu / notes, 3)}
+
+
+def write_note_pg(conn, p: dict, selects, interaction, writes) -> None:
+    """One note's rows on a psycopg connection, in one transaction: the reads, the interaction, the rest."""
+    with conn.transaction():
+        for sql in selects:
+            conn.execute(sql, p).fetchall()
+        p["interaction"] = conn.execute(interaction, p).fetchone()[0]
+        for sql in writes:
+            conn.execute(sql, p)

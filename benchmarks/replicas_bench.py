@@ -39,7 +39,7 @@ from pathlib import Path
 from tests.fakes.fleet import Fleet, chats, dsn, lease_holder, note_text, query, seed, until
 
 from .__main__ import _pg_database
-from .raw_floor import _INTERACTION, _SELECTS, _WRITES, _params, _seed_sql
+from .raw_floor import _INTERACTION, _SELECTS, _WRITES, _params, _seed_sql, write_note_pg
 
 NOTES, CHATS = 400, 40
 PUSHES, PUSH_CHATS = 300, 150
@@ -75,24 +75,23 @@ def notes_floor(admin_url: str, notes: int, writers: int) -> dict:
         def write(w: int) -> None:
             with psycopg.connect(dsn(url)) as conn:
                 for i in range(w, notes, writers):
-                    p = _params(i, 1, 1, 1 + i % 1000, utc)
-                    with conn.transaction():
-                        for sql in selects:
-                            conn.execute(sql, p).fetchall()
-                        p["interaction"] = conn.execute(interaction, p).fetchone()[0]
-                        for sql in writes:
-                            conn.execute(sql, p)
+                    write_note_pg(conn, _params(i, 1, 1, 1 + i % 1000, utc), selects, interaction, writes)
 
-        threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - start
+        elapsed = _threads_timed(write, writers)
         return {"notes": notes, "writers": writers, "seconds": round(elapsed, 2), "notes_per_s": round(notes / elapsed, 1)}
     finally:
         drop()
+
+
+def _threads_timed(target, n: int) -> float:
+    """Seconds for n threads running target(0..n-1) to finish."""
+    threads = [threading.Thread(target=target, args=(w,)) for w in range(n)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
 
 
 def delivery_floor(admin_url: str, rows: int, workers: int) -> dict:
@@ -124,13 +123,7 @@ def delivery_floor(admin_url: str, rows: int, workers: int) -> dict:
                     for row_id in ids:
                         conn.execute("UPDATE outbox SET status = 'sent', sent_at = now() WHERE id = %s", (row_id,))
 
-        threads = [threading.Thread(target=work, args=(w,)) for w in range(workers)]
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - start
+        elapsed = _threads_timed(work, workers)
         return {"rows": rows, "workers": workers, "seconds": round(elapsed, 3), "rows_per_s": round(rows / elapsed, 1)}
     finally:
         drop()

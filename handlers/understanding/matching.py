@@ -173,14 +173,11 @@ _LATIN_WORD = re.compile(r"[a-z][a-z&'\-]{3,}")
 
 
 def _same_initials(toks: list[str], key: str) -> bool:
-    words = key.split()
-    return len(words) == len(toks) and all(a[:1] == b[:1] and fuzz_close(a, b) for a, b in zip(toks, words))
-
-
-def fuzz_close(a: str, b: str) -> bool:
+    """Each word of the note's name starts like the key's and is close to it (80 or more)."""
     from rapidfuzz import fuzz
 
-    return fuzz.ratio(a, b) >= 80
+    words = key.split()
+    return len(words) == len(toks) and all(a[:1] == b[:1] and fuzz.ratio(a, b) >= 80 for a, b in zip(toks, words))
 
 
 def _told_apart_by_company(n: str, m: Match) -> CustomerRecord | None:

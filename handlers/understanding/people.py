@@ -37,7 +37,7 @@ def joined_customers(index, head: str, first, prefer=None) -> list[tuple[object,
         return []
     found = [(first.customer, list(first.spans or [first.span]))]
     # a lone surname right after another given name is that other person's ("jason wu and jessica wu … call jessica")
-    done = [sp for sp in found[0][1] if sp == first.span or not _SURNAME_OF_ANOTHER(head, sp)]
+    done = [sp for sp in found[0][1] if sp == first.span or not _surname_of_another(head, sp)]
     text = head
     for _ in range(MAX_CUSTOMERS + 2):
         text = blanked(text, done)
@@ -57,7 +57,7 @@ def joined_customers(index, head: str, first, prefer=None) -> list[tuple[object,
     return found
 
 
-def _SURNAME_OF_ANOTHER(text: str, span: tuple[int, int]) -> bool:
+def _surname_of_another(text: str, span: tuple[int, int]) -> bool:
     s, e = span
     word = text[s:e]
     return word.isascii() and " " not in word.strip() and s > 1 and text[s - 1] == " " and bool(
