@@ -656,6 +656,15 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _database_error(exc: BaseException) -> bool:
+    """sqlite3's or SQLAlchemy's DatabaseError; SQLAlchemy is looked up only if a command loaded it (importing it
+    here would cost `crmbot parse` a quarter of a second)."""
+    import sqlite3
+
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return isinstance(exc, sqlite3.DatabaseError) or (sa_exc is not None and isinstance(exc, sa_exc.DatabaseError))
+
+
 def main(argv: list[str] | None = None) -> None:
     for stream in (sys.stdout, sys.stdin):
         try:
@@ -663,10 +672,6 @@ def main(argv: list[str] | None = None) -> None:
         except (AttributeError, ValueError):
             pass
     args = build_parser().parse_args(argv)
-    import sqlite3
-
-    from sqlalchemy.exc import DatabaseError
-
     try:
         code = args.func(args)
     except KeyboardInterrupt:
@@ -674,7 +679,10 @@ def main(argv: list[str] | None = None) -> None:
     except UsageError as exc:
         print(f"crmbot {args.command}: {exc}", file=sys.stderr)
         code = 2
-    except (sqlite3.DatabaseError, DatabaseError) as exc:  # a corrupt or foreign file: one line, no traceback
+    except Exception as exc:
+        if not _database_error(exc):
+            raise
+        # a corrupt or foreign file: one line, no traceback
         print(f"crmbot: the database cannot be used ({str(getattr(exc, 'orig', exc)).splitlines()[0]}); `crmbot restore BACKUP` puts a backup back", file=sys.stderr)
         code = 1
     sys.exit(code or 0)
