@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     wecom_aes_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("WECOM_AES_KEY", "CRMBOT_WECOM_AES_KEY"))
     wecom_api_url: str | None = Field(default=None, validation_alias=AliasChoices("WECOM_API_URL", "CRMBOT_WECOM_API_URL"))
     wecom_http_port: int | None = Field(default=None, validation_alias=AliasChoices("WECOM_HTTP_PORT", "CRMBOT_WECOM_HTTP_PORT"))
+    # WeCom 智能机器人 in API mode (bot/wecom/bot_adapter.py): group @mentions and one-to-one chats with the bot, by its callback URL.
+    wecom_bot_token: SecretStr | None = Field(default=None, validation_alias=AliasChoices("WECOM_BOT_TOKEN", "CRMBOT_WECOM_BOT_TOKEN"))
+    wecom_bot_aes_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("WECOM_BOT_AES_KEY", "CRMBOT_WECOM_BOT_AES_KEY"))
+    wecom_bot_id: str | None = Field(default=None, validation_alias=AliasChoices("WECOM_BOT_ID", "CRMBOT_WECOM_BOT_ID"))  # its aibotid: callbacks for another bot are ignored
+    wecom_bot_name: str | None = Field(default=None, validation_alias=AliasChoices("WECOM_BOT_NAME", "CRMBOT_WECOM_BOT_NAME"))  # as members @mention it (stripped from notes)
+    wecom_bot_http_port: int | None = Field(default=None, validation_alias=AliasChoices("WECOM_BOT_HTTP_PORT", "CRMBOT_WECOM_BOT_HTTP_PORT"))
     encryption_key: SecretStr | None = None  # Fernet keys, comma-separated, newest first (storage/crypto.py)
     backup_dir: Path | None = None  # default: data_dir/backups
     backup_keep: int = 14  # daily backups kept
@@ -129,7 +135,7 @@ class Settings(BaseSettings):
         values = [self.telegram_bot_token, self.slack_bot_token, self.slack_app_token, self.slack_signing_secret, self.encryption_key]
         values += [self.telegram_webhook_key]
         values += [self.feishu_app_secret, self.feishu_verification_token, self.feishu_encrypt_key, self.dingtalk_client_secret]
-        values += [self.wecom_secret, self.wecom_token, self.wecom_aes_key]
+        values += [self.wecom_secret, self.wecom_token, self.wecom_aes_key, self.wecom_bot_token, self.wecom_bot_aes_key]
         out = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         out += [key for key in (reveal(self.encryption_key) or "").split(",") if key.strip()]
         from sqlalchemy.engine import make_url

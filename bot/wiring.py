@@ -55,6 +55,10 @@ def configured_adapters(settings: Settings, services: Services) -> list:
         from .wecom.adapter import WeComAdapter
 
         adapters.append(WeComAdapter(settings, services))
+    if settings.wecom_bot_token:  # the 智能机器人 (groups); its sender passes rows it cannot answer to the app above
+        from .wecom.bot_adapter import WeComBotAdapter
+
+        adapters.append(WeComBotAdapter(settings, services, app=next((a for a in adapters if a.platform == "wecom"), None)))
     return adapters
 
 

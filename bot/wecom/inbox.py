@@ -85,8 +85,8 @@ async def unhandled(db: Database, skip: set[str]) -> list[tuple[str, Received]]:
         rows = await messaging.inbox_unhandled(session, PLATFORM)
     out = []
     for row in rows:
-        if row.key in skip:
-            continue
+        if row.key in skip or "wecom_bot" in (row.payload or {}):
+            continue  # the AI bot's rows are its adapter's (bot_inbox.py)
         item = Received.from_payload(row.payload)
         if item is None:
             log.warning("wecom: inbox row %s cannot be rebuilt; left as it is", row.key)
