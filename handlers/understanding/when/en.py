@@ -537,12 +537,14 @@ def upcoming_n(m, ctx):
 
 # --- clock times ------------------------------------------------------------------------
 
-# 3pm, 3 p.m., 3:15pm, 3:18a, 3ish pm, 330 p.m., 1030am
-@rule(NB + r"(\d{1,2})(?:[:.]?(\d{2}))?\s*(?:ish\s*)?" + AMPM + E, needs='\\d\\s*(?:ish\\s*)?[ap]')
+# 3pm, 3 p.m., 3:15pm, 3:18a, 3ish pm, 330 p.m., 1030am, 2 30 pm (dictated)
+@rule(NB + r"(\d{1,2})(?:[:. ]?(\d{2}))?\s*(?:ish\s*)?" + AMPM + E, needs='\\d\\s*(?:ish\\s*)?[ap]')
 def clock_ampm(m, ctx):
     hour, minute = int(m.group(1)), int(m.group(2) or 0)
     if not 1 <= hour <= 12 or minute > 59:
         return None
+    if m.group(2) and m.string[m.end(1)] == " " and minute % 5:
+        return None  # dictated "2 30 pm" is a clock; "12 17 pm" is two numbers
     return P(m, hour=hour, minute=minute, meridiem=_meridiem(m, 3, 4))
 
 
@@ -567,6 +569,21 @@ def clock_colon(m, ctx):
         return None
     h24 = hour > 12 or hour == 0 or m.group(1).startswith("0")
     return P(m, hour=hour, minute=minute, meridiem="h24" if h24 else None)
+
+
+# "tmrw 10.30", "Fri 4.15", "明天 9.45": H.MM right after a day is that day's clock (British style), not a
+# month.day — the day is already said. Elsewhere "10.30" stays a date (Chinese notes write 10.30前 for 30 October).
+@rule(r"(?:" + B + r"(?:today|tonight|tomorrow|tmrw|tmr|tmw|tmro|" + WEEKDAY + r")\.?,?|今天|明天|后天|今晚|"
+      r"(?:周|星期|礼拜)[一二三四五六日天])\s*(?:at\s+|@\s*)?(\d{1,2})\.(\d{2})(?![\d.])", needs=r"\d\.\d\d")
+def day_then_dotted_clock(m, ctx):
+    hour, minute = int(m.group(1)), int(m.group(2))
+    if hour > 23 or minute > 59 or AMPM_AFTER.match(m.string, m.end()):
+        return None  # "Fri 4.30pm" is clock_ampm's
+    h24 = hour > 12 or hour == 0 or m.group(1).startswith("0")
+    return P(m, start=m.start(1), hour=hour, minute=minute, meridiem="h24" if h24 else None)
+
+
+AMPM_AFTER = re.compile(r"\s*" + AMPM)
 
 
 # 15h00, 3h18, 16h (French-style hours)
