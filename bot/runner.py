@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from handlers import router
 from reminders.jobs import start_scheduler, stop_scheduler
-from storage import messaging
+from storage import inbox_notify, messaging
 from storage.leases import INBOX_SWEEP, JOB_LEASES, TELEGRAM_POLLING, Leases, Singleton
 from storage.models import utcnow
 
@@ -123,6 +123,8 @@ async def serve(app, stop: asyncio.Event | None = None, *, lease_retry_seconds: 
         await health.start()
     if not app.db.is_sqlite:  # other replicas' customer changes rebuild our indexes early (LISTEN/NOTIFY)
         tasks.append(asyncio.create_task(app.services.indexes.listen(app.settings.db_url), name="customer-index-listen"))
+        # a chat's message waiting for its earlier one (handled on another replica) is woken by that one's commit
+        tasks.append(asyncio.create_task(inbox_notify.listen(app.db.url), name="inbox-listen"))
     try:
         await warm_up(app)
         for adapter in app.adapters:

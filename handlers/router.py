@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import IntegrityError
 
-from storage import crm, messaging
+from storage import crm, inbox_notify, messaging
 from storage.models import Inbox, Outbox, utcnow
 
 from . import chatter, commands, edit_forms, edited_note, language, prompts, quick_note
@@ -161,28 +161,38 @@ async def _in_order(msg: Incoming, services: Services) -> list[Outgoing] | None:
 
 async def _wait_for(services: Services, row_id: int, deadline: float) -> bool:
     """Until inbox row `row_id` is no longer 'received' (True) or the monotonic deadline passes (False).
-    Polls with a short backoff (one poller per chat and process): the earlier message is usually being
-    handled by another replica right now. A row left too long is taken over (see `takeovers`)."""
+    The earlier message is usually being handled by another replica right now: its commit wakes us
+    (NOTIFY, storage/inbox_notify.py) while this process listens; otherwise we poll with a short backoff
+    (one poller per chat and process). A row left too long is taken over (see `takeovers`)."""
     delay, taken = 0.002, False
-    while True:
-        async with services.db.read() as session:
-            found = await messaging.inbox_waiting(session, row_id)
-        if found is None:
-            return True
-        key, platform, received_at = found
-        take = takeovers.get((services.db.url, platform))
-        if take is not None and not taken and received_at < utcnow() - TAKE_OVER_AFTER:
-            taken = True
-            log.warning("%s: handling the earlier message %s of its chat here: received at %s and still not handled (its replica stopped?)", platform, key, received_at.isoformat())
-            try:
-                await take(key)
-            except Exception:
-                log.exception("taking over %s failed", key)
-            continue
-        if time.monotonic() >= deadline:
-            return False
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.1)
+    with inbox_notify.WAITERS.watch(row_id) as left:  # watched before each look: a wake-up in between is kept
+        while True:
+            left.clear()
+            async with services.db.read() as session:
+                found = await messaging.inbox_waiting(session, row_id)
+            if found is None:
+                return True
+            key, platform, received_at = found
+            take = takeovers.get((services.db.url, platform))
+            stale_in = (received_at + TAKE_OVER_AFTER - utcnow()).total_seconds()
+            if take is not None and not taken and stale_in < 0:
+                taken = True
+                log.warning("%s: handling the earlier message %s of its chat here: received at %s and still not handled (its replica stopped?)", platform, key, received_at.isoformat())
+                try:
+                    await take(key)
+                except Exception:
+                    log.exception("taking over %s failed", key)
+                continue
+            left_s = deadline - time.monotonic()
+            if left_s <= 0:
+                return False
+            if inbox_notify.WAITERS.listening(services.db.url):  # woken by the row's commit; looking again now and then all the same
+                timeout = min(inbox_notify.SLOW_POLL, left_s, stale_in if take is not None and not taken else left_s)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(left.wait(), max(timeout, 0.0))
+            else:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.1)
 
 
 async def _handle_in(session, msg: Incoming, status: str | None, services: Services) -> list[Outgoing]:
@@ -213,6 +223,8 @@ async def _record_failure(msg: Incoming, services: Services, replies: list[Outgo
                 row = await messaging.inbox_record(session, msg.key, msg.platform, msg.chat_id, msg.sender_id, _payload(msg))
             row.status = "failed"
             session.add(row)
+            if row.id is not None:
+                await messaging.inbox_announce(session, row.id)  # no longer 'received': the chat's next messages go on
             for i, reply in enumerate(replies):
                 await messaging.outbox_add(session, _reply_row(msg, f"failed:{i}", reply, services.clock()))
         services.on_outbox()

@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from . import inbox_notify
 from .crypto import Encrypted
 from .models import OPEN_TEXT_PROMPTS, Inbox, Outbox, Prompt, utcnow
 from .raw_sql import raw
@@ -71,9 +72,21 @@ async def inbox_waiting(session: AsyncSession, row_id: int) -> tuple[str, str, d
     return found[0], found[1], received if received.tzinfo else received.replace(tzinfo=dt.timezone.utc)
 
 
+_MARK_HANDLED = "UPDATE inbox SET status = 'handled', handled_at = :at WHERE \"key\" = :key"
+# PostgreSQL: the same UPDATE, announcing the row (delivered at commit) to the chat's next messages waiting on any replica (storage/inbox_notify.py)
+_MARK_HANDLED_PG = f"WITH done AS ({_MARK_HANDLED} RETURNING id) SELECT pg_notify('{inbox_notify.CHANNEL}', CAST(id AS text)) FROM done"
+
+
 async def inbox_mark_handled(session: AsyncSession, key: str, at: dt.datetime) -> None:
     db = await raw(session)
-    await db.execute("UPDATE inbox SET status = 'handled', handled_at = :at WHERE \"key\" = :key", {"key": key, "at": db.value(at)})
+    await db.execute(_MARK_HANDLED if db.is_sqlite else _MARK_HANDLED_PG, {"key": key, "at": db.value(at)})
+
+
+async def inbox_announce(session: AsyncSession, row_id: int) -> None:
+    """PostgreSQL: tell the waiters (any replica) that inbox row `row_id` left 'received' in this transaction."""
+    db = await raw(session)
+    if not db.is_sqlite:
+        await db.execute(inbox_notify.NOTIFY_SQL, {"row_id": row_id})
 
 
 async def inbox_record(session: AsyncSession, key: str, platform: str, chat_id: str, sender_id: str, payload: dict) -> Inbox:
