@@ -7,6 +7,11 @@ A fresh database: the member's /start makes them admin, /新建 adds a customer,
 back as a card with buttons, 改日期 and a typed date move the follow-up. Prints what the member would
 see, and the note → card time beside a floor measured in the same run: an event the bot ignores
 (the same HTTP, signature check and decryption, no database, no reply).
+
+Then the group mode (WECOM_BOT_*: the 智能机器人 in API mode, its own callback URL): a note that
+@mentions the bot in a group comes back to the group through the callback's response_url as a card,
+and a press of its 改日期 button and a typed date move the follow-up; the same timing beside the
+same kind of floor (an event the bot ignores, on the bot's URL).
 """
 from __future__ import annotations
 
@@ -23,8 +28,10 @@ import time
 from pathlib import Path
 
 from tests.fakes.wecom_api import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWeComAPI, WeComTenant
+from tests.fakes.wecom_bot import BOT_AES_KEY, BOT_ID, BOT_NAME, BOT_TOKEN, FakeWeComBotAPI, WeComBotTenant
 
 USER = "zhangsan"
+GROUP = "wrGROUP_sales"
 PATIENCE = 30.0  # seconds to wait for the bot's answer
 
 
@@ -67,11 +74,51 @@ async def say(api: FakeWeComAPI, tenant: WeComTenant, text: str) -> float:
     return took
 
 
+async def in_group(api: FakeWeComBotAPI, bot: WeComBotTenant, text: str, press: tuple[dict, str] | None = None) -> float:
+    """A group @mention (or a press of a group card's button) and the bot's answer in the group."""
+    before = len(api.to(GROUP))
+    start = time.perf_counter()
+    if press is None:
+        status, _ = await bot.mention(USER, GROUP, f"@{BOT_NAME} {text}")
+    else:
+        status, _ = await bot.press(USER, press[0], press[1], chat=GROUP)
+    assert status == 200, status
+    while len(api.to(GROUP)) <= before:
+        if time.perf_counter() - start > PATIENCE:
+            raise SystemExit(f"no answer in the group within {PATIENCE:.0f}s; answered so far: {api.shown(GROUP)}")
+        await asyncio.sleep(0.005)
+    took = time.perf_counter() - start
+    print(f"  {USER} in {GROUP}> " + (f"@{BOT_NAME} {text}" if press is None else f"[{press[1]}]"))
+    print("  bot> " + api.shown(GROUP)[-1].replace("\n", "\n       "))
+    body = api.to(GROUP)[-1]
+    if body["msgtype"] == "template_card":
+        print("       " + "  ".join(f"[{b['text']}]" for b in body["template_card"]["button_list"]))
+    return took
+
+
+async def group_round_trip(api: FakeWeComBotAPI, bot: WeComBotTenant) -> None:
+    print(f"\ngroup mode (智能机器人, callback URL {bot.endpoint}):")
+    notes = [await in_group(api, bot, "拜访了李娜，下周三前发报价")]
+    card = api.cards_to(GROUP)[-1]
+    await in_group(api, bot, "", press=(card, "改日期"))
+    await in_group(api, bot, "下周五")
+    notes += [await in_group(api, bot, f"给李娜打了电话，第{i}次，周五前发样品") for i in range(1, 6)]
+    floor = []
+    for _ in range(len(notes)):
+        ignored = bot.text_body(USER, "") | {"msgtype": "event", "event": {"eventtype": "enter_chat"}}
+        start = time.perf_counter()
+        status, _ = await bot.deliver(ignored)
+        floor.append(time.perf_counter() - start)
+        assert status == 200
+    print(f"\ngroup note → card through the response_url: median {statistics.median(notes) * 1000:.0f} ms over {len(notes)} notes "
+          f"(floor, an ignored event's callback: {statistics.median(floor) * 1000:.1f} ms)")
+
+
 async def main() -> int:
-    api = FakeWeComAPI()
+    api = FakeWeComBotAPI()
     await api.start()
     api.users[USER] = "张三"
-    port = free_port()
+    port, bot_port = free_port(), free_port()
     tmp = tempfile.mkdtemp(prefix="crmbot-wecom-")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CRMBOT_", "TELEGRAM_", "SLACK_", "FEISHU_", "DINGTALK_", "WECOM_"))}
     env |= {
@@ -85,6 +132,11 @@ async def main() -> int:
         "WECOM_AES_KEY": AES_KEY,
         "WECOM_API_URL": api.base,
         "WECOM_HTTP_PORT": str(port),
+        "WECOM_BOT_TOKEN": BOT_TOKEN,
+        "WECOM_BOT_AES_KEY": BOT_AES_KEY,
+        "WECOM_BOT_ID": BOT_ID,
+        "WECOM_BOT_NAME": BOT_NAME,
+        "WECOM_BOT_HTTP_PORT": str(bot_port),
     }
     from storage.db import migrate
 
@@ -124,6 +176,7 @@ async def main() -> int:
             assert status == 200
         print(f"\nnote → card on WeCom: median {statistics.median(notes) * 1000:.0f} ms over {len(notes)} notes "
               f"(floor, an ignored event's callback: {statistics.median(floor) * 1000:.1f} ms); gettoken calls: {len(api.of('gettoken'))}")
+        await group_round_trip(api, WeComBotTenant(f"http://127.0.0.1:{bot_port}/wecom/bot", now, api))
     finally:
         process.terminate()
         code = process.wait(timeout=30)
