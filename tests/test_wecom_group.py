@@ -216,3 +216,12 @@ def test_the_mention_is_stripped_by_name_or_as_the_leading_word():
     assert without_mention("拜访了李娜 @CRM助手\u2005下周三发报价", "CRM助手") == "拜访了李娜 下周三发报价"
     assert without_mention("@小李 王总那边你跟一下 @CRM助手", "CRM助手") == "@小李 王总那边你跟一下"
     assert without_mention("@CRM助手\u2005拜访了李娜", None) == "拜访了李娜"
+
+
+def test_an_answer_is_traced_back_to_the_message_it_answers():
+    from bot.wecom.bot_sender import answered_key
+
+    assert answered_key("reply:wecom:wrG:CAIQ1=:0") == "wecom:wrG:CAIQ1="
+    assert answered_key("reply:wecom:wrG:card:crm_ab:0123abcd:1") == "wecom:wrG:card:crm_ab:0123abcd"
+    assert answered_key("reply:wecom:wrG:123:failed:0") == "wecom:wrG:123"
+    assert answered_key("reminder:42:2027-03-10") is None

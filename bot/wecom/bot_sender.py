@@ -36,7 +36,7 @@ RESPONSE_PATH = "/cgi-bin/aibot/response"
 RESPONSE_URL_LIFE = dt.timedelta(hours=1) - dt.timedelta(minutes=2)  # WeCom says an hour; a margin for the call itself
 MARKDOWN_BYTES = 20480  # the markdown message's documented cap
 TIMEOUT = aiohttp.ClientTimeout(total=10)
-_REPLY_KEY = re.compile(r"^reply:(.+):(?:failed:)?\d+$")  # handlers/router.py: reply:{inbox key}:{n}
+_REPLY_KEY = re.compile(r"^reply:(.+?):(?:failed:)?\d+$")  # handlers/router.py: reply:{inbox key}:{n}
 
 
 def answered_key(row_key: str) -> str | None:
