@@ -12,6 +12,10 @@ fetch, close), which made the thread hops, not SQLite, the cost of a note. The l
 a lock inline: that connection has no busy timeout and BEGIN IMMEDIATE is retried with an async
 sleep (the same 10 s budget), so a writer elsewhere (another transaction in this process, another
 process) is waited for without blocking the loop. Long transactions (imports, scans) stay threaded.
+
+Those quick transactions run on a plain (blocking) SQLAlchemy Session over sqlite3, behind InlineSession's
+async methods: no AsyncSession, so no greenlet per call and no aiosqlite adapter per statement (issue 17:
+the async bridge cost more than a note's SQL).
 """
 from __future__ import annotations
 
@@ -23,10 +27,11 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiosqlite
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from . import team_versions  # noqa: F401 - registers the listeners that bump a team's customer version
@@ -57,83 +62,100 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 BUSY_SECONDS = 10.0  # how long a write waits for another writer's lock (the busy_timeout above)
 
 
-class _RunNow:
-    """aiosqlite's request queue, run at once in the caller's thread (SQLAlchemy's isolation_level setter uses it)."""
-
-    def put_nowait(self, item) -> None:
-        future, function = item
-        try:
-            result = function()
-        except BaseException as error:  # noqa: BLE001 - handed to the awaiting caller, like aiosqlite does
-            if future is not None and not future.done():
-                future.set_exception(error)
-        else:
-            if future is not None and not future.done():
-                future.set_result(result)
-
-
-class _InlineConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose calls run in the event loop's thread: no worker thread, no hops.
-
-    Only for short transactions: a statement blocks the loop while it runs. Lock waits never do
-    (busy_timeout=0 and the asynchronous BEGIN IMMEDIATE retry in Database._sqlite_engine).
-    """
-
-    def __init__(self, path: str) -> None:
-        super().__init__(lambda: sqlite3.connect(path, check_same_thread=False), 64)
-        self._tx = _RunNow()
-
-    async def _execute(self, fn, *args, **kwargs):
-        if not self._running or not self._connection:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
-
-    async def _connect(self) -> "_InlineConnection":
-        if self._connection is None:
-            self._connection = self._connector()
-        return self
-
-    def __await__(self):
-        return self._connect().__await__()
-
-    def stop(self) -> None:
-        self._running = False
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-        return None
-
-
 def _no_busy_wait(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=0")  # never block the event loop on a lock (see _begin_retrying)
+    cursor.execute("PRAGMA busy_timeout=0")  # never block the event loop on a lock (see Database._quick)
     cursor.close()
 
 
 def _locked(error: BaseException) -> bool:
+    error = getattr(error, "orig", error)
     return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
 
 
-def _begin_retrying(conn, begin: str) -> None:
-    """BEGIN IMMEDIATE without blocking the loop: on a held lock, sleep asynchronously and try again."""
-    from sqlalchemy.util.concurrency import await_
+class InlineConnection:
+    """AsyncConnection's methods over a blocking Connection (InlineSession.connection())."""
 
-    raw = conn.connection.dbapi_connection
-    deadline = time.monotonic() + BUSY_SECONDS
-    delay = 0.001
-    while time.monotonic() < deadline:
-        cursor = raw.cursor()
-        try:
-            cursor.execute(begin)
-            return
-        except sqlite3.OperationalError as error:
-            if not _locked(error):
-                raise
-        finally:
-            cursor.close()
-        await_(asyncio.sleep(delay))
-        delay = min(delay * 2, 0.01)  # try often: SQLite hands the lock to whoever asks first, not to who waited longest
-    conn.exec_driver_sql(begin)  # last try, raising SQLAlchemy's OperationalError as the threaded engine would
+    def __init__(self, sync_connection) -> None:
+        self.sync_connection = sync_connection
+
+    def __getattr__(self, name: str):
+        return getattr(self.sync_connection, name)
+
+    async def execute(self, *args, **kwargs):
+        return self.sync_connection.execute(*args, **kwargs)
+
+    async def exec_driver_sql(self, *args, **kwargs):
+        return self.sync_connection.exec_driver_sql(*args, **kwargs)
+
+    async def scalar(self, *args, **kwargs):
+        return self.sync_connection.scalar(*args, **kwargs)
+
+    async def scalars(self, *args, **kwargs):
+        return self.sync_connection.scalars(*args, **kwargs)
+
+    async def run_sync(self, fn, *args, **kwargs):
+        return fn(self.sync_connection, *args, **kwargs)
+
+    async def get_raw_connection(self):
+        return self.sync_connection.connection
+
+
+class InlineSession:
+    """AsyncSession's methods over a blocking sqlmodel Session whose statements run at once in the loop's
+    thread (SQLite quick writes). Everything else (add, info, identity_map, new, dirty, sync_session…) is the
+    Session's own, as AsyncSession proxies it."""
+
+    def __init__(self, sync_session: Session) -> None:
+        self.sync_session = sync_session
+
+    def __getattr__(self, name: str):
+        return getattr(self.sync_session, name)
+
+    async def exec(self, *args, **kwargs):
+        return self.sync_session.exec(*args, **kwargs)
+
+    async def execute(self, *args, **kwargs):
+        return self.sync_session.execute(*args, **kwargs)
+
+    async def scalar(self, *args, **kwargs):
+        return self.sync_session.scalar(*args, **kwargs)
+
+    async def scalars(self, *args, **kwargs):
+        return self.sync_session.scalars(*args, **kwargs)
+
+    async def get(self, *args, **kwargs):
+        return self.sync_session.get(*args, **kwargs)
+
+    async def get_one(self, *args, **kwargs):
+        return self.sync_session.get_one(*args, **kwargs)
+
+    async def refresh(self, *args, **kwargs) -> None:
+        self.sync_session.refresh(*args, **kwargs)
+
+    async def merge(self, *args, **kwargs):
+        return self.sync_session.merge(*args, **kwargs)
+
+    async def delete(self, instance) -> None:
+        self.sync_session.delete(instance)
+
+    async def flush(self, objects=None) -> None:
+        self.sync_session.flush(objects)
+
+    async def run_sync(self, fn, *args, **kwargs):
+        return fn(self.sync_session, *args, **kwargs)
+
+    async def connection(self, **kwargs) -> InlineConnection:
+        return InlineConnection(self.sync_session.connection(**kwargs))
+
+    async def commit(self) -> None:
+        self.sync_session.commit()
+
+    async def rollback(self) -> None:
+        self.sync_session.rollback()
+
+    async def close(self) -> None:
+        self.sync_session.close()
 
 
 class Database:
@@ -148,32 +170,62 @@ class Database:
                 private_file(Path(path).expanduser())
             self.write_engine = self._sqlite_engine("BEGIN IMMEDIATE")
             self.read_engine = self._sqlite_engine("BEGIN")
-            self.quick_engine = self._sqlite_engine("BEGIN IMMEDIATE", inline=True)
+            self.quick_engine: Engine | None = self._inline_engine()
         else:
             self.write_engine = create_async_engine(async_url(url), pool_pre_ping=True)
             self.read_engine = self.write_engine
-            self.quick_engine = self.write_engine
-        for engine in {self.write_engine, self.read_engine, self.quick_engine}:
+            self.quick_engine = None
+        for engine in {self.write_engine, self.read_engine, self.quick_engine} - {None}:
             attach(engine, cipher)
 
-    def _sqlite_engine(self, begin: str, inline: bool = False) -> AsyncEngine:
-        if inline:
-            path = make_url(self.url).database or ":memory:"
-            engine = create_async_engine(async_url(self.url), async_creator=lambda: _InlineConnection(path))
-        else:
-            engine = create_async_engine(async_url(self.url))
+    def _sqlite_engine(self, begin: str) -> AsyncEngine:
+        engine = create_async_engine(async_url(self.url))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        if inline:
-            event.listen(engine.sync_engine, "connect", _no_busy_wait)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin(conn):  # noqa: ANN001 - SQLAlchemy event signature
-            if inline:
-                _begin_retrying(conn, begin)
-            else:
-                conn.exec_driver_sql(begin)
+            conn.exec_driver_sql(begin)
 
         return engine
+
+    def _inline_engine(self) -> Engine:
+        """The blocking engine of quick writes: sqlite3 in the loop's thread, never waiting for a lock there."""
+        path = make_url(self.url).database or ":memory:"
+        engine = create_engine(sync_url(self.url), creator=lambda: sqlite3.connect(path, check_same_thread=False))
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _no_busy_wait)
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # noqa: ANN001 - SQLAlchemy event signature
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # busy_timeout=0: fails at once on a held lock (see _quick)
+
+        return engine
+
+    @contextlib.asynccontextmanager
+    async def _quick(self) -> AsyncIterator[InlineSession]:
+        """A quick write on SQLite: BEGIN IMMEDIATE at once, retried with an async sleep while another writer
+        holds the lock (the same budget as busy_timeout), so the loop never blocks on it."""
+        session = Session(self.quick_engine, expire_on_commit=False)
+        try:
+            deadline, delay = time.monotonic() + BUSY_SECONDS, 0.001
+            while True:
+                try:
+                    session.connection()
+                    break
+                except OperationalError as error:
+                    session.close()
+                    if not _locked(error) or time.monotonic() >= deadline:
+                        raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.01)  # try often: SQLite hands the lock to whoever asks first, not to who waited longest
+            try:
+                yield InlineSession(session)
+            except BaseException:
+                session.rollback()
+                raise
+            session.commit()
+        finally:
+            session.close()
 
     @contextlib.asynccontextmanager
     async def write(self, quick: bool = False) -> AsyncIterator[AsyncSession]:
@@ -181,8 +233,11 @@ class Database:
 
         quick=True: a short transaction (one message's work); on SQLite it runs in the loop's thread.
         """
-        engine = self.quick_engine if quick else self.write_engine
-        async with AsyncSession(engine, expire_on_commit=False) as session:
+        if quick and self.quick_engine is not None:
+            async with self._quick() as inline:
+                yield inline  # type: ignore[misc] - AsyncSession's methods, as used by the handlers
+            return
+        async with AsyncSession(self.write_engine, expire_on_commit=False) as session:
             async with session.begin():
                 yield session
 
@@ -200,8 +255,8 @@ class Database:
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
-        if self.quick_engine is not self.write_engine:
-            await self.quick_engine.dispose()
+        if self.quick_engine is not None:
+            self.quick_engine.dispose()
 
 
 def alembic_config(url: str):

@@ -84,10 +84,8 @@ class Raw:
 
 
 def _inline_sqlite3(driver: Any) -> sqlite3.Connection | None:
-    """The sqlite3 connection itself when the driver runs it in the loop's thread (db._InlineConnection)."""
-    from .db import _InlineConnection
-
-    return driver._connection if isinstance(driver, _InlineConnection) else None
+    """The sqlite3 connection itself when it runs in the loop's thread (a quick write: db.InlineSession)."""
+    return driver if isinstance(driver, sqlite3.Connection) else None
 
 
 def _translated(error: Exception, sql: str, params: Any) -> Exception:
