@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from chat import format as fmt
 from chat.messages import Button, Outgoing
-from storage import crm, crypto, messaging
+from storage import crm, crypto, customer_search, messaging
 from storage.contacts import looks_like_email, looks_like_phone
 from storage.models import Customer, Member
 
@@ -29,7 +29,7 @@ MAX_CHOICES = 6  # customers offered as buttons when several answer to a name
 
 async def find_customers(ctx: Context, query: str) -> list[Customer]:
     """Substring hits first, then what the fuzzy matcher (pinyin, typos, honorifics) adds."""
-    hits = await crm.search_customers(ctx.session, ctx.team.id, query, limit=FIND_LIMIT)
+    hits = await customer_search.search(ctx.session, ctx.team.id, query, limit=FIND_LIMIT)
     cipher = ctx.services.db.cipher
     if cipher is not None:  # contacts are ciphertext: only the name fields can match a substring
         hits = [c for c in hits if _matches_plain_fields(c, query)] + await _by_contact_hash(ctx, cipher, query)
