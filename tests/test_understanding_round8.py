@@ -1,7 +1,7 @@
 """Understanding rules of the fourth session, on notes and customers of our own:
 
 - H.MM right after a day ("tmrw 10.30", "Fri 4.15", 明天 9.45) is that day's clock; elsewhere 10.30 stays 30 October;
-- a dictated clock with a space ("2 30 pm") is a clock when its minutes are a round five.
+- a dictated clock with a space ("2 30 pm") is a clock when its minutes are a quarter hour and no month comes before it.
 """
 import datetime as dt
 
@@ -42,3 +42,5 @@ def test_a_dictated_clock_with_a_space(parser):
     assert follow_up(parser, "call back Tom at 2 30 pm")[1:] == ("2026-12-03", "14:30")
     assert follow_up(parser, "Tom tomorrow 10 45am")[1:] == ("2026-12-04", "10:45")
     assert follow_up(parser, "Tom ordered 12 17 pm")[2] is None
+    assert follow_up(parser, "Tom: visit on the 12th 10am")[1:] == ("2026-12-12", "10:00")
+    assert follow_up(parser, "Tom: mtg w/ CFO May 12 10am")[1:] == ("2027-05-12", "10:00")

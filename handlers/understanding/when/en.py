@@ -543,8 +543,11 @@ def clock_ampm(m, ctx):
     hour, minute = int(m.group(1)), int(m.group(2) or 0)
     if not 1 <= hour <= 12 or minute > 59:
         return None
-    if m.group(2) and m.string[m.end(1)] == " " and minute % 5:
-        return None  # dictated "2 30 pm" is a clock; "12 17 pm" is two numbers
+    if m.group(2) and m.string[m.end(1)] == " " and (minute % 15 or _MONTH_BEFORE.search(m.string, 0, m.start())):
+        # dictated "2 30 pm" is a clock; in "May 12 10am" and "12 17 pm" only the second number is the hour
+        if not 1 <= minute <= 12:
+            return None
+        return P(m, start=m.start(2), hour=minute, minute=0, meridiem=_meridiem(m, 3, 4))
     return P(m, hour=hour, minute=minute, meridiem=_meridiem(m, 3, 4))
 
 
@@ -584,6 +587,7 @@ def day_then_dotted_clock(m, ctx):
 
 
 AMPM_AFTER = re.compile(r"\s*" + AMPM)
+_MONTH_BEFORE = re.compile(B + MONTH + r"\s*$")
 
 
 # 15h00, 3h18, 16h (French-style hours)
