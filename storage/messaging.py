@@ -136,9 +136,13 @@ async def insert_returning_ids(session: AsyncSession, model, rows: list[dict], *
         result = await (await session.connection()).execute(model.__table__.insert().returning(model.__table__.c.id) if returning else model.__table__.insert(), rows)
         return list(result.scalars()) if returning else []
     db = await raw(session)
-    names = tuple(rows[0])
-    sql = f"INSERT INTO {model.__tablename__} ({', '.join(chr(34) + n + chr(34) for n in names)}) VALUES ({', '.join(':' + n for n in names)})"
-    values = [{n: converters.get(n, _same)(db, row[n]) for n in names} for row in rows]
+    sql, convert = _insert_plan(model, tuple(rows[0]), converters)
+    values = []
+    for row in rows:
+        row = dict(row)
+        for name, to_column in convert:
+            row[name] = to_column(db, row[name])
+        values.append(row)
     if returning:
         return [(await db.one(sql + " RETURNING id", row))[0] for row in values]
     if len(values) == 1:
@@ -148,8 +152,16 @@ async def insert_returning_ids(session: AsyncSession, model, rows: list[dict], *
     return []
 
 
-def _same(_db, value):
-    return value
+_INSERTS: dict[tuple, tuple[str, list]] = {}
+
+
+def _insert_plan(model, names: tuple[str, ...], converters: dict) -> tuple[str, list]:
+    """(the INSERT for these columns, [(column, converter)] for those that need one), built once per column set."""
+    plan = _INSERTS.get((model, names))
+    if plan is None:
+        columns, params = ", ".join(f'"{n}"' for n in names), ", ".join(f":{n}" for n in names)
+        plan = _INSERTS[(model, names)] = (f"INSERT INTO {model.__tablename__} ({columns}) VALUES ({params})", [(n, converters[n]) for n in names if n in converters])
+    return plan
 
 
 def _utc(db, value):
