@@ -11,12 +11,13 @@ import contextlib
 import datetime as dt
 import heapq
 import logging
+import sqlite3
 import time
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage import crm, inbox_notify, messaging
 from storage.models import Inbox, Outbox, utcnow
@@ -47,10 +48,7 @@ async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
     inbox, whichever replica took each: see _in_order."""
     msg = msg.storable()  # text no backend can store (lone surrogates, NULs) is kept sanitized, not lost
     try:
-        if services.db.is_sqlite:  # one process, whose adapters keep a chat's order: unchanged
-            replies = await _once(msg, services, ordered=False, wait=False)
-        else:
-            replies = await _in_order(msg, services)
+        replies = await _handled(msg, services)
         if replies is None:
             return []  # redelivery: nothing twice
     except IntegrityError:
@@ -66,6 +64,32 @@ async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
         return replies
     services.on_outbox()
     return replies
+
+
+# SQLite has one writer at a time: a message whose transaction found the write lock held for all of
+# BUSY_SECONDS (another process's long import, a backup) is tried again, its transaction having been
+# rolled back whole, instead of being answered with an error and left unfiled (issue 13, high 4).
+LOCK_RETRIES = 3
+
+
+def is_locked(error: BaseException) -> bool:
+    """A SQLite write that gave up waiting for another writer's lock (SQLAlchemy's error or sqlite3's)."""
+    error = getattr(error, "orig", None) or error
+    return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
+
+
+async def _handled(msg: Incoming, services: Services) -> list[Outgoing] | None:
+    for attempt in range(LOCK_RETRIES + 1):
+        try:
+            if services.db.is_sqlite:  # one process, whose adapters keep a chat's order: unchanged
+                return await _once(msg, services, ordered=False, wait=False)
+            return await _in_order(msg, services)
+        except (OperationalError, sqlite3.OperationalError) as error:
+            if attempt == LOCK_RETRIES or not is_locked(error):
+                raise
+            log.warning("%s: the database stayed locked by another writer; trying again (%d of %d)", msg.key, attempt + 1, LOCK_RETRIES)
+            services.indexes.drop_all()  # as after any failed transaction
+    raise AssertionError("unreachable")
 
 
 async def _once(msg: Incoming, services: Services, *, ordered: bool, wait: bool) -> list[Outgoing] | None:
