@@ -20,7 +20,12 @@ platforms and the people, so it shares the machine's cores with the replicas and
   advisory lock SIGKILLed while another connection blocks on that lock: how long PostgreSQL takes to free it.
   crmbot's survivors try for a free lease every 5 s (runner.serve's lease_retry_seconds).
 
-    CRMBOT_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test uv run python -m benchmarks.replicas_bench
+- order waits: a chat's note handled on one replica while its earlier note is still being handled on another
+  waits for it; the waiter is woken by NOTIFY at that note's commit (storage/inbox_notify.py). `--inbox-poll`
+  runs the replicas without listening, so they poll (2 ms doubling to 100 ms) as before; interleave runs with
+  and without it to compare (the writers still send the NOTIFY either way).
+
+    CRMBOT_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test uv run python -m benchmarks.replicas_bench [--inbox-poll]
 """
 from __future__ import annotations
 
@@ -155,15 +160,15 @@ async def failover_floor(admin_url: str) -> dict:
 
 
 # --- crmbot ------------------------------------------------------------------------------------------------
-async def fleet_run(admin_url: str, replicas: int, notes: int, chat_count: int, pushes: int, kill: bool, sticky: bool = False) -> dict:
+async def fleet_run(admin_url: str, replicas: int, notes: int, chat_count: int, pushes: int, kill: bool, sticky: bool = False, inbox_poll: bool = False) -> dict:
     url, drop = _migrated(admin_url)
     people = chats(chat_count)
     per_chat = notes // chat_count
-    out: dict = {"replicas": replicas, "notes": notes, "chats": chat_count, "ingress": "sticky" if sticky else "round-robin"}
+    out: dict = {"replicas": replicas, "notes": notes, "chats": chat_count, "ingress": "sticky" if sticky else "round-robin", "order_waits": "poll" if inbox_poll else "notify"}
     with tempfile.TemporaryDirectory() as tmp:
         try:
             await seed(url, Path(tmp), people)
-            async with Fleet(url, Path(tmp)) as fleet:
+            async with Fleet(url, Path(tmp), extra_env={"REPLICA_TEST_INBOX_POLL": "1"} if inbox_poll else {}) as fleet:
                 fleet.tick_seconds = 60.0  # the production tick: the scheduler's own work out of the way
                 fleet.lease_seconds = 60.0  # the production outbox lease
                 fleet.prepare(people)
@@ -260,11 +265,11 @@ def _git_commit() -> str:
         return "?"
 
 
-async def main_async(admin_url: str, notes: int, chat_count: int, pushes: int) -> dict:
+async def main_async(admin_url: str, notes: int, chat_count: int, pushes: int, inbox_poll: bool = False) -> dict:
     result: dict = {"commit": _git_commit(), "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "load_average_start": [round(x, 2) for x in os.getloadavg()], "cores": os.cpu_count()}
     for replicas in (1, 3):
         print(f"{replicas} replica(s) …", flush=True)
-        run = await fleet_run(admin_url, replicas, notes, chat_count, pushes, kill=replicas > 1)
+        run = await fleet_run(admin_url, replicas, notes, chat_count, pushes, kill=replicas > 1, inbox_poll=inbox_poll)
         run["notes_floor"] = await asyncio.to_thread(notes_floor, admin_url, notes, replicas)
         run["delivery_floor"] = await asyncio.to_thread(delivery_floor, admin_url, pushes, replicas)
         run["load_average"] = [round(x, 2) for x in os.getloadavg()]
@@ -290,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chats", type=int, default=CHATS)
     parser.add_argument("--pushes", type=int, default=PUSHES)
     parser.add_argument("--sticky-only", action="store_true", help="only 3 replicas with each chat's notes always to the same replica (no cross-replica wait for per-chat order)")
+    parser.add_argument("--inbox-poll", action="store_true", help="replicas poll for a chat's earlier note instead of being woken by NOTIFY (how it was before)")
     args = parser.parse_args(argv)
     admin_url = os.environ.get("CRMBOT_BENCH_POSTGRES_URL")
     if not admin_url:
@@ -298,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sticky_only:
         result = asyncio.run(sticky_async(admin_url, args.notes, args.chats, args.pushes))
     else:
-        result = asyncio.run(main_async(admin_url, args.notes, args.chats, args.pushes))
+        result = asyncio.run(main_async(admin_url, args.notes, args.chats, args.pushes, args.inbox_poll))
     print(json.dumps(result, ensure_ascii=False, indent=1))
     return 0
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections import Counter
 
@@ -24,6 +23,19 @@ NOTES = 1000  # the issue's figure; the whole test takes 110-180 s on this 2-cor
 CHATS = 50  # half on Telegram, half on Slack: NOTES / CHATS = 20 notes each, one per customer of NAMES
 REPLICAS = 3
 TAKEOVER_LIMIT = 30.0  # seconds, the issue's
+# Runs whenever PostgreSQL answers (the pg_url fixture skips otherwise), as in CI. The whole test took 60-100 s
+# on this 2-core machine; its own limit leaves room for a loaded CI machine above the suite's 300 s per test.
+FLEET_TIMEOUT = 480
+# An inbox row a replica acked and did not handle is taken over after this (production: 30 s), so the chats
+# whose notes the killed replica held wait seconds, not half a minute; a live replica slower than this is
+# harmless (the chat's lock makes one of the two find the note handled), and is exercised the more for it.
+STALE_SECONDS = 6.0
+# The outbox lease (production: 60 s; Fleet's default 5 s): a killed replica's rows in flight go back to the queue
+# after it. With 5 s, a live replica on a loaded 2-core machine (load 7) now and then had its event loop too busy
+# to renew its claims in time: they were taken back and sent again by another replica while it was still
+# sending them (one reply doubled, none on the wire at the kill). That is at-least-once working as designed for
+# a lease that short, not what this test is about.
+LEASE_SECONDS = 15.0
 # what the fakes count against (the platforms' documented limits; a send's arrival time is its request's,
 # so jitter between the replica's limiter and the fake may bunch two sends a chat was allowed 1 s apart:
 # the platforms tolerate such short bursts, and a limiter held per process would show 3 at once here)
@@ -40,14 +52,14 @@ def pg_url(request) -> str:
     return url
 
 
-@pytest.mark.skipif(not os.environ.get("CRMBOT_TEST_FLEET"), reason="long: 2-4 min on 2 shared cores, near CI's 300 s per test; set CRMBOT_TEST_FLEET=1")
+@pytest.mark.timeout(FLEET_TIMEOUT)
 async def test_three_replicas_1000_notes_one_killed_half_way(pg_url, tmp_path):
     people = chats(CHATS)
     per_chat = NOTES // CHATS
     assert per_chat <= len(NAMES) and per_chat * CHATS == NOTES
     await seed(pg_url, tmp_path, people)
     began = time.monotonic()
-    async with Fleet(pg_url, tmp_path) as fleet:
+    async with Fleet(pg_url, tmp_path, lease_seconds=LEASE_SECONDS, stale_seconds=STALE_SECONDS) as fleet:
         fleet.prepare(people)
         await fleet.start(REPLICAS)
         holders = await until(lambda: _all_held(pg_url), 120, "the job leases taken")
@@ -102,6 +114,8 @@ async def test_three_replicas_1000_notes_one_killed_half_way(pg_url, tmp_path):
             [[state["filed"]]] = await query(pg_url, "SELECT count(*) FROM interaction")
             state["inbox"] = await query(pg_url, "SELECT status, platform, count(*), min(received_at) FROM inbox WHERE status <> 'handled' GROUP BY 1, 2")
             state["outbox"] = await query(pg_url, "SELECT status, kind, platform, count(*), min(due_at) FROM outbox WHERE status <> 'sent' AND (due_at <= now() OR kind = 'reply') GROUP BY 1, 2, 3")
+            if state["filed"] >= NOTES and "filed_s" not in state:
+                state["filed_s"] = time.monotonic() - sent_at
             return state["filed"] >= NOTES and not state["inbox"] and not state["outbox"]
 
         try:
@@ -109,7 +123,7 @@ async def test_three_replicas_1000_notes_one_killed_half_way(pg_url, tmp_path):
         except AssertionError as exc:
             raise AssertionError(f"{exc}: {state}; the kill at {kill['at']}") from None
         # the survivor's scheduler has fired since the takeover (so its ticks are in the record)
-        print(f"all filed and sent after {time.monotonic() - began:.1f} s", flush=True)
+        print(f"all filed {state['filed_s']:.1f} s and replied {time.monotonic() - sent_at:.1f} s after the first note; {time.monotonic() - began:.1f} s since the start", flush=True)
         await until(lambda: _ticked_after(fleet, new_worker, taken_at), 120, "a tick on the new holder")
         finished = time.monotonic() - began
         survivors = [r for r in fleet.replicas if r is not victim]

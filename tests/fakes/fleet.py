@@ -120,6 +120,7 @@ class Fleet:
     replicas: list[Replica] = field(default_factory=list)
     lease_seconds: float = 5.0  # the outbox lease (production: 60)
     tick_seconds: float = 2.0  # the scheduler tick (production: 60)
+    stale_seconds: float | None = None  # when an acked, unhandled inbox row is taken over (production: 30)
     extra_env: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -154,7 +155,7 @@ class Fleet:
             "PYTHONPATH": str(ROOT),
             "REPLICA_TEST_LEASE_SECONDS": str(self.lease_seconds),
             "REPLICA_TEST_TICK_SECONDS": str(self.tick_seconds),
-        } | self.extra_env
+        } | ({"REPLICA_TEST_STALE_SECONDS": str(self.stale_seconds)} if self.stale_seconds is not None else {}) | self.extra_env
 
     async def start(self, count: int, timeout: float = 120) -> list[Replica]:
         started = await asyncio.gather(*(self._start_one(len(self.replicas) + i, timeout) for i in range(count)))

@@ -1,13 +1,18 @@
 """One `crmbot run` replica in a process of its own, configured from the environment (issue 18's fleet test).
 
-It is `bot.runner.serve` with three test knobs, nothing else changed:
+It is `bot.runner.serve` with five test knobs, nothing else changed:
 - it prints "PORTS telegram=<n> slack=<n>" once its webhook and Slack HTTP endpoints listen on 127.0.0.1
   (ports 0: the kernel picks), so a test can round-robin over the replicas;
 - the outbox lease is REPLICA_TEST_LEASE_SECONDS (default 5; production 60) so a killed replica's rows
   in flight go back to the queue within seconds;
 - the scheduler's tick runs every REPLICA_TEST_TICK_SECONDS (default 2; production 60), and every tick
   this process fires is printed as "TICK <worker> <scheduled ISO> <started ISO>" (APScheduler's own
-  scheduled run time), so a test can check that each tick fired once, on one replica.
+  scheduled run time), so a test can check that each tick fired once, on one replica;
+- with REPLICA_TEST_STALE_SECONDS, an inbox row acked and not handled is taken over after that many
+  seconds (router.TAKE_OVER_AFTER and runner.INBOX_STALE; production 30), so a killed replica's notes
+  hold up their chats for seconds;
+- with REPLICA_TEST_INBOX_POLL=1 it does not LISTEN for handled inbox rows, so a chat's message waiting for
+  an earlier one polls (2 ms doubling to 100 ms) as before NOTIFY (benchmarks/replicas_bench.py --inbox-poll).
 Run as: python -m tests.fakes.replica_process
 """
 from __future__ import annotations
@@ -29,6 +34,17 @@ def _now() -> str:
 def main() -> int:
     delivery.LEASE = dt.timedelta(seconds=float(os.environ.get("REPLICA_TEST_LEASE_SECONDS", "5")))
     tick_seconds = float(os.environ.get("REPLICA_TEST_TICK_SECONDS", "2"))
+    if os.environ.get("REPLICA_TEST_STALE_SECONDS"):
+        from handlers import router
+
+        router.TAKE_OVER_AFTER = runner.INBOX_STALE = dt.timedelta(seconds=float(os.environ["REPLICA_TEST_STALE_SECONDS"]))
+    if os.environ.get("REPLICA_TEST_INBOX_POLL") == "1":
+        from storage import inbox_notify
+
+        async def not_listening(*_args, **_kwargs) -> None:
+            await asyncio.Event().wait()
+
+        inbox_notify.listen = not_listening  # type: ignore[assignment]
     app = build_app(with_adapters=True)
     worker = app.deliverer.worker
     ports: dict[str, int] = {}
