@@ -40,6 +40,12 @@ def _count(world, texts) -> tuple[int, int]:
     return sum(1 for t in texts if got[t] == 0), sum(n - 1 for n in got.values() if n > 1)
 
 
+def _report(world, what: str, texts) -> None:
+    """The figures for issue 13's closing note (shown with pytest -s)."""
+    lost, doubled = _count(world, texts)
+    print(f"\ndelivery {what} [{'sqlite' if world.app.db.is_sqlite else 'postgres'}]: {len(texts)} messages, {lost} lost, {doubled} doubled, in order: {_in_order(world)}")
+
+
 def _in_order(world) -> bool:
     for chat in CHATS:
         mine = [text for c, text in _delivered(world) if c == str(chat)]
@@ -56,6 +62,7 @@ async def test_hours_of_5xx_lose_nothing_double_nothing_and_keep_order(world_any
     started = world.clock()
     world.fake.outage_until = (started + dt.timedelta(hours=3)).timestamp()  # three hours of 502s
     await world.deliver()
+    _report(world, "3 h of 5xx", texts)
     assert world.clock() - started > dt.timedelta(hours=3)  # the rows waited it out instead of failing
     assert {r.status for r in await world.outbox()} == {"sent"}
     assert _count(world, texts) == (0, 0) and _in_order(world)
@@ -70,6 +77,7 @@ async def test_sends_that_hang_or_drop_are_sent_again_at_least_once(world_any_db
     world.fake.trouble("sendMessage", "kill", times=2)
     await world.deliver()
     lost, doubled = _count(world, texts)
+    _report(world, "2 hung + 2 dropped sends", texts)
     assert {r.status for r in await world.outbox()} == {"sent"}
     assert lost == 0 and doubled <= 4  # only the four whose answer never came may be doubled
     assert _in_order(world)
@@ -85,6 +93,7 @@ async def test_a_dead_workers_rows_go_out_after_a_short_lease(world_any_db):
     assert len(_delivered(world)) == 0 or all(f"t:{t}" not in {r.key for r in dead} for _, t in _delivered(world))
     world.clock.advance(seconds=delivery.LEASE.total_seconds() + 1)  # well under the old five minutes
     await world.deliver()
+    _report(world, "dead worker's lease", texts)
     assert _count(world, texts) == (0, 0) and _in_order(world)
 
 
