@@ -9,6 +9,12 @@ without an offset on SQLite, JSON as text); encrypted columns are never written 
 
 SQL is written with :name parameters, SQLite's own style; psycopg gets them as %(name)s. A unique key
 violated here raises SQLAlchemy's IntegrityError, like the statements it replaces.
+
+On PostgreSQL a statement whose result nobody reads (execute, execute_many: the note's INSERTs and UPDATEs)
+is held back and sent with the others in one pipeline (one round trip) right before the next statement that
+reads, before any SQLAlchemy statement on the connection, and before commit; a rollback drops them. Their
+order is kept, so every read still sees every earlier write; an error in one (a unique key) is raised there,
+still inside the transaction, and fails it as before.
 """
 from __future__ import annotations
 
@@ -17,7 +23,10 @@ import re
 import sqlite3
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.util.concurrency import await_
 
 from .types import _json_text  # the JSON text the models' JSON columns store
 
@@ -39,6 +48,27 @@ class Raw:
         self.is_sqlite = is_sqlite
         self._driver = driver
         self._inline = _inline_sqlite3(driver) if is_sqlite else None
+        self._held: list[tuple[str, Any, bool]] = []  # PostgreSQL: (sql, params or rows, many) not sent yet
+
+    async def send_held(self) -> None:
+        """The held-back writes, in order, in one pipeline (PostgreSQL)."""
+        if not self._held:
+            return
+        held, self._held = self._held, []
+        sql, params = held[0][0], held[0][1]
+        try:
+            async with self._driver.pipeline():
+                async with self._driver.cursor() as cursor:
+                    for sql, params, many in held:
+                        if many:
+                            await cursor.executemany(_pg(sql), params)
+                        else:
+                            await cursor.execute(_pg(sql), params)
+        except Exception as error:
+            raise _translated(error, sql, params) from error
+
+    def drop_held(self) -> None:
+        self._held = []
 
     def value(self, value: Any) -> Any:
         """A Python value as its column stores it."""
@@ -58,6 +88,7 @@ class Raw:
             if self.is_sqlite:
                 async with self._driver.execute(sql, params) as cursor:
                     return list(await cursor.fetchall())
+            await self.send_held()
             cursor = await self._driver.execute(_pg(sql), params)
             return list(await cursor.fetchall()) if cursor.description else []
         except Exception as error:
@@ -68,9 +99,15 @@ class Raw:
         return found[0] if found else None
 
     async def execute(self, sql: str, params: dict) -> None:
+        if not self.is_sqlite:
+            self._held.append((sql, params, False))
+            return
         await self.rows(sql, params)
 
     async def execute_many(self, sql: str, rows: list[dict]) -> None:
+        if not self.is_sqlite:
+            self._held.append((sql, rows, True))
+            return
         try:
             if self._inline is not None:
                 self._inline.executemany(sql, rows)
@@ -105,4 +142,38 @@ async def raw(session) -> Raw:
     fairy = await connection.get_raw_connection()
     made = Raw(fairy.driver_connection, connection.dialect.name == "sqlite")
     sync.info[_CACHE] = (sync.get_transaction(), made)
+    if not made.is_sqlite:
+        connection.sync_connection.info[_HOLDER] = made  # for the listeners below
     return made
+
+
+_HOLDER = "crmbot_raw_held"  # Connection.info: the Raw whose held-back writes go before the connection's next statement
+
+
+async def send_held(session) -> None:
+    """The transaction's held-back writes now (Database.write, before it commits: an error in one fails the
+    body's transaction like any statement's)."""
+    cached = session.sync_session.info.get(_CACHE)
+    if cached is not None and cached[0] is session.sync_session.get_transaction():
+        await cached[1].send_held()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _send_before_statement(conn, _cursor, _statement, _parameters, _context, _executemany) -> None:
+    held = conn.info.get(_HOLDER)
+    if held is not None and held._held:
+        await_(held.send_held())  # SQLAlchemy's async engine runs this in its greenlet
+
+
+@event.listens_for(Engine, "commit")
+def _send_before_commit(conn) -> None:
+    held = conn.info.pop(_HOLDER, None)
+    if held is not None and held._held:
+        await_(held.send_held())
+
+
+@event.listens_for(Engine, "rollback")
+def _drop_on_rollback(conn) -> None:
+    held = conn.info.pop(_HOLDER, None)
+    if held is not None:
+        held.drop_held()
