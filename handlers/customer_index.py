@@ -19,6 +19,7 @@ transaction rolls back. Without a session the change is applied at once.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections import OrderedDict
@@ -36,7 +37,9 @@ log = logging.getLogger(__name__)
 
 _LISTENING = "crmbot_indexes_listening"
 _STATE = "crmbot_indexes"  # session.info key: index changes waiting for the commit, hooks for a rollback
-MAX_TEAMS = 32  # indexes kept at once: a big team's is ~100 MB at 100k customers
+MAX_TEAMS = 32  # indexes kept at once
+MAX_CUSTOMERS = 150_000  # customers indexed at once over all teams (~1.4 KB each): a process stays near 300 MB
+FREEZE_AT = 10_000  # an index this large is frozen out of the collector's passes after its build (_built_quietly)
 
 
 def record_of(customer: Customer) -> CustomerRecord:
@@ -55,6 +58,30 @@ def _record_of_row(id, name, company, aliases, owner_id) -> CustomerRecord:  # n
         aliases=tuple(aliases or ()),
         owner=sys.intern(str(owner_id)) if owner_id else None,
     )
+
+
+def _size(parser) -> int:
+    try:
+        return len(parser.index)
+    except Exception:
+        return 0
+
+
+def _built_quietly(build, customers: int):
+    """Build an index with the cyclic collector paused (the build makes millions of objects: each threshold crossed
+    would start a pass over a growing heap). A large index is then moved, after one full collection (no garbage
+    cycle may be frozen with it), into the permanent generation (gc.freeze): later collections, between notes,
+    no longer traverse it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return build()
+    finally:
+        if was_enabled:
+            gc.enable()
+        if customers >= FREEZE_AT:
+            gc.collect()
+            gc.freeze()
 
 
 def _sync_session(session):
@@ -107,7 +134,7 @@ class CustomerIndexes:
             else:
                 stored = await team_versions.current(session, team_id)
                 records = [_record_of_row(*row) for row in (await session.exec(stmt)).all()]
-            parser = NoteParser(CustomerIndex(records))
+            parser = _built_quietly(lambda: NoteParser(CustomerIndex(records)), len(records))
             del records
             self.builds += 1
             if self._versions.get(team_id, 0) != version:
@@ -116,12 +143,20 @@ class CustomerIndexes:
                 return self._parsers[team_id]  # built meanwhile by another note
             self._parsers[team_id] = parser
             self._built[team_id] = stored
-            while len(self._parsers) > MAX_TEAMS:
-                self._parsers.popitem(last=False)
+            self._evict(keep=team_id)
             if session is not None and _in_transaction(session):
                 # it may hold this transaction's uncommitted customers: forget it if they never land
                 self._on_rollback(session, lambda: self._drop_if(team_id, parser))
         return parser
+
+    def _evict(self, keep: int) -> None:
+        """Least recently used indexes out until at most MAX_TEAMS and MAX_CUSTOMERS are held (never `keep`)."""
+        held = sum(_size(p) for p in self._parsers.values())
+        for team_id in list(self._parsers):
+            if len(self._parsers) <= MAX_TEAMS and held <= MAX_CUSTOMERS:
+                break
+            if team_id != keep:
+                held -= _size(self._parsers.pop(team_id))
 
     # ---- keeping in step ----------------------------------------------------------------------------------------
     def upsert(self, team_id: int, record: CustomerRecord, session=None) -> None:

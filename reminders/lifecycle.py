@@ -42,18 +42,19 @@ def stage_for(current: str, orders: int, first_order: dt.datetime | None, last_c
 
 
 async def recompute(session, team_id: int, now: dt.datetime) -> int:
-    """stage_for, set-based: one UPDATE … FROM a query that counts each customer's wins (on the
-    (outcome, customer_id, occurred_at) index) and keeps only the customers whose stage changes."""
+    """stage_for, set-based: one UPDATE … FROM a query that counts each customer's wins (the team's own, on the
+    (team_id, outcome, customer_id, occurred_at) index: not every team's wins once per team) and keeps only the
+    customers whose stage changes."""
     c = Customer.__table__
     cust = c.alias("cust")
     i = Interaction.__table__
     wins = (
         select(i.c.customer_id, func.count().label("orders"), func.min(i.c.occurred_at).label("first_order"), func.max(i.c.occurred_at).label("last_order"))
-        .where(i.c.outcome == "won", i.c.customer_id.is_not(None))
+        .where(i.c.team_id == team_id, i.c.outcome == "won", i.c.customer_id.is_not(None))
         .group_by(i.c.customer_id)
         .subquery("wins")
     )
-    losses = select(i.c.customer_id, func.max(i.c.occurred_at).label("last_lost")).where(i.c.outcome == "lost", i.c.customer_id.is_not(None)).group_by(i.c.customer_id).subquery("losses")
+    losses = select(i.c.customer_id, func.max(i.c.occurred_at).label("last_lost")).where(i.c.team_id == team_id, i.c.outcome == "lost", i.c.customer_id.is_not(None)).group_by(i.c.customer_id).subquery("losses")
     silent_too_long = and_(cust.c.last_contact_at.is_not(None), cust.c.last_contact_at < now - CHURN_AFTER)
     lost_last = and_(losses.c.last_lost.is_not(None), or_(wins.c.last_order.is_(None), losses.c.last_lost > wins.c.last_order))
     stage = case(
