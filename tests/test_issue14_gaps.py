@@ -1,0 +1,52 @@
+"""Issue 14, defect 1, for the prompt the earlier tests left out: after "Create …?" (a note naming
+someone unknown), the next message that reads as a note about a known customer is filed on that
+customer, not taken as the answer; the waiting note stays kept; 算了 closes the question."""
+
+from __future__ import annotations
+
+from storage.models import Customer, Interaction, Prompt
+from tests.helpers import Person, rows, seed_team
+
+MEMBERS = (("boss", "manager"), ("li", "rep", "boss"))
+CUSTOMERS = [{"name": "李娜", "company": "李氏食品", "owner": "li"}]
+UNKNOWN = "拜访了赵六科技的赵六，下周三前发报价"
+KNOWN = "给李娜打电话，周五发样品"
+
+
+async def test_a_note_after_create_is_filed_on_its_own_customer(app_any_db):
+    app = app_any_db
+    await seed_team(app, MEMBERS, CUSTOMERS)
+    li = Person(app, "li")
+    await li.say(UNKNOWN)
+    assert "赵六" in li.text and any("赵六" in b.label for r in li.last for row in r.buttons for b in row)  # the Create question
+    await li.say(KNOWN)
+    assert "李娜" in li.text
+    notes = {n.text: n for n in await rows(app, Interaction)}
+    lina = next(c for c in await rows(app, Customer) if c.name == "李娜")
+    assert (notes[KNOWN].customer_id, notes[KNOWN].status) == (lina.id, "filed")
+    assert (notes[UNKNOWN].customer_id, notes[UNKNOWN].status) == (None, "pending")  # kept, still waiting for its customer
+    assert [c.name for c in await rows(app, Customer)] == ["李娜"]  # the note was not an answer creating anyone
+
+
+async def test_cancel_closes_the_create_question_and_keeps_the_note(app):
+    await seed_team(app, MEMBERS, CUSTOMERS)
+    li = Person(app, "li")
+    await li.say(UNKNOWN)
+    await li.say("算了")
+    assert "保存" in li.text
+    assert [(p.kind, p.status) for p in await rows(app, Prompt) if p.kind == "create_customer"] == [("create_customer", "answered")]
+    assert [(n.text, n.status) for n in await rows(app, Interaction)] == [(UNKNOWN, "pending")]
+    assert [c.name for c in await rows(app, Customer)] == ["李娜"]
+
+
+async def test_a_questions_buttons_expire_after_a_week(app, clock):
+    await seed_team(app, MEMBERS, CUSTOMERS)
+    li = Person(app, "li")
+    await li.say(UNKNOWN)
+    asked = li.last
+    clock.advance(days=7, minutes=1)
+    li.last = asked
+    [reply] = await li.press("赵六")  # ➕ 新建 赵六, a week and a minute later
+    assert "\n" not in reply.text and ("过期" in reply.text or "expired" in reply.text.lower())
+    assert [c.name for c in await rows(app, Customer)] == ["李娜"]  # nothing created from a stale button
+    assert [(n.text, n.status) for n in await rows(app, Interaction)] == [(UNKNOWN, "pending")]
