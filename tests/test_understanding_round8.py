@@ -44,3 +44,42 @@ def test_a_dictated_clock_with_a_space(parser):
     assert follow_up(parser, "Tom ordered 12 17 pm")[2] is None
     assert follow_up(parser, "Tom: visit on the 12th 10am")[1:] == ("2026-12-12", "10:00")
     assert follow_up(parser, "Tom: mtg w/ CFO May 12 10am")[1:] == ("2027-05-12", "10:00")
+
+
+def fields(parser, text, now=THU_3_DEC):
+    return parser.parse(text, now).to_json()
+
+
+@pytest.mark.parametrize("text, amount, currency", [
+    ("Tom: PO for 2,000m fabric expected soon", None, None),  # metres
+    ("Tom Baker, 1.2 mil INR deal", 1200000, "INR"),
+    ("Tom: deal is $2m", 2000000, "USD"),
+    ("李娜预算two million 让我们出方案", 2000000, None),
+    ("Tom said it a million times", None, None),
+    ("李娜想要两百块板子的报价", None, None),  # 块 counts boards
+    ("李娜说两百块钱一个", 200, "CNY"),
+])
+def test_money_words_and_counters(parser, text, amount, currency):
+    out = fields(parser, text)
+    assert (out["amount"], out["currency"]) == (amount, currency)
+
+
+@pytest.mark.parametrize("text, channel", [
+    ("tom baker call, shipping lanes closed over the holidays", "call"),
+    ("Tom Baker call — 12 containers leave next Fri", "call"),
+    ("Tom Baker visit ✅ she wants the gift boxes", "visit"),
+    ("Tom B. visit done. complaint resolved", "visit"),
+    ("last call of the year w/ Tom Baker, renewed", "call"),
+    ("Spoke to Tom Baker on the phone, wants stock reserved", "call"),
+    ("need to talk to Tom on the phone tomorrow", "other"),
+    ("Tom Baker video call, bulk order", "meeting"),
+    ("李娜电话 想要报价 下周给", "call"),
+    ("李娜 电话 下学期要订200套", "call"),
+    ("开工第一个电话就是李娜 要续约", "call"),
+    ("啱啱同李娜倾完电话 佢话要订货", "call"),
+    ("陈志明LINE訊息 說下禮拜二要來開會", "message"),
+    ("李娜留了电话 下周再联系", "other"),
+    ("明早九点给李娜回电话", "other"),
+])
+def test_how_it_happened_said_as_a_heading(parser, text, channel):
+    assert fields(parser, text)["channel"] == channel

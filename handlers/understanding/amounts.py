@@ -48,11 +48,11 @@ def cn_number(s: str) -> float | None:
 
 _NUM = r"(?P<num>\d{1,2},(?:\d{2},)+\d{3}(?:\.\d+)?(?!\d)|\d{1,3}(?:['’]\d{3})+(?:\.\d+)?(?!\d)|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+万[零〇一二两三四五六七八九十百千]*[一二三四五六七八九十百千](?![万亿])|[零〇一二两三四五六七八九十百千]+)"
 _PRE = r"(?P<pre>us\$|hk\$|nt\$|s\$|a\$|c\$|usd|rmb|cny|eur|gbp|hkd|jpy|twd|ntd|sgd|aud|cad|chf|sek|nok|dkk|krw|inr|aed|sar|myr|thb|idr|vnd|brl|mxn|nzd|zar|r\$|\$|¥|￥|€|£|₹|₩|(?<![a-z])rs\.?|(?<![a-z])inr|人民币|美元|美金|港币|港元|新台币|台币|日元|日币|欧元|英镑|韩元)?\s?"
-_MUL = r"(?:\s?(?:来|多|余)?(?P<mul>千万|百万|亿|万|lakhs?(?![a-z])|lacs?(?![a-z])|crores?(?![a-z])|cr(?![a-z])|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|million|thousand|grand(?![a-z])|mio\.?(?![a-z])|mln(?![a-z])|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
+_MUL = r"(?:\s?(?:来|多|余)?(?P<mul>千万|百万|亿|万|lakhs?(?![a-z])|lacs?(?![a-z])|crores?(?![a-z])|cr(?![a-z])|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|mil(?![a-z])|million|thousand|grand(?![a-z])|mio\.?(?![a-z])|mln(?![a-z])|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
 _SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|jpy|日元|日币|円|yen|twd|ntd|新台币|台币|蚊|sgd|aud|cad|chf|sek|nok|dkk|krw|韩元|inr|卢比|rupees?|aed|dirhams?|sar|riyals?|myr|ringgit|thb|baht|idr|vnd|brl|mxn|nzd|zar|\$|(?:€|£|₹|₩|¥|￥)(?!\s?\d)))?"
 _AMOUNT = re.compile(_PRE + _NUM + _MUL + _SUF)
 
-_MULTIPLIERS = {"千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "w": 1e4, "k": 1e3, "m": 1e6, "mn": 1e6, "mm": 1e6,
+_MULTIPLIERS = {"千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "w": 1e4, "k": 1e3, "m": 1e6, "mil": 1e6, "mn": 1e6, "mm": 1e6,
                 "million": 1e6, "mio": 1e6, "mio.": 1e6, "mln": 1e6, "thousand": 1e3, "grand": 1e3, "bn": 1e9, "billion": 1e9, "千": 1e3,
                 "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5, "crore": 1e7, "crores": 1e7, "cr": 1e7}
 _INDIAN_MUL = ("lakh", "lakhs", "lac", "lacs", "crore", "crores", "cr")
@@ -86,6 +86,8 @@ _MONEY_CONTEXT = re.compile(
     r"(?:budget|price|priced|quote|quoted|quotation|deal size|worth|total|amount|valued at|value|invoice for|payment of|paid|pay|"
     r"deposit|compensation|refund|fee|fees|penalty|credit note|credit|rebate|discount of|降到|涨到|砍到|压到|谈到|让到|少到|预算|报价|价格|货款|金额|付款|回款|合同额|总价|单价|定金|订金|尾款|欠款|欠|收款|成交价|标的|赔偿|赔|补偿|罚款|退款|运费|费用|差价|开价|要价|出价|佣金|提成|押金|保证金)\s*(?:of|is|at|:|：|为|是|约|大概|around|about)?\s*$"
 )
+# things counted with 块 (slabs, boards, panels, pieces): "两百块板子" is no money
+_BLOCK_NOUN = re.compile(r"(?:板|面板|光伏板|太阳能板|电路板|主板|钢板|木板|玻璃|屏|显示屏|表|手表|电池|砖|瓷砖|布|芯片|模组|组件|牌|蛋糕|石|地|镜片|香皂|肥皂|磁铁|海绵)")
 _MONEY_WORDS_AFTER = re.compile(r"^\s?(?:的)?(?:货款|款|欠款|尾款|定金|预算|报价|订单|合同|生意|单子|的单|budget|deal|order|contract|(?:still )?(?:outstanding|overdue|unpaid|owing|owed)\b)")
 
 
@@ -142,8 +144,16 @@ def _words_value(words: str) -> float | None:
     return float(total + current) if seen and total + current > 0 else None
 
 
+# "budget two million", "预算two million": a scale word said after money words, with no unit of its own
+_WORDS_SCALE = re.compile(rf"(?<![a-z])((?:(?:{_NUMBER_WORD})[\s-]+)+(?:million|billion))(?![a-z])")
+
+
 def _word_amounts(n: str) -> list["Amount"]:
     out = []
+    for m in _WORDS_SCALE.finditer(n):
+        v = _words_value(m.group(1))
+        if v is not None and _MONEY_CONTEXT.search(n[max(0, m.start() - 14): m.start()]) and not _WORDS_AMOUNT.match(n, m.start()):
+            out.append(Amount(v, None, m.start(), m.end()))
     for m in _WORDS_AMOUNT.finditer(n):
         v = _words_value(m.group(1))
         if v is not None and v >= 10:
@@ -181,7 +191,7 @@ def _range_amounts(n: str) -> list[Amount]:
 
 
 def find_amounts(n: str) -> list[Amount]:
-    out: list[Amount] = _word_amounts(n) if re.search(r"dollar|buck|usd|euro|pound|yuan|rmb|hkd|grand", n) else []
+    out: list[Amount] = _word_amounts(n) if re.search(r"dollar|buck|usd|euro|pound|yuan|rmb|hkd|grand|illion", n) else []
     if re.search(r"\d\s?[kmw万]?\s?(?:-|~|–|到|至)\s?\D?\d", n):
         out += [a for a in _range_amounts(n) if not any(a.start < b.end and b.start < a.end for b in out)]
     for m in _AMOUNT.finditer(n):
@@ -220,6 +230,8 @@ def _read(n: str, m: re.Match) -> Amount | None:
         digits = 0
     after = n[e: e + 24]
     before = n[max(0, s - 14): s]
+    if suf == "块" and _BLOCK_NOUN.match(n, e):
+        return None  # 两百块板子, 50块玻璃: 块 counts things there
     if s > 0 and n[s - 1] == "双" and not pre:
         return None  # 双十一, 双11, 双十二: shopping festivals
     if not pre and not suf and _COUNT_NOUN_AFTER.match(after) and not _MONEY_NOUN_AFTER.match(after):
@@ -228,6 +240,8 @@ def _read(n: str, m: re.Match) -> Amount | None:
         return None
     if not pre and not suf and _NOT_MONEY_BEFORE.search(before):
         return None
+    if mul == "m" and not (pre or suf) and digits >= 4:
+        return None  # "2,000m fabric": metres; a thousand million goes with a currency
     if mul:
         value *= _MULTIPLIERS[mul]
         if tail and mul in ("万", "w"):  # 3万5 = 35000
@@ -235,7 +249,7 @@ def _read(n: str, m: re.Match) -> Amount | None:
             value += t * 1000
     has_marker = bool(pre or suf)
     wan = "万" in num_s  # 十五万五千, 四万五: the ten-thousands are inside the numeral
-    money_mul = wan or mul in ("万", "w", "亿", "千万", "百万", "k", "m", "mn", "mm", "million", "mio", "mio.", "mln", "thousand", "grand", "bn", "billion", *_INDIAN_MUL)
+    money_mul = wan or mul in ("万", "w", "亿", "千万", "百万", "k", "m", "mil", "mn", "mm", "million", "mio", "mio.", "mln", "thousand", "grand", "bn", "billion", *_INDIAN_MUL)
     if not has_marker and not money_mul:
         # a bare number: money only when the words around it say so ("budget 5000", "报价5000", "8000的货款")
         if not (_MONEY_CONTEXT.search(before) or _MONEY_WORDS_AFTER.match(after)) or value < 10:

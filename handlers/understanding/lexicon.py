@@ -35,7 +35,7 @@ _CHANNEL_CUES: list[tuple[str, str, str]] = [
 _CHANNEL_RES = [(_rx(p), ch, kind) for p, ch, kind in _CHANNEL_CUES]
 
 _PLAN_NEAR_EN = _rx(
-    r"(?<![a-z])(?:will|'ll|(?<!note )(?<!notes )(?<!memo )(?<!reply )(?<!replies )(?<!response )(?<!answer )to|need to|needs to|going to|gonna|should|must|plan(?:ning|s)? to|want(?:s)? to|let'?s|please|pls|"
+    r"(?<![a-z])(?:will|'ll|(?<!note )(?<!notes )(?<!memo )(?<!reply )(?<!replies )(?<!response )(?<!answer )(?<!spoke )(?<!spoken )(?<!talked )(?<!chatted )(?<!wrote )(?<!went )(?<!replied )(?<!through )(?<!out )to|need to|needs to|going to|gonna|should|must|plan(?:ning|s)? to|want(?:s)? to|let'?s|please|pls|"
     r"remind me to|can|could|would|shall)\s+(?:\w+\s+){0,2}$"
 )
 _PLAN_CLAUSE_EN = _rx(
