@@ -2,13 +2,14 @@
 
 SQLite: the FTS5 trigram table ``customer_fts`` (migration 0010), whose body starts with the team's token, so one
 MATCH finds the team's rows holding the text. PostgreSQL: the pg_trgm GIN index on the same fields, lower-cased.
-A trigram index needs three characters: a shorter query (a two-character Chinese name) scans the team's rows as
-before (``crm.search_customers``); names and pinyin are also found by the in-memory matcher beside this.
+A trigram index needs three characters: a shorter query (a two-character Chinese name) reads the team's rows (on
+SQLite without lower(): ``_short_sqlite``; on PostgreSQL ``crm.search_customers``); names and pinyin are also found
+by the in-memory matcher beside this.
 Results are those of ``crm.search_customers``: matched case-insensitively, '%' and '_' themselves, by name.
 """
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import String, func, or_, text, type_coerce
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,6 +19,18 @@ from .models import Customer
 MIN_TRIGRAM = 3
 # as migration 0010's PG_BODY (the expression the GIN index is on: the query must repeat it exactly)
 PG_BODY = "lower(customer.name || chr(10) || coalesce(customer.company, '') || chr(10) || coalesce(customer.aliases, '') || chr(10) || coalesce(customer.phone, '') || chr(10) || coalesce(customer.email, ''))"
+
+
+def _short_sqlite(q: str):
+    """Under three characters no trigram index helps: the team's rows are read, as cheaply as SQLite allows. Its
+    lower() and LIKE fold ASCII letters only, so ``x LIKE p`` is ``lower(x) LIKE lower(p)``; without an ASCII letter
+    there is nothing to fold and instr() (a plain substring test, about twice as fast) gives the same answer."""
+    columns = (Customer.name, func.coalesce(Customer.company, ""), Customer.aliases, func.coalesce(Customer.phone, ""), func.coalesce(Customer.email, ""))
+    fields = [type_coerce(c, String) for c in columns]  # the stored text: no JSON or decryption applied to the pattern
+    if not any("a" <= ch.lower() <= "z" for ch in q):
+        return or_(*(func.instr(f, q) > 0 for f in fields))
+    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(*(f.like(like, escape="\\") for f in fields))
 
 
 def fts_phrase(value: str) -> str:
@@ -31,10 +44,12 @@ def team_token(team_id: int) -> str:
 
 async def search(session: AsyncSession, team_id: int, query: str, limit: int = 20) -> list[Customer]:
     q = query.strip()
-    if len(q) < MIN_TRIGRAM or "\n" in q:
-        return await crm.search_customers(session, team_id, q, limit=limit)
     conn = await session.connection()
-    if conn.dialect.name == "sqlite":
+    if conn.dialect.name == "sqlite" and 0 < len(q) < MIN_TRIGRAM:
+        stmt = select(Customer).where(Customer.team_id == team_id, _short_sqlite(q))
+    elif len(q) < MIN_TRIGRAM or "\n" in q:
+        return await crm.search_customers(session, team_id, q, limit=limit)
+    elif conn.dialect.name == "sqlite":
         match = text("customer.id IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH :fts_query)").bindparams(fts_query=f"{fts_phrase(team_token(team_id))} {fts_phrase(q)}")
         stmt = select(Customer).where(match, Customer.team_id == team_id)
     else:

@@ -34,10 +34,11 @@ async def test_the_indexed_search_finds_what_the_scan_finds(app_any_db):
     async with app.db.write() as session:  # another team's customer with the same words is never found
         other = await crm.create_team(session, "Other team", "Asia/Shanghai")
         await crm.add_customer(session, Customer(team_id=other.id, name="王伟伟", company="金鼎建材有限公司"))
-    for query in ("建材有限", "ACME trad", "acme.example", "3912345", "王总", "%_纯", "Tom Baker", "nobody at all", '"ac'):
+    for query in ("王", "王总", "Ba", "ba", "0%", "%_", "@a", "建材有限", "ACME trad", "acme.example", "3912345", "王总", "%_纯", "Tom Baker", "nobody at all", '"ac'):
         assert await _names(app, team_id, query) == await _scan_names(app, team_id, query), query
     assert await _names(app, team_id, "建材有限") == ["王伟"]
     assert await _names(app, team_id, "%_纯") == ["李娜"]  # '%' and '_' are themselves
+    assert await _names(app, team_id, "王总") == ["王伟"] and await _names(app, team_id, "bA") == ["Tom Baker"]  # short: the team's rows read
     assert await _names(app, team_id, "0%_") == ["李娜"] and await _names(app, team_id, "00_") == []
 
 
