@@ -111,9 +111,11 @@ async def test_a_scripted_day(app, clock):
     clock.set(at(2027, 3, 1, 17, 30))
     await tick_and_send(app, clock)
 
-    assert turns >= 50, turns
     customers = {c.id: c.name for c in await rows(app, Customer)}
     notes = await rows(app, Interaction)
+    digests = [text for text in sent.texts("digest") if "日报" in text or "Daily" in text]
+    print(f"\nscripted day: {turns} turns, {len(notes)} notes, {sum(n.status == 'filed' for n in notes)} filed, manager's digest: {digests[-1].splitlines()[1] if digests else None!r}")
+    assert turns >= 50, turns
     by_text = {n.text: customers.get(n.customer_id) for n in notes}
     for _h, _m, text, name in NOTES:
         assert by_text.get(text) == name, (text, by_text.get(text))
