@@ -36,7 +36,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from . import team_versions  # noqa: F401 - registers the listeners that bump a team's customer version
 from .crypto import attach
-from .raw_sql import send_held
 from .db_urls import async_url, sync_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -241,7 +240,6 @@ class Database:
         async with AsyncSession(self.write_engine, expire_on_commit=False) as session:
             async with session.begin():
                 yield session
-                await send_held(session)  # PostgreSQL: the writes raw_sql held back, before the commit
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -12,9 +12,9 @@ violated here raises SQLAlchemy's IntegrityError, like the statements it replace
 
 On PostgreSQL a statement whose result nobody reads (execute, execute_many: the note's INSERTs and UPDATEs)
 is held back and sent with the others in one pipeline (one round trip) right before the next statement that
-reads, before any SQLAlchemy statement on the connection, and before commit; a rollback drops them. Their
-order is kept, so every read still sees every earlier write; an error in one (a unique key) is raised there,
-still inside the transaction, and fails it as before.
+reads (with it), before any SQLAlchemy statement on the connection, and at commit (with the COMMIT); a
+rollback drops them. Their order is kept, so every read still sees every earlier write; an error in one (a
+unique key) is raised there and fails the transaction as before.
 """
 from __future__ import annotations
 
@@ -50,20 +50,28 @@ class Raw:
         self._inline = _inline_sqlite3(driver) if is_sqlite else None
         self._held: list[tuple[str, Any, bool]] = []  # PostgreSQL: (sql, params or rows, many) not sent yet
 
-    async def send_held(self) -> None:
-        """The held-back writes, in order, in one pipeline (PostgreSQL)."""
-        if not self._held:
-            return
+    async def send_held(self, then: str | None = None, params: Any = None) -> list[tuple]:
+        """The held-back writes, in order, in one pipeline (PostgreSQL), followed by ``then`` (a statement
+        whose rows are returned, or COMMIT): one round trip for all of them."""
         held, self._held = self._held, []
-        sql, params = held[0][0], held[0][1]
+        sql = held[0][0] if held else then or ""
         try:
-            async with self._driver.pipeline():
+            async with self._driver.pipeline() as pipeline:
                 async with self._driver.cursor() as cursor:
-                    for sql, params, many in held:
+                    for sql, values, many in held:
                         if many:
-                            await cursor.executemany(_pg(sql), params)
+                            await cursor.executemany(_pg(sql), values)
                         else:
-                            await cursor.execute(_pg(sql), params)
+                            await cursor.execute(_pg(sql), values)
+                    if then is None:
+                        return []
+                    sql = then
+                    if then == "COMMIT":
+                        await self._driver.execute("COMMIT")
+                        return []
+                    await cursor.execute(_pg(then), params)
+                    await pipeline.sync()  # its results arrive here (until then the cursor has no description)
+                    return list(await cursor.fetchall()) if cursor.description else []
         except Exception as error:
             raise _translated(error, sql, params) from error
 
@@ -88,7 +96,8 @@ class Raw:
             if self.is_sqlite:
                 async with self._driver.execute(sql, params) as cursor:
                     return list(await cursor.fetchall())
-            await self.send_held()
+            if self._held:
+                return await self.send_held(sql, params)
             cursor = await self._driver.execute(_pg(sql), params)
             return list(await cursor.fetchall()) if cursor.description else []
         except Exception as error:
@@ -150,14 +159,6 @@ async def raw(session) -> Raw:
 _HOLDER = "crmbot_raw_held"  # Connection.info: the Raw whose held-back writes go before the connection's next statement
 
 
-async def send_held(session) -> None:
-    """The transaction's held-back writes now (Database.write, before it commits: an error in one fails the
-    body's transaction like any statement's)."""
-    cached = session.sync_session.info.get(_CACHE)
-    if cached is not None and cached[0] is session.sync_session.get_transaction():
-        await cached[1].send_held()
-
-
 @event.listens_for(Engine, "before_cursor_execute")
 def _send_before_statement(conn, _cursor, _statement, _parameters, _context, _executemany) -> None:
     held = conn.info.get(_HOLDER)
@@ -166,10 +167,12 @@ def _send_before_statement(conn, _cursor, _statement, _parameters, _context, _ex
 
 
 @event.listens_for(Engine, "commit")
-def _send_before_commit(conn) -> None:
+def _send_with_commit(conn) -> None:
+    """Right before the driver's commit (after the ORM's flush): the held writes and COMMIT in one round trip;
+    psycopg's own commit then finds no transaction left and sends nothing."""
     held = conn.info.pop(_HOLDER, None)
     if held is not None and held._held:
-        await_(held.send_held())
+        await_(held.send_held("COMMIT"))
 
 
 @event.listens_for(Engine, "rollback")
