@@ -83,3 +83,29 @@ def test_money_words_and_counters(parser, text, amount, currency):
 ])
 def test_how_it_happened_said_as_a_heading(parser, text, channel):
     assert fields(parser, text)["channel"] == channel
+
+
+@pytest.mark.parametrize("text, risks", [
+    ("Lunch w/ Tom Baker. Baker Foods is cutting 30% of their staff", ["distress"]),
+    ("met Tom, 40 days late on two invoices and money is super tight", ["distress", "overdue_payment"]),
+    ("Tom: payment now 60 days overdue, our finance wants it escalated", ["overdue_payment"]),
+    ("Tom escalated the damaged pallets to his boss", ["complaint"]),
+    ("Tom: solar tender, we lost to Tata", ["churn"]),
+    ("Tom: zero risk of churn, he laughed at the competitor's offer", []),
+    ("Tom emailed: payment released today, overdue cleared", []),
+    ("Baker Foods is consolidating suppliers and we're on the list to be dropped", ["churn"]),
+    ("Tom visit done. complaint about the damaged pallets resolved", []),
+    ("李娜说华兴已经转去别的厂拿货了", ["churn"]),
+    ("李娜那边的合同黄了，被别人抢了", ["churn"]),
+    ("陈志明今日打嚟 话批货仲未到 好嬲", ["complaint"]),
+    ("陈志明上个礼拜嘅数仲未找", ["overdue_payment"]),
+    ("李娜说货款要晚两个月", ["overdue_payment"]),
+])
+def test_risks_said_in_other_words(parser, text, risks):
+    assert sorted(fields(parser, text)["risk"]) == risks
+
+
+def test_a_deal_lost_to_a_rival_is_lost():
+    out = NoteParser(CustomerIndex([CustomerRecord(1, "Tom Baker", "Baker Foods", ())]), strict=True).parse(
+        "Tom: solar tender — we lost to Tata", THU_3_DEC).to_json()
+    assert out["outcome"] == "lost"
