@@ -290,7 +290,8 @@ async def dispatch(msg: Incoming, services: Services, session) -> list[Outgoing]
     found = await crm.member_and_team_by_identity(session, msg.platform, msg.sender_id)
     member, team = found if found else (None, None)
     own_words = not msg.logged_note and msg.form is None  # a logged message is someone else's words; a form has none
-    lang = language.choose(text if own_words else "", msg.language_hint, member.language if member else None, getattr(services.settings, "language", "en"))
+    known = language.habits_of(services).conversation(member.id, member.language) if member else None
+    lang = language.choose(text if own_words else "", msg.language_hint, known, getattr(services.settings, "language", "en"))
 
     if member is None:
         await _keep_no_text(session, msg)  # someone we don't know: the key and status only
@@ -335,10 +336,11 @@ async def _keep_no_text(session, msg: Incoming) -> None:
 
 
 async def _learn_language(ctx: Context, text: str) -> None:
-    """The member's language follows what they write (a message wholly in the other language switches it)."""
-    said = language.heard(text, ctx.member.language)
-    if said and said != ctx.member.language:
-        await crm.set_member_language(ctx.session, ctx.member, said)
+    """Replies follow each message's language; the member's stored one (pushes) changes after a run of messages in
+    the other language (handlers/language.Habits: in memory, no read or write per note)."""
+    settled = language.habits_of(ctx.services).hear(ctx.member.id, ctx.member.language, text)
+    if settled:
+        await crm.set_member_language(ctx.session, ctx.member, settled)
 
 
 def _learn_timezone(ctx: Context) -> None:
