@@ -36,6 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from . import team_versions  # noqa: F401 - registers the listeners that bump a team's customer version
 from .crypto import attach
+from .raw_sql import hold_writes
 from .db_urls import async_url, sync_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -173,6 +174,7 @@ class Database:
             self.quick_engine: Engine | None = self._inline_engine()
         else:
             self.write_engine = create_async_engine(async_url(url), pool_pre_ping=True)
+            hold_writes(self.write_engine.sync_engine)
             self.read_engine = self.write_engine
             self.quick_engine = None
         for engine in {self.write_engine, self.read_engine, self.quick_engine} - {None}:
@@ -197,7 +199,9 @@ class Database:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # noqa: ANN001 - SQLAlchemy event signature
-            conn.exec_driver_sql("BEGIN IMMEDIATE")  # busy_timeout=0: fails at once on a held lock (see _quick)
+            # on the driver (SQLAlchemy's statement machinery cost more than the BEGIN); busy_timeout=0: fails at
+            # once on a held lock (see _quick)
+            conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
 
         return engine
 

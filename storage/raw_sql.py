@@ -44,8 +44,9 @@ def _pg(sql: str) -> str:
 class Raw:
     """One transaction's driver connection: SQLite's sqlite3 (in the loop's thread, or via aiosqlite's) or psycopg's."""
 
-    def __init__(self, driver: Any, is_sqlite: bool) -> None:
+    def __init__(self, driver: Any, is_sqlite: bool, holds: bool = False) -> None:
         self.is_sqlite = is_sqlite
+        self._holds = holds and not is_sqlite  # writes held back (an engine given hold_writes)
         self._driver = driver
         self._inline = _inline_sqlite3(driver) if is_sqlite else None
         self._held: list[tuple[str, Any, bool]] = []  # PostgreSQL: (sql, params or rows, many) not sent yet
@@ -108,13 +109,13 @@ class Raw:
         return found[0] if found else None
 
     async def execute(self, sql: str, params: dict) -> None:
-        if not self.is_sqlite:
+        if self._holds:
             self._held.append((sql, params, False))
             return
         await self.rows(sql, params)
 
     async def execute_many(self, sql: str, rows: list[dict]) -> None:
-        if not self.is_sqlite:
+        if self._holds:
             self._held.append((sql, rows, True))
             return
         try:
@@ -149,24 +150,33 @@ async def raw(session) -> Raw:
         return cached[1]
     connection = await session.connection()
     fairy = await connection.get_raw_connection()
-    made = Raw(fairy.driver_connection, connection.dialect.name == "sqlite")
+    holds = getattr(connection.sync_connection.engine, _HOLDS, False)
+    made = Raw(fairy.driver_connection, connection.dialect.name == "sqlite", holds)
     sync.info[_CACHE] = (sync.get_transaction(), made)
-    if not made.is_sqlite:
+    if holds:
         connection.sync_connection.info[_HOLDER] = made  # for the listeners below
     return made
 
 
+_HOLDS = "crmbot_holds_writes"  # an Engine attribute: hold_writes was given it
 _HOLDER = "crmbot_raw_held"  # Connection.info: the Raw whose held-back writes go before the connection's next statement
 
 
-@event.listens_for(Engine, "before_cursor_execute")
+def hold_writes(engine: Engine) -> None:
+    """Let Raw hold back a PostgreSQL engine's writes: sent at its connections' next statement or commit,
+    dropped at rollback."""
+    setattr(engine, _HOLDS, True)
+    event.listen(engine, "before_cursor_execute", _send_before_statement)
+    event.listen(engine, "commit", _send_with_commit)
+    event.listen(engine, "rollback", _drop_on_rollback)
+
+
 def _send_before_statement(conn, _cursor, _statement, _parameters, _context, _executemany) -> None:
     held = conn.info.get(_HOLDER)
     if held is not None and held._held:
         await_(held.send_held())  # SQLAlchemy's async engine runs this in its greenlet
 
 
-@event.listens_for(Engine, "commit")
 def _send_with_commit(conn) -> None:
     """Right before the driver's commit (after the ORM's flush): the held writes and COMMIT in one round trip;
     psycopg's own commit then finds no transaction left and sends nothing."""
@@ -175,7 +185,6 @@ def _send_with_commit(conn) -> None:
         await_(held.send_held("COMMIT"))
 
 
-@event.listens_for(Engine, "rollback")
 def _drop_on_rollback(conn) -> None:
     held = conn.info.pop(_HOLDER, None)
     if held is not None:
