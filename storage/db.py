@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session
@@ -172,6 +172,7 @@ class Database:
             self.write_engine = self._sqlite_engine("BEGIN IMMEDIATE")
             self.read_engine = self._sqlite_engine("BEGIN")
             self.quick_engine: Engine | None = self._inline_engine()
+            self._idle: list[Connection] = []  # the quick engine's open connections, none in a transaction
         else:
             self.write_engine = create_async_engine(async_url(url), pool_pre_ping=True)
             hold_writes(self.write_engine.sync_engine)
@@ -208,15 +209,18 @@ class Database:
     @contextlib.asynccontextmanager
     async def _quick(self) -> AsyncIterator[InlineSession]:
         """A quick write on SQLite: BEGIN IMMEDIATE at once, retried with an async sleep while another writer
-        holds the lock (the same budget as busy_timeout), so the loop never blocks on it."""
-        session = Session(self.quick_engine, expire_on_commit=False)
+        holds the lock (the same budget as busy_timeout), so the loop never blocks on it. Its connection is kept
+        open for the next one (checking one out of the pool and back in cost more than the transaction's SQL)."""
+        assert self.quick_engine is not None
+        connection = self._idle.pop() if self._idle else self.quick_engine.connect()
+        session = Session(connection, expire_on_commit=False)
         try:
             deadline, delay = time.monotonic() + BUSY_SECONDS, 0.001
             while True:
                 try:
                     session.connection()
                     break
-                except OperationalError as error:
+                except (OperationalError, sqlite3.OperationalError) as error:  # raised by the driver in the begin event
                     session.close()
                     if not _locked(error) or time.monotonic() >= deadline:
                         raise
@@ -230,6 +234,10 @@ class Database:
             session.commit()
         finally:
             session.close()
+            if connection.invalidated or connection.in_transaction() or len(self._idle) >= 4:
+                connection.close()
+            else:
+                self._idle.append(connection)
 
     @contextlib.asynccontextmanager
     async def write(self, quick: bool = False) -> AsyncIterator[AsyncSession]:
@@ -260,6 +268,8 @@ class Database:
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
         if self.quick_engine is not None:
+            while self._idle:
+                self._idle.pop().close()
             self.quick_engine.dispose()
 
 

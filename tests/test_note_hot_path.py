@@ -2,6 +2,7 @@
 lookup does not grow with history."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
 
@@ -133,3 +134,25 @@ async def test_the_open_question_lookup_costs_the_same_after_100k_past_prompts(a
     async with app.db.read() as session:
         found = await messaging.prompt_open_in_chat(session, member_id, "console", "console:me", since)
     assert found is not None and found.kind == "name_customer"
+
+
+async def test_a_note_waits_for_another_writers_lock_without_blocking_the_loop(app, sqlite_url):
+    """A quick write finding SQLite's write lock held (another process mid-transaction) waits for it asynchronously:
+    the loop runs the holder's release meanwhile, and the note is then filed whole."""
+    await seed_team(app, customers=CUSTOMERS)
+    me = Person(app, "me")
+    await me.say("拜访了王伟，下周三前发报价")  # the quick engine's connection is open before the lock is taken
+    hog = sqlite3.connect(sqlite_url.split("///", 1)[1], isolation_level=None)
+    hog.execute("BEGIN IMMEDIATE")
+    released = []
+
+    async def release() -> None:  # runs only once the note yields the loop while it waits for the lock
+        hog.execute("COMMIT")
+        released.append(True)
+
+    waiter = asyncio.ensure_future(release())
+    replies = await router.handle(me.message("called Acme Trading, wants a quote Friday"), app.services)
+    await waiter
+    hog.close()
+    assert released and "Acme" in replies[0].text
+    assert len(await rows(app, Interaction)) == 2 and len(await rows(app, Inbox)) == 2
