@@ -4,7 +4,7 @@ customer, not taken as the answer; the waiting note stays kept; 算了 closes th
 
 from __future__ import annotations
 
-from storage.models import Customer, Interaction, Prompt
+from storage.models import AuditLog, Customer, Interaction, Prompt
 from tests.helpers import Person, rows, seed_team
 
 MEMBERS = (("boss", "manager"), ("li", "rep", "boss"))
@@ -50,3 +50,22 @@ async def test_a_questions_buttons_expire_after_a_week(app, clock):
     assert "\n" not in reply.text and ("过期" in reply.text or "expired" in reply.text.lower())
     assert [c.name for c in await rows(app, Customer)] == ["李娜"]  # nothing created from a stale button
     assert [(n.text, n.status) for n in await rows(app, Interaction)] == [(UNKNOWN, "pending")]
+
+
+async def test_email_and_rename_from_chat_and_bad_input_changes_nothing(app_any_db):
+    """/email and /rename (/邮箱, /改名) had no test: set, refused on bad input with one line, audited,
+    and the renamed customer is found by its new name (the old one becomes an alias or stays findable)."""
+    app = app_any_db
+    await seed_team(app, MEMBERS, [{"name": "王伟", "company": "华东机电", "owner": "li"}, {"name": "陈静", "owner": "li"}])
+    li = Person(app, "li")
+    await li.say("/email 王伟 wang@hd.example")
+    await li.say("/邮箱 陈静 chen@jing.example")
+    [bad] = await li.say("/email 王伟 not-an-email")
+    assert "\n" not in bad.text
+    await li.say("/rename 王伟 王伟强")
+    await li.say("/改名 陈静 陈晶")
+    by_name = {c.name: c for c in await rows(app, Customer)}
+    assert set(by_name) == {"王伟强", "陈晶"}
+    assert by_name["王伟强"].email == "wang@hd.example" and by_name["陈晶"].email == "chen@jing.example"
+    assert "华东机电" in (await li.say("/customer 王伟强"))[0].text
+    assert len([a for a in await rows(app, AuditLog) if a.action == "edit"]) >= 4
