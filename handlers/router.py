@@ -59,7 +59,10 @@ async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
         services.indexes.drop_all()  # an index may hold what the failed transaction wrote
         lang = language.choose(msg.text or "", msg.language_hint, None, getattr(services.settings, "language", "en"))
         replies = [Outgoing(t("error", lang))]
-        if not await _record_failure(msg, services, replies):
+        kept = await _record_failure(msg, services, replies)
+        if kept is None:
+            return []  # handled meanwhile by another replica (it took the message over): nothing failed
+        if not kept:
             return [Outgoing(t("error_not_kept", lang))]  # never say "kept" about what was not
         return replies
     services.on_outbox()
@@ -238,11 +241,18 @@ def _is_short(msg: Incoming) -> bool:
     return msg.file_bytes is None and not (msg.text or "").lstrip().startswith("/")
 
 
-async def _record_failure(msg: Incoming, services: Services, replies: list[Outgoing]) -> bool:
-    """Keep what the user sent even when handling failed, and tell them once; False when it could not be kept."""
+async def _record_failure(msg: Incoming, services: Services, replies: list[Outgoing]) -> bool | None:
+    """Keep what the user sent even when handling failed, and tell them once; False when it could not be kept,
+    None when the message was handled meanwhile (PostgreSQL: another replica took it over while this one was
+    slow, and filed it): then neither its row nor the user hears of this failure."""
     try:
         async with services.db.write() as session:
+            if not services.db.is_sqlite:  # under the chat's lock, as handling is: a takeover in flight finishes first
+                await messaging.inbox_turn(session, msg.key, msg.platform, msg.chat_id, utcnow())
             row = await messaging.inbox_get(session, msg.key)
+            if row is not None and row.status == "handled":
+                log.info("%s: handled meanwhile elsewhere; its failure here is dropped", msg.key)
+                return None
             if row is None:
                 row = await messaging.inbox_record(session, msg.key, msg.platform, msg.chat_id, msg.sender_id, _payload(msg))
             row.status = "failed"
