@@ -143,3 +143,33 @@ def _task_ids(text: str) -> list[str]:
     """The follow-up numbers of the last /tasks listing, in its order."""
     listing = re.split(r"bot> (?:你的待跟进|Your follow-ups)", text)[-1].split("bot>")[0]
     return re.findall(r"^\s+#(\d+)", listing, re.M)
+
+
+async def test_the_review_list_answered_through_the_console(sqlite_url, tmp_path, clock):
+    out = io.StringIO()
+    sender = ConsoleSender(out)
+    app = build_app(make_settings(sqlite_url, tmp_path), clock=clock, senders=[sender], migrate=False)
+    try:
+        old = clock() - dt.timedelta(days=90)
+        seeded = await seed_team(app, (("boss", "manager"), ("li", "rep", "boss")), [{"name": "王伟", "owner": "li", "created_at": old}])
+        await ensure_console_member(app, "li")
+        step = 0
+
+        async def read_line():
+            nonlocal step
+            step += 1
+            if step == 1:
+                await tick(app, clock())  # Monday 10:00: the weekly review list is queued …
+                return "/tasks"  # … and printed with the answer to the next line
+            if step == 2:
+                found = re.findall(r"\[(\d+)\]\s*✓[^\[\n]*王伟", out.getvalue())
+                assert found, out.getvalue()[-800:]
+                return found[-1]
+            return None
+
+        await ConsoleChat(app, "li", sender, read_line=read_line).run(tick_seconds=3600)
+        assert "王伟" in out.getvalue().rsplit("bot>", 1)[-1]  # the tap's answer
+        reviews = await rows(app, AuditLog, AuditLog.action == "review")
+        assert [(a.customer_id, a.member_id) for a in reviews] == [(seeded["customers"]["王伟"].id, seeded["members"]["li"].id)]
+    finally:
+        await app.close()
