@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import sys
 from collections import OrderedDict
 
 from sqlalchemy import event
-from sqlmodel import select
 
 from storage.db import Database
+from storage.raw_sql import raw
 from storage import team_versions
 from storage.models import Customer
 
@@ -50,7 +51,10 @@ _RECORD_COLUMNS = (Customer.id, Customer.name, Customer.company, Customer.aliase
 
 
 def _record_of_row(id, name, company, aliases, owner_id) -> CustomerRecord:  # noqa: A002 - the column's name
-    """record_of for a row of _RECORD_COLUMNS; repeated strings (owners, common names, shared companies) kept once."""
+    """record_of for a row of _RECORD_COLUMNS; repeated strings (owners, common names, shared companies) kept once.
+    aliases: a list, or the column's JSON text as the driver returns it."""
+    if isinstance(aliases, str):
+        aliases = json.loads(aliases) if aliases not in ("", "[]") else ()
     return CustomerRecord(
         id=id,
         name=sys.intern(name) if name else name,
@@ -58,6 +62,15 @@ def _record_of_row(id, name, company, aliases, owner_id) -> CustomerRecord:  # n
         aliases=tuple(aliases or ()),
         owner=sys.intern(str(owner_id)) if owner_id else None,
     )
+
+
+# the columns of _RECORD_COLUMNS read on the driver connection: at 100k customers SQLAlchemy's rows cost ~1.2 s of
+# CPU more than the database's ~0.1 s (names and companies are never encrypted; aliases are JSON text)
+_RECORDS_SQL = "SELECT id, name, company, aliases, owner_id FROM customer WHERE team_id = :team_id"
+
+
+async def _records(session, team_id: int) -> list[CustomerRecord]:
+    return [_record_of_row(*row) for row in await (await raw(session)).rows(_RECORDS_SQL, {"team_id": team_id})]
 
 
 def _size(parser) -> int:
@@ -125,15 +138,14 @@ class CustomerIndexes:
             version = self._versions.get(team_id, 0)
             # only the columns a record needs, as plain rows: at 100k customers, ORM instances (every column,
             # contacts decrypted) cost seconds and ~150 MB of heap the process keeps after the build
-            stmt = select(*_RECORD_COLUMNS).where(Customer.team_id == team_id)
             # the version before the rows: a change landing in between only makes the next note rebuild
             if session is None:
                 async with self.db.read() as fresh:
                     stored = await team_versions.current(fresh, team_id)
-                    records = [_record_of_row(*row) for row in (await fresh.exec(stmt)).all()]
+                    records = await _records(fresh, team_id)
             else:
                 stored = await team_versions.current(session, team_id)
-                records = [_record_of_row(*row) for row in (await session.exec(stmt)).all()]
+                records = await _records(session, team_id)
             parser = _built_quietly(lambda: NoteParser(CustomerIndex(records)), len(records))
             del records
             self.builds += 1
