@@ -109,3 +109,54 @@ def test_a_deal_lost_to_a_rival_is_lost():
     out = NoteParser(CustomerIndex([CustomerRecord(1, "Tom Baker", "Baker Foods", ())]), strict=True).parse(
         "Tom: solar tender — we lost to Tata", THU_3_DEC).to_json()
     assert out["outcome"] == "lost"
+
+
+@pytest.mark.parametrize("text, date, task", [
+    ("Tom furious about customs. call him Thursday, no wait, Friday morning", "2026-12-04", "call him"),
+    ("Tom wants us to redo it uh by the end of next week I think no actually she said the 30th", "2026-12-30", "wants us to redo it"),
+    ("李娜下周五来，不对，是下周四", "2026-12-10", None),
+    ("Tom: quote Friday, and the samples Monday", "2026-12-04", "quote"),  # two steps, no correction: the earliest
+])
+def test_a_day_the_speaker_corrects(parser, text, date, task):
+    out = fields(parser, text)
+    assert out["follow_up"]["date"] == date
+    if task:
+        assert out["follow_up"]["task"] == task
+
+
+@pytest.mark.parametrize("text, date", [
+    ("Tom - new year order, €22.5k, confirmed by email", None),
+    ("Tom: christmas orders are up, call Monday", "2026-12-07"),
+    ("李娜订了春节团的大巴20辆 合同已经签了", None),
+    ("李娜签了国庆档期的广告合同", None),
+    ("Tom invited us to his New Year's Day party", "2027-01-01"),  # an event on the day, not goods
+    ("Tom: call him after new year", "2027-01-04"),
+])
+def test_a_festival_naming_the_goods_is_no_date(parser, text, date):
+    assert fields(parser, text)["follow_up"] is None if date is None else fields(parser, text)["follow_up"]["date"] == date
+
+
+@pytest.mark.parametrize("text, outcome", [
+    ("李娜 confirmed 订单 via email, 30万", "won"),
+    ("Tom emailed the signed contract, $1.05M, kickoff Monday", "won"),
+    ("Tom - new year order, €22.5k, confirmed by email", "won"),
+    ("Tom: order, 22k, confirmed by Friday?", None),
+    ("Tom said the annual contract, $350k, gets signed next Thursday", None),
+    ("李娜刚发微信 确认加单五十万 合同下周一发过来", "won"),
+])
+def test_outcomes_said_in_other_words(parser, text, outcome):
+    assert fields(parser, text)["outcome"] == outcome
+
+
+def test_a_name_starting_like_a_modal_word_does_not_make_a_result_a_plan():
+    # "tom" starts with "to", "notes" with "not": neither says the signing is still to come
+    records = [CustomerRecord(1, "Tom Baker", "Baker Foods", ()), CustomerRecord(2, "Willa Park", "Park Ltd", ())]
+    p = NoteParser(CustomerIndex(records), strict=True)
+    assert p.parse("Tom signed the contract", THU_3_DEC).to_json()["outcome"] == "won"
+    assert p.parse("Willa signed the contract", THU_3_DEC).to_json()["outcome"] == "won"
+    assert p.parse("Tom wants to sign the contract", THU_3_DEC).to_json()["outcome"] is None
+
+
+def test_after_a_western_holiday_is_the_first_working_day_after_it(parser):
+    assert fields(parser, "Tom: call him after new year")["follow_up"]["date"] == "2027-01-04"
+    assert fields(parser, "Tom: samples after christmas")["follow_up"]["date"] == "2026-12-28"

@@ -141,6 +141,7 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
     head = _dateline(n, mentions, now)
     expected: set[int] = set()  # dates of what others expect to happen ("next order expected after July 4")
     acted = False  # a dated next step of ours is in the note
+    corrected_task = ""  # what was to be done on a day the speaker then corrected ("call him Thursday, no wait, Friday")
     mentions = _merge(list(mentions or [])[:MAX_MENTIONS], n)
     for m in mentions:
         try:
@@ -157,6 +158,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
                 continue  # "今晚11点还在聊" written at 23:30: that hour has passed
             if _ATTRIBUTE.match(n, m.end):
                 continue  # "下个月的订单", "12月5号那批货": which order or batch, not when to act
+            if getattr(m, "grain", "day") == "festival" and not m.deadline and _FESTIVAL_ATTRIBUTE.match(n, m.end):
+                continue  # "new year order", "春节团", "国庆档期", "中秋礼盒": which goods, not when to act
             c = clause_at(clauses, m.start) if clauses else None
             role = _role_here(n, m, mentions, c)
             if role == "report" and _BARE_WEEKDAY_EN.match(m.text.strip().lower()) and c is not None \
@@ -176,6 +179,12 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
                 continue  # "明天愚人节", "后天就是腊八了": what the day is, not something to do on it
             if _moved_from(n, m, c):
                 continue  # "move tomorrow's site walk to Wednesday": the new date counts
+            if _corrected_later(n, m, mentions):
+                cs, _ = _clause_bounds(n, m.start, m.end)
+                corrected_task = task_text(text, m.start, m.end, cut) or _previous_clause_task(text, cs, cut)
+                kept = _CORRECTION.split(corrected_task.lower(), 1)[0]  # what to do, without "no actually she said"
+                corrected_task = _HEDGE_END.sub("", corrected_task[:len(kept)])
+                continue  # "call him Thursday, no wait, Friday", "下周五…不对，是下周四": the day said last counts
             if m.date == today and not m.deadline and m.time is None and _MORNING.search(m.text.lower()) and now.hour >= 11:
                 continue  # "video call this morning" written at noon: when it happened
             if m.date == today and not m.deadline and c is not None and role in ("report", "plain") and m.time is None \
@@ -188,7 +197,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             if rolled and c is not None and role == "report":
                 continue  # "早上七点半接到电话" written in the evening: when it happened
             within = (c.start, c.end) if c is not None and c.start <= m.start and m.end <= c.end else None
-            task = task_text(text, m.start, m.end, cut, within) or _previous_clause_task(text, cs, cut) or _default_task(text)
+            task = task_text(text, m.start, m.end, cut, within) or corrected_task or _previous_clause_task(text, cs, cut) or _default_task(text)
+            corrected_task = ""
             items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task, start=m.start)))
             if c is not None and _theirs(n, _with_lead(n, c, m, clauses), m, role):
                 expected.add(m.start)
@@ -289,6 +299,11 @@ def _dateline(n: str, mentions, now: dt.datetime) -> set[int]:
 
 _DATELINE_END = re.compile(r"\s*(?:[-–—:：|,，]|\s[a-z\u4e00-\u9fff])")
 _ATTRIBUTE = re.compile(r"\s*(?:的|嗰|那|这|這)\s*(?:[一两二三四五六七八九十几\d]*\s*)?(?:批|单|张|份)?\s*(?:订单|货|单子|账单)")
+# a festival naming the goods or the season's business right after it ("christmas orders", "春节团的大巴")
+_FESTIVAL_ATTRIBUTE = re.compile(
+    r"\s?(?:(?:orders?|promo(?:tion)?s?|campaigns?|gifts?|gift ?(?:boxes|sets|packs)|boxes|hampers?|rush|stock|"
+    r"sales?|budgets?|season|menus?|catalog(?:ue)?s?|collections?|displays?|volumes?|shipments?|bonus(?:es)?|range|packaging|"
+    r"bookings?|tours?|specials?)(?![a-z])|团|档期|礼盒|礼品|订单|促销|活动|备货|套餐|包团|团购|的货|大巴|广告|专场|特卖|新品|档)")
 _BARE_WEEKDAY_EN = re.compile(r"^(?:on\s+)?(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?$")
 _WENT = re.compile(r"(?<![a-z])(?:went|was|were|had|did|got|came)(?![a-z])")
 _AHEAD = re.compile(r"(?<![a-z])(?:will|'ll|next|again|coming|upcoming|planned)(?![a-z])")
@@ -414,6 +429,19 @@ def _heads_a_report(n: str, m, clauses) -> bool:
     rest = head.replace(n[m.start:m.end], " ", 1)
     return not re.search(r"[a-z\u4e00-\u9fff]{2}", re.sub(r"\b(?:the|on|at|in|night|evening|morning|afternoon)\b", " ", rest)) \
         and bool(re.match(r"\s*[:：,，\-–—]", n[clauses[k].end - 1:clauses[k].end + 1]) or re.match(r"\s*[:：,，\-–—]", n[m.end:m.end + 3]))
+
+
+# the speaker corrects the day just said: "Thursday, no wait, Friday", "end of next week I think no actually the 30th"
+_CORRECTION = re.compile(r"\bno[,!.]?\s+(?:wait|actually|sorry)\b|\b(?:wait|sorry|oops)[,!.]?\s+no\b|\bi mean\b|\bscratch that\b|"
+                         r"\bmake (?:it|that)\b|\bcorrection\b|不对|说错了?|更正|应该是|改成|改为|改到")
+
+
+_HEDGE_END = re.compile(r"[\s,，]*(?:\b(?:i think|i guess|uh+|um+|er|like)\b[\s,，]*)*$", re.I)
+
+
+def _corrected_later(n: str, m, mentions) -> bool:
+    nxt = next((x for x in mentions if x.start >= m.end and x.date is not None), None)
+    return nxt is not None and nxt.start - m.end <= 60 and bool(_CORRECTION.search(n, m.end, nxt.start))
 
 
 def _moved_from(n: str, m, c) -> bool:

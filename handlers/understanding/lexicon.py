@@ -315,7 +315,7 @@ def _negated(n: str, s: int, cue: str) -> bool:
 _WON = _rx(_joined(_LEXICON["outcome"]["won"]))
 _LOST = _rx(_joined(_LEXICON["outcome"]["lost"]))
 _NOT_YET = _rx(_joined(_LEXICON["outcome"]["not_yet"]))
-_TO_BE = _rx(r"\bto be (?:signed|confirmed|placed)\b|\bwill be (?:signed|confirmed|placed)\b")  # "contract to be signed next week"
+_TO_BE = _rx(r"\bto be (?:signed|confirmed|placed)\b|\bwill be (?:signed|confirmed|placed)\b|\b(?:gets?|getting) (?:signed|confirmed|placed)\b")  # "contract to be signed next week"
 _NOT_YET_ZH = _rx(_joined(_LEXICON["outcome"]["not_yet_zh"]))
 
 
@@ -334,7 +334,7 @@ def detect_outcome(n: str, future=()) -> str | None:
         for m in _WON.finditer(n):
             before = n[max(0, m.start() - 14): m.start()]
             before = before[_clause_start(before, len(before)):]
-            if _NOT_YET.search(before) or _NOT_YET_ZH.search(before) or _TO_BE.search(m.group()):
+            if _NOT_YET.search(before) or _NOT_YET_ZH.search(before) or _TO_BE.search(n, max(0, m.start() - 12), m.end()):
                 continue
             if future and _planned(n, m.start(), m.end(), _clause_start(n, m.start()), future):
                 continue

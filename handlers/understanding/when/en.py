@@ -301,8 +301,11 @@ def holiday(m, ctx):
         return None  # a greeting, not a date
     if re.search(r"(?:chinese|lunar)\s+$", m.string[max(0, m.start() - 10):m.start()]):
         return None  # the Chinese New Year (see cn_festival)
+    after = not count and _AFTER_IT.search(m.string, max(0, m.start() - 14), m.start())
     gone = recent_festival(re.sub(r"\s+", " ", name), ctx.today, window=14) if not (year or count) else None
     if gone is not None:
+        if after and first_workday_after(gone) >= ctx.today:
+            return P(m, date=first_workday_after(gone))  # "after Christmas" written on the 27th: the 28th
         return P(m, date=gone, past=True)  # "came in on Christmas Eve" written on the 27th
     d = next_festival(re.sub(r"\s+", " ", name), ctx.today, _year(year))
     if d is None:
@@ -321,10 +324,14 @@ def holiday(m, ctx):
             d = next_weekday(d, wd, n) if sign > 0 else prev_weekday(d, wd, n)
     elif _BEFORE_IT.search(m.string, max(0, m.start() - 12), m.start()):
         d -= dt.timedelta(days=1)  # "before Christmas": by the day before it, as for the Chinese festivals
+    elif after:
+        d = first_workday_after(d)  # "after new year": the first working day once it is over, as 元旦后
     return P(m, date=d)
 
 
 _BEFORE_IT = re.compile(r"(?<![a-z])(?:before|pre|ahead of)[\s-]+(?:the\s+)?$")
+_AFTER_IT = re.compile(r"(?<![a-z])(?<!years )(?<!year )(?<!months )(?<!month )(?<!weeks )(?<!week )(?<!days )(?<!day )"
+                       r"(?:after|post|right after|straight after|once)[\s-]+(?:the\s+)?$")  # not "one year after christmas"
 
 
 # --- explicit dates -----------------------------------------------------------------
