@@ -168,7 +168,22 @@ class _Turns:
 _TURNS = _Turns()
 
 
+_AT_ONCE: dict[tuple[str, str, str], asyncio.Event] = {}  # chats with a message going straight to the database here
+
+
 async def _in_order(msg: Incoming, services: Services) -> list[Outgoing] | None:
+    chat = (services.db.url, msg.platform, msg.chat_id)
+    while chat in _AT_ONCE:  # another message of the chat is being handled here: wait for it, holding no connection
+        await _AT_ONCE[chat].wait()
+    if chat not in _TURNS._chats:  # none of the chat's messages waits here: try at once, usually its turn (issue 17:
+        done = _AT_ONCE[chat] = asyncio.Event()  # the read of its inbox id below was a transaction of its own)
+        try:
+            return await _once(msg, services, ordered=True, wait=True)
+        except _NotYourTurn:
+            pass  # an earlier message of the chat is not handled yet (another replica's): wait for it below
+        finally:
+            del _AT_ONCE[chat]
+            done.set()
     async with services.db.read() as session:
         row_id = await messaging.inbox_received_id(session, msg.key)
     if row_id is None:  # handled already, or not stored by its adapter first (no sequence to keep)
