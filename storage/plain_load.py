@@ -4,7 +4,7 @@ note's customer), where the ORM's statement, loading and identity machinery cost
 
 Each column's value goes through its type's result processing for the session's dialect (UTC datetimes, JSON,
 encrypted text decrypted with the dialect's cipher), exactly as a query would return it. The instance then
-joins the session persistent and unchanged (sqlalchemy.orm.make_transient_to_detached, then Session.add):
+joins the session persistent and unchanged, as a query's load leaves it (its identity key, then the identity map):
 what a handler changes on it is flushed as an UPDATE like any loaded object's. An instance already in the
 session's identity map is returned as it is (never a second copy of a row).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import attributes, configure_mappers, make_transient_to_detached
+from sqlalchemy.orm import attributes, configure_mappers
 
 from .raw_sql import raw
 
@@ -55,8 +55,11 @@ class Plain(Generic[M]):
         state = attributes.instance_state(instance)
         for name, proc, value in zip(self.keys, self._procs(sync.get_bind().dialect), values, strict=True):
             state.dict[name] = proc(value) if proc is not None else value
-        make_transient_to_detached(instance)  # as if just loaded: no history, the identity from the primary key
-        sync.add(instance)
+        # as a query's load leaves it: persistent in the identity map, no history, relationships left to load
+        # when read (make_transient_to_detached and Session.add did the same through cascades and checks that
+        # cost more than the row's read)
+        state.key = key
+        sync._update_impl(state)
         return instance
 
 
