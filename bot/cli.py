@@ -184,23 +184,39 @@ def cmd_import(args) -> int:
                 team = await _team(session, args.team)
                 if team is None:
                     raise SheetError(f"no team called {args.team}")
-                actor = await crm.member_by_name(session, team.id, args.as_user) if args.as_user else None
-                if args.as_user and actor is None:
-                    raise SheetError(f"no member called {args.as_user} in {team.name}")
+                named = {}
+                for name in filter(None, (args.as_user, args.owner)):
+                    named[name] = await crm.member_by_name(session, team.id, name)
+                    if named[name] is None:
+                        raise SheetError(f"no member called {name} in {team.name}")
+                # without --as the command line acts as the team's admin; rows naming no owner go to --owner, else
+                # to that actor: an unowned customer would be seen by every rep
+                admins = [m for m in await crm.team_members(session, team.id) if m.role == "admin"]
+                actor = named[args.as_user] if args.as_user else (admins[0] if admins else None)
+                owner = named[args.owner] if args.owner else actor
             # the command line is the operator's: it sees the whole team and may name any owner
-            summary = await import_sheet(app.db, Importer(team.id, actor.id if actor else None), data, args.file)
+            who = Importer(team.id, actor.id if actor else None, owner_id=owner.id if owner else None)
+            summary = await import_sheet(app.db, who, data, args.file)
             async with app.db.read() as session:
                 members = {m.display_name.lower() for m in await crm.team_members(session, team.id)}
-            return summary, review(data, args.file, members, args.lang)
+            return summary, owner, review(data, args.file, members, args.lang)
         finally:
             await app.close()
 
     try:
-        summary, not_understood = asyncio.run(main())
+        summary, owner, not_understood = asyncio.run(main())
     except SheetError as exc:
         print(f"Import failed, nothing changed: {exc}", file=sys.stderr)
         return 1
-    print("\n".join([summary.render(args.lang, limit=50), *not_understood]))
+    lines = [summary.render(args.lang, limit=50)]
+    if summary.given_default_owner:
+        n, zh = summary.given_default_owner, args.lang == "zh"
+        rows = f"{n} row{'s' if n > 1 else ''} without an owner"
+        if owner is not None:
+            lines.append(f"没有负责人的 {n} 行归 {owner.display_name}。" if zh else f"{rows} went to {owner.display_name} ({owner.role}).")
+        else:
+            lines.append(f"没有负责人的 {n} 行仍无人负责：团队没有管理员，可用 --owner 指定。" if zh else f"{rows} stay unowned: the team has no admin (name one with --owner).")
+    print("\n".join([*lines, *not_understood]))
     return 0
 
 
@@ -571,7 +587,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import customers from a CSV or XLSX file")
     p.add_argument("file")
-    p.add_argument("--as", dest="as_user", help="owner for rows without one")
+    p.add_argument("--as", dest="as_user", help="who imports, in the audit (default: the team's admin)")
+    p.add_argument("--owner", help="owner for rows without one (default: --as, else the team's admin)")
     p.add_argument("--team", help="the team to import into (default: the first)")
     p.add_argument("--db")
     p.add_argument("--lang", choices=["en", "zh"], default="en")

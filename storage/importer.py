@@ -60,6 +60,7 @@ BATCH = 500  # rows per write transaction: a few milliseconds of lock, then othe
 class ImportSummary:
     imported: int = 0
     merged: int = 0
+    given_default_owner: int = 0  # new rows that named no owner (or one not in the team): given Importer.default_owner
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (row, reason)
 
     def render(self, lang: str, limit: int = 5) -> str:
@@ -75,13 +76,19 @@ class ImportSummary:
 @dataclass(frozen=True)
 class Importer:
     """Who imports: their id (None: the command line), whether they may name other owners (admins and
-    the command line), and what they see (a WHERE clause on Customer; None: the whole team)."""
+    the command line), what they see (a WHERE clause on Customer; None: the whole team), and who owns
+    rows that name no owner (None: the importer), so no row is left for every rep to see."""
 
     team_id: int
     actor_id: int | None = None
     for_others: bool = True
     visible: object = None
     platform: str = "cli"
+    owner_id: int | None = None
+
+    @property
+    def default_owner(self) -> int | None:
+        return self.owner_id if self.owner_id is not None else self.actor_id
 
 
 def parse_birthday(value: str | None) -> str | None:
@@ -265,6 +272,8 @@ async def _write_batch(db, who: Importer, index: _Index, members, batch: list[Sh
         else:
             ref = -(len(index.real) + len(new) + 1)
             new[ref] = _new_customer(who, fields, now, row.line)
+            if fields["owner_id"] is None:
+                summary.given_default_owner += 1
             index.add(ref, fields["name"], fields["company"], next(iter(phone_keys), None), next(iter(email_keys), None))
     async with db.write() as session:
         loaded = {c.id: c for c in (await session.exec(select(Customer).where(col(Customer.id).in_([m[0] for m in merges if m[0] > 0])))).all()}
@@ -321,7 +330,7 @@ def _new_customer(who: Importer, fields: dict, now: dt.datetime, line: int) -> d
         language=fields["language"],
         aliases=list(fields["aliases"]),
         tags=list(fields["tags"]),
-        owner_id=fields["owner_id"] or who.actor_id,
+        owner_id=fields["owner_id"] or who.default_owner,
         last_contact_at=None,
         created_at=now,
         updated_at=now,

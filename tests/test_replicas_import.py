@@ -46,8 +46,8 @@ async def test_a_customer_imported_by_another_process_is_found_by_the_next_note_
         sheet = tmp_path / "new.csv"
         with open(sheet, "w", newline="", encoding="utf-8") as fh:
             csv.writer(fh).writerows([["name", "company", "phone"], [IMPORTED, "振华泵业", "13800138077"]])
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "import", str(sheet), "--team", "Fleet team", cwd=ROOT, env=fleet.env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        proc = await asyncio.create_subprocess_exec(  # owned by the rep (member1): the admin (member0) sees every customer
+            sys.executable, "-m", "bot", "import", str(sheet), "--team", "Fleet team", "--owner", "member1", cwd=ROOT, env=fleet.env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )
         out, err = await asyncio.wait_for(proc.communicate(), 120)
         assert proc.returncode == 0, (out.decode(), err.decode())
