@@ -126,7 +126,7 @@ class CustomerIndexes:
                     stored = await team_versions.current(fresh, team_id)
             else:
                 stored = await team_versions.current(session, team_id)
-            if stored == self._built.get(team_id):
+            if stored == self._built.get(team_id) and team_id in self._parsers:  # (dropped during the read: drop_all after another note failed)
                 self._parsers.move_to_end(team_id)
                 return parser
             self._drop_if(team_id, parser)  # another process changed the team's customers

@@ -119,3 +119,27 @@ def _cli(*argv: str) -> None:
         main(list(argv))
     except SystemExit as exit_:
         assert not exit_.code, exit_.code
+
+
+async def test_an_index_dropped_while_its_version_is_read_is_built_again(db_url, tmp_path, monkeypatch):
+    """Regression (the fleet test at load 12): a note's index lookup awaits the team's version; another note
+    failing meanwhile drops every index (drop_all), and the lookup raised KeyError, failing this note too."""
+    from handlers import customer_index
+
+    app = build_app(make_settings(db_url, tmp_path), migrate=False)
+    try:
+        team = (await seed_team(app, customers=({"name": "王伟"},)))["team"]
+        indexes = app.services.indexes
+        assert await indexes.parser(team.id) is not None
+        read = customer_index.team_versions.current
+
+        async def read_while_another_note_fails(session, team_id):
+            indexes.drop_all()
+            return await read(session, team_id)
+
+        monkeypatch.setattr(customer_index.team_versions, "current", read_while_another_note_fails)
+        builds = indexes.builds
+        assert await indexes.parser(team.id) is not None
+        assert indexes.builds == builds + 1
+    finally:
+        await app.close()
