@@ -23,13 +23,13 @@ NOTES = 1000  # the issue's figure; the whole test takes 110-180 s on this 2-cor
 CHATS = 50  # half on Telegram, half on Slack: NOTES / CHATS = 20 notes each, one per customer of NAMES
 REPLICAS = 3
 TAKEOVER_LIMIT = 30.0  # seconds, the issue's
-# Runs whenever PostgreSQL answers (the pg_url fixture skips otherwise), as in CI. The whole test took 60-100 s
-# on this 2-core machine; its own limit leaves room for a loaded CI machine above the suite's 300 s per test.
+# Runs whenever PostgreSQL answers (the pg_url fixture skips otherwise), as in CI. The whole test took 110-150 s
+# on this 2-core machine at load 5-8; its own limit leaves room for a loaded machine above the suite's 300 s per test.
 FLEET_TIMEOUT = 480
 # An inbox row a replica acked and did not handle is taken over after this (production: 30 s), so the chats
 # whose notes the killed replica held wait seconds, not half a minute; a live replica slower than this is
 # harmless (the chat's lock makes one of the two find the note handled), and is exercised the more for it.
-STALE_SECONDS = 6.0
+STALE_SECONDS = 10.0
 # The outbox lease (production: 60 s; Fleet's default 5 s): a killed replica's rows in flight go back to the queue
 # after it. With 5 s, a live replica on a loaded 2-core machine (load 7) now and then had its event loop too busy
 # to renew its claims in time: they were taken back and sent again by another replica while it was still
@@ -121,7 +121,7 @@ async def test_three_replicas_1000_notes_one_killed_half_way(pg_url, tmp_path):
         try:
             await until(all_done, 180, f"{NOTES} notes filed and every reply sent")
         except AssertionError as exc:
-            raise AssertionError(f"{exc}: {state}; the kill at {kill['at']}") from None
+            raise AssertionError(f"{exc}: {state}; the kill at {kill['at']}; {_errors(fleet)}") from None
         # the survivor's scheduler has fired since the takeover (so its ticks are in the record)
         print(f"all filed {state['filed_s']:.1f} s and replied {time.monotonic() - sent_at:.1f} s after the first note; {time.monotonic() - began:.1f} s since the start", flush=True)
         await until(lambda: _ticked_after(fleet, new_worker, taken_at), 120, "a tick on the new holder")
@@ -134,7 +134,7 @@ async def test_three_replicas_1000_notes_one_killed_half_way(pg_url, tmp_path):
     expected = {note_text(c, i) for c in people for i in range(per_chat)}
     assert set(filed) == expected and set(filed.values()) == {1}, f"lost {len(expected - set(filed))}, doubled {sum(n - 1 for n in filed.values())}"
     statuses = Counter(s for (s,) in await query(pg_url, "SELECT status FROM inbox"))
-    assert statuses == {"handled": NOTES}, statuses
+    assert statuses == {"handled": NOTES}, (statuses, _errors(fleet))
 
     # every reply sent once, each chat's in the order of its notes
     others = [(chat, kind, _text(body)) for chat, kind, body in await query(pg_url, "SELECT chat_id, kind, body FROM outbox") if not _text(body).startswith("✓")]
@@ -194,6 +194,17 @@ async def _doubles(url: str, confirmations, sends, kill, fleet) -> list:
             out.append((chat, _customer(text), n, [at for _, c, t, at in sends if c == chat and t == text], rows.get((chat, _customer(text)))))
     logs = [line for r in fleet.replicas for line in r.log.read_text().splitlines() if "outbox:" in line]
     return [*out, f"kill at {kill['at']}", *logs[-40:]]
+
+
+def _errors(fleet: Fleet) -> list[str]:
+    """The replicas' logged errors (with the first lines of their tracebacks): what a failure message needs."""
+    out = []
+    for n, replica in enumerate(fleet.replicas):
+        lines = replica.log.read_text(errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            if " ERROR " in line or line.startswith("Traceback"):
+                out.append(f"replica {n}: " + " | ".join(lines[i : i + 3] + lines[i + 3 : i + 40][-2:]))
+    return out[-20:]
 
 
 def _text(body) -> str:
