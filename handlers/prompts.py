@@ -7,7 +7,7 @@ from reminders import followups
 from storage import crm, messaging
 from storage.models import Interaction, Prompt
 
-from . import access, checks, choose, corrections, customer_new, instructions, intents, merge, paging, quick_note, reminder_buttons, review_buttons, team_commands
+from . import access, chatter, checks, choose, corrections, customer_new, instructions, intents, merge, paging, quick_note, reminder_buttons, review_buttons, team_commands
 from chat import format as fmt
 from .context import Context
 from .customer_index import record_of
@@ -75,13 +75,15 @@ async def answer_with_text(ctx: Context, text: str) -> list[Outgoing] | None:
     prompt = await messaging.prompt_open_in_chat(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, since)
     if is_cancel(text):
         return await _cancel(ctx, prompt, since)
-    if prompt is None or prompt.kind not in ("name_customer", "change_date"):
+    if prompt is None or prompt.kind not in ("name_customer", "change_date", "create_customer"):
         return None
     if intents.read(text) is not None:
         return None  # a question or an instruction meanwhile is answered as such; the question stays open
     note = await _note_of(ctx, prompt)
     if note is None:
         return None
+    if prompt.kind == "create_customer":  # answered by its buttons only: anything typed but small talk is a note of its own
+        return None if chatter.answer(ctx, text) else await _drop_and_file(ctx, prompt, text, "prompt_dropped_name")
     parser = await ctx.services.indexes.parser(ctx.team.id, ctx.session)
     parsed = parser.parse(text, ctx.now)
     if prompt.kind == "change_date":

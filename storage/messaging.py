@@ -227,7 +227,7 @@ def new_prompt_id() -> str:
 
 # Questions answered by typing; only one of them may be open per chat, or a typed answer would be
 # ambiguous. Button-only prompts (filed notes, reminders) stay usable side by side.
-TEXT_ANSWER_KINDS = ("name_customer", "change_date")
+TEXT_ANSWER_KINDS = ("name_customer", "change_date", "create_customer")  # Create …? too: a note sent next drops it (issue 14)
 # The partial index ix_prompt_open_text holds only open typed questions (at most one per member and chat), so
 # these cost the same after 100k past prompts. Its condition is written out literally here: SQLite uses a
 # partial index only when the query repeats the index's own WHERE terms.

@@ -207,7 +207,7 @@ class Outbox(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
-OPEN_TEXT_PROMPTS = "status = 'open' AND kind IN ('name_customer', 'change_date')"  # storage/messaging.py repeats it in its queries
+OPEN_TEXT_PROMPTS = "status = 'open' AND kind IN ('name_customer', 'change_date', 'create_customer')"  # storage/messaging.py repeats it in its queries (migration 0012)
 
 
 class Prompt(SQLModel, table=True):

@@ -28,6 +28,40 @@ async def test_a_note_after_create_is_filed_on_its_own_customer(app_any_db):
     assert [c.name for c in await rows(app, Customer)] == ["李娜"]  # the note was not an answer creating anyone
 
 
+async def test_a_note_after_create_drops_the_question_with_one_line(app_any_db):
+    """As after 改日期: the note sent next is filed on its own, the Create question is closed (its buttons create
+    nobody) and one short line in the sender's language says the earlier note still waits for its customer."""
+    app = app_any_db
+    await seed_team(app, (*MEMBERS, ("amy", "rep", "boss")), [*CUSTOMERS, {"name": "Tom Baker", "company": "Baker Logistics", "owner": "amy"}])
+    li, amy = Person(app, "li"), Person(app, "amy")
+    await li.say(UNKNOWN)
+    asked = li.last
+    [reply] = await li.say(KNOWN)
+    assert "李娜" in reply.text and reply.text.endswith("\n（上一条记录暂不关联客户。）")
+    li.last = asked
+    [pressed] = await li.press("赵六")  # the old ➕ 新建 赵六
+    assert "结束" in pressed.text
+    [asked] = await amy.say("lunch with Jane Doe from Doe Industries, send a quote Friday")
+    assert asked.text.startswith("New customer Jane Doe?")
+    [reply] = await amy.say("called Tom Baker, wants samples next week")
+    assert "Tom Baker" in reply.text and reply.text.endswith("\n(The earlier note stays without a customer.)")
+    assert [(p.kind, p.status) for p in await rows(app, Prompt) if p.kind == "create_customer"] == [("create_customer", "expired")] * 2
+    assert sorted(c.name for c in await rows(app, Customer)) == ["Tom Baker", "李娜"]
+    waiting = {n.text: (n.customer_id, n.status) for n in await rows(app, Interaction) if n.status == "pending"}
+    assert set(waiting) == {UNKNOWN, "lunch with Jane Doe from Doe Industries, send a quote Friday"}  # both kept, still waiting
+
+
+async def test_small_talk_after_create_leaves_the_question_open(app):
+    await seed_team(app, MEMBERS, CUSTOMERS)
+    li = Person(app, "li")
+    asked = await li.say(UNKNOWN)
+    await li.say("好的")
+    li.last = asked
+    [created] = await li.press("赵六")
+    assert "赵六" in created.text
+    assert sorted(c.name for c in await rows(app, Customer)) == ["李娜", "赵六"]
+
+
 async def test_cancel_closes_the_create_question_and_keeps_the_note(app):
     await seed_team(app, MEMBERS, CUSTOMERS)
     li = Person(app, "li")
