@@ -213,7 +213,7 @@ def bench_scan(table: Table, customers: int, interactions: int) -> None:
     from . import scan_bench
 
     with tempfile.TemporaryDirectory() as tmp:
-        out = _captured(scan_bench.main, customers, interactions, tmp)
+        out = _captured(scan_bench.main, customers, interactions, tmp, 1, False)
         floor_ms = _scan_floor(Path(tmp) / "seeded.db")
     total, cpu = _number(r"total daily scans\s+(\d+) ms", out), _number(r"total daily scans\s+\d+ ms\s+(\d+) ms CPU", out)
     big = customers >= 100_000

@@ -204,7 +204,7 @@ def scans(data: Path, customers: int, interactions: int, teams: int) -> dict:
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        asyncio.run(scan_bench.main(customers, interactions, str(data), teams))
+        asyncio.run(scan_bench.main(customers, interactions, str(data), teams, evening=False))
     text = buf.getvalue()
     m = re.search(r"total daily scans\s+(\d+) ms\s+(\d+) ms CPU", text)
     return {"scans_s": int(m.group(1)) / 1000 if m else None, "scans_cpu_s": int(m.group(2)) / 1000 if m else None, "scan_output": text.strip().splitlines()}
