@@ -21,7 +21,7 @@ _SELECTS = [
     "SELECT member.id, member.team_id, member.role, member.language, member.timezone, team.id, team.timezone FROM member JOIN identity ON identity.member_id = member.id"
     " JOIN team ON team.id = member.team_id WHERE identity.platform = :platform AND identity.platform_user_id = :user AND member.active",
     "SELECT id, kind FROM prompt WHERE member_id = :member AND platform = :platform AND chat_id = :chat AND status = 'open'"
-    " AND kind IN ('name_customer', 'change_date') AND created_at >= :since ORDER BY created_at DESC LIMIT 1",
+    " AND kind IN ('name_customer', 'change_date', 'create_customer') AND created_at >= :since ORDER BY created_at DESC LIMIT 1",  # as storage/models.py OPEN_TEXT_PROMPTS (the partial index)
     "SELECT id, team_id, owner_id, name, last_contact_at, contact_count, first_contact_at, last_risk FROM customer WHERE id = :customer",
 ]
 _INTERACTION = (
