@@ -9,7 +9,7 @@ Results are those of ``crm.search_customers``: matched case-insensitively, '%' a
 """
 from __future__ import annotations
 
-from sqlalchemy import String, func, or_, text, type_coerce
+from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,16 +21,22 @@ MIN_TRIGRAM = 3
 PG_BODY = "lower(customer.name || chr(10) || coalesce(customer.company, '') || chr(10) || coalesce(customer.aliases, '') || chr(10) || coalesce(customer.phone, '') || chr(10) || coalesce(customer.email, ''))"
 
 
-def _short_sqlite(q: str):
-    """Under three characters no trigram index helps: the team's rows are read, as cheaply as SQLite allows. Its
-    lower() and LIKE fold ASCII letters only, so ``x LIKE p`` is ``lower(x) LIKE lower(p)``; without an ASCII letter
-    there is nothing to fold and instr() (a plain substring test, about twice as fast) gives the same answer."""
-    columns = (Customer.name, func.coalesce(Customer.company, ""), Customer.aliases, func.coalesce(Customer.phone, ""), func.coalesce(Customer.email, ""))
-    fields = [type_coerce(c, String) for c in columns]  # the stored text: no JSON or decryption applied to the pattern
+_SHORT_FIELDS = ("name", "coalesce(company, '')", "aliases", "coalesce(phone, '')", "coalesce(email, '')")
+
+
+def _short_sqlite(team_id: int, q: str):
+    """Under three characters no trigram index helps: the team's rows are read, as cheaply as SQLite allows.
+
+    In rowid order (the team_id index, then the matches sorted by name): walking the (team_id, name) index instead
+    fetches every row at random, 5x the work on a large file (1M customers: ~290 vs ~50 ms CPU for a 100k team).
+    SQLite's lower() and LIKE fold ASCII letters only, so ``x LIKE p`` is ``lower(x) LIKE lower(p)``; without an
+    ASCII letter there is nothing to fold and instr() (a plain substring test, about twice as fast) answers the same."""
     if not any("a" <= ch.lower() <= "z" for ch in q):
-        return or_(*(func.instr(f, q) > 0 for f in fields))
-    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return or_(*(f.like(like, escape="\\") for f in fields))
+        test, params = " OR ".join(f"instr({f}, :short_q) > 0" for f in _SHORT_FIELDS), {"short_q": q}
+    else:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        test, params = " OR ".join(f"{f} LIKE :short_like ESCAPE '\\'" for f in _SHORT_FIELDS), {"short_like": like}
+    return text(f"customer.id IN (SELECT id FROM customer INDEXED BY ix_customer_team_id WHERE team_id = :short_team AND ({test}))").bindparams(short_team=team_id, **params)
 
 
 def fts_phrase(value: str) -> str:
@@ -46,7 +52,7 @@ async def search(session: AsyncSession, team_id: int, query: str, limit: int = 2
     q = query.strip()
     conn = await session.connection()
     if conn.dialect.name == "sqlite" and 0 < len(q) < MIN_TRIGRAM:
-        stmt = select(Customer).where(Customer.team_id == team_id, _short_sqlite(q))
+        stmt = select(Customer).where(_short_sqlite(team_id, q))
     elif len(q) < MIN_TRIGRAM or "\n" in q:
         return await crm.search_customers(session, team_id, q, limit=limit)
     elif conn.dialect.name == "sqlite":
