@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 _LISTENING = "crmbot_indexes_listening"
 _STATE = "crmbot_indexes"  # session.info key: index changes waiting for the commit, hooks for a rollback
 MAX_TEAMS = 32  # indexes kept at once
-MAX_CUSTOMERS = 150_000  # customers indexed at once over all teams (~1.4 KB each): a process stays near 300 MB
+MAX_CUSTOMERS = 120_000  # customers indexed at once over all teams (~2.5 KB each held): 1M customers over 91 teams, ~360 MB
 FREEZE_AT = 10_000  # an index this large is frozen out of the collector's passes after its build (_built_quietly)
 
 
