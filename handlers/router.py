@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from storage import crm, inbox_notify, messaging
 from storage.models import Inbox, Outbox, utcnow
@@ -92,6 +93,11 @@ async def _handled(msg: Incoming, services: Services) -> list[Outgoing] | None:
                 raise
             log.warning("%s: the database stayed locked by another writer; trying again (%d of %d)", msg.key, attempt + 1, LOCK_RETRIES)
             services.indexes.drop_all()  # as after any failed transaction
+        except PoolTimeout:  # every pooled connection stayed busy (an overloaded replica, issue 18's fleet test at load 13):
+            if attempt == LOCK_RETRIES:  # the transaction that waited never began, so nothing is undone: try again
+                raise
+            log.warning("%s: no database connection free in time; trying again (%d of %d)", msg.key, attempt + 1, LOCK_RETRIES)
+            services.indexes.drop_all()
     raise AssertionError("unreachable")
 
 
