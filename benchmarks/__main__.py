@@ -470,10 +470,10 @@ def main() -> None:
             step()
         except Exception as error:  # one broken benchmark must not hide the others' figures
             table.add(f"{name}: failed", f"{type(error).__name__}: {error}"[:200], "", None, False)
-    info["load_average"] = [round(x, 2) for x in os.getloadavg()]
-    data = {"quick": q, "big": args.big, "postgres": bool(os.environ.get("CRMBOT_BENCH_POSTGRES_URL")), "commit": commit, "machine": info, "figures": table.rows}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        info["load_average"] = [round(x, 2) for x in os.getloadavg()]
+        data = {"quick": q, "big": args.big, "postgres": bool(os.environ.get("CRMBOT_BENCH_POSTGRES_URL")), "commit": commit, "machine": info, "figures": table.rows}
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "latest.json").write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")  # after each step: a cut-off run keeps what it measured
     if not only and not args.no_write:
         write_markdown(ROOT / "benchmarks" / "RESULTS.md", data)
     print(f"wrote {RESULTS / 'latest.json'}" + ("" if only or args.no_write else " and the table of benchmarks/RESULTS.md"))
