@@ -463,6 +463,7 @@ def main() -> None:
     ]
     if args.big:
         steps.append(("big", lambda: bench_big(table, args.big_customers, args.big_teams, args.big_interactions, args.big_dir)))
+    data: dict = {"quick": q, "big": args.big, "commit": commit, "machine": info, "figures": table.rows}
     for name, step in steps:
         if only and name not in only:
             continue
