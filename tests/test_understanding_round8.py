@@ -160,3 +160,48 @@ def test_a_name_starting_like_a_modal_word_does_not_make_a_result_a_plan():
 def test_after_a_western_holiday_is_the_first_working_day_after_it(parser):
     assert fields(parser, "Tom: call him after new year")["follow_up"]["date"] == "2027-01-04"
     assert fields(parser, "Tom: samples after christmas")["follow_up"]["date"] == "2026-12-28"
+
+
+FRI_30_JAN_8PM = dt.datetime(2026, 1, 30, 20, 0, tzinfo=TZ)
+THU_30_APR_530PM = dt.datetime(2026, 4, 30, 17, 30, tzinfo=TZ)
+
+
+def test_spaces_typed_as_commas_split_what_happened_from_what_to_do(parser):
+    out = fields(parser, "李娜今晚请吃饭 聊得很开心 她生日是农历正月十八 记一下", FRI_30_JAN_8PM)
+    assert (out["channel"], out["follow_up"], out["lunar_birthday"]) == ("meeting", None, "01-18")
+    out = fields(parser, "陈志明 李娜 别搞混了：今天拜访的是李娜 华兴那个 她要下周一的报价", THU_3_DEC)
+    assert (out["channel"], out["follow_up"]["date"]) == ("visit", "2026-12-07")
+    assert fields(parser, "下周请李娜吃饭")["follow_up"]["date"] == "2026-12-07"  # a dinner still to give
+
+
+def test_a_part_of_today_that_is_over_is_when_it_happened(parser):
+    out = fields(parser, "今天下午跟李娜開會 她說端午節前要交貨", THU_30_APR_530PM)
+    assert out["follow_up"]["date"] == "2026-06-18"
+    assert fields(parser, "今天下午跟李娜開會", THU_30_APR_530PM.replace(hour=10))["follow_up"]["date"] == "2026-04-30"
+
+
+def test_what_they_sent_over_has_happened(parser):
+    assert fields(parser, "李娜今天发邮件过来")["follow_up"] is None
+    assert fields(parser, "李娜明天发报价过来")["follow_up"]["date"] == "2026-12-04"
+
+
+@pytest.mark.parametrize("text, date", [
+    ("李娜说了一大堆 什么原材料涨价 什么年底预算", None),
+    ("李娜 年底前要报价", "2026-12-31"),
+    ("李娜 下周 三 来", "2026-12-09"),
+    ("李娜 下周 一起吃饭", "2026-12-07"),  # 一起 is "together", not Monday: next week
+])
+def test_time_words_in_attributes_and_spoken_notes(parser, text, date):
+    out = fields(parser, text)
+    assert (out["follow_up"] or {}).get("date") == date
+
+
+@pytest.mark.parametrize("text, birthday, lunar", [
+    ("李娜說她生日是10/25", "10-25", None),
+    ("Tom Baker's bday 1990-05-03", "05-03", None),
+    ("李娜的生日是6月20号，她老公生日是农历五月初五", "06-20", None),  # 农历 belongs to the husband's
+    ("李娜生日是农历八月十五", None, "08-15"),
+])
+def test_birthdays_written_with_slashes_and_in_two_calendars(parser, text, birthday, lunar):
+    out = fields(parser, text)
+    assert (out["birthday"], out["lunar_birthday"]) == (birthday, lunar)

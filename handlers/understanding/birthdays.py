@@ -24,7 +24,7 @@ _ZH_DATE = re.compile(
 )
 _EN_DATE = re.compile(
     rf"(?P<mon>{_MONTH_RE})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon2>{_MONTH_RE})\b|"
-    r"\b(?P<m3>\d{1,2})[/.-](?P<d3>\d{1,2})\b(?![/.-]\d)"
+    r"(?:(?<=\d{4}[-/.])|(?<![\w/.-]))(?P<m3>\d{1,2})[/.-](?P<d3>\d{1,2})\b(?![/.-]\d)|(?<=[\u4e00-\u9fff])(?P<m4>\d{1,2})[/.-](?P<d4>\d{1,2})\b(?![/.-]\d)"
 )
 _RELATIONS_EN = (r"wife|husband|son|daughter|kids?|child|children|father|mother|dad|mom|mum|parents?|grandma|grandpa|"
                  r"grandmother|grandfather|brother|sister|boss|partner|colleague|assistant|baby|girlfriend|boyfriend|fianc[eé]e?")
@@ -141,7 +141,19 @@ def _relative(n: str, bw: re.Match, today: dt.date) -> Birthday | None:
     s, e = min(m.start(), bw.start()), max(m.end(), bw.end())
     other = bool(_REL_IN.match(bw.group()) or _REL_BEFORE.search(n[max(0, s - 24): s]) or _REL_NEAR.search(n[max(0, s - 10): s]))
     action = _our_action(n[e:]) and not _SENT.search(n[e:])
-    return Birthday(d.month, d.day, bool(_LUNAR_WORD.search(n[max(0, s - 8): e + 10])), s, e, action, own=not other)
+    return Birthday(d.month, d.day, bool(_LUNAR_WORD.search(_own_clause(n, s, e))), s, e, action, own=not other)
+
+
+_CLAUSE_MARK = re.compile(r"[，,。;；!！?？\n]")
+
+
+def _own_clause(n: str, s: int, e: int) -> str:
+    """Up to 8 characters before and 10 after the birthday, within its clause: 农历 said of the next birthday
+    ("他的生日是6月20号，他老婆生日是农历五月初五") is not this one's."""
+    before, after = n[max(0, s - 8): s], n[e: e + 10]
+    before = _CLAUSE_MARK.split(before)[-1]
+    after = _CLAUSE_MARK.split(after)[0]
+    return before + n[s:e] + after
 
 
 def _near(n: str, bw: re.Match) -> Birthday | None:
@@ -171,8 +183,10 @@ def _near(n: str, bw: re.Match) -> Birthday | None:
                     month, day = _MONTHS[g["mon"]], int(g["d1"])
                 elif g.get("mon2"):
                     month, day = _MONTHS[g["mon2"]], int(g["d2"])
-                else:
+                elif g.get("m3"):
                     month, day = int(g["m3"]), int(g["d3"])
+                else:  # "生日是10/25": the date glued to Chinese words
+                    month, day = int(g["m4"]), int(g["d4"])
                 if not month or not day or not (1 <= month <= 12 and 1 <= day <= 31):
                     continue
                 if best is None or dist < best[0]:
@@ -180,7 +194,7 @@ def _near(n: str, bw: re.Match) -> Birthday | None:
         if best:
             _, month, day, s, e = best
             other = other or bool(_REL_BEFORE.search(n[max(0, s - 24): s]) or _REL_NEAR.search(n[max(0, s - 10): s]))
-            lunar = bool(_LUNAR_WORD.search(n[max(0, s - 8): e + 10]))
+            lunar = bool(_LUNAR_WORD.search(_own_clause(n, s, e)))
             action = _our_action(n[e:]) or _our_action(n[max(0, s - 12): s])
             if action and _SENT.search(n[e:]):
                 action = False  # "sent our wishes", "发了微信祝福": done, nothing to remind

@@ -35,6 +35,8 @@ def _cues() -> dict[str, re.Pattern]:
 
 
 _CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_PHRASE_BEFORE = re.compile(r"[\u4e00-\u9fff]{3}$")
+_PHRASE_AFTER = re.compile(r"[\u4e00-\u9fff]{3}")
 
 
 def split(n: str, times=()) -> list[Clause]:
@@ -51,6 +53,8 @@ def split(n: str, times=()) -> list[Clause]:
     # "拜访了韩梅 下周三再约": a space ends a clause; "黄丽芳 七月份 去 新加坡": spaces between words do not
     if len(spaces) <= 2 or len(n) / (len(spaces) + 1) >= 8:
         cuts.update(m.start() for m in spaces)
+    else:  # "请吃饭 聊得很开心 记一下", "今天拜访的是韩雪 冷链那个": a space between two phrases is typed as a comma
+        cuts.update(m.start() for m in spaces if _PHRASE_BEFORE.search(n, 0, m.start()) and _PHRASE_AFTER.match(n, m.end()))
     bounds = sorted(cuts)
     text = blanked(n, times) if times else n
     out = []

@@ -185,8 +185,9 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
                 kept = _CORRECTION.split(corrected_task.lower(), 1)[0]  # what to do, without "no actually she said"
                 corrected_task = _HEDGE_END.sub("", corrected_task[:len(kept)])
                 continue  # "call him Thursday, no wait, Friday", "下周五…不对，是下周四": the day said last counts
-            if m.date == today and not m.deadline and m.time is None and _MORNING.search(m.text.lower()) and now.hour >= 11:
-                continue  # "video call this morning" written at noon: when it happened
+            if m.date == today and not m.deadline and m.time is None and (
+                    _MORNING.search(m.text.lower()) and now.hour >= 11 or _AFTERNOON.search(m.text.lower()) and now.hour >= 17):
+                continue  # "video call this morning" written at noon, "今天下午跟她开会" written at 17:30: when it happened
             if m.date == today and not m.deadline and c is not None and role in ("report", "plain") and m.time is None \
                     and not (role == "plain" and (later_today(m, now) or _IMPERATIVE.match(n, c.start))):
                 continue  # "今天去了…", "今天好累": when it happened or how it was, not a due date
@@ -241,7 +242,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
     for piece in re.split(r"[,;:.!?\n，。；：！？]", n[:1500])[:30]:
         st = pos
         pos += len(piece) + 1
-        if _ACTION_CLAUSE.search(piece) and not _PAST_MARK.search(piece[:6]) and not _DONE_ZH.search(piece):
+        if _ACTION_CLAUSE.search(piece) and not _PAST_MARK.search(piece[:6]) and not _DONE_ZH.search(piece) \
+                and not (_CAME_IN.search(piece) and not _ASK_ZH.search(piece)):
             task = task_text(text, st, st, cut)
             if task:
                 return [FollowUp(None, None, task)], situational
@@ -298,7 +300,8 @@ def _dateline(n: str, mentions, now: dt.datetime) -> set[int]:
 
 
 _DATELINE_END = re.compile(r"\s*(?:[-–—:：|,，]|\s[a-z\u4e00-\u9fff])")
-_ATTRIBUTE = re.compile(r"\s*(?:的|嗰|那|这|這)\s*(?:[一两二三四五六七八九十几\d]*\s*)?(?:批|单|张|份)?\s*(?:订单|货|单子|账单)")
+_ATTRIBUTE = re.compile(r"\s*(?:的|嗰|那|这|這)\s*(?:[一两二三四五六七八九十几\d]*\s*)?(?:批|单|张|份)?\s*(?:订单|货|单子|账单)|"
+                        r"的?(?:预算|目标|指标|考核|业绩|报表|冲量)")  # 年底预算: which budget, not when
 # a festival naming the goods or the season's business right after it ("christmas orders", "春节团的大巴")
 _FESTIVAL_ATTRIBUTE = re.compile(
     r"\s?(?:(?:orders?|promo(?:tion)?s?|campaigns?|gifts?|gift ?(?:boxes|sets|packs)|boxes|hampers?|rush|stock|"
@@ -332,6 +335,8 @@ _EXPECTED = re.compile(r"(?<![a-z])(?:expected|arriv(?:es|ing|al)|lands?|landing
 _IMPERATIVE = re.compile(r"[\s\-–—:,.]*(?:pls |please )?(?:invoice|bill|send|call|email|talk to|ping|text|chase|follow up|remind|book|"
                          r"order|ship|check|confirm|update|prepare|submit|reply|ring)(?![a-z])")
 _DONE_ZH = re.compile(r"了(?!解)|已经|已")  # "给李姐回电话了": done, not a to-do
+_CAME_IN = re.compile(r"(?:发|寄|打|传|送)\S{0,4}?过来")  # "他发邮件过来": they sent it, unless we ask for it
+_ASK_ZH = re.compile(r"让|叫|请|要|催|记得")
 _THEN = re.compile(r"到时候|到时|届时|那时候?再|那天再|\b(?:call|ring|email|text|ping|message|see|visit|contact|remind)\s+(?:her|him|them|me|us)\s+then\b|"
                    r"\bthen\s+(?:call|ring|email|text|ping|follow up)\b|\bat that point\b")
 _AFTER_WORDS = re.compile(r"后|过完|过了|after|post")

@@ -98,7 +98,8 @@ _DONE_BEFORE = _rx(r"还在|正在|已经|已|刚刚|刚才|刚|昨天|前天|�
 # after the cue, in its sentence, the note says how it went or what was said there: it has happened
 _WENT_AFTER = _rx(
     r"^[^.;!?。；！？]{0,60}?(?:\b(?:went|was|were) (?:really |very |pretty |quite )?(?:well|great|good|fine|ok|okay|badly|smoothly|"
-    r"productive|positive|useful|tough|difficult)\b|\bsigned off\b|\b(?:he|she|they) (?:agreed|approved|liked|loved)\b)"
+    r"productive|positive|useful|tough|difficult)\b|\bsigned off\b|\b(?:he|she|they) (?:agreed|approved|liked|loved)\b|"
+    r"(?:聊|谈|吃|玩|喝|见|相处)得(?:很|挺|非常|特别|还|蛮|超)?(?:开心|愉快|好|不错|顺利|投机|尽兴|融洽))"
 )
 _SAID_NEXT = _rx(r"^[,，]\s?(?:他|她|佢|对方|客户)(?:们|哋)?(?:说|话|讲|表示|讲话)|^[,，]\s?(?:he|she|they) (?:said|told|says)\b")
 # we are there now: "both at the builders' dinner tonight", "we're at the expo"

@@ -58,11 +58,13 @@ def _week_off(prefix: str | None) -> int | None:
 
 # A numeral or 个 right before 周/星期 makes it a duration ("两周", "三个星期"), and
 # 每周一 is a recurrence, not a date; 周三次 is "three times a week".
+# "下周 三 来" (a note spoken word by word): the day alone after a space, before a space or a verb, is the weekday
 @rule(rf"(?<![\d一二两三四五六七八九十几每个])({_THIS}|{_NEXT}|{_LAST})?的?(?:{_WEEK})"
-      r"([一二三四五六日天末1-7])(?![次遍趟个\d]|回(?![复电访信话家头去来]))", needs='[周期拜]')
+      r"(?:([一二三四五六日天末1-7])(?![次遍趟个\d]|回(?![复电访信话家头去来]))|\s([一二三四五六日天末])(?=\s|$|[，。,.!?；;]|[来去见约再前]))",
+      needs='[周期拜]')
 def weekday(m, ctx):
     off = _week_off(m.group(1))
-    return P(m, weekday=_WD[m.group(2)], week_off=off, past=off is not None and off < 0)
+    return P(m, weekday=_WD[m.group(2) or m.group(3)], week_off=off, past=off is not None and off < 0)
 
 
 @rule(rf"(?<![\d一二两三四五六七八九十几每])({_THIS}|{_NEXT}|{_LAST})(?:{_WEEK})(?![一二三四五六日天末1-7])", needs='[周期拜]')
