@@ -2,7 +2,7 @@
 fake Bot API (the real PTB Application) and the console (ConsoleChat): a complaint in a note becomes the
 owner's follow-up, a lost deal moves the stage, the manager's daily digest names the customers behind the
 won amount (80/20) and the riskiest ones with the reason, and a member's language is learnt from their
-name or messenger locale (Chinese from the first reply; in the console not yet: a strict xfail). A risk
+name or messenger locale (Chinese from the first reply, in the console too). A risk
 is named in the digest once it has waited a day (reminders/nags), so the complaint is Monday's and the
 digest Tuesday's."""
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-import pytest
 
 from bot.console.adapter import ConsoleChat
 from bot.console.member import ensure_console_member
@@ -148,7 +147,6 @@ async def test_a_members_language_is_learnt_from_name_or_locale_through_telegram
     assert {m.display_name: m.language for m in await rows(app, Member) if m.display_name in expected} == expected
 
 
-@pytest.mark.xfail(strict=True, reason="open (issue 14, language): bot/console/member.py makes a console member in CRMBOT_LANGUAGE, not language.initial(name)")
 async def test_a_chinese_console_name_is_answered_in_chinese_from_the_first_reply(sqlite_url, tmp_path, clock):
     """`crmbot chat --as 张三` in a team that does not know 张三 yet: found in Telegram's /join, not in the console."""
     out = io.StringIO()

@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 
 from chat.messages import Incoming
+from handlers import language
 from storage import crm
 
 from .incoming import PLATFORM
@@ -47,7 +48,7 @@ async def ensure_console_member(app, user: str, *, admin_if_new_team: bool = Tru
                 session.add(crm.Identity(member_id=existing.id, platform=PLATFORM, platform_user_id=user))
                 return existing
             role = "rep"
-        return await crm.create_member(session, team, user, role=role, platform=PLATFORM, user_id=user, language=app.settings.language)
+        return await crm.create_member(session, team, user, role=role, platform=PLATFORM, user_id=user, language=language.initial(user, None, app.settings.language))
 
 
 async def pair_console(app, user: str, code: str) -> tuple[object | None, str]:
