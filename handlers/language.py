@@ -43,8 +43,11 @@ def heard(text: str, known: str | None) -> str | None:
 
 
 def initial(name: str | None, hint: str | None, default: str = "en") -> str:
-    """A new member's language before they wrote anything: the messenger's locale, else a Chinese name."""
-    return from_hint(hint) or ("zh" if _CJK.search(name or "") else None) or default
+    """A new member's language before they wrote anything: Chinese for a zh locale or a Chinese name (many Chinese
+    users run Telegram in English, which has no official Chinese interface), else the locale, else the default."""
+    if from_hint(hint) == "zh" or _CJK.search(name or ""):
+        return "zh"
+    return from_hint(hint) or default
 
 
 def from_hint(hint: str | None) -> str | None:

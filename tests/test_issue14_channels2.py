@@ -126,15 +126,17 @@ async def test_note_effects_and_the_managers_digest_through_the_console(sqlite_u
 
 
 async def test_a_members_language_is_learnt_from_name_or_locale_through_telegram(world_any_db):
-    """A Chinese name (no locale) or a zh locale: Chinese from the first reply (/start), in /join's welcome and
-    stored for pushes; an English name with an en locale stays English."""
+    """A Chinese name (whatever the locale) or a zh locale: Chinese from the first reply (/start), in /join's welcome
+    and stored for pushes; an English name with an en locale stays English."""
     world = world_any_db
     app = world.app
     await seed_team(app, members=(("1001", "admin"),), platform="telegram")
     await world.start()
     boss = user(1001, "Boss", language_code="en")
-    expected = {"张三": "zh", "Lee": "zh", "Tom": "en"}
-    for newcomer in (user(1003, "张三", language_code=None), user(1004, "Lee", language_code="zh-hans"), user(1005, "Tom", language_code="en")):
+    # 王芳 runs Telegram in English (it has no official Chinese interface): her name says Chinese
+    expected = {"张三": "zh", "Lee": "zh", "Tom": "en", "王芳": "zh"}
+    for newcomer in (user(1003, "张三", language_code=None), user(1004, "Lee", language_code="zh-hans"), user(1005, "Tom", language_code="en"),
+                     user(1006, "王芳", language_code="en")):
         zh = expected[newcomer["first_name"]] == "zh"
         [first] = await world.say(newcomer, "/start")
         assert ("邀请码" in first["text"]) == zh and ("invite code" in first["text"]) != zh
