@@ -205,3 +205,26 @@ def test_time_words_in_attributes_and_spoken_notes(parser, text, date):
 def test_birthdays_written_with_slashes_and_in_two_calendars(parser, text, birthday, lunar):
     out = fields(parser, text)
     assert (out["birthday"], out["lunar_birthday"]) == (birthday, lunar)
+
+
+def test_relatives_by_marriage_and_wider_family_have_their_own_birthdays(parser):
+    out = fields(parser, "Tom's mother-in-law turns 60 on 6/10 so he's off that week. send the invoice by 6/5")
+    assert (out["birthday"], out["follow_up"]["date"]) == (None, "2027-06-05")
+    assert fields(parser, "李娜的舅舅生日是3月8号")["birthday"] is None
+
+
+def test_military_time_and_a_call_that_was_moved(parser):
+    out = fields(parser, "TOM BAKER MTG WED 1430HRS HIS OFFICE")
+    assert out["follow_up"]["date"] == "2026-12-09" and out["follow_up"]["time"] == "14:30"
+    out = fields(parser, "note: the 3pm call with Tom got moved to Friday 4.30pm")
+    assert (out["channel"], out["follow_up"]["time"]) == ("other", "16:30")
+
+
+def test_a_dateline_ended_by_note_or_记录(parser):
+    out = fields(parser, "1月30号晚上8点记录：李娜说工地停工了，资金链断了", FRI_30_JAN_8PM)
+    assert (out["follow_up"], out["risk"]) == (None, ["distress"])
+
+
+def test_a_name_and_电话_heading_after_a_first_phrase(parser):
+    assert fields(parser, "国庆回来第一天上班 李娜电话 要补货 明天送")["channel"] == "call"
+    assert fields(parser, "要了李娜的电话 明天打")["channel"] == "other"

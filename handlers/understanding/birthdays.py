@@ -27,9 +27,12 @@ _EN_DATE = re.compile(
     r"(?:(?<=\d{4}[-/.])|(?<![\w/.-]))(?P<m3>\d{1,2})[/.-](?P<d3>\d{1,2})\b(?![/.-]\d)|(?<=[\u4e00-\u9fff])(?P<m4>\d{1,2})[/.-](?P<d4>\d{1,2})\b(?![/.-]\d)"
 )
 _RELATIONS_EN = (r"wife|husband|son|daughter|kids?|child|children|father|mother|dad|mom|mum|parents?|grandma|grandpa|"
-                 r"grandmother|grandfather|brother|sister|boss|partner|colleague|assistant|baby|girlfriend|boyfriend|fianc[eé]e?")
+                 r"grandmother|grandfather|brother|sister|boss|partner|colleague|assistant|baby|girlfriend|boyfriend|fianc[eé]e?|"
+                 r"(?:mother|father|brother|sister|son|daughter)-in-law|in-laws?|uncle|aunt|auntie|cousin|nephew|niece|"
+                 r"grandson|granddaughter|grandkids?|stepson|stepdaughter|spouse")
 _RELATIONS_ZH = (r"老婆|老公|妻子|太太|丈夫|爱人|媳妇|儿子|女儿|孩子|小孩|闺女|父亲|母亲|爸爸|妈妈|老爸|老妈|爸|妈|爷爷|奶奶|"
-                 r"外公|外婆|姥姥|姥爷|岳父|岳母|公公|婆婆|哥哥|姐姐|弟弟|妹妹|老板|领导|同事|助理|秘书|宝宝|女朋友|男朋友|家人|父母")
+                 r"外公|外婆|姥姥|姥爷|岳父|岳母|公公|婆婆|哥哥|姐姐|弟弟|妹妹|老板|领导|同事|助理|秘书|宝宝|女朋友|男朋友|家人|父母|"
+                 r"叔叔|阿姨|舅舅|舅妈|姑姑|姨妈|伯伯|侄子|侄女|外甥|外甥女|孙子|孙女|外孙|表哥|表姐|表弟|表妹|堂哥|堂姐|老爷子|老太太")
 _BDAY_WORD = re.compile(r"生日|生辰|出生|寿辰|大寿|birthday|b-?day|born on|date of birth|\bdob\b|\bturns \d{1,3}\b|"
                         rf"\b(?:{_RELATIONS_EN})'s\s+(?:is|on|falls)\b")
 # someone else's birthday: "his wife's birthday", "她女儿生日", "father's 70th birthday", "daughter turns 10"

@@ -299,7 +299,7 @@ def _dateline(n: str, mentions, now: dt.datetime) -> set[int]:
     return out
 
 
-_DATELINE_END = re.compile(r"\s*(?:[-–—:：|,，]|\s[a-z\u4e00-\u9fff])")
+_DATELINE_END = re.compile(r"\s*(?:[-–—:：|,，]|\s[a-z\u4e00-\u9fff]|(?:记录|记|备忘|小记|纪要|notes?|log)\s*[:：])")
 _ATTRIBUTE = re.compile(r"\s*(?:的|嗰|那|这|這)\s*(?:[一两二三四五六七八九十几\d]*\s*)?(?:批|单|张|份)?\s*(?:订单|货|单子|账单)|"
                         r"的?(?:预算|目标|指标|考核|业绩|报表|冲量)")  # 年底预算: which budget, not when
 # a festival naming the goods or the season's business right after it ("christmas orders", "春节团的大巴")

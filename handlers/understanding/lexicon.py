@@ -195,7 +195,7 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
             continue
         own_end = next((c.end for c in clauses or () if c.start <= s < c.end), s + 40)
         moved = _RESCHEDULE.search(n[s: min(s + 40, own_end)])
-        if kind == "noun" and moved and not _done_cue(n, s, e):
+        if moved and not _done_cue(n, s, e):
             continue  # "meeting with Initech moved to Thursday": it has not happened
         if kind == "noun" and s > 0 and not moved and not _done_cue(n, s, e):
             end = e + 14

@@ -597,6 +597,12 @@ AMPM_AFTER = re.compile(r"\s*" + AMPM)
 _MONTH_BEFORE = re.compile(B + MONTH + r"\s*$")
 
 
+# "1430HRS", "0900 hrs": military time
+@rule(NB + r"([01]\d|2[0-3])([0-5]\d)\s?(?:hrs?|hours)" + E, needs=r"\d{4}\s?h")
+def military_clock(m, ctx):
+    return P(m, hour=int(m.group(1)), minute=int(m.group(2)), meridiem="h24")
+
+
 # 15h00, 3h18, 16h (French-style hours)
 @rule(NB + r"(\d{1,2})h(\d{2})?(?![a-z\d])", needs='\\dh')
 def clock_h(m, ctx):
