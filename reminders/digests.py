@@ -183,6 +183,11 @@ def _money(amounts: dict[str, float], lang: str) -> str:
     return " + ".join(fmt.money(v, c or None, lang) for c, v in sorted(amounts.items())) or "0"
 
 
+def _side(amounts: dict[str, float], count: int, lang: str) -> str:
+    """Won or lost: the money when deals named it, else how many deals ("丢单：1 单", not "丢单：0")."""
+    return _money(amounts, lang) if amounts or not count else t("digest_deals", lang, n=count)
+
+
 def _names(items, limit: int = MAX_NAMES, total: int | None = None) -> str:
     """The first `limit` names, then "+N" for the rest (total: how many there are, when `items`
     holds only the first few)."""
@@ -202,7 +207,7 @@ def render(d: Digest, lang: str, tz, *, amounts: bool) -> str:
     lines.append(t("digest_tasks", lang, done=d.tasks_done, overdue=d.tasks_overdue))
     lines.append(t("digest_new", lang, n=d.new_customers))
     if amounts:
-        lines.append(t("digest_won_lost", lang, won=_money(d.won, lang), lost=_money(d.lost, lang)))
+        lines.append(t("digest_won_lost", lang, won=_side(d.won, d.won_count, lang), lost=_side(d.lost, d.lost_count, lang)))
     else:
         lines.append(t("digest_won_lost_counts", lang, won=d.won_count, lost=d.lost_count))
     if d.biggest:

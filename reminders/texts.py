@@ -54,6 +54,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "digest_new": ("New customers: {n}", "新客户：{n}"),
     "digest_won_lost": ("Won: {won} · Lost: {lost}", "成交：{won} · 丢单：{lost}"),
     "digest_won_lost_counts": ("Won: {won} deal(s) · Lost: {lost}", "成交：{won} 单 · 丢单：{lost} 单"),
+    "digest_deals": ("{n} deal(s)", "{n} 单"),
     "digest_risks": ("⚠️ At risk ({n}): {names}", "⚠️ 风险客户（{n}）：{names}"),
     "digest_silent": ("⭐ Silent important ({n}): {names}", "⭐ 久未联系的重要客户（{n}）：{names}"),
     "digest_pareto": ("80/20: top {top} of {n} customers bring {share}% of revenue (12 months)", "二八：{n} 位客户中前 {top} 位贡献 {share}% 的收入（近12个月）"),

@@ -67,6 +67,7 @@ async def test_note_effects_and_the_managers_digest_through_telegram(world_any_d
     assert "王伟" in biggest and "李娜" in biggest and "陈静" not in biggest  # 92% of the won amount: the top two
     assert "赵六（投诉）" in digest
     assert "孙七 潜在→流失" in digest
+    assert "丢单：1 单" in digest  # the lost deal named no amount: counted, not "0"
 
 
 async def _console(app, who: str, sender, out, steps) -> str:
