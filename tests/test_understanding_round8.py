@@ -228,3 +228,10 @@ def test_a_dateline_ended_by_note_or_记录(parser):
 def test_a_name_and_电话_heading_after_a_first_phrase(parser):
     assert fields(parser, "国庆回来第一天上班 李娜电话 要补货 明天送")["channel"] == "call"
     assert fields(parser, "要了李娜的电话 明天打")["channel"] == "other"
+
+
+def test_the_customers_move_or_new_shop_is_their_situation(parser):
+    out = fields(parser, "陈志明话佢哋公司下个月搬厂 暂时唔落单住")
+    assert (out["follow_up"], out["uncertain"]) == (None, ["date"])  # the month is theirs, asked about, not a task
+    assert fields(parser, "陈志明下个月搬厂，搬完再约他")["follow_up"]["date"] == "2027-01-01"  # then we act
+    assert fields(parser, "国庆那天去华兴帮忙看新店开业")["follow_up"]["date"] == "2027-10-01"  # an opening we attend

@@ -337,7 +337,7 @@ _IMPERATIVE = re.compile(r"[\s\-–—:,.]*(?:pls |please )?(?:invoice|bill|send
 _DONE_ZH = re.compile(r"了(?!解)|已经|已")  # "给李姐回电话了": done, not a to-do
 _CAME_IN = re.compile(r"(?:发|寄|打|传|送)\S{0,4}?过来")  # "他发邮件过来": they sent it, unless we ask for it
 _ASK_ZH = re.compile(r"让|叫|请|要|催|记得")
-_THEN = re.compile(r"到时候|到时|届时|那时候?再|那天再|\b(?:call|ring|email|text|ping|message|see|visit|contact|remind)\s+(?:her|him|them|me|us)\s+then\b|"
+_THEN = re.compile(r"到时候|到时|届时|那时候?再|那天再|(?:搬|装修|开业|开张|放假|回来)(?:完|好)?了?(?:再|之后再|以后再)|\b(?:call|ring|email|text|ping|message|see|visit|contact|remind)\s+(?:her|him|them|me|us)\s+then\b|"
                    r"\bthen\s+(?:call|ring|email|text|ping|follow up)\b|\bat that point\b")
 _AFTER_WORDS = re.compile(r"后|过完|过了|after|post")
 
