@@ -24,7 +24,7 @@ CHATS = 50  # half on Telegram, half on Slack: NOTES / CHATS = 20 notes each, on
 REPLICAS = 3
 TAKEOVER_LIMIT = 30.0  # seconds, the issue's
 # Runs whenever PostgreSQL answers (the pg_url fixture skips otherwise), as in CI. The whole test took 109-264 s on
-# this 2-core machine at load 5-10 (183 s with two busy loops beside it); its own limit leaves room above the suite's
+# this 2-core machine at load 5-10 (159-264 s beside two CPU-burning loops, 183 s beside four); its own limit leaves room above the suite's
 # 300 s per test for a loaded machine. It holds ~60 PostgreSQL connections: two at once exceed max_connections = 100.
 FLEET_TIMEOUT = 480
 # An inbox row a replica acked and did not handle is taken over after this (production: 30 s), so the chats
