@@ -235,3 +235,30 @@ def test_the_customers_move_or_new_shop_is_their_situation(parser):
     assert (out["follow_up"], out["uncertain"]) == (None, ["date"])  # the month is theirs, asked about, not a task
     assert fields(parser, "陈志明下个月搬厂，搬完再约他")["follow_up"]["date"] == "2027-01-01"  # then we act
     assert fields(parser, "国庆那天去华兴帮忙看新店开业")["follow_up"]["date"] == "2027-10-01"  # an opening we attend
+
+
+@pytest.mark.parametrize("text, amount, unsure", [
+    ("Tom: 200 pcs @ ¥35 = ¥7,000", 7000, False),
+    ("Tom order confirmed 5,000 boxes x ₹85 = ₹4,25,000", 425000, False),
+    ("Tom wants 3 trucks, £4,200 per truck = £12,600/month", 12600, False),
+    ("Tom: order 4,800 pcs, total $21,600", 21600, False),
+    ("李娜: 单价35元，合计7000元", 7000, False),
+    ("Tom paid $500 of $2,000", 500, True),  # no total worked out: two sums, asked about
+])
+def test_the_total_is_the_amount_when_the_note_works_one_out(parser, text, amount, unsure):
+    out = fields(parser, text)
+    assert (out["amount"], "amount" in out["uncertain"]) == (amount, unsure)
+
+
+@pytest.mark.parametrize("text, risks, outcome", [
+    ("Tom says the price increase is a no-go, they're getting quotes from a Turkish mill", ["churn"], None),
+    ("lost Baker Foods, Tom went with the Brazilian guys, cheaper by 8%", ["churn"], "lost"),
+    ("Tom: 2 stores closing, they've let 15 baristas go", ["distress"], None),
+    ("Tom on the phone: 'cancel all bookings from Nov, we're going with DHL'", ["churn"], None),
+    ("Tom wants 20% off or they walk", ["churn"], None),
+    ("Tom's payment finally came in, overdue issue resolved", [], None),
+    ("Tom is 60 days overdue. He promised to pay on Monday. If not, escalate to legal next Friday", ["overdue_payment"], None),
+])
+def test_more_ways_of_saying_a_risk(parser, text, risks, outcome):
+    out = fields(parser, text)
+    assert (sorted(out["risk"]), out["outcome"]) == (risks, outcome)

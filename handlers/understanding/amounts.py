@@ -292,11 +292,18 @@ def names_absurd_amount(n: str) -> bool:
     return False
 
 
+_TOTAL_BEFORE = re.compile(r"(?:=|\btotal(?:ling|ing)?\b|\bin total\b|\bcomes to\b|合计|总计|共计|一共|总共|总价|总额|总金额|总数)\s*(?:of|is|:|：|为|是)?\s*(?:about|around|approx\.?|约|大概)?\s*$")
+
+
 def find_amount(n: str) -> tuple[float | None, str | None]:
     """The money the note names (the first amount), with its currency."""
     found = find_amounts(n)
     if not found:
         return None, None
-    # prefer an amount with a currency or a multiplier over a bare one found by context
-    a = found[0]
+    a = total_of(n, found) or found[0]
     return a.value, a.currency
+
+
+def total_of(n: str, found: list[Amount]) -> Amount | None:
+    """"200 pcs @ ¥35 = ¥7,000", "£4,200 per truck = £12,600", "total $21,600": the total, when the note works one out."""
+    return next((x for x in found if _TOTAL_BEFORE.search(n, max(0, x.start - 16), x.start)), None)

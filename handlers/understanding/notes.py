@@ -46,7 +46,7 @@ class NoteParser:
 
     def _parse(self, text: str, now: dt.datetime, prefer=None) -> ParsedNote:
         from . import clauses as clause_roles
-        from .amounts import find_amounts, names_absurd_amount
+        from .amounts import find_amounts, names_absurd_amount, total_of
         from .birthdays import find_birthdays, next_occurrence
         from .followups import choose_follow_ups
         from .doubts import uncertain_fields
@@ -91,6 +91,9 @@ class NoteParser:
         if m.span:
             busy.append(m.span)
         money = [a for a in find_amounts(n) if not any(a.start < e and s < a.end for s, e in busy)]
+        total = total_of(n, money)
+        if total is not None:
+            money = [total]  # the unit price and count worked out to a total: the total is the sum, and sure
         if money:
             note.amount, note.currency = money[0].value, money[0].currency
         birthdays = find_birthdays(n, now.date())
