@@ -262,3 +262,31 @@ def test_the_total_is_the_amount_when_the_note_works_one_out(parser, text, amoun
 def test_more_ways_of_saying_a_risk(parser, text, risks, outcome):
     out = fields(parser, text)
     assert (sorted(out["risk"]), out["outcome"]) == (risks, outcome)
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("李娜说货卖爆了，追加3000件，单价12块，一共36000", "amount", 36000),
+    ("李娜：5000盒汤圆，每盒18元，共9万，明天打定金", "amount", 90000),
+    ("电话：李娜说展位费6800已经付了，不用再催", "amount", 6800),
+    ("华兴李娜那边单子飞了，被顺丰抢了", "outcome", "lost"),
+    ("李娜今日來電，華興決定改用大陸供應商，我們這單輸了", "outcome", "lost"),
+    ("陈志明WhatsApp話佢已經轉咗去深圳嗰間供應商，唔再同我哋合作喇", "risk", ["churn"]),
+    ("陈志明話佢哋關咗兩間分店，仲拖緊我哋兩期貨款", "risk", ["distress", "overdue_payment"]),
+    ("经理备注：你跟的李娜那个单子拖了两个月了，月底前务必要有结果", "risk", []),
+    ("华兴李娜的订单号HT20261111-088，总金额23.5万，已确认✅", "outcome", "won"),
+    ("同陈志明飲嘢吹水，佢話5月18號落單", "channel", "meeting"),
+    ("中秋节那天李娜发了祝福，顺便说下周一过来签合同", "channel", "message"),
+])
+def test_chinese_totals_slang_and_cantonese(parser, text, field, value):
+    out = fields(parser, text)
+    assert (sorted(out[field]) if field == "risk" else out[field]) == value
+
+
+@pytest.mark.parametrize("text, date", [
+    ("李娜说运费下个月涨10%", None),  # their price rise: the situation
+    ("今天在展会碰到李娜，华兴想做一批新的外壳，她说会考虑", None),
+    ("新客户：今天展会认识一个王总，下周联系", "2026-12-07"),
+    ("周六晚上还在跟李娜微信，华兴想做中秋花礼，300份", None),
+])
+def test_situations_and_meetings_of_today_are_no_follow_up(parser, text, date):
+    assert (fields(parser, text)["follow_up"] or {}).get("date") == date

@@ -84,7 +84,7 @@ _NOT_MONEY_BEFORE = re.compile(
 )
 _MONEY_CONTEXT = re.compile(
     r"(?:budget|price|priced|quote|quoted|quotation|deal size|worth|total|amount|valued at|value|invoice for|payment of|paid|pay|"
-    r"deposit|compensation|refund|fee|fees|penalty|credit note|credit|rebate|discount of|降到|涨到|砍到|压到|谈到|让到|少到|预算|报价|价格|货款|金额|付款|回款|合同额|总价|单价|定金|订金|尾款|欠款|欠|收款|成交价|标的|赔偿|赔|补偿|罚款|退款|运费|费用|差价|开价|要价|出价|佣金|提成|押金|保证金)\s*(?:of|is|at|:|：|为|是|约|大概|around|about)?\s*$"
+    r"deposit|compensation|refund|fee|fees|penalty|credit note|credit|rebate|discount of|一共|共计|合计|总计|总共|总价|总金额|费|降到|涨到|砍到|压到|谈到|让到|少到|预算|报价|价格|货款|金额|付款|回款|合同额|总价|单价|定金|订金|尾款|欠款|欠|收款|成交价|标的|赔偿|赔|补偿|罚款|退款|运费|费用|差价|开价|要价|出价|佣金|提成|押金|保证金)\s*(?:of|is|at|:|：|为|是|约|大概|around|about)?\s*$"
 )
 # things counted with 块 (slabs, boards, panels, pieces): "两百块板子" is no money
 _BLOCK_NOUN = re.compile(r"(?:板|面板|光伏板|太阳能板|电路板|主板|钢板|木板|玻璃|屏|显示屏|表|手表|电池|砖|瓷砖|布|芯片|模组|组件|牌|蛋糕|石|地|镜片|香皂|肥皂|磁铁|海绵)")
@@ -292,7 +292,7 @@ def names_absurd_amount(n: str) -> bool:
     return False
 
 
-_TOTAL_BEFORE = re.compile(r"(?:=|\btotal(?:ling|ing)?\b|\bin total\b|\bcomes to\b|合计|总计|共计|一共|总共|总价|总额|总金额|总数)\s*(?:of|is|:|：|为|是)?\s*(?:about|around|approx\.?|约|大概)?\s*$")
+_TOTAL_BEFORE = re.compile(r"(?:=|\btotal(?:ling|ing)?\b|\bin total\b|\bcomes to\b|合计|总计|共计|一共|总共|总价|总额|总金额|总数|(?<=[，,\s])共)\s*(?:of|is|:|：|为|是)?\s*(?:about|around|approx\.?|约|大概)?\s*$")
 
 
 def find_amount(n: str) -> tuple[float | None, str | None]:

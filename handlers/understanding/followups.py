@@ -306,7 +306,7 @@ _ATTRIBUTE = re.compile(r"\s*(?:的|嗰|那|这|這)\s*(?:[一两二三四五六
 _FESTIVAL_ATTRIBUTE = re.compile(
     r"\s?(?:(?:orders?|promo(?:tion)?s?|campaigns?|gifts?|gift ?(?:boxes|sets|packs)|boxes|hampers?|rush|stock|"
     r"sales?|budgets?|season|menus?|catalog(?:ue)?s?|collections?|displays?|volumes?|shipments?|bonus(?:es)?|range|packaging|"
-    r"bookings?|tours?|specials?)(?![a-z])|团|档期|礼盒|礼品|订单|促销|活动|备货|套餐|包团|团购|的货|大巴|广告|专场|特卖|新品|档)")
+    r"bookings?|tours?|specials?)(?![a-z])|团|档期|礼盒|礼品|花礼|花篮|礼篮|月饼|订单|促销|活动|备货|套餐|包团|团购|的货|大巴|广告|专场|特卖|新品|档)")
 _BARE_WEEKDAY_EN = re.compile(r"^(?:on\s+)?(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?$")
 _WENT = re.compile(r"(?<![a-z])(?:went|was|were|had|did|got|came)(?![a-z])")
 _AHEAD = re.compile(r"(?<![a-z])(?:will|'ll|next|again|coming|upcoming|planned)(?![a-z])")
