@@ -290,3 +290,23 @@ def test_chinese_totals_slang_and_cantonese(parser, text, field, value):
 ])
 def test_situations_and_meetings_of_today_are_no_follow_up(parser, text, date):
     assert (fields(parser, text)["follow_up"] or {}).get("date") == date
+
+
+FRI_31_JUL_640PM = dt.datetime(2026, 7, 31, 18, 40, tzinfo=TZ)
+
+
+@pytest.mark.parametrize("text, date, time", [
+    ("EOD summary: Met Tom at the trade fair. Will send revised pricing after the Spring Festival break", "2026-02-24", None),
+    ("Tom: send it by EOD", "2026-12-03", None),
+    ("Tom wants 2 containers, 年前 can't ship, 他说 ok. 春节后 send PI", "2026-02-24", None),
+    ("call w/ Tom at 7am (his 2pm) went well; next call in a week", "2026-12-10", None),
+    ("just got off WeChat w/ 李娜 (past midnight lol) — she'll confirm the Xmas order tomorrow", "2026-12-04", None),
+])
+def test_headers_situations_and_what_went_well(parser, text, date, time):
+    # the Spring Festival notes are written on 12 Feb 2026, the eve of the official break (15-23 Feb)
+    out = fields(parser, text, dt.datetime(2026, 2, 12, 21, 30, tzinfo=TZ) if date.startswith("2026-02") else THU_3_DEC)
+    assert (out["follow_up"]["date"], out["follow_up"]["time"]) == (date, time)
+
+
+def test_what_tomorrow_is_is_no_follow_up(parser):
+    assert fields(parser, "Called Tom twice, no pickup. Tomorrow is Sat, try Mon", FRI_31_JUL_640PM)["follow_up"]["date"] == "2026-08-03"

@@ -103,7 +103,7 @@ _ACTION = re.compile(r"(?<![a-z])(?:call|send|email|ship|deliver|visit|meet|foll
 
 def _acts(piece: str) -> bool:
     """A situation clause that still asks for an action ("off that week; call him 5/14" split badly)."""
-    return bool(_ACTION.search(piece)) and not re.search(r"可能|might|may |也许", piece)
+    return bool(_ACTION.search(piece)) and not re.search(r"可能|might|may |也许|can'?t |cannot |unable to |无法|没法|不能", piece)
 
 
 def clause_at(clauses: list[Clause], pos: int) -> Clause | None:

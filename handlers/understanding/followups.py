@@ -420,7 +420,9 @@ def _role_here(n: str, m, mentions, c) -> str:
 _DATELINE = re.compile(r"\s*(?:night|evening|morning|afternoon|晚上|早上|上午|下午)?\s*(?:[,:：，\-–—]|catch[- ]?up|recap|update|wrap)")
 _RELATIVE_DAY = re.compile(r"^(?:今天|明天|后天|大后天|今日|明日|tomorrow|today)$", re.I)
 _DAY_NAMED = re.compile(r"(?:就|也|正好|刚好)?是?(?:[\u4e00-\u9fff]{1,3}节(?![目省约点奏])|腊八|除夕|小年|冬至|夏至|立春|立秋|立冬|圣诞|平安夜)"
-                        r"(?:了|啊|哈+|呀|啦)?\s*(?:[,，。.!！~～;；]|$)")
+                        r"(?:了|啊|哈+|呀|啦)?\s*(?:[,，。.!！~～;；]|$)|"
+                        r"\s+(?:is|'s)\s+(?:a\s+|the\s+)?(?:sat(?:urday)?|sun(?:day)?|weekend|holiday|public holiday|day off|christmas|"
+                        r"new year'?s(?: day)?|[a-z]+ day)\b")  # "Tomorrow is Sat, try Mon": what the day is
 
 
 def _heads_a_report(n: str, m, clauses) -> bool:

@@ -34,8 +34,13 @@ def clause(text: str, start: int, end: int) -> str:
     return text[left:start] + " " + text[end:right]
 
 
+_WENT_WELL = re.compile(r"(?<![a-z])(?:went|was) (?:really |very |pretty |quite )?(?:well|great|fine|ok|okay|badly|smoothly|good)(?![a-z])")
+
+
 def past_context(text: str, start: int, end: int) -> bool:
     c = clause(text, start, end)
+    if _WENT_WELL.search(c):
+        return True  # "call w/ Tanaka at 7am went well": told as done, whatever verbs it names
     if _EN_PAST.search(c) or _ZH_PAST.search(c):
         return not (_EN_FUTURE.search(c) or _ZH_FUTURE.search(c))
     return False

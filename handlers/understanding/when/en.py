@@ -213,7 +213,8 @@ def part_of_month(m, ctx):
       r"|eow|end\s+of\s+(?:the\s+|this\s+)?week|eom|month[\s-]end|end\s+of\s+(?:the\s+|this\s+)?month"
       r"|eoy|year[\s-]end|end\s+of\s+(?:the\s+|this\s+)?year)" + E +
       r"(?!\s+(?:call|meeting|review|party|bonus|sale|sales|report|closing|push|deal|dinner|event|promo|promotion|discount|"
-      r"audit|inventory|targets?|numbers|results|stocktake))", needs='eo[dwmy]|cob|end|close')
+      r"audit|inventory|targets?|numbers|results|stocktake|summary|summaries|recap|update|wrap|wrap-up|notes?|check|review|debrief))",
+      needs='eo[dwmy]|cob|end|close')
 def end_of(m, ctx):
     w, today = m.group(1), ctx.today
     if w.startswith(("eow", "end of")) and "week" in w or w == "eow":
@@ -720,7 +721,7 @@ def half_hour(m, ctx):
     return P(m, hour=hour, minute=30, weak=True)
 
 
-@rule(B + r"(?:at\s+|by\s+|around\s+)?(?:12\s*)?(noon|midday|mid\s+day|midnight)" + E, needs='noon|mid\\s?day|midnight')
+@rule(B + r"(?<!past )(?<!after )(?<!before )(?:at\s+|by\s+|around\s+)?(?:12\s*)?(noon|midday|mid\s+day|midnight)" + E, needs='noon|mid\\s?day|midnight')
 def noon(m, ctx):
     if m.group(1) == "midnight":
         return P(m, hour=24, minute=0, meridiem="h24")
