@@ -29,6 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.pool import NullPool
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session
@@ -194,7 +195,9 @@ class Database:
     def _inline_engine(self) -> Engine:
         """The blocking engine of quick writes: sqlite3 in the loop's thread, never waiting for a lock there."""
         path = make_url(self.url).database or ":memory:"
-        engine = create_engine(sync_url(self.url), creator=lambda: sqlite3.connect(path, check_same_thread=False))
+        # NullPool: a blocking pool that ran out would block the event loop waiting for a connection (a burst of
+        # deliveries); connections are kept open by _quick's own list instead
+        engine = create_engine(sync_url(self.url), creator=lambda: sqlite3.connect(path, check_same_thread=False), poolclass=NullPool)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _no_busy_wait)
 
@@ -234,7 +237,7 @@ class Database:
             session.commit()
         finally:
             session.close()
-            if connection.invalidated or connection.in_transaction() or len(self._idle) >= 4:
+            if connection.invalidated or connection.in_transaction() or len(self._idle) >= 8:
                 connection.close()
             else:
                 self._idle.append(connection)
