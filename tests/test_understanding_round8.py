@@ -310,3 +310,13 @@ def test_headers_situations_and_what_went_well(parser, text, date, time):
 
 def test_what_tomorrow_is_is_no_follow_up(parser):
     assert fields(parser, "Called Tom twice, no pickup. Tomorrow is Sat, try Mon", FRI_31_JUL_640PM)["follow_up"]["date"] == "2026-08-03"
+
+
+def test_what_was_said_over_a_medium_and_their_own_decision(parser):
+    sun = dt.datetime(2026, 4, 26, 10, 15, tzinfo=TZ)
+    out = fields(parser, "still thinking about Tom's deal. He said on WhatsApp Fri they'd decide after their holiday. ping him May 6", sun)
+    assert (out["channel"], out["follow_up"]["date"]) == ("message", "2026-05-06")
+    out = fields(parser, "Tom mentioned on the phone his bday is Jan 20 — order flowers to arrive that morning", sun)
+    assert (out["channel"], out["birthday"]) == ("call", "01-20")
+    assert fields(parser, "Tom: will confirm on the phone tomorrow", sun)["channel"] == "other"
+    assert fields(parser, "Fwd from WhatsApp — Tom: shipment still stuck, so sorry, will revert by Monday")["customer"] == "Tom Baker"

@@ -313,7 +313,7 @@ _AHEAD = re.compile(r"(?<![a-z])(?:will|'ll|next|again|coming|upcoming|planned)(
 _NO_NEED = re.compile(r"(?<![a-z])(?:nothing (?:else )?to do|no action|no follow[- ]?up|nothing needed)(?![a-z])|不用跟|无需跟进|不需要跟进|没什么要做")
 # the customer's own step or what others expect ("he'll pay within 30 days", "Nordwind will pay … on Friday",
 # "samples arriving Monday", "she'll call me after the holiday"), unless we act in the same clause
-_THEIRS = re.compile(r"(?<![a-z])(?:(?:he|she|they|it)(?:'ll| will| is going to| are going to)|will (?:pay|send|confirm|sign|decide|"
+_THEIRS = re.compile(r"(?<![a-z])(?:(?:he|she|they|it)(?:'ll| will| is going to| are going to|'d| would)|will (?:pay|send|confirm|sign|decide|"
                      r"call (?:me|us)|get back|reorder|order|transfer|wire|come back|revert))(?![a-z])|"
                      r"(?<![给跟和与帮替找让叫对向])(?:他|她|他们|她们|对方|客户)(?:说)?(?:会|要|准备|打算)?(?:在|于)?\S{0,6}?(?:付|打款|到账|涨价|提价|降价|决定|定下来|回复我|给我回)|"
                      r"[说話话讲]\S{0,10}?(?:涨价|提价|降价|调价|不续|再定|再决定|定下来|放假|搬)|(?<![催要追跟收])(?:付款|付清|打款|到账|回款)|(?<=[后前底初中号])付\s*$")

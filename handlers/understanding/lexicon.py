@@ -81,7 +81,9 @@ _GO_TO_EN = _rx(
 # a contact cue that says it has happened, whatever date is near it
 _DONE_CUE = _rx(r"了|过(?![\u4e00-\u9fff])|\b\w+ed\b|\b(?:met|went|came|rang|spoke|had|got|took|made|saw|sent)\b|"
                 r"没人接|无人接听|打不通|未接|关机|占线|不接电话|\bno answer\b|\bvoice\s?mail\b|\bdidn'?t (?:answer|pick up)\b")
-_DONE_JUST_BEFORE = _rx(r"\b(?:had|got|took|did|grabbed|was at|were at|went to|joined)\s+(?:a\s+|the\s+|some\s+)?$|接到|收到|跟.{1,6}吃了|和.{1,6}吃了")
+_DONE_JUST_BEFORE = _rx(r"\b(?:had|got|took|did|grabbed|was at|were at|went to|joined)\s+(?:a\s+|the\s+|some\s+)?$|接到|收到|跟.{1,6}吃了|和.{1,6}吃了|"
+                        # "mentioned on the phone", "said on WhatsApp", "told me over the phone": what was said there
+                        r"\b(?:said|mentioned|told (?:me|us)|confirmed|agreed|complained|explained|replied|wrote|promised|asked)\s+(?:\w+\s+)?$")
 _INCOMING = _rx(r"来电|打来|发来|寄来|回电|回了|微信(?:问|说|讲|催|找|里说)|接到|收到")  # they contacted us: it has happened
 _SAID_AFTER = _rx(r"说|讲|话|表示|告诉|告知|称|提到|反馈|问|回复|答应|同意|\b(?:says?|said|told|asked|mentioned|wants?|wanted)\b")
 _CONTACTED_US = _rx(r"来电|打来|发来|微信(?:问|说|讲|催|找|里说)|接到|收到")
@@ -197,7 +199,7 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
         moved = _RESCHEDULE.search(n[s: min(s + 40, own_end)])
         if moved and not _done_cue(n, s, e):
             continue  # "meeting with Initech moved to Thursday": it has not happened
-        if kind == "noun" and s > 0 and not moved and not _done_cue(n, s, e):
+        if kind == "noun" and s > 0 and not moved and not _done_cue(n, s, e) and not _DONE_JUST_BEFORE.search(n[max(cs, s - 16): s]):
             end = e + 14
             while end < len(n) and n[end - 1].isascii() and n[end - 1].isalnum() and n[end].isascii() and n[end].isalnum():
                 end += 1  # whole words: "sun" is not "sundaram"

@@ -833,8 +833,9 @@ class CustomerIndex(_Keys):
                 continue
             if any(h.start < comp_e and comp_s < h.end for h in hits):
                 continue  # the company is known
-            if words[0].lower() in ("met", "called", "call", "visited", "lunch", "meeting", "email", "emailed"):
-                continue
+            if words[0].lower() in ("met", "called", "call", "visited", "lunch", "meeting", "email", "emailed", "fwd", "fw", "forwarded",
+                                    "note", "notes", "msg", "message", "text", "reply", "update", "news", "word", "feedback", "quote"):
+                continue  # "Fwd from WhatsApp — Priya: …": a heading, not a person from a company
             if words[0].lower() in _NOT_A_NAME or m.group(2).split()[0].lower() in _CALENDAR_WORDS:
                 continue  # "End of April and Ahmed…", "Rest of the team", "someone at Monday's…"
             return name_s, name_e
