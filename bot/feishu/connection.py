@@ -124,7 +124,10 @@ class LongConnection:
                 await asyncio.wait_for(asyncio.wrap_future(asyncio.run_coroutine_threadsafe(client._disconnect(), loop)), 5)
         except (Exception, asyncio.TimeoutError):
             log.warning("feishu: the long connection did not close cleanly", exc_info=True)
-        loop.call_soon_threadsafe(loop.stop)
+        try:
+            loop.call_soon_threadsafe(loop.stop)
+        except RuntimeError:  # the thread closed its loop meanwhile (refused credentials end it on their own)
+            pass
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, 10)
         self._client = None
