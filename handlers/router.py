@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from storage import crm, inbox_notify, messaging
+from storage.db import is_locked
 from storage.models import Inbox, Outbox, utcnow
 
 from . import chatter, commands, edit_forms, edited_note, language, prompts, quick_note
@@ -74,12 +75,6 @@ async def handle(msg: Incoming, services: Services) -> list[Outgoing]:
 # BUSY_SECONDS (another process's long import, a backup) is tried again, its transaction having been
 # rolled back whole, instead of being answered with an error and left unfiled (issue 13, high 4).
 LOCK_RETRIES = 3
-
-
-def is_locked(error: BaseException) -> bool:
-    """A SQLite write that gave up waiting for another writer's lock (SQLAlchemy's error or sqlite3's)."""
-    error = getattr(error, "orig", None) or error
-    return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
 
 
 async def _handled(msg: Incoming, services: Services) -> list[Outgoing] | None:
