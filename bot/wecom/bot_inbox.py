@@ -10,13 +10,13 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 
 from chat.messages import Incoming
 from storage import messaging
 from storage.db import Database
 
 from . import bot_incoming as translate
+from . import inbox
 from .incoming import PLATFORM
 
 log = logging.getLogger(__name__)
@@ -65,19 +65,9 @@ def received(body: dict, now: dt.datetime) -> BotReceived | None:
 
 
 async def store(db: Database, item: BotReceived) -> bool:
-    """Write it unless it is there already. True when it is still to be handled; False when handled
-    already. Raises when nothing could be stored: WeCom must not get its 200 then (it retries)."""
-    msg = item.incoming(None)
-    try:
-        async with db.write() as session:
-            row = await messaging.inbox_get(session, msg.key)
-            if row is None:
-                await messaging.inbox_record(session, msg.key, PLATFORM, msg.chat_id, msg.sender_id, item.to_payload())
-                return True
-            return row.status == "received"
-    except IntegrityError:
-        log.info("wecom bot: a concurrent delivery of %s stored it first", msg.key)
-        return False
+    """Write it unless it is there already, as the app's callbacks are (inbox.store): True when it is still to be
+    handled; raises when nothing could be stored, so WeCom gets no 200 and retries."""
+    return await inbox.store(db, item)
 
 
 async def unhandled(db: Database, skip: set[str]) -> list[tuple[str, BotReceived]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
@@ -62,7 +63,15 @@ def received(fields: dict, now: dt.datetime) -> Received | None:
     return Received({k: fields[k] for k in KEPT_FIELDS if isinstance(fields.get(k), str)}, now)
 
 
-async def store(db: Database, item: Received) -> bool:
+class Storable(Protocol):
+    """A callback kept in the inbox: the app's (Received) and the AI bot's (bot_inbox.BotReceived)."""
+
+    def incoming(self, sender_name: str | None) -> Incoming: ...
+
+    def to_payload(self) -> dict: ...
+
+
+async def store(db: Database, item: Storable) -> bool:
     """Write it unless it is there already. True when it is still to be handled (new, or stored by an
     earlier delivery and not handled yet); False when already handled. Raises when nothing could be
     stored: WeCom must not get its 200 then (it retries)."""
