@@ -19,7 +19,8 @@ MAX_TASK_CHARS = 60
 MAX_MENTIONS = 12
 
 # a time phrase that names a day (a bare "下午两点" does not: resolved after two it means tomorrow)
-_DAY_WORD = re.compile(r"[天日号周月年明今昨]|星期|礼拜|tomorrow|today|tonight|mon|tue|wed|thu|fri|sat|sun|week|month|/|-")
+_DAY_WORD = re.compile(r"[天日号周月年明今昨]|星期|礼拜|tomorrow|today|tonight|mon|tue|wed|thu|fri|sat|sun|week|month|/|-|"
+                       r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s*\d|\d(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
 _TODAY_WORDS = re.compile(r"^(?:today|今天|今日|this morning|this afternoon|今早|今天上午|今天下午|今晚|tonight)$")
 _PAST_MARK = re.compile(
     r"\b\w+ed\b|了|刚|已经|已|\b(?:met|went|came|saw|got|had|spoke|told|said|sent|took|gave|rang|brought|left)\b"
@@ -36,12 +37,12 @@ _ACTION_CLAUSE = re.compile(
     r"(?:记得|别忘了?|需要|要|请|尽快|马上|抓紧)?(?:给.{1,6})?(?:发|跟进|联系|回电|报价|拜访|寄|送|准备|安排|确认|提醒|再聊|再谈|回复|催|提交|约)"
 )
 _LEAD_STRIP = re.compile(
-    r"^(?:\s|[-–—:：,，.。]|and\b|then\b|also\b|he said\b|she said\b|they said\b|said\b|说|說|讲|講|他说|她说|他們說|他们说|对方说|再|並|并|然后|之前|以前|前|"
+    r"^(?:\s|[-–—:：,，.。'\x22‘’“”「」]|and\b|then\b|also\b|note to self\b|reminder\b|remind me to\b|to-?do\b|(?:can|could|shall) we\b|he said\b|she said\b|they said\b|said\b|说|說|讲|講|他说|她说|他們說|他们说|对方说|再|並|并|然后|之前|以前|前|"
     r"左右|前后|大概|大约|around\b|about\b|ish\b|"
     r"by\b|before\b|on\b|at\b|in\b|until\b|due\b|of\b)+"
 )
 _TAIL_STRIP = re.compile(
-    r"(?:\s|[-–—:：,，.。]|\bby|\bbefore|\bon|\bat|\bin|\buntil|\bdue|\bnext|\bthis|\bfor|\bof|\bto|的|在|于|之前|以前|前)+$"
+    r"(?:\s|[-–—:：,，.。'\x22‘’“”「」?？]|\bby|\bbefore|\bon|\bat|\bin|\buntil|\bdue|\bnext|\bthis|\bfor|\bof|\bto|的|在|于|之前|以前|前)+$"
 )
 
 
@@ -64,10 +65,11 @@ _FILLERS = re.compile(r"(?:(?<![a-z])(?:um+|uh+|erm|er|hmm+|like|you know|i mean
                       re.I)
 _PARTICLES = re.compile(r"(?:[吧啊呀哈呢啦嘛哦喔]+|[~～!！]+)$")  # 下个月再说吧 -> 再说
 _TO_PERSON = re.compile(r"(?:给|跟|和|与|向|替|帮|对|找|\bto|\bwith|\bfor|\bw/)\s*$", re.I)
+_DATE_LEAD = re.compile(r"(?<![a-z])(?:on|by|at|before|until|till|due|in)\s+(?:the\s+)?$", re.I)
 _KEEP_DATE = re.compile(r"(?:拖到|推到|延到|改到|挪到|到|至|\buntil|\btill|\bpushed to|\bmoved to)\s*$", re.I)
 
 
-def task_text(text: str, s: int, e: int, cut: list[tuple[int, int]], within=None) -> str:
+def task_text(text: str, s: int, e: int, cut: list[tuple[int, int]], within=None, others=()) -> str:
     """The words of the clause around [s, e) without the time phrase and the customer mention.
 
     "给张伟打电话催款2万8" -> "打电话催款2万8" (the name goes with its 给); "货款要拖到下个月" keeps its date,
@@ -78,7 +80,13 @@ def task_text(text: str, s: int, e: int, cut: list[tuple[int, int]], within=None
     chars = list(text[cs:ce])
     spans = []
     if s < e and not _KEEP_DATE.search(text[max(cs, s - 8):s]):
-        spans.append((s, e))
+        lead = _DATE_LEAD.search(text, max(cs, s - 12), s)
+        spans.append((lead.start() if lead else s, e))  # "calling back on Feb 1 to finalise": the "on" goes with its date
+    for a, b in others:
+        if cs <= a and b <= ce and not _KEEP_DATE.search(text[max(cs, a - 8):a]):
+            spans.append((a, b))  # "on the fourteenth no sorry the fifteenth": the day taken back goes too
+    for c in _CORRECTION.finditer(text.lower(), cs, ce) if others else ():
+        spans.append(c.span())
     for a, b in cut:
         if a is None:
             continue
@@ -198,7 +206,8 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             if rolled and c is not None and role == "report":
                 continue  # "早上七点半接到电话" written in the evening: when it happened
             within = (c.start, c.end) if c is not None and c.start <= m.start and m.end <= c.end else None
-            task = task_text(text, m.start, m.end, cut, within) or corrected_task or _previous_clause_task(text, cs, cut) or _default_task(text)
+            others = [(x.start, x.end) for x in mentions if x is not m and getattr(x, "past", False) is False and x.end <= m.start]
+            task = task_text(text, m.start, m.end, cut, within, others) or corrected_task or _previous_clause_task(text, cs, cut) or _default_task(text)
             corrected_task = ""
             items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task, start=m.start)))
             if c is not None and _theirs(n, _with_lead(n, c, m, clauses), m, role):
@@ -511,8 +520,11 @@ def _pair_day_and_clock(mentions, text: str):
                     or not (_DAY_WORD.search(day.text.lower()) or getattr(day, "grain", "day") == "festival"):
                 continue
             a, b = sorted((clock, day), key=lambda m: m.start)
+            # a chat's reply that agrees and only names the hour: "'push the review to Aug 10?' / me: 'sure, 2pm?'"
+            if a is day and b.start - a.end <= 60 and _AGREED_HOUR.search(text, a.end, b.start):
+                pass
             # "next Thursday, dinner at 7pm", "下星期二嚟深圳，約咗喺公司見，下晝三點": a comma or a dash does not part them
-            if b.start - a.end > 40 or _SENTENCE_END.search(text, a.end, b.start) or (CLAUSE_BREAK.search(text, a.end, b.start) and (
+            elif b.start - a.end > 40 or _SENTENCE_END.search(text, a.end, b.start) or (CLAUSE_BREAK.search(text, a.end, b.start) and (
                     a is clock or not _CLOCK_ONLY.match(clock.text.strip().lower()) or _OTHER_DAY.search(text, a.end, b.start))):
                 continue
             merged = _Merged(min(a.start, b.start), max(a.end, b.end), text[a.start:b.end], day.date, clock.time,
@@ -525,6 +537,9 @@ def _pair_day_and_clock(mentions, text: str):
 _CLOCK_ONLY = re.compile(r"^(?:at\s+|@\s*|around\s+|about\s+)?(?:\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h)?|(?:12\s+)?noon|"
                          r"\d{1,2}\s*o'?clock)$|^(?:上午|下午|晚上|早上|中午|傍晚|下晝)?[零一二两三四五六七八九十\d]{1,3}(?:点|點|:\d{2})"
                          r"(?:半|一刻|三刻|[零一二三四五六七八九十\d]{1,3}分?)?(?:左右)?$")
+# the other side's turn ("/ me:", "| Ben:", a new line) that opens by agreeing: the hour it names is for the day just asked
+_AGREED_HOUR = re.compile(r"(?:[/|\n?.!]|^)\s*[\w\u4e00-\u9fff .'-]{0,20}[:：]\s*['\"‘“「]?\s*(?:sure|ok|okay|yes|yep|yeah|fine|sounds good|works|deal|"
+                          r"no problem|np|好的?|可以|行|没问题|冇问题|ok的)\b[\s,，!！.]*(?:at\s+|@\s*)?$", re.I)
 _SENTENCE_END = re.compile(r"[.;!?。；！？\n]|\b(?:then|and then|after that)\b|然后|再")
 _OTHER_DAY = re.compile(r"今天|today|\bnow\b|现在|刚才|刚刚")
 

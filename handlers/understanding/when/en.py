@@ -93,11 +93,12 @@ def this_pod(m, ctx):
     return P(m, date=ctx.today, pod=pod)
 
 
-@rule(B + r"(?:(?:in|during)\s+the\s+|early\s+|late\s+|at\s+)?(morning|afternoon|evening|night|am|pm)" + E, needs='morning|afternoon|evening|night|[ap]m')
+@rule(B + r"(?:(?:in|during)\s+the\s+|early\s+|late\s+|at\s+)?(morning|afternoon|evening|night|am|pm|a\.m\.?|p\.m\.?)(?![a-z])",
+      needs='morning|afternoon|evening|night|[ap]\\.?m')
 def part_of_day(m, ctx):
-    w = m.group(1)
-    if w in ("am", "pm") and not m.group().startswith("in"):
-        return None  # a bare am/pm belongs to a clock time
+    w = m.group(1).replace(".", "")
+    if w in ("am", "pm") and not m.group().startswith("in") and not _DAY_BEFORE_POD.search(m.string, 0, m.start()):
+        return None  # a bare am/pm belongs to a clock time (but "Mon a.m.", "tomorrow pm" name the half of that day)
     if m.group().startswith("early"):
         return P(m, pod="early")
     return P(m, pod={"am": "morning", "pm": "afternoon"}.get(w, w))
@@ -217,6 +218,8 @@ def part_of_month(m, ctx):
       needs='eo[dwmy]|cob|end|close')
 def end_of(m, ctx):
     w, today = m.group(1), ctx.today
+    if w in ("eod", "cob") and _DAY_BEFORE_POD.search(m.string, 0, m.start()):
+        return P(m, marker="after", deadline=True)  # "Monday EOD", "Fri COB": the end of that day
     if w.startswith(("eow", "end of")) and "week" in w or w == "eow":
         friday = monday_of(today) + dt.timedelta(days=4)
         d = friday if friday >= today else monday_of(today) + dt.timedelta(days=6)
@@ -231,6 +234,7 @@ def end_of(m, ctx):
     return P(m, date=d, deadline=m.group().startswith("by"))
 
 
+_DAY_BEFORE_POD = re.compile(r"(?<![a-z])(?:" + WEEKDAY + r"|tomorrow|tmrw|tmr|tomo|today)\.?\s*$")
 _DAY_AFTER = re.compile(r"\s*(?:on\s+|of\s+)?(?:" + WEEKDAY + r"|tomorrow|tmrw|tmr|tomo|today|this|next|the\s+\d|\d)(?![a-z])")
 
 
@@ -370,12 +374,15 @@ def day_of_month(m, ctx):
     # "the 15th" and "on the first" stand alone; "15th", "the first" (time we met) or
     # "20 of" (us) need a month or weekday next to them.
     strong = not of and (on_the or has_the and num[:1].isdigit()
-                         or num[:1].isdigit() and not num.isdigit() and bool(_DAY_LEAD.search(m.string, 0, m.start())))
+                         or num[:1].isdigit() and not num.isdigit() and bool(_DAY_LEAD.search(m.string, 0, m.start()))
+                         or has_the and bool(_CORRECTED_LEAD.search(m.string, 0, m.start())))
     if strong and not on_the and _NOUN_AFTER.match(m.string, m.end()):
         return None  # "the 2nd quote", "the 3rd batch": an ordinal, not a day
     return P(m, day=day, weak=not strong)
 
 
+# "on the fourteenth no sorry the fifteenth": the day said instead of one just said
+_CORRECTED_LEAD = re.compile(r"(?<![a-z])(?:sorry|actually|i mean|make it|make that|rather|no)[,.!]?\s+$")
 # "by 23rd", "on 5th", "due 15th": a preposition of time before a day's ordinal makes it a day
 _DAY_LEAD = re.compile(r"(?<![a-z])(?:by|on|before|until|till|due|after|from|latest|b4)\s+$")
 
@@ -455,6 +462,8 @@ def iso_date(m, ctx):
 @rule(NB + r"(\d{1,2})(\s?[/-]\s?|\.)(\d{1,2})(?:\2(\d{4}|\d{2}))?(?![\d/-]|\.\d|\s*(?:%|[-~]|to\s))", needs='\\d\\s?[/.-]\\s?\\d')
 def numeric_date(m, ctx):
     month, day, sep = int(m.group(1)), int(m.group(3)), m.group(2).strip()
+    if 12 < month <= 31 and 1 <= day <= 12 and sep == "/" and (month, day) != (24, 7):  # (24/7: all the time)
+        month, day = day, month  # 18/01: only day first can be a date
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return None
     year = _year(m.group(4))

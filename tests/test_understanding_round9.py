@@ -1,0 +1,72 @@
+"""Understanding rules of the fifth session, on notes and customers of our own:
+
+- an event named as what goods are for ("tables for the wedding expo") is no meeting; being at it is;
+- money that "came in" is no visitor;
+- a chat reply that agrees and names only the hour ("'push it to Aug 10?' / me: 'sure, 2pm?'") sets that day's hour;
+- "Monday EOD" is the end of Monday; 18/01 can only be the 18th of January; "Mon a.m." is Monday morning;
+- "on the fourteenth no sorry the fifteenth": the day said instead; the task loses the day taken back;
+- "calling back on Feb 1" is a plan, not someone coming back.
+"""
+import datetime as dt
+
+import pytest
+
+from handlers.understanding.matching import CustomerIndex
+from handlers.understanding.notes import CustomerRecord, NoteParser
+
+TZ = dt.timezone(dt.timedelta(hours=8))
+FRI_15_JAN = dt.datetime(2027, 1, 15, 12, 0, tzinfo=TZ)
+
+CUSTOMERS = [("Ben Carter", "Carter Tools", ()), ("Tina Xu", "Eight Eight Catering", ()), ("Ahmed Hassan", "Hassan Foods", ()),
+             ("Michelle Obi", "Obi Textiles", ()), ("Kenji Sato", "Sato Trading", ())]
+
+
+@pytest.fixture(scope="module")
+def parser():
+    records = [CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(CUSTOMERS)]
+    return NoteParser(CustomerIndex(records), strict=True)
+
+
+def parse(parser, text, now=FRI_15_JAN):
+    return parser.parse(text, now).to_json()
+
+
+@pytest.mark.parametrize("text, channel", [
+    ("Tina Xu - 88 tables for the wedding expo, needs menu costing by noon tomorrow", "other"),
+    ("met Tina Xu at the wedding expo, needs menu costing by noon tomorrow", "meeting"),
+    ("Tina Xu and her boss both at the catering expo, want a menu", "meeting"),
+    ("Ahmed's payment of USD 18,400 finally came in, overdue issue resolved", "other"),
+    ("Ahmed came in this morning to see the samples", "meeting"),
+])
+def test_an_event_or_arrival_is_a_meeting_only_when_someone_was_there(parser, text, channel):
+    assert parse(parser, text)["channel"] == channel
+
+
+def test_a_reply_that_agrees_sets_the_hour_of_the_day_asked_for(parser):
+    out = parse(parser, "WhatsApp w/ Ben: 'can we push the review to Feb 10?' / me: 'sure, 2pm?' / Ben: 👍",
+                dt.datetime(2027, 1, 31, 18, 40, tzinfo=TZ))
+    assert out["follow_up"]["date"] == "2027-02-10" and out["follow_up"]["time"] == "14:00"
+    assert "review" in out["follow_up"]["task"] and "'" not in out["follow_up"]["task"]
+    # a clock said in a sentence of its own, not a reply, stays apart from the day
+    out = parse(parser, "Ben wants the review on Feb 10. Call him at 2pm", dt.datetime(2027, 1, 31, 9, 0, tzinfo=TZ))
+    assert out["follow_up"]["date"] == "2027-01-31" and out["follow_up"]["time"] == "14:00"
+
+
+@pytest.mark.parametrize("text, date, time", [
+    ("Kenji: send our best rates by Monday EOD.", "2027-01-18", None),
+    ("Kenji: send our best rates by EOD", "2027-01-15", None),
+    ("Kenji: dispatch planning meet on 18/01 at 11:00 hrs.", "2027-01-18", "11:00"),
+    ("Left VM for Kenji. try again Mon a.m.", "2027-01-18", None),
+    ("Kenji's plant runs 24/7, call him Tuesday", "2027-01-19", None),
+    ("Call with Kenji: he wants us to hold shipment until after the Spring Festival. Calling back on Feb 1 to finalise.", "2027-02-01", None),
+])
+def test_day_words_read_as_written(parser, text, date, time):
+    out = parse(parser, text)
+    assert (out["follow_up"]["date"], out["follow_up"]["time"]) == (date, time)
+
+
+def test_a_corrected_ordinal_day_and_its_task(parser):
+    out = parse(parser, "note to self ring michelle obi on the sixteenth no sorry the seventeenth about the renewal")
+    assert out["follow_up"]["date"] == "2027-01-17"
+    assert out["follow_up"]["task"] == "ring about the renewal"
+    assert parse(parser, "Kenji: calling back on Feb 1 to finalise")["follow_up"]["task"] == "calling back to finalise"
