@@ -124,20 +124,20 @@ async def _file_pending(ctx: Context, text: str, parsed, candidates: list[Custom
     if ask:  # what the parser was unsure of besides the customer is asked once the customer is known
         keep.update(ask=ask, reading=corrections.reading(parsed))
     if candidates:
-        prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "pick_customer", {**keep, "candidates": [c.id for c in candidates]}, now=ctx.services.clock())
-        rows = [[Button(_label(c), f"p:{prompt.id}:c{c.id}")] for c in candidates]
-        rows.append([Button(t("btn_new", ctx.lang), f"p:{prompt.id}:new")])
+        prompt_id = await messaging.prompt_add_id(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "pick_customer", {**keep, "candidates": [c.id for c in candidates]}, now=ctx.services.clock())
+        rows = [[Button(_label(c), f"p:{prompt_id}:c{c.id}")] for c in candidates]
+        rows.append([Button(t("btn_new", ctx.lang), f"p:{prompt_id}:new")])
         mention = parsed.mention or ""
         question = t("which_of", ctx.lang, mention=mention) if mention else t("which_customer", ctx.lang)
         return [Outgoing(question + _pending_summary(ctx, tasks), rows)]
     if parsed.is_new and parsed.mention:
         name = parsed.mention.strip()
-        prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "create_customer", {**keep, "name": name}, now=ctx.services.clock())
-        rows = [[Button(t("btn_create", ctx.lang, name=name), f"p:{prompt.id}:create")], [Button(t("btn_other", ctx.lang), f"p:{prompt.id}:other")]]
+        prompt_id = await messaging.prompt_add_id(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "create_customer", {**keep, "name": name}, now=ctx.services.clock())
+        rows = [[Button(t("btn_create", ctx.lang, name=name), f"p:{prompt_id}:create")], [Button(t("btn_other", ctx.lang), f"p:{prompt_id}:other")]]
         return [Outgoing(t("new_customer_q", ctx.lang, name=name) + _pending_summary(ctx, tasks), rows)]
     # the parser found no customer: the name typed in answer is a correction of its reading
-    prompt = await messaging.prompt_add(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "name_customer", {**keep, "fix": True}, now=ctx.services.clock())
-    return [Outgoing(t("no_customer_q", ctx.lang) + _pending_summary(ctx, tasks), [[Button(t("btn_skip", ctx.lang), f"p:{prompt.id}:skip")]])]
+    prompt_id = await messaging.prompt_add_id(ctx.session, ctx.member.id, ctx.msg.platform, ctx.msg.chat_id, "name_customer", {**keep, "fix": True}, now=ctx.services.clock())
+    return [Outgoing(t("no_customer_q", ctx.lang) + _pending_summary(ctx, tasks), [[Button(t("btn_skip", ctx.lang), f"p:{prompt_id}:skip")]])]
 
 
 async def _own_customers(ctx: Context):

@@ -22,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from storage import crm, inbox_notify, messaging
 from storage.db import is_locked
+from storage.raw_sql import raw
 from storage.models import Inbox, Outbox, utcnow
 
 from . import chatter, commands, edit_forms, edited_note, language, prompts, quick_note
@@ -84,9 +85,13 @@ async def _handled(msg: Incoming, services: Services) -> list[Outgoing] | None:
                 return await _once(msg, services, ordered=False, wait=False)
             return await _in_order(msg, services)
         except (OperationalError, sqlite3.OperationalError) as error:
-            if attempt == LOCK_RETRIES or not is_locked(error):
+            lost = getattr(error, "connection_invalidated", False)  # PostgreSQL: the connection died (a restart) under
+            if attempt == LOCK_RETRIES or not (is_locked(error) or lost):  # the transaction, which was rolled back with it
                 raise
-            log.warning("%s: the database stayed locked by another writer; trying again (%d of %d)", msg.key, attempt + 1, LOCK_RETRIES)
+            if lost:
+                log.warning("%s: the database connection was lost; trying again on another (%d of %d)", msg.key, attempt + 1, LOCK_RETRIES)
+            else:
+                log.warning("%s: the database stayed locked by another writer; trying again (%d of %d)", msg.key, attempt + 1, LOCK_RETRIES)
             services.indexes.drop_all()  # as after any failed transaction
         except PoolTimeout:  # every pooled connection stayed busy (an overloaded replica, issue 18's fleet test at load 13):
             if attempt == LOCK_RETRIES:  # the transaction that waited never began, so nothing is undone: try again
@@ -101,8 +106,9 @@ async def _once(msg: Incoming, services: Services, *, ordered: bool, wait: bool)
     under the chat's lock; `wait`: raising _NotYourTurn (rolled back, nothing written) while an earlier
     message of the chat is not handled yet."""
     async with services.db.write(quick=_is_short(msg)) as session:
-        if ordered:
-            status, earlier = await messaging.inbox_turn(session, msg.key, msg.platform, msg.chat_id, utcnow() - ORDER_HORIZON)  # received_at is wall time
+        if ordered:  # PostgreSQL: with what the message will read first, in one round trip (_ahead)
+            ahead = await _ahead(session, msg, services)
+            status, earlier = await messaging.inbox_turn(session, msg.key, msg.platform, msg.chat_id, utcnow() - ORDER_HORIZON, ahead)  # received_at is wall time
             if earlier is not None and wait:
                 raise _NotYourTurn(earlier)
         else:
@@ -110,6 +116,18 @@ async def _once(msg: Incoming, services: Services, *, ordered: bool, wait: bool)
         if status == "handled":
             return None
         return await _handle_in(session, msg, status, services)
+
+
+async def _ahead(session, msg: Incoming, services: Services) -> list[tuple[tuple, str, dict]]:
+    """Reads a message will make first whatever it turns out to be, sent with its turn's (PostgreSQL: one round trip
+    instead of one each): the sender's member and team; for typed text, their open question in the chat and an id
+    for the note's row (a sequence value; one left unused by a text that files no note is a gap in the ids)."""
+    reads = [crm.member_and_team_ahead(msg.platform, msg.sender_id)]
+    if msg.text and _is_short(msg) and not (msg.button_payload or msg.form is not None or msg.logged_note or msg.edit_of or msg.media_kind):
+        db = await raw(session)
+        reads.append(messaging.prompt_open_ahead(db, msg.platform, msg.sender_id, msg.chat_id, services.clock() - prompts.TEXT_ANSWER_WINDOW))
+        reads.append((crm.INTERACTION_ID, crm.INTERACTION_ID_SQL, {}))
+    return reads
 
 
 # Per-chat order across replicas (PostgreSQL). The adapters store a message in the inbox before they ack it

@@ -37,19 +37,33 @@ async def member_by_identity(session: AsyncSession, platform: str, user_id: str)
 
 
 _MEMBER, _TEAM = Plain(Member, "m"), Plain(Team, "t")
+_TEAM_VERSION = _TEAM.keys.index("customer_version")
 _MEMBER_AND_TEAM_SQL = (
     f"SELECT {_MEMBER.select_list}, {_TEAM.select_list} FROM identity AS i JOIN member AS m ON m.id = i.member_id "
     "JOIN team AS t ON t.id = m.team_id WHERE i.platform = :platform AND i.platform_user_id = :user_id AND m.active = :active"
 )
 
 
+def member_and_team_ahead(platform: str, user_id: str) -> tuple[tuple, str, dict]:
+    """(key, sql, params) reading what member_and_team_by_identity reads, for Raw.ahead (read with other statements)."""
+    return ("member_and_team", platform, user_id), _MEMBER_AND_TEAM_SQL, {"platform": platform, "user_id": user_id, "active": True}
+
+
 async def member_and_team_by_identity(session: AsyncSession, platform: str, user_id: str) -> tuple[Member, Team] | None:
     """The member behind a messenger account and their team, in one query (the hot path of every message):
-    one row on the raw connection, made into the session's instances (storage/plain_load.py)."""
-    row = await (await raw(session)).one(_MEMBER_AND_TEAM_SQL, {"platform": platform, "user_id": user_id, "active": True})
-    if row is None:
+    one row on the raw connection (or read ahead with the transaction's first statements), made into the
+    session's instances (storage/plain_load.py). The team's customer version comes with it (team_versions.current)."""
+    db = await raw(session)
+    key, sql, params = member_and_team_ahead(platform, user_id)
+    rows = db.take(key)
+    if rows is None:
+        rows = await db.rows(sql, params)
+    if not rows:
         return None
-    return _MEMBER.attach(session, row[: _MEMBER.width]), _TEAM.attach(session, row[_MEMBER.width :])
+    row = rows[0]
+    member, team = _MEMBER.attach(session, row[: _MEMBER.width]), _TEAM.attach(session, row[_MEMBER.width :])
+    db.team_versions[team.id] = row[_MEMBER.width + _TEAM_VERSION] or 0  # as read now (an instance held from before may be older)
+    return member, team
 
 
 async def member_by_name(session: AsyncSession, team_id: int, name: str) -> Member | None:
@@ -145,12 +159,21 @@ async def add_interaction(session: AsyncSession, interaction: Interaction) -> In
 
 async def insert_interaction(session: AsyncSession, values: dict) -> int:
     """add_interaction without an ORM instance (a note's hot path): the values as ``Interaction(**values)`` takes them; returns the new id."""
-    from .messaging import insert_returning_ids, row_values
+    from .messaging import insert_returning_ids, insert_rows, row_values
 
-    (new_id,) = await insert_returning_ids(session, Interaction, [row_values(Interaction, **values)])
+    reserved = (await raw(session)).take(INTERACTION_ID)
+    if reserved:  # its id was read ahead (PostgreSQL: the row joins the held writes, no round trip of its own)
+        new_id = reserved[0][0]
+        await insert_rows(session, Interaction, [row_values(Interaction, id=new_id, **values)])
+    else:
+        (new_id,) = await insert_returning_ids(session, Interaction, [row_values(Interaction, **values)])
     if values.get("customer_id") is not None:
         await touch_customer(session, values["customer_id"], values["occurred_at"], values.get("risk") or [])
     return new_id
+
+
+INTERACTION_ID = ("interaction_id",)  # Raw.ahead: an interaction id taken from its sequence ahead of the INSERT
+INTERACTION_ID_SQL = "SELECT nextval(pg_get_serial_sequence('interaction', 'id'))"  # PostgreSQL
 
 
 async def touch_customer(session: AsyncSession, customer_id: int, at: dt.datetime | None = None, risks: list[str] | None = None) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -68,6 +68,32 @@ def _no_busy_wait(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=0")  # never block the event loop on a lock (see Database._quick)
     cursor.close()
+
+
+PING_IDLE_SECONDS = 5.0  # a pooled PostgreSQL connection unused this long is pinged before it is handed out
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """pool_pre_ping for connections that sat in the pool a while: one that was in use a moment ago is handed
+    out as it is (a ping is a round trip of its own before every transaction, the most costly part of a busy
+    replica's note), one idle longer (a database restarted meanwhile, a connection dropped by a firewall) is
+    pinged and, when dead, replaced before anyone uses it, as pool_pre_ping does."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record) -> None:  # noqa: ANN001 - SQLAlchemy event signature
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy) -> None:  # noqa: ANN001 - SQLAlchemy event signature
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < PING_IDLE_SECONDS:
+            return  # new (just connected), or used a moment ago
+        if not engine.dialect._do_ping_w_event(dbapi_connection):  # what pool_pre_ping calls
+            raise DisconnectionError("the pooled connection was dropped while idle")
+
+
+_IDLE_SINCE = "crmbot_idle_since"
 
 
 def is_locked(error: BaseException) -> bool:
@@ -176,7 +202,8 @@ class Database:
             self.quick_engine: Engine | None = self._inline_engine()
             self._idle: list[Connection] = []  # the quick engine's open connections, none in a transaction
         else:
-            self.write_engine = create_async_engine(async_url(url), pool_pre_ping=True)
+            self.write_engine = create_async_engine(async_url(url))
+            _ping_when_idle(self.write_engine.sync_engine)
             hold_writes(self.write_engine.sync_engine)
             self.read_engine = self.write_engine
             self.quick_engine = None

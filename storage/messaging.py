@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from . import inbox_notify
 from .crypto import Encrypted
 from .models import OPEN_TEXT_PROMPTS, Inbox, Outbox, Prompt, utcnow
+from .plain_load import Plain
 from .raw_sql import raw
 from .types import JSONDict, JSONList, UTCDateTime
 
@@ -43,14 +44,22 @@ _CHAT_TURN = (
 )
 
 
-async def inbox_turn(session: AsyncSession, key: str, platform: str, chat_id: str, since: dt.datetime) -> tuple[str | None, int | None]:
+async def inbox_turn(
+    session: AsyncSession, key: str, platform: str, chat_id: str, since: dt.datetime, ahead: list[tuple[tuple, str, dict]] | tuple = ()
+) -> tuple[str | None, int | None]:
     """PostgreSQL only: lock the chat for this transaction, then (the status of the message with this key,
     the id of the chat's earliest row stored before it, since `since`, and not handled yet: None when it is
     this message's turn). Two statements: the second's snapshot is taken after the lock is granted, so it
-    sees what the chat's previous holder committed."""
+    sees what the chat's previous holder committed.
+
+    ``ahead``: (key, sql, params) of reads the message will want, sent in the same round trip (after the lock,
+    so their snapshots are too) and kept in the transaction's Raw.ahead under their keys."""
     db = await raw(session)
     await db.execute("SELECT pg_advisory_xact_lock(:cls, hashtext(:chat))", {"cls": CHAT_LOCK, "chat": f"{platform}:{chat_id}"})
-    found = await db.one(_CHAT_TURN, {"key": key, "since": db.value(since)})
+    results = await db.reads([(_CHAT_TURN, {"key": key, "since": db.value(since)}), *((sql, params) for _key, sql, params in ahead)])
+    for (read_key, _sql, _params), rows in zip(ahead, results[1:], strict=True):
+        db.ahead[read_key] = rows
+    found = results[0][0] if results[0] else None
     return (found[0], found[1] if found[0] == "received" else None) if found else (None, None)
 
 
@@ -242,21 +251,27 @@ _EXPIRE_OPEN_TEXT = f"UPDATE prompt SET status = 'expired' WHERE member_id = :me
 async def prompt_add(session: AsyncSession, member_id: int, platform: str, chat_id: str, kind: str, data: dict, now: dt.datetime | None = None) -> Prompt:
     """Open a question; `now` is the injected clock's time (typed answers are accepted for a while after it)."""
     if kind in TEXT_ANSWER_KINDS:
-        await session.flush()  # a question opened earlier in this transaction is in the table before it is expired
-        await (await raw(session)).execute(_EXPIRE_OPEN_TEXT, {"member_id": member_id, "platform": platform, "chat_id": chat_id})
-        for old in session.identity_map.values():  # and questions loaded earlier read as expired too
-            if isinstance(old, Prompt) and old.member_id == member_id and old.platform == platform and old.chat_id == chat_id and old.status == "open" and old.kind in TEXT_ANSWER_KINDS:
-                set_committed_value(old, "status", "expired")
+        await _expire_open_text(session, member_id, platform, chat_id)
     prompt = Prompt(id=new_prompt_id(), member_id=member_id, platform=platform, chat_id=chat_id, kind=kind, data=data, created_at=now or utcnow())
     session.add(prompt)
     await session.flush()
     return prompt
 
 
+async def _expire_open_text(session: AsyncSession, member_id: int, platform: str, chat_id: str) -> None:
+    """Only one typed question is open per member and chat: the earlier ones expire."""
+    if session.new or session.dirty:
+        await session.flush()  # a question opened earlier in this transaction is in the table before it is expired
+    await (await raw(session)).execute(_EXPIRE_OPEN_TEXT, {"member_id": member_id, "platform": platform, "chat_id": chat_id})
+    for old in session.identity_map.values():  # and questions loaded earlier read as expired too
+        if isinstance(old, Prompt) and old.member_id == member_id and old.platform == platform and old.chat_id == chat_id and old.status == "open" and old.kind in TEXT_ANSWER_KINDS:
+            set_committed_value(old, "status", "expired")
+
+
 async def prompt_add_id(session: AsyncSession, member_id: int, platform: str, chat_id: str, kind: str, data: dict, now: dt.datetime | None = None) -> str:
-    """prompt_add returning only the new question's id; a button-only question is a plain INSERT (no instance to build)."""
+    """prompt_add returning only the new question's id, as a plain INSERT (no instance to build)."""
     if kind in TEXT_ANSWER_KINDS:
-        return (await prompt_add(session, member_id, platform, chat_id, kind, data, now=now)).id
+        await _expire_open_text(session, member_id, platform, chat_id)
     prompt_id = new_prompt_id()
     row = row_values(Prompt, id=prompt_id, member_id=member_id, platform=platform, chat_id=chat_id, kind=kind, data=data, created_at=now or utcnow())
     await insert_rows(session, Prompt, [row])
@@ -267,9 +282,28 @@ async def prompt_get(session: AsyncSession, prompt_id: str) -> Prompt | None:
     return await session.get(Prompt, prompt_id)
 
 
+_PROMPT = Plain(Prompt, "p")
+# the same probe for a messenger account's member (its id not known yet: read ahead with the transaction's first statements)
+_OPEN_TEXT_PROMPT_OF = (
+    f"SELECT {_PROMPT.select_list} FROM prompt AS p WHERE p.member_id IN (SELECT member_id FROM identity WHERE platform = :platform AND platform_user_id = :user_id)"
+    f" AND p.platform = :platform AND p.chat_id = :chat_id AND p.{_OPEN_TEXT.replace(' AND kind', ' AND p.kind')} AND p.created_at >= :since ORDER BY p.created_at DESC LIMIT 1"
+)
+
+
+def prompt_open_ahead(db, platform: str, user_id: str, chat_id: str, since: dt.datetime) -> tuple[tuple, str, dict]:
+    """(key, sql, params) reading ahead what prompt_open_in_chat will look for (since: at most its own ``since``)."""
+    return ("open_prompt", platform, chat_id), _OPEN_TEXT_PROMPT_OF, {"platform": platform, "user_id": user_id, "chat_id": chat_id, "since": db.value(since)}
+
+
 async def prompt_open_in_chat(session: AsyncSession, member_id: int, platform: str, chat_id: str, since: dt.datetime) -> Prompt | None:
     """The member's open typed question in this chat, asked since ``since`` (one index probe: see _OPEN_TEXT)."""
     db = await raw(session)
+    ahead = db.take(("open_prompt", platform, chat_id))
+    if ahead is not None:  # read with the transaction's first statements: the whole row
+        prompt = _PROMPT.attach(session, ahead[0]) if ahead else None
+        if prompt is None or prompt.member_id != member_id or prompt.created_at < since:
+            return None
+        return prompt if prompt.status == "open" else None
     found = await db.one(_OPEN_TEXT_PROMPT, {"member_id": member_id, "platform": platform, "chat_id": chat_id, "since": db.value(since)})
     if found is None:
         return None

@@ -25,11 +25,12 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.util.concurrency import await_
 
 from .types import _json_text  # the JSON text the models' JSON columns store
 
+_TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK (psycopg.pq.ExecStatus.TUPLES_OK)
 _CACHE = "crmbot_raw_sql"  # session.info: (the transaction, its Raw)
 _PG_PARAMS: dict[str, str] = {}
 
@@ -50,31 +51,58 @@ class Raw:
         self._driver = driver
         self._inline = _inline_sqlite3(driver) if is_sqlite else None
         self._held: list[tuple[str, Any, bool]] = []  # PostgreSQL: (sql, params or rows, many) not sent yet
+        # rows read ahead for this transaction by whoever knew they would be wanted (the router's first round trip
+        # on PostgreSQL: the member, their open question), taken by the function that would read them (take())
+        self.ahead: dict[tuple, Any] = {}
+        self.team_versions: dict[int, int] = {}  # a team's customer_version as read in this transaction (with the team)
+
+    def take(self, key: tuple) -> Any:
+        """What was read ahead under ``key`` in this transaction (once), else None."""
+        return self.ahead.pop(key, None) if self.ahead else None
+
+    async def reads(self, statements: list[tuple[str, Any]]) -> list[list[tuple]]:
+        """Several statements' rows, in order; on PostgreSQL in one round trip (one pipeline, after the held
+        writes). Each statement still sees what the earlier ones did."""
+        if self._inline is not None or self.is_sqlite or len(statements) == 1:
+            return [await self.rows(sql, params) for sql, params in statements]
+        return await self._pipeline(statements)
 
     async def send_held(self, then: str | None = None, params: Any = None) -> list[tuple]:
         """The held-back writes, in order, in one pipeline (PostgreSQL), followed by ``then`` (a statement
         whose rows are returned, or COMMIT): one round trip for all of them."""
+        if then == "COMMIT":
+            await self._pipeline([], commit=True)
+            return []
+        return (await self._pipeline([(then, params)] if then is not None else []) or [[]])[0]
+
+    async def _pipeline(self, statements: list[tuple[str, Any]], commit: bool = False) -> list[list[tuple]]:
+        """The held writes, then ``statements`` (their rows returned, in order), then COMMIT if asked: one
+        pipeline whose only sync is its end (psycopg's exit), so one round trip."""
         held, self._held = self._held, []
-        sql = held[0][0] if held else then or ""
+        sql, params = (held[0][0], None) if held else ("COMMIT" if commit else "", None)
         try:
-            async with self._driver.pipeline() as pipeline:
-                async with self._driver.cursor() as cursor:
-                    for sql, values, many in held:
-                        if many:
-                            await cursor.executemany(_pg(sql), values)
-                        else:
-                            await cursor.execute(_pg(sql), values)
-                    if then is None:
-                        return []
-                    sql = then
-                    if then == "COMMIT":
-                        await self._driver.execute("COMMIT")
-                        return []
-                    await cursor.execute(_pg(then), params)
-                    await pipeline.sync()  # its results arrive here (until then the cursor has no description)
-                    return list(await cursor.fetchall()) if cursor.description else []
+            cursors = []
+            async with self._driver.pipeline():
+                writes = self._driver.cursor()
+                for sql, params, many in held:
+                    if many:
+                        await writes.executemany(_pg(sql), params)
+                    else:
+                        await writes.execute(_pg(sql), params)
+                for sql, params in statements:
+                    cursor = self._driver.cursor()
+                    await cursor.execute(_pg(sql), params)
+                    cursors.append(cursor)
+                if commit:
+                    sql, params = "COMMIT", None
+                    await self._driver.execute("COMMIT")
+            # the pipeline's end synced: every result is here
+            out = [list(await cursor.fetchall()) if _has_rows(cursor) else [] for cursor in cursors]
+            for cursor in (writes, *cursors):
+                await cursor.close()
+            return out
         except Exception as error:
-            raise _translated(error, sql, params) from error
+            raise _translated(error, sql, params, self._driver) from error
 
     def drop_held(self) -> None:
         self._held = []
@@ -100,9 +128,9 @@ class Raw:
             if self._held:
                 return await self.send_held(sql, params)
             cursor = await self._driver.execute(_pg(sql), params)
-            return list(await cursor.fetchall()) if cursor.description else []
+            return list(await cursor.fetchall()) if _has_rows(cursor) else []
         except Exception as error:
-            raise _translated(error, sql, params) from error
+            raise _translated(error, sql, params, self._driver) from error
 
     async def one(self, sql: str, params: dict) -> tuple | None:
         found = await self.rows(sql, params)
@@ -127,7 +155,13 @@ class Raw:
                 async with self._driver.cursor() as cursor:
                     await cursor.executemany(_pg(sql), rows)
         except Exception as error:
-            raise _translated(error, sql, rows) from error
+            raise _translated(error, sql, rows, self._driver) from error
+
+
+def _has_rows(cursor) -> bool:
+    """A psycopg cursor's last statement returned rows (cheaper than .description, which builds every column's object)."""
+    result = cursor.pgresult
+    return result is not None and result.status == _TUPLES_OK
 
 
 def _inline_sqlite3(driver: Any) -> sqlite3.Connection | None:
@@ -135,9 +169,12 @@ def _inline_sqlite3(driver: Any) -> sqlite3.Connection | None:
     return driver if isinstance(driver, sqlite3.Connection) else None
 
 
-def _translated(error: Exception, sql: str, params: Any) -> Exception:
+def _translated(error: Exception, sql: str, params: Any, driver: Any = None) -> Exception:
+    """The driver's error as SQLAlchemy would raise it where a caller tells them apart: a unique key, a lost connection."""
     if isinstance(error, sqlite3.IntegrityError) or type(error).__name__ in ("UniqueViolation", "IntegrityError", "ForeignKeyViolation"):
         return IntegrityError(sql, params, error)
+    if not isinstance(driver, sqlite3.Connection) and getattr(driver, "closed", False) is True:  # psycopg: the server went away
+        return OperationalError(sql, params, error, connection_invalidated=True)
     return error
 
 

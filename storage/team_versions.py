@@ -28,7 +28,10 @@ def customers_changed(session, team_id: int) -> None:
 async def current(session, team_id: int) -> int:
     from .raw_sql import raw  # on the driver: this read comes before every note's match (issue 17)
 
-    found = await (await raw(session)).one("SELECT customer_version FROM team WHERE id = :t", {"t": team_id})
+    db = await raw(session)
+    if team_id in db.team_versions:  # read with the team in this transaction (crm.member_and_team_by_identity)
+        return db.team_versions[team_id]
+    found = await db.one("SELECT customer_version FROM team WHERE id = :t", {"t": team_id})
     return (found[0] if found else 0) or 0
 
 
