@@ -70,3 +70,54 @@ def test_a_corrected_ordinal_day_and_its_task(parser):
     assert out["follow_up"]["date"] == "2027-01-17"
     assert out["follow_up"]["task"] == "ring about the renewal"
     assert parse(parser, "Kenji: calling back on Feb 1 to finalise")["follow_up"]["task"] == "calling back to finalise"
+
+
+def test_the_generated_list_of_real_words_is_current():
+    """data/spelling_keep.txt holds every dictionary word the typo corrector would change: regenerate it
+    (python -m handlers.understanding.spelling_keep) after changing data/spelling.toml."""
+    from handlers.understanding.spelling import _real_words
+    from handlers.understanding.spelling_keep import words_to_keep
+
+    assert set(words_to_keep()) == set(_real_words())
+
+
+@pytest.mark.parametrize("text, fixed", [
+    ("Rajesh told they are shifting 40% of volume", "shifting"),  # not "shipping"
+    ("schedule a call with Ben", "schedule"),  # not "reschedule"
+    ("interest is high", "interest"),  # not "interested"
+    ("Cald Maria, she wnats the catalog by Tuesdy", "Called Maria, she wants the catalog by Tuesday"),
+])
+def test_real_words_are_no_typos_but_typos_are_still_forgiven(text, fixed):
+    from handlers.understanding.spelling import correct
+
+    assert fixed in correct(text)
+
+
+@pytest.mark.parametrize("text, outcome", [
+    ("Call w/ Kenji: he's 100% confirmed the rebrand project, 1.2m RMB", "won"),
+    ("Ben whatsapp - she confirm the order of 2 generators, SGD 18k. Invoice Monday", "won"),
+    ("Michelle emailled, confrimed the 2nd lot, INR 6,40,000", "won"),
+    ("Ben phoned, orders 120 boxes of screws, total 9,600 SGD", "won"),
+    ("Client: Ben Carter\nOutcome: won - mooncake boxes, 6,000 pcs\nNext step: proofs by 8 Feb", "won"),
+    ("Kenji emailed: switching to a competitor after the contract ends. Lost. Exit call next Wednesday", "lost"),
+    ("Outcome: lost (price)", "lost"),
+    ("Ahmed rang re the national day order, nothing signed yet, call back in 2 weeks", None),
+    ("pls confirm the order by Friday with Ben", None),
+    ("Ben: we need to confirm the order", None),
+    ("Ben lost his phone. Call him at the office", None),
+])
+def test_outcomes_said_many_ways(parser, text, outcome):
+    assert parse(parser, text)["outcome"] == outcome
+
+
+@pytest.mark.parametrize("text, risks", [
+    ("Visited Kenji. They are shifting 40% of volume to a Cipla distributor from April.", ["churn"]),
+    ("Ray: the new PCB supplier is cheaper, might switch. f/u next Tues", ["churn"]),
+    ("Michelle called, payment of Rs 2,35,000 is pending since Nov", ["overdue_payment"]),
+    ("ah hock call me just now, he say last month payment 3k sgd will pay end of month", ["overdue_payment"]),
+    ("Year-end call with Ben: all invoices settled, no outstanding balance", []),
+    ("Ben: last month's invoice was paid, thanks", []),
+    ("Kenji's payment pending approval, should be fine", []),
+])
+def test_risks_said_many_ways(parser, text, risks):
+    assert parse(parser, text)["risk"] == risks

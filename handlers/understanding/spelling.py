@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 _CODE_AFTER = re.compile(r"[-#]?\d")
 _TOKEN = re.compile(r"(?<![A-Za-z'/])[A-Za-z][A-Za-z/]*(?![A-Za-z'])")
@@ -28,17 +29,35 @@ def _vocabulary() -> tuple[dict[str, str], frozenset[str], dict[int, tuple[str, 
             {k: tuple(v) for k, v in by_len.items()})
 
 
+@lru_cache(maxsize=1)
+def _real_words() -> frozenset[str]:
+    """Dictionary words close to the vocabulary ("shifting", "schedule"): data/spelling_keep.txt, generated."""
+    path = Path(__file__).parent / "data" / "spelling_keep.txt"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return frozenset()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def hand_kept() -> frozenset[str]:
+    """The vocabulary and the words kept by hand (spelling.toml), without the generated ones."""
+    return _vocabulary()[1]
+
+
 def _allowed(n: int) -> int:
     return 2 if n >= 8 else 1 if n >= 5 else 0
 
 
-def correct_word(token: str) -> str | None:
-    """The word a lower-case token stands for, or None when it is fine (or too far from any)."""
+def correct_word(token: str, generated: bool = True) -> str | None:
+    """The word a lower-case token stands for, or None when it is fine (or too far from any).
+
+    ``generated``: also keep the real words of data/spelling_keep.txt (off only to regenerate that file)."""
     shorthand, known, by_len = _vocabulary()
     if token in shorthand:
         return shorthand[token]
     k = _allowed(len(token))
-    if not k or token in known:
+    if not k or token in known or generated and token in _real_words():
         return None
     from rapidfuzz.distance import OSA  # swapped letters are one edit
 
