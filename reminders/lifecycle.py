@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, bindparam, case, insert, or_, update
+from sqlalchemy import and_, bindparam, case, exists, insert, literal, union_all, update
 from sqlmodel import func, select
 
 from storage.models import AuditLog, Customer, Interaction, Team
@@ -42,9 +42,15 @@ def stage_for(current: str, orders: int, first_order: dt.datetime | None, last_c
 
 
 async def recompute(session, team_id: int, now: dt.datetime) -> int:
-    """stage_for, set-based: one UPDATE … FROM a query that counts each customer's wins (the team's own, on the
-    (team_id, outcome, customer_id, occurred_at) index: not every team's wins once per team) and keeps only the
-    customers whose stage changes."""
+    """stage_for, set-based: one statement of three parts, instead of every customer of the team joined to
+    every customer's wins and losses (materialised, then looked up through a temporary index):
+    - customers with wins: the team's wins counted per customer (the (team_id, outcome, customer_id,
+      occurred_at) index), each joined to its row by id and to its last loss;
+    - customers with losses and no win: churned;
+    - customers with neither, still new/active/loyal and silent too long: churned (a cheap test of the
+      team's rows, with a probe of the same index for those that pass it).
+    Every other customer keeps its stage (no order: the stage as entered). Only the rows whose stage changes
+    are written, with an audit row each."""
     c = Customer.__table__
     cust = c.alias("cust")
     i = Interaction.__table__
@@ -56,20 +62,31 @@ async def recompute(session, team_id: int, now: dt.datetime) -> int:
     )
     losses = select(i.c.customer_id, func.max(i.c.occurred_at).label("last_lost")).where(i.c.team_id == team_id, i.c.outcome == "lost", i.c.customer_id.is_not(None)).group_by(i.c.customer_id).subquery("losses")
     silent_too_long = and_(cust.c.last_contact_at.is_not(None), cust.c.last_contact_at < now - CHURN_AFTER)
-    lost_last = and_(losses.c.last_lost.is_not(None), or_(wins.c.last_order.is_(None), losses.c.last_lost > wins.c.last_order))
     stage = case(
-        (lost_last, "churned"),
-        (wins.c.orders.is_(None), case((and_(silent_too_long, cust.c.stage.in_(["new", "active", "loyal"])), "churned"), else_=cust.c.stage)),
+        (and_(losses.c.last_lost.is_not(None), losses.c.last_lost > wins.c.last_order), "churned"),  # a deal lost after the last order
         (silent_too_long, "churned"),
         (wins.c.orders >= LOYAL_ORDERS, "loyal"),
         (wins.c.first_order >= now - NEW_FOR, "new"),
         else_="active",
     )
-    changes = (
+    with_wins = (
         select(cust.c.id.label("cid"), cust.c.stage.label("old_stage"), stage.label("new_stage"))
-        .select_from(cust.outerjoin(wins, wins.c.customer_id == cust.c.id).outerjoin(losses, losses.c.customer_id == cust.c.id))
+        .select_from(wins.join(cust, cust.c.id == wins.c.customer_id).outerjoin(losses, losses.c.customer_id == wins.c.customer_id))
         .where(cust.c.team_id == team_id, stage != cust.c.stage)
     )
+
+    def has(outcomes, customer_id):
+        return exists().where(i.c.team_id == team_id, i.c.outcome.in_(outcomes), i.c.customer_id == customer_id)
+
+    lost_only = (
+        select(cust.c.id, cust.c.stage, literal("churned"))
+        .select_from(losses.join(cust, cust.c.id == losses.c.customer_id))
+        .where(cust.c.team_id == team_id, cust.c.stage != "churned", ~has(["won"], losses.c.customer_id))
+    )
+    silent = select(cust.c.id, cust.c.stage, literal("churned")).where(
+        cust.c.team_id == team_id, cust.c.stage.in_(["new", "active", "loyal"]), silent_too_long, ~has(["won", "lost"], cust.c.id)
+    )
+    changes = union_all(with_wins, lost_only, silent)
     conn = await session.connection()
     rows = (await conn.execute(changes)).all()  # the few customers whose stage moves today
     if rows:  # executemany: one statement, many parameter sets
