@@ -6,7 +6,7 @@ handlers never see a telegram or slack object.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from storage.types import storable
@@ -34,10 +34,19 @@ class Outgoing:
     edit: Button | None = None  # what this shows can be edited in a form (payload "customer:12"): messengers with forms (Slack's modals) add this button
 
     def to_body(self) -> dict:
-        body = asdict(self)
-        for name in ("replaces", "asks_for_text", "asked_of", "asked_of_name", "edit"):  # rows written before these fields look the same
-            if not body[name]:
-                del body[name]
+        """asdict's dict, field by field (asdict's recursive deep copy cost more than the reply's whole INSERT)."""
+        body: dict[str, Any] = {
+            "text": self.text,
+            "buttons": [[{"label": b.label, "payload": b.payload} for b in row] for row in self.buttons],
+            "image_path": self.image_path,
+            "file_path": self.file_path,
+        }
+        for name in ("replaces", "asks_for_text", "asked_of", "asked_of_name"):  # rows written before these fields look the same
+            value = getattr(self, name)
+            if value:
+                body[name] = value
+        if self.edit:
+            body["edit"] = {"label": self.edit.label, "payload": self.edit.payload}
         return body
 
     @classmethod
