@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .names import (
@@ -212,6 +213,7 @@ KIND_NAMES = {NAME: "name", ALIAS: "alias", PINYIN: "pinyin", COMPANY: "company"
               COMPANY_SHORT: "company"}
 
 
+_KINDS = len(STRENGTH)
 _KIND_BITS = 4  # a (record, kind) pair is kept as one int, rid << 4 | kind: half the memory of a tuple, same order
 
 
@@ -220,11 +222,16 @@ def _pair(rid: int, kind: int) -> int:
 
 
 def _add(d: dict, key: str, value) -> None:
+    """value after key's values (a tuple while it is the only one: most keys name one customer, and the index
+    keeps tuples; a list once there are more)."""
     cur = d.get(key)
     if cur is None:
-        d[key] = [value]
+        d[key] = (value,)
     elif cur[-1] != value:  # a record adds its keys together: checking the last entry is enough
-        cur.append(value)
+        if type(cur) is tuple:
+            d[key] = [*cur, value]
+        else:
+            cur.append(value)
 
 
 _NAME_ONLY = frozenset({NAME})
@@ -282,16 +289,24 @@ class _Keys:
             _add(self.fuzzy, (spaced[:2], len(spaced)), (spaced, rid))
 
     def _add_cjk_full(self, rid: int, text: str, kind: int) -> None:
-        key = "".join(c for c in text if not c.isspace())
+        key = "".join(text.split())  # (every whitespace character out, as str.isspace says)
         if len(key) >= 2:
             _add(self.full, key, _pair(rid, kind))
             if len(key) > self.max_cjk_key:
                 self.max_cjk_key = min(len(key), 16)
 
     def _index(self, rid: int, rec: CustomerRecord, t2s) -> None:
-        name = normalize_text((rec.name or "").strip(), t2s)
+        name_cjk = self._index_name(rid, rec.name, t2s)
+        for alias in rec.aliases or ():
+            self._index_alias(rid, alias, name_cjk, t2s)
+        if rec.company:
+            self._index_company(rid, rec.company, t2s)
+
+    def _index_name(self, rid: int, raw_name, t2s) -> bool:
+        """A record's name; whether it has CJK (how its Latin aliases are read)."""
+        name = normalize_text((raw_name or "").strip(), t2s)
         if has_cjk(name):
-            compact = "".join(c for c in name if not c.isspace())
+            compact = "".join(name.split())
             self._add_cjk_full(rid, compact, NAME)
             if looks_like_cjk_person(compact):
                 sur, given = split_cjk_name(compact)
@@ -318,42 +333,45 @@ class _Keys:
             # a Latin part, e.g. "王伟 David Wang"
             if _latin_tokens(name):
                 self._index_latin_person(rid, name)
+            return True
+        self._index_latin_person(rid, name)
+        return False
+
+    def _index_alias(self, rid: int, alias, name_cjk: bool, t2s) -> None:
+        a = normalize_text(str(alias).strip(), t2s)
+        if not a:
+            return
+        if has_cjk(a):
+            self._add_cjk_full(rid, a, ALIAS)
         else:
-            self._index_latin_person(rid, name)
-        for alias in rec.aliases or ():
-            a = normalize_text(str(alias).strip(), t2s)
-            if not a:
-                continue
-            if has_cjk(a):
-                self._add_cjk_full(rid, a, ALIAS)
-            else:
-                self._add_latin_full(rid, a, ALIAS)
-                toks = _latin_tokens(a)
-                if has_cjk(name) and 2 <= len(toks) <= 3 and not any(t in LATIN_COMPANY_SUFFIXES for t in toks):
-                    self._index_latin_person(rid, a)  # 佐藤美咲 "Misaki Sato": Misaki, Ms Sato
-        if rec.company:
-            comp = normalize_text(rec.company.strip(), t2s)
-            if has_cjk(comp):
-                for core in _cjk_company_cores("".join(comp.split())):
-                    self._add_cjk_full(rid, core, COMPANY)
-                core = _cjk_company_cores("".join(comp.split()))[-1]
-                for ind in CJK_INDUSTRY_WORDS:
-                    if core.endswith(ind) and len(core) - len(ind) >= 2:
-                        _add(self.cjk_short, core[: -len(ind)], rid)
-                        break
-            else:
-                toks = _latin_tokens(comp)
-                if toks:
-                    self._add_latin_full(rid, comp, COMPANY)
-                    core = list(toks)
-                    while len(core) > 1 and core[-1] in LATIN_COMPANY_SUFFIXES:
-                        core.pop()  # each shorter form is a name too: "Tan Holdings" of "Tan Holdings Pte Ltd"
-                        self._add_latin_full(rid, " ".join(core), COMPANY)
-                    if len(core) >= 2 and len(core[0]) >= 4 and core[0] not in COMMON_WORD_NAMES \
-                            and core[0] not in DATE_WORDS:  # "Friday" of Friday Fresh Foods is mostly a day
-                        _add(self.latin_part, core[0], _pair(rid, COMPANY_WORD))
-                    for k in range(2, len(core)):  # "Pacific Rim" of "Pacific Rim Imports"
-                        _add(self.full, "".join(core[:k]), _pair(rid, COMPANY_SHORT))
+            self._add_latin_full(rid, a, ALIAS)
+            toks = _latin_tokens(a)
+            if name_cjk and 2 <= len(toks) <= 3 and not any(t in LATIN_COMPANY_SUFFIXES for t in toks):
+                self._index_latin_person(rid, a)  # 佐藤美咲 "Misaki Sato": Misaki, Ms Sato
+
+    def _index_company(self, rid: int, company, t2s) -> None:
+        comp = normalize_text(company.strip(), t2s)
+        if has_cjk(comp):
+            for core in _cjk_company_cores("".join(comp.split())):
+                self._add_cjk_full(rid, core, COMPANY)
+            core = _cjk_company_cores("".join(comp.split()))[-1]
+            for ind in CJK_INDUSTRY_WORDS:
+                if core.endswith(ind) and len(core) - len(ind) >= 2:
+                    _add(self.cjk_short, core[: -len(ind)], rid)
+                    break
+        else:
+            toks = _latin_tokens(comp)
+            if toks:
+                self._add_latin_full(rid, comp, COMPANY)
+                core = list(toks)
+                while len(core) > 1 and core[-1] in LATIN_COMPANY_SUFFIXES:
+                    core.pop()  # each shorter form is a name too: "Tan Holdings" of "Tan Holdings Pte Ltd"
+                    self._add_latin_full(rid, " ".join(core), COMPANY)
+                if len(core) >= 2 and len(core[0]) >= 4 and core[0] not in COMMON_WORD_NAMES \
+                        and core[0] not in DATE_WORDS:  # "Friday" of Friday Fresh Foods is mostly a day
+                    _add(self.latin_part, core[0], _pair(rid, COMPANY_WORD))
+                for k in range(2, len(core)):  # "Pacific Rim" of "Pacific Rim Imports"
+                    _add(self.full, "".join(core[:k]), _pair(rid, COMPANY_SHORT))
 
     def _index_latin_person(self, rid: int, name: str) -> None:
         toks = [t for t in _latin_tokens(name) if t not in LATIN_TITLES]
@@ -369,6 +387,7 @@ class _Keys:
 
 
 _KEY_DICTS = ("full", "latin_part", "cjk_surname", "cjk_given", "cjk_given1", "cjk_short")
+_RID_DICTS = ("cjk_surname", "cjk_given", "cjk_given1", "cjk_short")  # values: rids (full's and latin_part's: pairs)
 
 
 class CustomerIndex(_Keys):
@@ -381,29 +400,152 @@ class CustomerIndex(_Keys):
         super().__init__()
         self.records: list[CustomerRecord | None] = list(records)  # by rid; None once removed
         self._rid_of: dict = {}  # customer id -> rid
-        t2s = _get_t2s()
-        for rid, rec in enumerate(self.records):
-            if rec.id is not None:
-                self._rid_of[rec.id] = rid
-            try:
-                self._index(rid, rec, t2s)
-            except Exception:
-                continue
+        self._build(_get_t2s())
         self._fuzzy_lists = {}
         for k, v in self.fuzzy.items():
             uniq: dict[str, list[int]] = {}
             for key, rid in v:
                 uniq.setdefault(key, []).append(rid)
-            self._fuzzy_lists[k] = (list(uniq), list(uniq.values()))
+            self._fuzzy_lists[k] = (tuple(uniq), tuple(map(tuple, uniq.values())))
         self.fuzzy = {}
         # tuples of ints are not tracked by the cyclic GC: 100k customers then add nothing to each collection
         for name in _KEY_DICTS:
             d = getattr(self, name)
             for k, v in d.items():
-                d[k] = tuple(v)
-        self._fuzzy_lists = {k: (tuple(keys), tuple(tuple(r) for r in rl)) for k, (keys, rl) in self._fuzzy_lists.items()}
+                if type(v) is list:  # (a key of one customer has its tuple already)
+                    d[k] = tuple(v)
         self._split_cache: dict[int, tuple] = {}
         self._big_sets: dict[int, tuple] = {}
+
+    def _build(self, t2s) -> None:
+        """Every record's keys, exactly as ``_index`` adds them record after record (the same lists, in the same
+        order), with a name or a company that several records share worked out once (``_template``) and stamped
+        with each of their rids. At 100k customers over half the names and most companies are shared, and the
+        build spent most of its time normalising, reading pinyin and making keys again for them. A template is
+        dropped after its last record (the build holds only those still to come); a part seen once, and every
+        alias, is indexed directly."""
+        records = self.records
+        rid_of = self._rid_of
+        try:
+            names_left = Counter(rec.name for rec in records)
+        except Exception:  # an unhashable name: every name indexed directly
+            names_left = Counter()
+        try:
+            companies_left = Counter(rec.company for rec in records)
+        except Exception:
+            companies_left = Counter()
+        templates: dict = {}  # (part, value) -> template, while records with that value are still to come
+        max_cjk_key = self.max_cjk_key
+        fuzzy = self.fuzzy
+        for rid, rec in enumerate(records):
+            if rec.id is not None:
+                rid_of[rec.id] = rid
+            try:
+                pairs: dict[int, int] | None = None
+                first = True
+                for part in (0, 2):
+                    if part == 0:
+                        value = rec.name
+                        left = names_left
+                    else:
+                        value = rec.company
+                        if not value:
+                            break
+                        left = companies_left
+                    n = left.get(value, 0) if left else 0  # records still to come with it, this one included
+                    memo = (part, value)
+                    if n == 0 or (n == 1 and memo not in templates):  # the only one: straight in, as _index does
+                        if part == 0:
+                            name_cjk = self._index_name(rid, value, t2s)
+                            first = False
+                            for alias in rec.aliases or ():
+                                self._index_alias(rid, alias, name_cjk, t2s)
+                        else:
+                            self._index_company(rid, value, t2s)
+                        continue
+                    template = templates.get(memo)
+                    if template is None:
+                        template = templates[memo] = self._template(part, value, False, t2s)
+                    if n == 1:
+                        del templates[memo]  # its last record
+                    left[value] = n - 1
+                    pair_ops, rid_ops, fuzzy_ops, failed, name_cjk, longest = template
+                    if longest > max_cjk_key:
+                        max_cjk_key = longest
+                    # a record's first part comes after other records' values only; a later part may repeat the
+                    # value an earlier one added last to the same key (_add's check)
+                    if pairs is None:
+                        pairs = [None] * _KINDS  # this record's (rid, kind) ints, made once each and shared by its keys
+                    base = rid << _KIND_BITS
+                    for d, key, kind in pair_ops:  # as _add
+                        v = pairs[kind]
+                        if v is None:
+                            v = pairs[kind] = base | kind
+                        cur = d.get(key)
+                        if cur is None:
+                            d[key] = (v,)
+                        elif first or cur[-1] != v:
+                            if type(cur) is tuple:
+                                d[key] = [*cur, v]
+                            else:
+                                cur.append(v)
+                    for d, key in rid_ops:
+                        cur = d.get(key)
+                        if cur is None:
+                            d[key] = (rid,)
+                        elif first or cur[-1] != rid:
+                            if type(cur) is tuple:
+                                d[key] = [*cur, rid]
+                            else:
+                                cur.append(rid)
+                    for bucket, spaced in fuzzy_ops:
+                        entry = (spaced, rid)
+                        cur = fuzzy.get(bucket)
+                        if cur is None:
+                            fuzzy[bucket] = (entry,)
+                        elif first or cur[-1] != entry:
+                            if type(cur) is tuple:
+                                fuzzy[bucket] = [*cur, entry]
+                            else:
+                                cur.append(entry)
+                    if failed:
+                        break  # _index stops at the part that raised
+                    first = False
+                    if part == 0:
+                        for alias in rec.aliases or ():
+                            self._index_alias(rid, alias, name_cjk, t2s)
+            except Exception:
+                continue
+        self.max_cjk_key = max(max_cjk_key, self.max_cjk_key)
+
+    def _template(self, part: int, arg, name_cjk: bool, t2s) -> tuple:
+        """One part of a record (0: its name, 1: an alias, 2: its company) indexed as rid 0, as ops to repeat for
+        each record with that part: ((dict, key, kind) of the (rid, kind) pairs, (dict, key) of the rids,
+        (bucket, key) of the fuzzy entries, whether it raised, whether the name has CJK, the longest CJK key
+        bound). Each key's values stay in the order _index added them (values of different keys never meet)."""
+        keys = _Keys()
+        failed = cjk = False
+        try:
+            if part == 0:
+                cjk = keys._index_name(0, arg, t2s)
+            elif part == 1:
+                keys._index_alias(0, arg, name_cjk, t2s)
+            else:
+                keys._index_company(0, arg, t2s)
+        except Exception:
+            failed = True
+        full, latin_part = keys.full, keys.latin_part
+        pair_ops = [(self.full, key, kind) for key, kinds in full.items() for kind in kinds]  # _pair(0, kind) == kind
+        if latin_part:
+            pair_ops += [(self.latin_part, key, kind) for key, kinds in latin_part.items() for kind in kinds]
+        rid_ops = []
+        for name in _RID_DICTS:
+            d = getattr(keys, name)
+            if d:
+                mine = getattr(self, name)
+                rid_ops += [(mine, key) for key, zeros in d.items() for _ in zeros]
+        fuzzy_ops = [(bucket, spaced) for bucket, entries in keys.fuzzy.items() for spaced, _rid in entries]
+        return tuple(pair_ops), tuple(rid_ops), tuple(fuzzy_ops), failed, cjk, keys.max_cjk_key
 
     def __len__(self) -> int:
         return len(self._rid_of) + sum(1 for r in self.records if r is not None and r.id is None)

@@ -1,6 +1,7 @@
 """Name lexicons shared by customer matching: surnames, honorifics, pinyin, text normalisation."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -74,6 +75,7 @@ def norm_char(c: str) -> str:
 
 
 _ASCII_TABLE = {}
+_LATIN_DIACRITIC = re.compile("[\u00c0-\u024f]").search  # Latin with diacritics (norm_char's range)
 
 
 def normalize_text(text: str, t2s=None) -> str:
@@ -81,7 +83,7 @@ def normalize_text(text: str, t2s=None) -> str:
     if text.isascii():
         return text.lower()
     whole = unicodedata.normalize("NFKC", text)
-    if len(whole) == len(text) and not any("\u00c0" <= c <= "\u024f" for c in whole):
+    if len(whole) == len(text) and _LATIN_DIACRITIC(whole) is None:
         out = whole.lower()
         if len(out) != len(text):
             out = "".join(norm_char(c) for c in text)
@@ -94,7 +96,7 @@ def normalize_text(text: str, t2s=None) -> str:
                 out = conv
         except Exception:
             pass
-    if _CANTONESE_SET.intersection(out):
+    if not _CANTONESE_SET.isdisjoint(out):
         out = out.translate(_CANTONESE)
     return out
 
@@ -112,7 +114,16 @@ def is_cjk(c: str) -> bool:
     return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FFFF
 
 
+# the code points is_cjk accepts, as one character class: a regex scans a string in C (the index build asks this of
+# every name, alias and company)
+_CJK_CLASS = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0002ffff"
+_HAS_CJK = re.compile(f"[{_CJK_CLASS}]").search
+_ALL_CJK = re.compile(f"[{_CJK_CLASS}]*").fullmatch
+
+
 def has_cjk(s: str) -> bool:
+    if type(s) is str:
+        return _HAS_CJK(s) is not None
     return any(is_cjk(c) for c in s)
 
 
@@ -124,7 +135,7 @@ def split_cjk_name(name: str) -> tuple[str, str]:
 
 
 def looks_like_cjk_person(name: str) -> bool:
-    return 2 <= len(name) <= 4 and all(is_cjk(c) for c in name) and (
+    return 2 <= len(name) <= 4 and (_ALL_CJK(name) is not None if type(name) is str else all(is_cjk(c) for c in name)) and (
         name[0] in PERSON_SURNAME_SET or name[:2] in COMPOUND_SURNAMES
     )
 
