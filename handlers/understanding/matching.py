@@ -307,6 +307,8 @@ class _Keys:
         name = normalize_text((raw_name or "").strip(), t2s)
         if has_cjk(name):
             compact = "".join(name.split())
+            if compact == raw_name and type(raw_name) is str:
+                compact = raw_name  # the key is the record's own string (most names need no normalising)
             self._add_cjk_full(rid, compact, NAME)
             if looks_like_cjk_person(compact):
                 sur, given = split_cjk_name(compact)
@@ -351,6 +353,8 @@ class _Keys:
 
     def _index_company(self, rid: int, company, t2s) -> None:
         comp = normalize_text(company.strip(), t2s)
+        if comp == company and type(company) is str:
+            comp = company  # its keys share the record's string
         if has_cjk(comp):
             for core in _cjk_company_cores("".join(comp.split())):
                 self._add_cjk_full(rid, core, COMPANY)
@@ -434,27 +438,28 @@ class CustomerIndex(_Keys):
             companies_left = Counter(rec.company for rec in records)
         except Exception:
             companies_left = Counter()
-        templates: dict = {}  # (part, value) -> template, while records with that value are still to come
+        name_templates: dict = {}  # name -> template, while records with that name are still to come
+        company_templates: dict = {}
         max_cjk_key = self.max_cjk_key
         fuzzy = self.fuzzy
         for rid, rec in enumerate(records):
             if rec.id is not None:
                 rid_of[rec.id] = rid
             try:
-                pairs: dict[int, int] | None = None
+                pairs: list | None = None
                 first = True
                 for part in (0, 2):
                     if part == 0:
                         value = rec.name
-                        left = names_left
+                        left, templates = names_left, name_templates
                     else:
                         value = rec.company
                         if not value:
                             break
-                        left = companies_left
+                        left, templates = companies_left, company_templates
                     n = left.get(value, 0) if left else 0  # records still to come with it, this one included
-                    memo = (part, value)
-                    if n == 0 or (n == 1 and memo not in templates):  # the only one: straight in, as _index does
+                    template = templates.get(value) if n else None
+                    if template is None and n <= 1:  # the only one: straight in, as _index does
                         if part == 0:
                             name_cjk = self._index_name(rid, value, t2s)
                             first = False
@@ -463,11 +468,10 @@ class CustomerIndex(_Keys):
                         else:
                             self._index_company(rid, value, t2s)
                         continue
-                    template = templates.get(memo)
                     if template is None:
-                        template = templates[memo] = self._template(part, value, False, t2s)
+                        template = templates[value] = self._template(part, value, False, t2s)
                     if n == 1:
-                        del templates[memo]  # its last record
+                        del templates[value]  # its last record
                     left[value] = n - 1
                     pair_ops, rid_ops, fuzzy_ops, failed, name_cjk, longest = template
                     if longest > max_cjk_key:
@@ -477,7 +481,8 @@ class CustomerIndex(_Keys):
                     if pairs is None:
                         pairs = [None] * _KINDS  # this record's (rid, kind) ints, made once each and shared by its keys
                     base = rid << _KIND_BITS
-                    for d, key, kind in pair_ops:  # as _add
+                    ops = iter(pair_ops)
+                    for d, key, kind in zip(ops, ops, ops):  # as _add
                         v = pairs[kind]
                         if v is None:
                             v = pairs[kind] = base | kind
@@ -489,7 +494,8 @@ class CustomerIndex(_Keys):
                                 d[key] = [*cur, v]
                             else:
                                 cur.append(v)
-                    for d, key in rid_ops:
+                    ops = iter(rid_ops)
+                    for d, key in zip(ops, ops):
                         cur = d.get(key)
                         if cur is None:
                             d[key] = (rid,)
@@ -498,7 +504,8 @@ class CustomerIndex(_Keys):
                                 d[key] = [*cur, rid]
                             else:
                                 cur.append(rid)
-                    for bucket, spaced in fuzzy_ops:
+                    ops = iter(fuzzy_ops)
+                    for bucket, spaced in zip(ops, ops):
                         entry = (spaced, rid)
                         cur = fuzzy.get(bucket)
                         if cur is None:
@@ -520,9 +527,10 @@ class CustomerIndex(_Keys):
 
     def _template(self, part: int, arg, name_cjk: bool, t2s) -> tuple:
         """One part of a record (0: its name, 1: an alias, 2: its company) indexed as rid 0, as ops to repeat for
-        each record with that part: ((dict, key, kind) of the (rid, kind) pairs, (dict, key) of the rids,
-        (bucket, key) of the fuzzy entries, whether it raised, whether the name has CJK, the longest CJK key
-        bound). Each key's values stay in the order _index added them (values of different keys never meet)."""
+        each record with that part, each kind of op flat in one tuple (a template is held until its last record):
+        (dict, key, kind) for the (rid, kind) pairs, (dict, key) for the rids, (bucket, key) for the fuzzy entries;
+        then whether it raised, whether the name has CJK, the longest CJK key bound. Each key's values stay in the
+        order _index added them (values of different keys never meet)."""
         keys = _Keys()
         failed = cjk = False
         try:
@@ -534,17 +542,23 @@ class CustomerIndex(_Keys):
                 keys._index_company(0, arg, t2s)
         except Exception:
             failed = True
-        full, latin_part = keys.full, keys.latin_part
-        pair_ops = [(self.full, key, kind) for key, kinds in full.items() for kind in kinds]  # _pair(0, kind) == kind
-        if latin_part:
-            pair_ops += [(self.latin_part, key, kind) for key, kinds in latin_part.items() for kind in kinds]
-        rid_ops = []
+        pair_ops: list = []
+        for mine, d in ((self.full, keys.full), (self.latin_part, keys.latin_part)):
+            for key, kinds in d.items():
+                for kind in kinds:  # _pair(0, kind) == kind
+                    pair_ops += (mine, key, kind)
+        rid_ops: list = []
         for name in _RID_DICTS:
             d = getattr(keys, name)
             if d:
                 mine = getattr(self, name)
-                rid_ops += [(mine, key) for key, zeros in d.items() for _ in zeros]
-        fuzzy_ops = [(bucket, spaced) for bucket, entries in keys.fuzzy.items() for spaced, _rid in entries]
+                for key, zeros in d.items():
+                    for _ in zeros:
+                        rid_ops += (mine, key)
+        fuzzy_ops: list = []
+        for bucket, entries in keys.fuzzy.items():
+            for spaced, _rid in entries:
+                fuzzy_ops += (bucket, spaced)
         return tuple(pair_ops), tuple(rid_ops), tuple(fuzzy_ops), failed, cjk, keys.max_cjk_key
 
     def __len__(self) -> int:
