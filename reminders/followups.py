@@ -90,12 +90,13 @@ def promised_reminder_line(due_at: dt.datetime | None, has_time: bool, tz, setti
 
 def certain_before(now: dt.datetime, zones, settings) -> dt.datetime:
     """A moment before which every open follow-up is on the overdue list of a member in any of these zones:
-    the earliest local midnight of the last working day before each zone's today. A follow-up due before
-    that day began fell due in working time (itself, or the next working morning, at the latest that
-    day's start) on an earlier day than today, so SQL may count it without the working-time rules; only
-    the few due since are looked at one by one."""
+    the earliest end of the working hours of the last working day before each zone's today. A follow-up due
+    before then falls due in working time (workdays.next_working_moment: itself, or a working morning no
+    later than that day's) on an earlier day than today, so SQL may take it as overdue without the
+    working-time rules, and the reminders never read it; only the few due since are looked at one by one."""
     country = settings.holiday_country
-    bounds = [workdays.at_local(workdays.previous_working_day(workdays.local_today(now, tz), settings, country), dt.time(0, 0), tz) for tz in zones]
+    end = settings.workday_end if settings.workday_start < settings.workday_end else dt.time(0, 0)
+    bounds = [workdays.at_local(workdays.previous_working_day(workdays.local_today(now, tz), settings, country), end, tz) for tz in zones]
     return min(bounds) if bounds else now
 
 

@@ -128,10 +128,12 @@ def is_escalated(nagged_at, last_contact_at, created_at, now: dt.datetime, setti
     return nagged_at is not None and nagged_at > contact and now - nagged_at >= dt.timedelta(days=settings.nag_escalation_days)
 
 
-async def find(session, now: dt.datetime, settings, *, team_id: int | None = None, owner_ids=None, top: int | None = None) -> Found:
+async def find(session, now: dt.datetime, settings, *, team_id: int | None = None, owner_ids=None, top: int | None = None, per_owner: int | None = None) -> Found:
     """Every customer needing a nag as of `now`, one reason each (risk > tier > gap), sorted by
     reason, tier, since. top: keep only the first `top` of each (owner, reason, tier) group (and
-    every escalated one); the counts are always complete."""
+    every escalated one); the counts are always complete. per_owner (with top): only each owner's first
+    per_owner nags in that order (what an owner's message lists), and the first of each other group
+    (which carries the group's count)."""
     dialect = (await session.connection()).dialect.name
     C = Customer
     contact = func.coalesce(C.last_contact_at, C.created_at)
@@ -170,7 +172,15 @@ async def find(session, now: dt.datetime, settings, *, team_id: int | None = Non
         .subquery("nag_ranked")
     )
     kept = select(ranked.c.cid, ranked.c.reason, ranked.c.tier_rank, ranked.c.group_size)
-    if top is not None:
+    if top is not None and per_owner is not None:  # the groups' first rows ranked again, per owner (a few rows each)
+        firsts = (
+            select(ranked.c.cid, ranked.c.reason, ranked.c.tier_rank, ranked.c.group_size, ranked.c.rank,
+                   func.row_number().over(partition_by=ranked.c.owner, order_by=(ranked.c.reason, ranked.c.tier_rank, ranked.c.sort_key, ranked.c.cid)).label("owner_rank"))
+            .where(ranked.c.rank <= min(top, per_owner))
+            .subquery("nag_firsts")
+        )
+        kept = select(firsts.c.cid, firsts.c.reason, firsts.c.tier_rank, firsts.c.group_size).where(or_(firsts.c.owner_rank <= per_owner, firsts.c.rank == 1))
+    elif top is not None:
         kept = kept.where(or_(ranked.c.rank <= top, ranked.c.escalated == 1))
     kept_rows = kept.subquery("nag_kept")
     stmt = select(*LIGHT, C.team_id, C.last_risk, C.contact_count, C.first_contact_at, kept_rows.c.reason, kept_rows.c.group_size).join(kept_rows, kept_rows.c.cid == C.id)
@@ -218,10 +228,13 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
         owners = {mid: v for mid, v in due.items() if key(mid, v[2]) not in done}
         # every owner's nags in one pass over the customer table (the owners at work are nearly all of them:
         # a walk of the owner index would fetch the same rows one by one), then only theirs kept
-        found = (await find(session, now, settings, top=MAX_LINES)).of(owners) if owners else Found()
+        found = (await find(session, now, settings, top=MAX_LINES, per_owner=MAX_LINES)).of(owners) if owners else Found()
     by_owner: dict[int, list[Nag]] = {}
     for nag in found:
         by_owner.setdefault(nag.customer.owner_id, []).append(nag)
+    totals: dict[int, int] = {}  # found.count(owner=…) for every owner at once (not once per owner)
+    for (owner, _reason, _tier), n in found.counts.items():
+        totals[owner] = totals.get(owner, 0) + n
     queued = 0
     if by_owner:
         async with app.db.write() as session:
@@ -234,7 +247,7 @@ async def scan(app, now: dt.datetime, memo=None) -> int:
                     continue
                 shown = items[:MAX_LINES]
                 meta = {"expires_at": workdays.end_of_day(today, tz).isoformat(), "customers": [g.customer.id for g in shown]}
-                message = Outgoing(render(member, shown, found.count(owner=owner_id), now, tz))
+                message = Outgoing(render(member, shown, totals[owner_id], now, tz))
                 batch.append(push.Push(key=key(owner_id, today), kind="nag", dest=dest, message=message, due_at=now, member_id=owner_id, meta=meta))
             queued = len(await push.queue_many(session, batch))
     if memo is not None:

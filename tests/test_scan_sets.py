@@ -124,6 +124,15 @@ async def test_one_pass_for_every_owner_finds_what_the_owners_own_query_finds(ap
         all_of_them = (await nags.find(session, now, app.settings, top=2)).of([li])
     assert [(g.customer.id, g.reason) for g in own] == [(g.customer.id, g.reason) for g in all_of_them]
     assert own.counts == all_of_them.counts and len(own) > 5
+    # what an owner's message lists: their first nags in order, and the total, with fewer rows read
+    async with app.db.read() as session:
+        full = await nags.find(session, now, app.settings)
+        trimmed = await nags.find(session, now, app.settings, top=2, per_owner=3)
+    for owner in (li, seeded["members"]["wang"].id):
+        first = [(g.customer.id, g.reason) for g in full if g.customer.owner_id == owner][:3]
+        assert [(g.customer.id, g.reason) for g in trimmed if g.customer.owner_id == owner][:3] == first
+        assert trimmed.count(owner=owner) == full.count(owner=owner) > 3
+    assert len(trimmed.nags) < len(full.nags)
 
 
 async def test_the_lifecycle_read_from_the_outcome_index_moves_the_stages_stage_for_says(app_any_db, clock):
