@@ -284,6 +284,19 @@ class Database:
             async with self._quick() as inline:
                 yield inline  # type: ignore[misc] - AsyncSession's methods, as used by the handlers
             return
+        if quick:  # PostgreSQL: begun by its first statement; committed (or rolled back) and closed in one trip
+            session = AsyncSession(self.write_engine, expire_on_commit=False)  # through the async bridge, not three
+            try:
+                yield session
+            except BaseException:
+                await session.run_sync(_rollback_and_close)
+                raise
+            try:
+                await session.run_sync(_commit_and_close)
+            except BaseException:
+                await session.run_sync(_rollback_and_close)
+                raise
+            return
         async with AsyncSession(self.write_engine, expire_on_commit=False) as session:
             async with session.begin():
                 yield session
@@ -306,6 +319,18 @@ class Database:
             while self._idle:
                 self._idle.pop().close()
             self.quick_engine.dispose()
+
+
+def _commit_and_close(session: Session) -> None:
+    session.commit()
+    session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 def alembic_config(url: str):

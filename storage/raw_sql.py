@@ -198,14 +198,19 @@ async def raw(session) -> Raw:
     transaction = sync.get_transaction()
     if cached is not None and transaction is not None and cached[0] is transaction:
         return cached[1]
-    connection = await session.connection()
-    fairy = await connection.get_raw_connection()
-    holds = getattr(connection.sync_connection.engine, _HOLDS, False)
-    made = Raw(fairy.driver_connection, connection.dialect.name == "sqlite", holds)
+    connection, driver = await session.run_sync(_driver_of)  # one trip through the async bridge, not two
+    holds = getattr(connection.engine, _HOLDS, False)
+    made = Raw(driver, connection.dialect.name == "sqlite", holds)
     sync.info[_CACHE] = (sync.get_transaction(), made)
     if holds:
-        connection.sync_connection.info[_HOLDER] = made  # for the listeners below
+        connection.info[_HOLDER] = made  # for the listeners below
     return made
+
+
+def _driver_of(sync_session) -> tuple[Any, Any]:
+    """(the session's Connection, begun, and its driver's own connection: sqlite3, aiosqlite's or psycopg's)."""
+    connection = sync_session.connection()
+    return connection, connection.connection.driver_connection
 
 
 _HOLDS = "crmbot_holds_writes"  # an Engine attribute: hold_writes was given it
