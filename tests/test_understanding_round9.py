@@ -121,3 +121,55 @@ def test_outcomes_said_many_ways(parser, text, outcome):
 ])
 def test_risks_said_many_ways(parser, text, risks):
     assert parse(parser, text)["risk"] == risks
+
+
+ZH_CUSTOMERS = [("陈志明", "志明五金", ("明哥",)), ("林志豪", "豪华家具", ()), ("刘洋", "洋帆物流", ()), ("郑凯", "十二月科技", ())]
+
+
+@pytest.fixture(scope="module")
+def zh_parser():
+    records = [CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(ZH_CUSTOMERS)]
+    return NoteParser(CustomerIndex(records), strict=True)
+
+
+XMAS_EVE = dt.datetime(2026, 12, 24, 17, 45, tzinfo=TZ)
+
+
+def test_chinese_spoken_word_by_word(zh_parser):
+    """Spaces between Chinese words (voice input) do not hide dates, channels or outcomes."""
+    out = parse(zh_parser, "陈志明 明哥 说 嗯 明年 订单 翻倍 呃 元旦 之后 细谈", XMAS_EVE)
+    assert out["follow_up"]["date"] == "2027-01-04"
+    out = parse(zh_parser, "林志豪先生 今天 到店裡 來 看沙發, 說 沒有 不滿", XMAS_EVE)
+    assert out["channel"] == "meeting" and out["risk"] == []
+    out = parse(zh_parser, "刘洋 洋帆物流 说 明年 起 改用 顺丰，我们 丢了 这个客户", XMAS_EVE)
+    assert out["outcome"] == "lost" and out["risk"] == ["churn"]
+    out = parse(zh_parser, "那个帮我记一下 郑凯他们十二月科技 嗯 明天上午十点 要开个视频会", XMAS_EVE)
+    assert (out["follow_up"]["date"], out["follow_up"]["time"]) == ("2026-12-25", "10:00")
+    # a clock said with a space after a Chinese word keeps its own reading
+    out = parse(zh_parser, "郑凯 wants a call 下周三 3pm re 新品", XMAS_EVE)
+    assert (out["follow_up"]["date"], out["follow_up"]["time"]) == ("2026-12-30", "15:00")
+
+
+@pytest.mark.parametrize("text, channel", [
+    ("吳美玲來訊(LINE)，說上次那批咖啡豆品質很好", "message"),
+    ("今天下午三點一刻跟蔡志偉視訊，五一前他們要下單", "meeting"),
+    ("赵总：您好！附件是九月份的对账单，合计人民币 42,300 元，请在 9月10日前 确认。", "email"),
+    ("Kenji and Ben both complained about the April price increase in emails. Respond by Fri.", "email"),
+])
+def test_channels_said_other_ways(parser, text, channel):
+    assert parse(parser, text, FRI_15_JAN.replace(hour=18))["channel"] == channel
+
+
+@pytest.mark.parametrize("text, outcome, risks", [
+    ("林志豪說他們要換到別家供應商了，價格差太多。這單算丟了。", "lost", ["churn"]),
+    ("林志豪说换了新包装，效果不错", None, []),
+    ("陈志明说下个月起改用新系统", None, []),
+])
+def test_chinese_lost_and_churn(zh_parser, text, outcome, risks):
+    out = parse(zh_parser, text, XMAS_EVE)
+    assert (out["outcome"], out["risk"]) == (outcome, risks)
+
+
+def test_hong_kong_paper_money(zh_parser):
+    out = parse(zh_parser, "明哥話聽日飲茶傾下年嘅合約，大概 50 萬港紙", XMAS_EVE)
+    assert (out["amount"], out["currency"]) == (500000, "HKD")

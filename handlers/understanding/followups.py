@@ -309,7 +309,7 @@ def _dateline(n: str, mentions, now: dt.datetime) -> set[int]:
 
 
 _DATELINE_END = re.compile(r"\s*(?:[-–—:：|,，]|\s[a-z\u4e00-\u9fff]|(?:记录|记|备忘|小记|纪要|notes?|log)\s*[:：])")
-_ATTRIBUTE = re.compile(r"\s*(?:的|嗰|那|这|這)\s*(?:[一两二三四五六七八九十几\d]*\s*)?(?:批|单|张|份)?\s*(?:订单|货|单子|账单)|"
+_ATTRIBUTE = re.compile(r"\s*(?:的|嗰|那|这|這)\s*(?:[一两二三四五六七八九十几\d]*\s*)?(?:批|单|张|份)?\s*(?:订单|货|单子|账单|对账单|发票|报表|账目|工资|业绩|销量)|"
                         r"的?(?:预算|目标|指标|考核|业绩|报表|冲量)")  # 年底预算: which budget, not when
 # a festival naming the goods or the season's business right after it ("christmas orders", "春节团的大巴")
 _FESTIVAL_ATTRIBUTE = re.compile(

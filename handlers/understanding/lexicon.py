@@ -60,6 +60,9 @@ _PLAN_SOON_ZH = _rx(r"(?<!昨)(?:明天|明早|明晚|后天|大后天|今晚|�
 _RESCHEDULE = _rx(r"\b(?:moved|rescheduled|postponed|pushed|brought forward|cancelled|canceled)\b|改到|改期|推迟|延期|提前到|挪到")
 
 
+_SENTENCE_STOP = _rx(r"[.;!?。；！？\n](?=\s|$)")
+
+
 def detect_channel(n: str, places=(), future=(), clauses=None) -> str:
     """How the interaction happened: call / visit / meeting / email / message / other.
 
@@ -67,9 +70,35 @@ def detect_channel(n: str, places=(), future=(), clauses=None) -> str:
     that are still ahead, which make a contact in their clause a plan ("明天去…开会"), not what happened.
     """
     try:
-        return _detect_channel(n, places, future, clauses)
+        found = _detect_channel(n, places, future, clauses)
+        if found == "other" and _CJK_GAP.search(n):
+            # a note spoken word by word ("今天 到店裡 來 看沙發", "约 吃饭"): read again without the spaces
+            t, at = tightened(n)
+            found = _detect_channel(t, at(places), at(future), at_clauses(at, clauses))
+        return found
     except Exception:
         return "other"
+
+
+def tightened(n: str):
+    """``n`` without the spaces between Chinese words, and a function taking spans of ``n`` to spans of it."""
+    from bisect import bisect_left
+
+    gone = {i for m in _CJK_GAP.finditer(n) for i in range(m.start(), m.end())}
+    where = [i for i in range(len(n)) if i not in gone]
+
+    def at(spans):
+        return [(bisect_left(where, a), bisect_left(where, b)) for a, b in spans or ()]
+
+    return "".join(n[i] for i in where), at
+
+
+def at_clauses(at, clauses):
+    if not clauses:
+        return clauses
+    from .clauses import Clause
+
+    return [Clause(a, b, c.role) for c, (a, b) in zip(clauses, at([(c.start, c.end) for c in clauses]))]
 
 
 # going to the customer named right after: 去阳光农业, 到了远航船务, went to Hooli, dropped by Acme
@@ -203,7 +232,8 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
             end = e + 14
             while end < len(n) and n[end - 1].isascii() and n[end - 1].isalnum() and n[end].isascii() and n[end].isalnum():
                 end += 1  # whole words: "sun" is not "sundaram"
-            if _FUTURE_AFTER_EN.search(n[e:end]):
+            stop = _SENTENCE_STOP.search(n, e, end)  # not the next sentence's day ("… in emails. Respond by Fri")
+            if _FUTURE_AFTER_EN.search(n[e:stop.start() if stop else end]):
                 continue
         if future and _planned(n, s, e, cs, future, clauses):
             continue
@@ -329,6 +359,14 @@ _NEARLY = _rx(r"(?:\b(?:almost|nearly|could have|would have|might have|may have|
 def detect_outcome(n: str, future=()) -> str | None:
     """won / lost / None. ``future``: spans of time phrases still ahead; an order announced for one of them
     ("明年一月份下单", "will sign next month") is not won yet."""
+    found = _detect_outcome(n, future)
+    if found is None and _CJK_GAP.search(n):
+        t, at = tightened(n)  # "我们 丢了 这个客户": spoken word by word
+        found = _detect_outcome(t, at(future))
+    return found
+
+
+def _detect_outcome(n: str, future=()) -> str | None:
     try:
         for m in _LOST.finditer(n):
             if _NEARLY.search(n[max(0, m.start() - 16): m.start()]):

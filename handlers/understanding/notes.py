@@ -80,7 +80,7 @@ class NoteParser:
                     and not (t.time is not None and (_SOMEONE_ELSES.search(head, max(0, t.start - 8), t.start)
                                                      or _SOMEONE_ELSES_AFTER.match(head, t.end)))]
         mentions = _drop_clocks_of_past_days(mentions, head)
-        ahead = _ahead(mentions, now)
+        ahead = _ahead(mentions, now, n)
         clauses = clause_roles.split(n, [(t.start, t.end) for t in mentions])
         note.channel = detect_channel(n, names, ahead, clauses)
         note.risk = detect_risks(n)
@@ -240,15 +240,16 @@ def _drop_clocks_of_past_days(mentions, text: str):
     return keep
 
 
-def _ahead(mentions, now: dt.datetime) -> list[tuple[int, int]]:
-    """Spans of the time phrases still ahead: a later day, or later today at a stated time or part of the day."""
-    from .followups import later_today
+def _ahead(mentions, now: dt.datetime, n: str = "") -> list[tuple[int, int]]:
+    """Spans of the time phrases still ahead: a later day, or later today at a stated time or part of the day.
+    Not one that says which thing it is ("九月份的对账单", "下个月的订单")."""
+    from .followups import _ATTRIBUTE, later_today
 
     out = []
     today = now.date()
     for t in mentions:
         try:
-            if getattr(t, "past", False) or t.date is None:
+            if getattr(t, "past", False) or t.date is None or (n and _ATTRIBUTE.match(n, t.end)):
                 continue
             if t.date > today or (t.date == today and t.time is not None and t.time > now.time().replace(tzinfo=None)) \
                     or later_today(t, now):

@@ -91,9 +91,27 @@ _FILLER = re.compile(r"(?<![a-z])(?:at|on|the|around|about|approximately|approx|
                      r"by|before|roughly|some\s*time|sometime)(?![a-z])|[\s,.;:!?@()\-，。、的在于]+")
 
 
+# Chinese has no spaces between words; a note dictated or typed word by word has them ("元旦 之后 细谈", "五月 十号 之前"):
+# the Chinese rules read it without them, and their spans are mapped back onto the text as written.
+_CJK_SPACES = re.compile(r"(?<=[\u4e00-\u9fff]) {1,2}(?=[\u4e00-\u9fff])")
+
+
+def _zh_parts(norm: str, ctx: Ctx, found: list[Part]) -> None:
+    if not _CJK_SPACES.search(norm):
+        zh.ZH.scan(norm, ctx, found)  # each rule first checks a cheap "needs" regex
+        return
+    gone = {i for m in _CJK_SPACES.finditer(norm) for i in range(m.start(), m.end())}
+    where = [i for i in range(len(norm)) if i not in gone]
+    tight: list[Part] = []
+    zh.ZH.scan("".join(norm[i] for i in where), ctx, tight)
+    for p in tight:
+        p.start, p.end = where[p.start], where[p.end - 1] + 1
+        found.append(p)
+
+
 def _parts(norm: str, ctx: Ctx) -> list[Part]:
     found: list[Part] = []
-    zh.ZH.scan(norm, ctx, found)  # each rule first checks a cheap "needs" regex
+    _zh_parts(norm, ctx, found)
     en.EN.scan(norm, ctx, found)
     return group(select(found), norm)
 

@@ -6,6 +6,7 @@ Each rule produces one partial value; compose.py glues neighbours together, so
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from .festivals import FESTIVALS, day_before, first_workday_after, next_festival, next_holiday_cluster, recent_festival
 from .numerals import ZH_DIGITS_YEAR, ZH_NUM, zh_value
@@ -240,6 +241,9 @@ def part_of_day(m, ctx):
     return P(m, pod=_POD[w], weak=w in ("早", "晚"))
 
 
+_DAY_BEFORE_CLOCK = re.compile(r"(?:上午|下午|晚上|早上|中午|傍晚|凌晨|明天|今天|后天|明早|今晚|周[一二三四五六日天]|[号日])\s?$")
+
+
 # 3点, 三点钟, 三点半, 三点一刻, 三点十五(分), 三点零五, 三点三 (Cantonese: 3 x 5 min),
 # 三点踏三 / 搭三 / 三个字, 3点整, 三点差五分 (2:55), 15时30分.
 @rule(rf"(?<![第.])({N})(点|时)(钟)?(?:(整)|(半)|([一三13])刻|差({N})分?|(?:踏|搭)?({N}|半)(个字|分)?(?![起下些定直般样共同切边块整会]))?", needs='[点时]')
@@ -279,8 +283,9 @@ def clock(m, ctx):
     # "有两点顾虑", "这三点", "第一点": points of a list, not hours.
     if bare and m.start() > 0 and m.string[m.start() - 1] in "有这那几些每":
         return None
-    if bare and m.end() < len(m.string) and m.string[m.end()] in "意建要问需原优缺区理看想儿顾疑担":
-        return None
+    if bare and m.end() < len(m.string) and m.string[m.end()] in "意建要问需原优缺区理看想儿顾疑担" \
+            and not _DAY_BEFORE_CLOCK.search(m.string, max(0, m.start() - 4), m.start()):
+        return None  # (but "明天上午十点要开会" is a clock)
     # "晚上八点了": what time it is now, not a time to do something
     now_said = m.string[m.end():m.end() + 1] == "了" and m.string[m.end():m.end() + 2] != "了解"
     return P(m, hour=hour, minute=minute, meridiem=meridiem, weak=weak, past=now_said)
