@@ -99,6 +99,18 @@ def _rss() -> dict[str, float]:
     return out
 
 
+def _python_floor_us() -> float:
+    """CPU µs of `sum(range(1000))` in this process right now (the machine's speed beside the index's build: a
+    typical laptop core 10-15; a shared, loaded machine much more)."""
+    best = float("inf")
+    for _ in range(5):
+        start = time.thread_time_ns()
+        for _ in range(200):
+            sum(range(1000))
+        best = min(best, (time.thread_time_ns() - start) / 200 / 1000)
+    return round(best, 1)
+
+
 async def serve(data: Path) -> dict:
     """In a process of its own (the parent holds a million records): what a `crmbot run` replica holds and does."""
     import gc
@@ -112,7 +124,7 @@ async def serve(data: Path) -> dict:
 
     inputs = json.loads((data / "inputs.json").read_text(encoding="utf-8"))
     app = build_app(Settings(database_url=f"sqlite:///{data}/seeded.db", data_dir=data), migrate=False)
-    out: dict = {"rss_start_mb": _rss()["VmRSS"]}
+    out: dict = {"rss_start_mb": _rss()["VmRSS"], "python_floor_us": _python_floor_us()}
     try:
         indexes = app.services.indexes
         wall, cpu = time.perf_counter(), time.process_time()
