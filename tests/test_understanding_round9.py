@@ -173,3 +173,32 @@ def test_chinese_lost_and_churn(zh_parser, text, outcome, risks):
 def test_hong_kong_paper_money(zh_parser):
     out = parse(zh_parser, "明哥話聽日飲茶傾下年嘅合約，大概 50 萬港紙", XMAS_EVE)
     assert (out["amount"], out["currency"]) == (500000, "HKD")
+
+
+@pytest.mark.parametrize("text, channel", [
+    ("Reminder - Jan 20 4.30 p.m. conf call with Ben re rates", "other"),  # a to-do list: a plan
+    ("ah hock call me just now, he say the payment will come end of month", "call"),
+    ("Singh Exports se call aaya, Vikram bhai ne bola payment next week", "call"),
+    ("Kenji (Sato Trading) wrote: 'we've decided to stay with you'. Renewal call Oct 4", "message"),
+    ("Hi Ben, great to see you at the workshop today. As promised, the proposal will reach you by Wednesday", "meeting"),
+    ("Hi Ben, great to see you soon at the workshop", "other"),
+    ("Quick update after my visit to Carter Tools yesterday. Ben was pleased with the samples.", "visit"),
+    ("Today I go to visit Kenji company, he very satisfy our product", "visit"),
+    ("Customer: Kenji Sato\nContact via: Email\nNext action: send price list this coming Tue", "email"),
+    ("客户：郑凯\n联系方式：电话\n下一步：下周二报价", "call"),
+])
+def test_channels_said_in_other_ways(parser, text, channel):
+    assert parse(parser, text, FRI_15_JAN.replace(hour=18))["channel"] == channel
+
+
+def test_the_hour_of_a_reported_call_is_when_it_was():
+    """"Call with Ben 3:15 pm. He signed!!" written at four: the call was at 3:15 today, the onboarding is the follow-up."""
+    records = [CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(CUSTOMERS)]
+    p = NoteParser(CustomerIndex(records), strict=True)
+    four = FRI_15_JAN.replace(hour=16)
+    out = parse(p, "Call with Ben Carter 3:15 pm. He signed!! 3yr contract, $1.2M total. Onboarding call Jan 26 at 10 am", four)
+    assert out["channel"] == "call" and out["outcome"] == "won"
+    assert (out["follow_up"]["date"], out["follow_up"]["time"]) == ("2027-01-26", "10:00")
+    # written in the morning, the same words are a call still to come
+    out = parse(p, "Call with Ben Carter 3:15 pm. Agenda: the renewal", FRI_15_JAN.replace(hour=9))
+    assert (out["follow_up"]["date"], out["follow_up"]["time"]) == ("2027-01-15", "15:15")

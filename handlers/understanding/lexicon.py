@@ -116,7 +116,7 @@ _DONE_JUST_BEFORE = _rx(r"\b(?:had|got|took|did|grabbed|was at|were at|went to|j
 _INCOMING = _rx(r"来电|打来|发来|寄来|回电|回了|微信(?:问|说|讲|催|找|里说)|接到|收到")  # they contacted us: it has happened
 _SAID_AFTER = _rx(r"说|讲|话|表示|告诉|告知|称|提到|反馈|问|回复|答应|同意|\b(?:says?|said|told|asked|mentioned|wants?|wanted)\b")
 _CONTACTED_US = _rx(r"来电|打来|发来|微信(?:问|说|讲|催|找|里说)|接到|收到")
-_TO_DO_LIST = _rx(r"\s*(?:待办|待做|todo|to-?do|备忘|提醒自己|reminders?)\s*[:：]")
+_TO_DO_LIST = _rx(r"\s*(?:待办|待做|todo|to-?do|备忘|提醒自己|reminders?)\s*(?:[:：]|[-–—]\s)")
 # the contact took place at a time already past: "on the call this morning", "电话里昨天"
 _PAST_TIME_AFTER = _rx(r"\s*(?:[a-z]+\s+){0,2}?(?:this morning|earlier today|earlier|yesterday|last (?:week|night|friday|monday|tuesday|"
                        r"wednesday|thursday)|just now)\b")

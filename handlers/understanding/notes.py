@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from functools import lru_cache
 
 from .reading import CustomerRecord, FollowUp, ParsedNote  # noqa: F401  (re-exported: the public API, see above)
@@ -80,6 +81,7 @@ class NoteParser:
                     and not (t.time is not None and (_SOMEONE_ELSES.search(head, max(0, t.start - 8), t.start)
                                                      or _SOMEONE_ELSES_AFTER.match(head, t.end)))]
         mentions = _drop_clocks_of_past_days(mentions, head)
+        mentions = _clock_of_a_reported_contact(mentions, head, now)
         ahead = _ahead(mentions, now, n)
         clauses = clause_roles.split(n, [(t.start, t.end) for t in mentions])
         note.channel = detect_channel(n, names, ahead, clauses)
@@ -238,6 +240,27 @@ def _drop_clocks_of_past_days(mentions, text: str):
             continue
         keep.append(t)
     return keep
+
+
+_CONTACT_HEAD = re.compile(r"\b(?:call|meeting|mtg|visit|lunch|dinner|coffee|zoom|demo|catch-?up|chat)\b", re.I)
+_SENTENCE_END = re.compile(r"[.!?;\n](?=\s|$)|[。！？；]")
+_REPORTED_AFTER = re.compile(r"\b(?:\w+ed|signed|said|told|agreed|was|were|went|got|had|sent|liked|loved|wants|asked)\b|!|了", re.I)
+
+
+def _clock_of_a_reported_contact(mentions, text: str, now: dt.datetime):
+    """"Call with Mick 3:15 pm. He signed!!" written at four: the hour that has passed is when the call was, not
+    3:15 tomorrow, when the first sentence names the contact and the rest reports what came of it."""
+    first = _SENTENCE_END.search(text)
+    if first is None or not _CONTACT_HEAD.search(text, 0, first.start()) or not _REPORTED_AFTER.search(text, first.end()):
+        return mentions
+    clock = now.time().replace(tzinfo=None)
+    out = []
+    for t in mentions:
+        if t.time is not None and t.start < first.start() and not _HAS_DAY.search(t.text) and not getattr(t, "past", False) \
+                and t.date == now.date() + dt.timedelta(days=1) and t.time <= clock:
+            t = replace(t, date=now.date(), past=True)
+        out.append(t)
+    return out
 
 
 def _ahead(mentions, now: dt.datetime, n: str = "") -> list[tuple[int, int]]:
