@@ -96,9 +96,8 @@ def tightened(n: str):
 def at_clauses(at, clauses):
     if not clauses:
         return clauses
-    from .clauses import Clause
-
-    return [Clause(a, b, c.role) for c, (a, b) in zip(clauses, at([(c.start, c.end) for c in clauses]))]
+    # the clauses' own type (clauses.Clause; importing it here would make a loop: clauses reads this module)
+    return [type(c)(a, b, c.role) for c, (a, b) in zip(clauses, at([(c.start, c.end) for c in clauses]))]
 
 
 # going to the customer named right after: 去阳光农业, 到了远航船务, went to Hooli, dropped by Acme
