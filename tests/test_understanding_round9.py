@@ -202,3 +202,31 @@ def test_the_hour_of_a_reported_call_is_when_it_was():
     # written in the morning, the same words are a call still to come
     out = parse(p, "Call with Ben Carter 3:15 pm. Agenda: the renewal", FRI_15_JAN.replace(hour=9))
     assert (out["follow_up"]["date"], out["follow_up"]["time"]) == ("2027-01-15", "15:15")
+
+
+def test_a_greeting_is_not_a_company_named_for_the_holiday():
+    records = [CustomerRecord(1, "Emily Clarke", "New Year Printing", ()), CustomerRecord(2, "Kenji Sato", "Sato Trading", ()),
+               CustomerRecord(3, "Lucas Martin", "Eleven Eleven Digital", ())]
+    p = NoteParser(CustomerIndex(records), strict=True)
+    now = dt.datetime(2026, 12, 30, 10, tzinfo=TZ)
+    assert parse(p, "Happy holidays from Kenji! He emailed a greeting card, nothing else. Reply after New Year", now)["customer"] == "Kenji Sato"
+    assert parse(p, "Lucas: 'Happy new year! let's talk in 2 weeks' / me: 🙌", now)["customer"] == "Lucas Martin"
+    # the company by its name still
+    assert parse(p, "New Year Printing called, wants a quote", now)["customer"] == "Emily Clarke"
+
+
+def test_customers_in_a_list():
+    records = [CustomerRecord(1, "Peter Wong", "Wong Seafood", ()), CustomerRecord(2, "Robert Chen", "Summit Capital", ()),
+               CustomerRecord(3, "Chloe Martin", "Monday Motors", ()), CustomerRecord(4, "王伟", "伟业", ()),
+               CustomerRecord(5, "王芳", "芳华", ()), CustomerRecord(6, "韩雪", "冷链", ()), CustomerRecord(7, "白雪", "白家", ())]
+    p = NoteParser(CustomerIndex(records), strict=True)
+    now = dt.datetime(2027, 9, 1, 8, 45, tzinfo=TZ)
+    assert parse(p, "Mid-Autumn gift list: Peter Wong, Robert Chen, Chloe Martin - send mooncakes by Sep 10", now)["customers"] == [
+        "Peter Wong", "Robert Chen", "Chloe Martin"]
+    assert parse(p, "Overdue review:\n• Peter Wong - $4,200 (60 days)\n• Chloe Martin - $1,100 (35 days)\n→ call both tomorrow", now)[
+        "customers"] == ["Peter Wong", "Chloe Martin"]
+    assert parse(p, "王伟 王芳 两位 王总 都 来电 拜年", now)["customers"] == ["王伟", "王芳"]
+    # two names side by side, one of them told apart from the other, is not a list
+    assert parse(p, "韩雪 白雪 别搞混了：今天拜访的是韩雪 冷链那个 她要下周一的报价", now)["customers"] == ["韩雪"]
+    # a name after a comma that only says who said something stays out
+    assert parse(p, "Met Peter Wong at the fair, Chloe Martin's old boss. Send him the catalogue", now)["customers"] == ["Peter Wong"]

@@ -375,6 +375,8 @@ class _Keys:
                         and core[0] not in DATE_WORDS:  # "Friday" of Friday Fresh Foods is mostly a day
                     _add(self.latin_part, core[0], _pair(rid, COMPANY_WORD))
                 for k in range(2, len(core)):  # "Pacific Rim" of "Pacific Rim Imports"
+                    if all(w in DATE_WORDS or w in FESTIVAL_WORDS for w in core[:k]):
+                        continue  # "New Year" of New Year Printing is mostly the holiday ("Happy New Year!")
                     _add(self.full, "".join(core[:k]), _pair(rid, COMPANY_SHORT))
 
     def _index_latin_person(self, rid: int, name: str) -> None:
@@ -1148,6 +1150,9 @@ class CustomerIndex(_Keys):
 _UNKNOWN_COMPANY = None
 DATE_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunday today tomorrow weekend january february "
                        "march april june july august september october november december".split())
+# words of greetings and holidays: a company's short form made only of them is read as the holiday
+FESTIVAL_WORDS = frozenset("new year years christmas xmas eve mid autumn spring festival lunar chinese boxing day golden week national "
+                           "easter thanksgiving halloween valentine valentines happy merry holiday holidays season seasons".split())
 
 
 def _unknown_company_re():

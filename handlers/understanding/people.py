@@ -47,8 +47,10 @@ def joined_customers(index, head: str, first, prefer=None) -> list[tuple[object,
         done = list(m.spans or [m.span])
         if any(c is m.customer or (c.id is not None and c.id == m.customer.id) for c, _ in found):
             continue  # the same customer named again another way
-        if any(_joined(head, a, b) for _, ss in found for a in ss for b in done) or (
-                m.kind in _STRONG_KINDS and any(_on_their_own(head, b) for b in done)):
+        strong = m.kind in _STRONG_KINDS
+        if any(_joined(head, a, b) for _, ss in found for a in ss for b in done) or strong and (
+                any(_on_their_own(head, b) or _LIST_ITEM.search(head, max(0, b[0] - 6), b[0]) for b in done)
+                or any(_listed(head, a, b) for _, ss in found for a in ss for b in done)):
             found.append((m.customer, done))
             if len(found) >= MAX_CUSTOMERS:
                 break
@@ -83,6 +85,24 @@ def _on_their_own(text: str, span: tuple[int, int]) -> bool:
     s, e = span
     return bool(_OWN_INTERACTION.search(text, max(0, s - 16), s)) or (
         bool(_CLAUSE_LEAD.search(text, max(0, s - 12), s)) and bool(_OWN_CLAUSE_VERB.match(text, e)))
+
+
+# a list of names: "Peter Wong, Robert Chen, Chloe Martin - send mooncakes", "王伟 王芳 两位王总"
+_LIST_GAP = re.compile(r"^\s*[,，]\s*$")
+_CJK_ONLY = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
+# a list item that opens with the name: "• Michelle Obi - $1,100", "- 林芳：续约"
+_BOTH = re.compile(r"\s*(?:两位|二位|俩|两个|都|一起|一齐|\bboth\b)")
+_LIST_ITEM = re.compile(r"(?:^|\n)[ \t]*(?:[•·*→▪◦-]|\d+[.)、])[ \t]*$")
+
+
+def _listed(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    lo, hi = (a, b) if a[0] < b[0] else (b, a)
+    if lo[1] > hi[0]:
+        return False
+    gap = text[lo[1]:hi[0]]
+    # two Chinese names side by side count together only when the note says so ("两位", "都", "一起")
+    return bool(_LIST_GAP.match(gap)) or (gap == " " and bool(_CJK_ONLY.match(text[lo[0]:lo[1]])) and bool(_CJK_ONLY.match(text[hi[0]:hi[1]]))
+                                          and bool(_BOTH.match(text, hi[1])))
 
 
 def _joined(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
