@@ -230,3 +230,31 @@ def test_customers_in_a_list():
     assert parse(p, "韩雪 白雪 别搞混了：今天拜访的是韩雪 冷链那个 她要下周一的报价", now)["customers"] == ["韩雪"]
     # a name after a comma that only says who said something stays out
     assert parse(p, "Met Peter Wong at the fair, Chloe Martin's old boss. Send him the catalogue", now)["customers"] == ["Peter Wong"]
+
+
+MON_7_DEC = dt.datetime(2026, 12, 7, 9, 0, tzinfo=TZ)
+
+
+@pytest.mark.parametrize("text, date", [
+    ("Ben: order confirmed, 10k flyers. Delivery the day after boxing day", "2026-12-27"),
+    ("Met Kenji at the prep meeting last Thursday. He'll visit our factory the day after the expo on the 12th.", "2026-12-13"),
+    ("send Ben flowers two days before Christmas", "2026-12-23"),
+    ("Ben: overdue Rs 80,000 still not paid. 3rd reminder sent by email today. Escalate if nothing by 15th", "2026-12-15"),
+    ("pls remind me: happy bday msg to Kenji Sato's husband on the 27th. nothing else pending w her", "2026-12-27"),
+    ("Christmas party at the Carter Tools warehouse tonight, Ben invited us. Not a work thing, no follow-up.", None),
+    ("No follow-up needed on the invoice. Call Ben Thursday about the samples", "2026-12-10"),
+])
+def test_days_counted_from_others_and_notes_that_need_nothing(parser, text, date):
+    out = parse(parser, text, MON_7_DEC)
+    assert (out["follow_up"] or {}).get("date") == date
+
+
+def test_a_weekday_that_opens_the_note_on_that_day_is_when_it_is(parser):
+    out = parse(parser, "Sunday lol. Ben Carter said on the phone yesterday he's not unhappy with the delay. Delivery on the 15th as planned",
+                dt.datetime(2027, 6, 6, 15, 0, tzinfo=TZ))
+    assert out["follow_up"]["date"] == "2027-06-15" and out["risk"] == []
+
+
+def test_a_card_for_someone_elses_birthday_keeps_whose_it_is(parser):
+    out = parse(parser, "pls remind me: happy bday msg to Kenji Sato's husband on the 27th", MON_7_DEC)
+    assert out["birthday"] is None and "Kenji Sato's husband" in out["follow_up"]["task"]

@@ -88,8 +88,8 @@ def task_text(text: str, s: int, e: int, cut: list[tuple[int, int]], within=None
     for c in _CORRECTION.finditer(text.lower(), cs, ce) if others else ():
         spans.append(c.span())
     for a, b in cut:
-        if a is None:
-            continue
+        if a is None or text.startswith(("'s", "’s"), b):
+            continue  # "a card for Hannah's husband": the name says whose, it stays
         p = _TO_PERSON.search(text[max(cs, a - 6):a])
         spans.append((a - (len(p.group()) if p else 0), b))
     for a, b in spans:
@@ -237,6 +237,12 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
             items.append(((m.date, m.time or dt.time(23, 59), m.start), FollowUp(m.date, m.time, task, start=m.start)))
             situational = [x for x in situational if x is not m]
     nothing_to_do = bool(_NO_NEED.search(n))
+    if nothing_to_do and items:
+        # "Christmas party tonight, … no follow-up": only a step asked for outright still stands
+        kept = [x for x in items if (c := clause_at(clauses, x[1].start) if clauses and x[1].start is not None else None) is not None
+                and c.role == "next"]
+        situational += [m for m in mentions if any(x[1].start == m.start for x in items if x not in kept)]
+        items = kept
     if expected and (acted or nothing_to_do):
         # "order expected after the 4th of July, check in July 6", "Laura writes Nordwind will pay on Friday. follow
         # up Monday": what the customer will do or expects is the situation; our own step is the follow-up
@@ -426,7 +432,8 @@ def _role_here(n: str, m, mentions, c) -> str:
     return own if own != "plain" else c.role
 
 
-_DATELINE = re.compile(r"\s*(?:night|evening|morning|afternoon|晚上|早上|上午|下午)?\s*(?:[,:：，\-–—]|catch[- ]?up|recap|update|wrap)")
+_DATELINE = re.compile(r"\s*(?:night|evening|morning|afternoon|晚上|早上|上午|下午)?\s*(?:[,:：，\-–—]|catch[- ]?up|recap|update|wrap|"
+                       r"[.!](?=\s|$)|(?:lol|haha|ugh|again|already)(?![a-z]))")  # "Sunday lol. Olivia said …"
 _RELATIVE_DAY = re.compile(r"^(?:今天|明天|后天|大后天|今日|明日|tomorrow|today)$", re.I)
 _DAY_NAMED = re.compile(r"(?:就|也|正好|刚好)?是?(?:[\u4e00-\u9fff]{1,3}节(?![目省约点奏])|腊八|除夕|小年|冬至|夏至|立春|立秋|立冬|圣诞|平安夜)"
                         r"(?:了|啊|哈+|呀|啦)?\s*(?:[,，。.!！~～;；]|$)|"

@@ -131,9 +131,20 @@ def find_times(text: str, now: dt.datetime) -> list[TimeMention]:
         if r is None:
             continue
         day, time, past = r
-        out.append(TimeMention(p.start, p.end, text[p.start:p.end], day, time,
+        start = p.start
+        shift = _SHIFTED.search(norm, max(0, p.start - 40), p.start) if p.has_day() else None
+        if shift is not None:  # "the day after the expo on the 12th", "two days before Christmas", "交货后三天"
+            n = _SHIFT_DAYS.get(shift.group("n") or "the", 1) * (1 if shift.group("dir") == "after" else -1)
+            day, start, past = day + dt.timedelta(days=n), shift.start(), past and day + dt.timedelta(days=n) < ctx.today
+        out.append(TimeMention(start, p.end, text[start:p.end], day, time,
                                deadline=p.deadline, past=past, grain=_grain(p)))
     return out
+
+
+# a day counted from another: "the day after <it>", "two days before <it>" (what lies between names the event)
+_SHIFT_DAYS = {"the": 1, "a": 1, "one": 1, "1": 1, "two": 2, "2": 2, "three": 3, "3": 3, "four": 4, "4": 4, "five": 5, "5": 5}
+_SHIFTED = re.compile(r"(?<![a-z])(?:(?P<n>the|a|one|two|three|four|five|[1-5])\s+)days?\s+(?P<dir>after|before)\s+"
+                      r"(?:(?:the|our|their|his|her)\s+)?(?:[a-z'-]+\s+){0,3}?(?:(?:on|of)\s+)?$")
 
 
 def resolve_when(text: str, now: dt.datetime) -> Resolved | None:

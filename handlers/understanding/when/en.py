@@ -248,7 +248,7 @@ def around_the_holiday(m, ctx):
     return P(m, date=day_before(d), deadline=True) if d is not None else None
 
 
-_HOLIDAY = (r"christmas\s+eve|christmas|xmas|new\s+year'?s\s+eve|new\s+year'?s\s+day|new\s+year|"
+_HOLIDAY = (r"christmas\s+eve|christmas|xmas|boxing\s+day|new\s+year'?s\s+eve|new\s+year'?s\s+day|new\s+year|"
             r"valentine'?s\s+day|good\s+friday|easter\s+monday|easter|black\s+friday|cyber\s+monday|thanksgiving(?:\s+day)?")
 _CN_FESTIVAL = "|".join(sorted((re.escape(k) for k in EN_ALIASES), key=len, reverse=True))
 
@@ -299,7 +299,7 @@ def cn_festival(m, ctx):
 
 # "christmas", "easter 2014", "three days after easter", "2nd tuesday after christmas"
 @rule(B + r"(?:(" + ORD + "|" + EN_COUNT + r")\s+(days?|weeks?|" + WEEKDAY + r"s?)\s+(after|before)\s+)?(" + _HOLIDAY +
-      r")(?:\s+(\d{4}))?" + E, needs="christmas|xmas|new year|valentine|easter|friday|monday|thanksgiving")
+      r")(?:\s+(\d{4}))?" + E, needs="christmas|xmas|new year|valentine|easter|friday|monday|thanksgiving|boxing")
 def holiday(m, ctx):
     count, unit, rel, name, year = m.groups()
     if re.search(r"(?:happy|merry|wish(?:ing)?\s+(?:you\s+)?(?:a\s+)?)\s*$", m.string[max(0, m.start() - 20):m.start()]):

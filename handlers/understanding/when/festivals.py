@@ -17,6 +17,7 @@ FESTIVALS = {
     "中秋": ("lunar", 8, 15), "重阳节": ("lunar", 9, 9), "除夕": ("eve", 1, 1),
     "双十一": ("solar", 11, 11), "双11": ("solar", 11, 11), "双十二": ("solar", 12, 12), "双12": ("solar", 12, 12),
     "christmas": ("solar", 12, 25), "xmas": ("solar", 12, 25), "christmas eve": ("solar", 12, 24),
+    "boxing day": ("solar", 12, 26),
     "new year's eve": ("solar", 12, 31), "new years eve": ("solar", 12, 31),
     "new year's day": ("solar", 1, 1), "new years day": ("solar", 1, 1), "new year": ("solar", 1, 1),
     "valentine's day": ("solar", 2, 14), "valentines day": ("solar", 2, 14), "easter": ("easter", 0, 0),
