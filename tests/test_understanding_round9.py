@@ -258,3 +258,55 @@ def test_a_weekday_that_opens_the_note_on_that_day_is_when_it_is(parser):
 def test_a_card_for_someone_elses_birthday_keeps_whose_it_is(parser):
     out = parse(parser, "pls remind me: happy bday msg to Kenji Sato's husband on the 27th", MON_7_DEC)
     assert out["birthday"] is None and "Kenji Sato's husband" in out["follow_up"]["task"]
+
+
+ZH2_CUSTOMERS = [("林芳", "芳华贸易", ("Fiona",)), ("徐静", "静心茶业", ()), ("陈美华", "美华时装", ()), ("赵敏", "敏达软件", ()),
+                 ("周一鸣", "一鸣文化传媒", ())]
+
+
+@pytest.fixture(scope="module")
+def zh2_parser():
+    records = [CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(ZH2_CUSTOMERS)]
+    return NoteParser(CustomerIndex(records), strict=True)
+
+
+SAT_12_DEC = dt.datetime(2026, 12, 12, 10, 0, tzinfo=TZ)
+
+
+def test_spoken_chinese_keeps_its_numbers_apart(zh2_parser):
+    out = parse(zh2_parser, "那个 赵敏 嗯 打电话说 那个 系统上线以后 呃 用户投诉很多 呃 不对 是反馈很多 不是投诉 嗯 下周二 两点半 开个会", SAT_12_DEC)
+    assert (out["follow_up"]["date"], out["follow_up"]["time"]) == ("2026-12-15", "14:30")
+    assert out["risk"] == []  # "不是投诉": said not to be one
+
+
+@pytest.mark.parametrize("text, channel, date, time", [
+    ("六点一刻 给 徐静 回电话", "other", "2026-12-12", "18:15"),  # a call to return
+    ("给徐静回了电话，她说下周再谈", "call", "2026-12-14", None),
+    ("给徐静打电话，她说明天下午3点再聊", "call", "2026-12-13", "15:00"),  # a call made: what was said follows
+    ("周一鸣那边微信说合同盖好章了，28万，周五寄回来", "message", "2026-12-18", None),  # their step still to come
+])
+def test_calls_to_return_and_things_to_come_back(zh2_parser, text, channel, date, time):
+    out = parse(zh2_parser, text, SAT_12_DEC)
+    assert (out["channel"], out["follow_up"]["date"], out["follow_up"]["time"]) == (channel, date, time)
+
+
+@pytest.mark.parametrize("text, risks", [
+    ("林芳 Fiona 邮件：之前投诉的包装问题，已经解决，不用再跟了。", []),
+    ("陳美華今日WhatsApp話上個月嗰單三萬五千蚊仲未過數，佢話下個禮拜二一定過", ["overdue_payment"]),
+    ("徐静说包装问题很多，要投诉", ["complaint"]),
+])
+def test_chinese_risks_resolved_denied_or_owed(zh2_parser, text, risks):
+    assert parse(zh2_parser, text, SAT_12_DEC)["risk"] == risks
+
+
+def test_a_birthday_treat_said_word_by_word(zh2_parser):
+    out = parse(zh2_parser, "林芳 Fiona 說 她的 生日 是 5月20號 嗯 那天 請她 吃飯", SAT_12_DEC)
+    assert out["birthday"] == "05-20" and out["follow_up"]["date"] == "2027-05-20"
+    # a treat she gave us is nothing to do on the birthday
+    out = parse(zh2_parser, "林芳今晚请吃饭 聊得很开心 她生日是5月20号 记一下", SAT_12_DEC)
+    assert out["birthday"] == "05-20" and all(f["date"] != "2027-05-20" for f in out["follow_ups"])
+
+
+def test_a_change_starting_from_a_month_is_no_date(zh2_parser):
+    out = parse(zh2_parser, "徐静 说 10月 起 改用 顺丰，我们 丢了 这个客户", SAT_12_DEC)
+    assert out["follow_up"] is None and out["outcome"] == "lost" and out["risk"] == ["churn"]

@@ -42,8 +42,8 @@ _REL_IN = re.compile(rf"(?:{_RELATIONS_EN})'s")
 _LUNAR_WORD = re.compile(r"农历|阴历|旧历|lunar")
 _REL_NEAR = re.compile(rf"(?:{_RELATIONS_ZH})的?\s*(?:农历|阴历|旧历|公历|阳历)?\s*$")
 _ACTION = re.compile(
-    r"记得|别忘|不要忘|提醒|送|寄|准备|祝福|祝|买|订|发.{0,4}(?:祝福|红包|消息|信息)|打.{0,2}电话|问候|"
-    r"remember|remind|don'?t forget|send|gift|card|flowers|cake|wish|greet|call|buy|order|prepare"
+    r"记得|别忘|不要忘|提醒|送|寄|准备|祝福|祝|买|订|发.{0,4}(?:祝福|红包|消息|信息)|打.{0,2}电话|问候|请(?:她|他|他们|她们|佢)(?:去)?(?:吃|喝|饮)|"
+    r"remember|remind|don'?t forget|send|gift|card|flowers|cake|wish|greet|call|buy|order|prepare|take (?:her|him|them) (?:out|to)"
 )
 
 
@@ -213,6 +213,7 @@ _THEIR_WISH = re.compile(r"(?:(?:他|她|他们)(?:在|正在|还在)?(?:愁|纠
 
 def _our_action(text: str) -> bool:
     """Something we are asked to do for the birthday (送花, send a card), not what the customer wants."""
+    text = re.sub(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])", "", text)  # "那天 請她 吃飯", spoken word by word
     return any(not _THEIR_WISH.search(text, max(0, m.start() - 30), m.start()) for m in _ACTION.finditer(text))
 
 

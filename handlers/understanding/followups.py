@@ -128,7 +128,7 @@ def _is_interaction_today(n: str, mention, cs: int, ce: int, contact: bool = Fal
 
 
 # a contact that came in or took place (the clause of "today" names it): 打电话来, 来电, 来公司, called, emailed
-_CONTACT_IN = re.compile(r"打(?:了)?(?:个)?电话来|来电|打来|来(?:了)?(?:公司|我们|厂|店|访)|微信|邮件|短信|视频|"
+_CONTACT_IN = re.compile(r"打(?:了)?(?:个)?电话来|来电|打来|来(?:了)?(?:公司|我们|厂|店|访)|到(?:了)?\s?(?:我们|我司|公司|店里|门店|展厅|办公室|厂里)\s?来|微信|邮件|短信|视频|"
                          r"\b(?:called|phoned|rang|emailed|texted|messaged|visited|met)\b")
 
 

@@ -137,6 +137,8 @@ _PRESENT_AT = _rx(r"\b(?:both|all|we|i|he|she|they)\s+(?:were\s+|was\s+|are\s+|a
 _TODAY_ONLY = _rx(r"^(?:tonight|today|this evening|今晚|今天|今日)$")
 # "给王建国发个邮件": a message to send (one already sent says 发了)
 _TO_SEND_ZH = _rx(r"给[^，。,;；]{1,10}?发(?:个|一个|封|一封|条|一条)\s?$")
+_CALL_TO_ZH = _rx(r"给[^，。,;；]{1,12}$")
+_DONE_AFTER_ZH = _rx(r"\s?(?:了|过|完)")
 # a heading ("Tom's team visit - tuesday 3pm") followed by the day it will be
 _HEADER_AFTER = _rx(r"\s*[:：-]")
 # "李秀英 微信 …", "Tom whatsapp: …": a medium right after the name, then what was written
@@ -205,6 +207,8 @@ def _detect_channel(n: str, places=(), future=(), clauses=None) -> str:
             return "other"  # "待办：1. 给骆总打电话 …": everything in it is a plan
         if _TO_SEND_ZH.search(before):
             continue  # "给王建国发个邮件说价格": to send
+        if n.startswith("回电", s) and _CALL_TO_ZH.search(before) and not _DONE_AFTER_ZH.match(n, e):
+            continue  # "六点一刻 给 徐静 回电话": a call to return (but "给张强打电话，他说…" tells of one made)
         if ch in ("visit", "meeting", "call") and future and (_HEADER_AFTER.match(n[e:]) or n[s:e].rstrip()[-1:] in ":：-") \
                 and any(e <= fs <= e + 4 for fs, _ in future) and not _done_cue(n, s, e):
             continue  # "Tom's team visit - tuesday 3pm": the day it will be

@@ -93,7 +93,8 @@ _FILLER = re.compile(r"(?<![a-z])(?:at|on|the|around|about|approximately|approx|
 
 # Chinese has no spaces between words; a note dictated or typed word by word has them ("元旦 之后 细谈", "五月 十号 之前"):
 # the Chinese rules read it without them, and their spans are mapped back onto the text as written.
-_CJK_SPACES = re.compile(r"(?<=[\u4e00-\u9fff]) {1,2}(?=[\u4e00-\u9fff])")
+_CJK_SPACES = re.compile(r"(?<=[\u4e00-\u9fff]) {1,2}(?=[\u4e00-\u9fff])(?<![一二三四五六七八九十两零日天] )(?<![一二三四五六七八九十两零日天]  )"
+                         r"|(?<=[\u4e00-\u9fff]) {1,2}(?=[\u4e00-\u9fff])(?![一二三四五六七八九十两零])")
 
 
 def _zh_parts(norm: str, ctx: Ctx, found: list[Part]) -> None:

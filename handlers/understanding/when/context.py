@@ -22,7 +22,7 @@ _EN_FUTURE = re.compile(
     r"let's|lets|would|'d|can|could|try|until|till|send|call|email|ship|deliver|reply|ping|chase|submit|book|"
     r"visit|meet|confirm|check|prepare)(?![a-z])")
 # 发邮件过来, 打电话来, 来电: they reached us, so it has happened
-_ZH_PAST = re.compile(r"了|已经|已|刚刚|刚才|刚|过了|来过|去过|见过|(?:发|寄|打|传|送)\S{0,4}?过?来(?![^，。,.\s]{0,2}(?:吧|啊|哈))|来电|认识|结识|碰到|遇到|碰见|遇见")
+_ZH_PAST = re.compile(r"了|已经|已|刚刚|刚才|刚|过了|来过|去过|见过|(?:发|寄|打|传|送)\S{0,4}?过来(?![^，。,.\s]{0,2}(?:吧|啊|哈))|打(?:了)?(?:个|一个)?电话来|来电|认识|结识|碰到|遇到|碰见|遇见")
 _ZH_FUTURE = re.compile(r"要|(?<![展开晚年舞聚酒例峰约机社宴茶工博])会(?![议员所计场展])|将|得|需|记得|请|准备|打算|计划|再|约|安排|跟进|回电|回复|提醒|下次|等|之前|以前|前|尽快|务必|必须|让|叫他|叫她")
 
 
