@@ -310,3 +310,16 @@ def test_a_birthday_treat_said_word_by_word(zh2_parser):
 def test_a_change_starting_from_a_month_is_no_date(zh2_parser):
     out = parse(zh2_parser, "徐静 说 10月 起 改用 顺丰，我们 丢了 这个客户", SAT_12_DEC)
     assert out["follow_up"] is None and out["outcome"] == "lost" and out["risk"] == ["churn"]
+
+
+@pytest.mark.parametrize("text, amount, currency", [
+    ("Kenji call, say the invoice 2,000 wrong, actually should be 1,800. I amend and send back by Mon.", 1800, None),
+    ("the deal is 50k, sorry, 55k", 55000, None),
+    ("嗯 跟 韩雪 打了电话 嗯 大概 三百 五十 万 呃 不对 是三百八十万 五月 十号 之前 给方案", 3800000, "CNY"),
+    ("郑凯 订了 两 千 件", None, None),  # a count said word by word
+    ("Ben: the 2nd answer is wrong, should be 3 pcs", None, None),
+    ("Ben: budget 60k singapore dollars", 60000, "SGD"),
+])
+def test_amounts_corrected_or_spoken(parser, text, amount, currency):
+    out = parse(parser, text)
+    assert (out["amount"], out["currency"]) == (amount, currency)

@@ -49,7 +49,7 @@ def cn_number(s: str) -> float | None:
 _NUM = r"(?P<num>\d{1,2},(?:\d{2},)+\d{3}(?:\.\d+)?(?!\d)|\d{1,3}(?:['’]\d{3})+(?:\.\d+)?(?!\d)|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+万[零〇一二两三四五六七八九十百千]*[一二三四五六七八九十百千](?![万亿])|[零〇一二两三四五六七八九十百千]+)"
 _PRE = r"(?P<pre>us\$|hk\$|nt\$|s\$|a\$|c\$|usd|rmb|cny|eur|gbp|hkd|jpy|twd|ntd|sgd|aud|cad|chf|sek|nok|dkk|krw|inr|aed|sar|myr|thb|idr|vnd|brl|mxn|nzd|zar|r\$|\$|¥|￥|€|£|₹|₩|(?<![a-z])rs\.?|(?<![a-z])inr|人民币|美元|美金|港币|港元|港纸|新台币|台币|日元|日币|欧元|英镑|韩元)?\s?"
 _MUL = r"(?:\s?(?:来|多|余)?(?P<mul>千万|百万|亿|万|lakhs?(?![a-z])|lacs?(?![a-z])|crores?(?![a-z])|cr(?![a-z])|w(?![a-z])|k(?![a-z])|mn(?![a-z])|mm(?![a-z])|m(?![a-z])|mil(?![a-z])|million|thousand|grand(?![a-z])|mio\.?(?![a-z])|mln(?![a-z])|bn(?![a-z])|billion|千(?![克米瓦]))(?P<tail>[一二三四五六七八九\d](?![\d万千百十.]))?)?"
-_SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|港纸|jpy|日元|日币|円|yen|twd|ntd|新台币|台币|蚊|sgd|aud|cad|chf|sek|nok|dkk|krw|韩元|inr|卢比|rupees?|aed|dirhams?|sar|riyals?|myr|ringgit|thb|baht|idr|vnd|brl|mxn|nzd|zar|\$|(?:€|£|₹|₩|¥|￥)(?!\s?\d)))?"
+_SUF = r"(?:\s?(?P<suf>元|块钱|块|人民币|rmb|cny|yuan|usd|us dollars?|singapore dollars?|sg dollars?|dollars?|bucks|美元|美金|eur|euros?|欧元|gbp|pounds?|英镑|hkd|港币|港元|港纸|jpy|日元|日币|円|yen|twd|ntd|新台币|台币|蚊|sgd|aud|cad|chf|sek|nok|dkk|krw|韩元|inr|卢比|rupees?|aed|dirhams?|sar|riyals?|myr|ringgit|thb|baht|idr|vnd|brl|mxn|nzd|zar|\$|(?:€|£|₹|₩|¥|￥)(?!\s?\d)))?"
 _AMOUNT = re.compile(_PRE + _NUM + _MUL + _SUF)
 
 _MULTIPLIERS = {"千万": 1e7, "百万": 1e6, "亿": 1e8, "万": 1e4, "w": 1e4, "k": 1e3, "m": 1e6, "mil": 1e6, "mn": 1e6, "mm": 1e6,
@@ -59,7 +59,7 @@ _INDIAN_MUL = ("lakh", "lakhs", "lac", "lacs", "crore", "crores", "cr")
 _CURRENCY = {
     "us$": "USD", "usd": "USD", "$": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD", "美元": "USD", "美金": "USD",
     "us dollar": "USD", "us dollars": "USD", "hk$": "HKD", "hkd": "HKD", "港币": "HKD", "港元": "HKD", "港纸": "HKD", "蚊": "HKD",
-    "nt$": "TWD", "twd": "TWD", "ntd": "TWD", "新台币": "TWD", "台币": "TWD", "s$": "SGD", "sgd": "SGD", "a$": "AUD",
+    "nt$": "TWD", "twd": "TWD", "ntd": "TWD", "新台币": "TWD", "台币": "TWD", "s$": "SGD", "sgd": "SGD", "singapore dollars": "SGD", "singapore dollar": "SGD", "sg dollars": "SGD", "sg dollar": "SGD", "a$": "AUD",
     "aud": "AUD", "c$": "CAD", "cad": "CAD", "chf": "CHF", "sek": "SEK", "nok": "NOK", "dkk": "DKK", "krw": "KRW",
     "韩元": "KRW", "₩": "KRW", "inr": "INR", "卢比": "INR", "₹": "INR", "rs": "INR", "rs.": "INR", "rupees": "INR", "rupee": "INR", "aed": "AED", "dirham": "AED", "dirhams": "AED", "sar": "SAR", "riyal": "SAR",
     "riyals": "SAR", "myr": "MYR", "ringgit": "MYR", "thb": "THB", "baht": "THB", "idr": "IDR", "vnd": "VND", "brl": "BRL",
@@ -190,7 +190,20 @@ def _range_amounts(n: str) -> list[Amount]:
     return out
 
 
+# Chinese numerals spoken word by word: "三百 五十 万" is 3,500,000 (read without the spaces, spans mapped back)
+_SPOKEN_NUMERAL_GAP = re.compile(r"(?<=[零一二两三四五六七八九十百千]) {1,2}(?=[零一二两三四五六七八九十百千万亿])")
+
+
 def find_amounts(n: str) -> list[Amount]:
+    if not _SPOKEN_NUMERAL_GAP.search(n):
+        return _find_amounts(n)
+    gone = {i for m in _SPOKEN_NUMERAL_GAP.finditer(n) for i in range(m.start(), m.end())}
+    where = [i for i in range(len(n)) if i not in gone] + [len(n)]
+    tight = "".join(n[i] for i in where[:-1])
+    return [Amount(a.value, a.currency, where[a.start], where[a.end - 1] + 1) for a in _find_amounts(tight)]
+
+
+def _find_amounts(n: str) -> list[Amount]:
     out: list[Amount] = _word_amounts(n) if re.search(r"dollar|buck|usd|euro|pound|yuan|rmb|hkd|grand|illion", n) else []
     if re.search(r"\d\s?[kmw万]?\s?(?:-|~|–|到|至)\s?\D?\d", n):
         out += [a for a in _range_amounts(n) if not any(a.start < b.end and b.start < a.end for b in out)]
@@ -202,11 +215,25 @@ def find_amounts(n: str) -> list[Amount]:
         if a is not None and not any(a.start < b.end and b.start < a.end for b in out):
             out.append(a)
     out.sort(key=lambda a: a.start)
+    # "the invoice 2,000 wrong, actually should be 1,800": the number said as the right sum is the sum
+    for m in _CORRECTED_TO.finditer(n):
+        first = next((a for a in out if a.start <= m.start("first") < a.end), None)
+        if first is None and not _BILL_BEFORE.search(n, max(0, m.start() - 20), m.start()):
+            continue
+        v = float(m.group("num").replace(",", ""))
+        if 0 < v < MAX_AMOUNT and not any(b.start < m.end() and m.start("num") < b.end for b in out):
+            out = [a for a in out if a is not first] + [Amount(v, first.currency if first else None, m.start("num"), m.end())]
+    out.sort(key=lambda a: a.start)
     # "R$200k? no, USD 40k", "三万，不对，是三万五": the speaker corrected the sum
     return [a for a, b in zip(out, out[1:] + [None]) if b is None or not _CORRECTED.match(n, a.end, b.start)]
 
 
-_CORRECTED = re.compile(r"[\s?？!！,，.。]*(?:no|nope|sorry|actually|i mean|wait|不对|不是|说错了?|错了|应该是|更正)(?![a-z])[\s,，:：]*(?:it'?s|是|应该是)?\s*~?$")
+_CORRECTED = re.compile(r"[\s?？!！,，.。]*(?:(?:is\s+)?(?:wrong|incorrect)[\s,，.]*)?(?:(?:呃|嗯|um|uh|er)[\s,，]*)?"
+                        r"(?:no|nope|sorry|actually|i mean|wait|不对|不是|说错了?|错了|应该是|更正)(?![a-z])[\s,，:：]*"
+                        r"(?:it'?s|it should be|should be|make it|是|应该是)?\s*~?$")
+_BILL_BEFORE = re.compile(r"(?<![a-z])(?:invoice|bill|amount|price|total|quote|payment|charge|fee)s?\s*(?:#?\w+\s+)?(?:of\s+)?$")
+_CORRECTED_TO = re.compile(r"(?P<first>\d[\d,]*(?:\.\d+)?)\s*k?[\s?？!！,，.。]*(?:(?:is\s+)?(?:wrong|incorrect)[\s,，.]*)(?:no|sorry|actually|i mean)?[\s,，]*"
+                           r"(?:it\s+)?(?:should be|should have been|must be|is really)\s+(?P<num>\d[\d,]*(?:\.\d+)?)(?![\d%])")
 
 
 def _read(n: str, m: re.Match) -> Amount | None:
