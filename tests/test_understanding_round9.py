@@ -323,3 +323,12 @@ def test_a_change_starting_from_a_month_is_no_date(zh2_parser):
 def test_amounts_corrected_or_spoken(parser, text, amount, currency):
     out = parse(parser, text)
     assert (out["amount"], out["currency"]) == (amount, currency)
+
+
+def test_asap_with_a_deadline_and_a_cantonese_morning(parser, zh2_parser):
+    mon = dt.datetime(2026, 6, 15, 10, 0, tzinfo=TZ)
+    out = parse(parser, "Ben wechat: machine broke down again, very unhappy. send engineer asap, Wednesday latest", mon)
+    assert out["follow_up"]["date"] == "2026-06-17" and out["follow_up"]["task"] == "send engineer asap"
+    assert parse(parser, "Ben: send the quote asap", mon)["follow_up"]["task"] == "send the quote asap"
+    out = parse(zh2_parser, "林芳话佢间美容院下个礼拜一开张，叫我哋朝早十点过去剪彩", dt.datetime(2026, 6, 17, 10, 0, tzinfo=TZ))
+    assert (out["follow_up"]["date"], out["follow_up"]["time"]) == ("2026-06-22", "10:00")

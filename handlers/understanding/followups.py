@@ -42,7 +42,7 @@ _LEAD_STRIP = re.compile(
     r"by\b|before\b|on\b|at\b|in\b|until\b|due\b|of\b)+"
 )
 _TAIL_STRIP = re.compile(
-    r"(?:\s|[-–—:：,，.。'\x22‘’“”「」?？]|\bby|\bbefore|\bon|\bat|\bin|\buntil|\bdue|\bnext|\bthis|\bfor|\bof|\bto|的|在|于|之前|以前|前)+$"
+    r"(?:\s|[-–—:：,，.。'\x22‘’“”「」?？]|\b(?:at\s+)?(?:the\s+)?latest|最迟|最晚|\bby|\bbefore|\bon|\bat|\bin|\buntil|\bdue|\bnext|\bthis|\bfor|\bof|\bto|的|在|于|之前|以前|前)+$"
 )
 
 
@@ -101,7 +101,7 @@ def task_text(text: str, s: int, e: int, cut: list[tuple[int, int]], within=None
         t = _LEAD_STRIP.sub("", t)
         t = _TAIL_STRIP.sub("", t)
     t = re.sub(r"\s+", " ", t).strip()
-    if len(t) < 2 <= len(whole) <= 6:
+    if len(t) < 2 <= len(whole) <= 6 and _CJK.search(whole):
         t = whole  # "再打": stripping 再 would leave one character
     t = _PARTICLES.sub("", t).strip()
     t = re.sub(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])", "", t)  # "约了 见面": where a name was cut
@@ -249,6 +249,7 @@ def choose_follow_ups(text: str, n: str, now: dt.datetime, mentions, birthday: B
         situational += [m for m in mentions if m.start in expected]
         items = [x for x in items if x[1].start not in expected]
     items = _without_context_dates(items, {m.start: m for m in mentions})
+    items = _asap_refined(items, {m.start: m for m in mentions}, n)
     items.sort(key=lambda x: x[0])  # the earliest first: the spec's follow_up
     if items:
         return [f for _, f in items], situational
@@ -382,6 +383,24 @@ def _without_context_dates(items, by_start):
             continue  # "年后再说。正月十六再打给他": the precise day says when after the festival
         out.append((key, f))
     return out
+
+
+def _asap_refined(items, by_start, n: str):
+    """"send engineer asap, Wednesday latest": a day said with the "asap" says by when; asap alone stays today."""
+    def asap(f):
+        m = by_start.get(f.start)
+        return m is not None and _ASAP.fullmatch(m.text.lower().strip()) is not None
+
+    out = []
+    for key, f in items:
+        if asap(f) and any(o is not f and not asap(o) and o.date is not None and o.start is not None and f.start < o.start
+                           and o.start - f.start <= 60 and not _SENTENCE_END.search(n, f.start, o.start) for _, o in items):
+            continue
+        out.append((key, f))
+    return out
+
+
+_ASAP = re.compile(r"asap|a\.s\.a\.p\.?|right now|now|尽快|马上|立刻|立即")
 
 
 def _after_festival(m) -> bool:
@@ -542,7 +561,7 @@ def _pair_day_and_clock(mentions, text: str):
 
 
 _CLOCK_ONLY = re.compile(r"^(?:at\s+|@\s*|around\s+|about\s+)?(?:\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|h)?|(?:12\s+)?noon|"
-                         r"\d{1,2}\s*o'?clock)$|^(?:上午|下午|晚上|早上|中午|傍晚|下晝)?[零一二两三四五六七八九十\d]{1,3}(?:点|點|:\d{2})"
+                         r"\d{1,2}\s*o'?clock)$|^(?:上午|下午|晚上|早上|中午|傍晚|下晝|下昼|朝早|晏晝|晏昼)?[零一二两三四五六七八九十\d]{1,3}(?:点|點|:\d{2})"
                          r"(?:半|一刻|三刻|[零一二三四五六七八九十\d]{1,3}分?)?(?:左右)?$")
 # the other side's turn ("/ me:", "| Ben:", a new line) that opens by agreeing: the hour it names is for the day just asked
 _AGREED_HOUR = re.compile(r"(?:[/|\n?.!]|^)\s*[\w\u4e00-\u9fff .'-]{0,20}[:：]\s*['\"‘“「]?\s*(?:sure|ok|okay|yes|yep|yeah|fine|sounds good|works|deal|"

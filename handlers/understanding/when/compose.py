@@ -43,6 +43,8 @@ def _gap_ok(text: str, a: int, b: int) -> bool:
 
 
 def can_merge(a: Part, b: Part) -> bool:
+    if "now_word" in a.rule or "now_word" in b.rule:
+        return False  # "asap, Wednesday latest": Wednesday says by when; "now" names no day of its own
     for f in VALUE_FIELDS:
         # A field said twice means two expressions ("明天3点 明天5点"), even with equal values.
         if getattr(a, f) is not None and getattr(b, f) is not None:
