@@ -332,3 +332,10 @@ def test_asap_with_a_deadline_and_a_cantonese_morning(parser, zh2_parser):
     assert parse(parser, "Ben: send the quote asap", mon)["follow_up"]["task"] == "send the quote asap"
     out = parse(zh2_parser, "林芳话佢间美容院下个礼拜一开张，叫我哋朝早十点过去剪彩", dt.datetime(2026, 6, 17, 10, 0, tzinfo=TZ))
     assert (out["follow_up"]["date"], out["follow_up"]["time"]) == ("2026-06-22", "10:00")
+
+
+def test_a_person_from_a_chinese_company_named_short():
+    records = [CustomerRecord(1, "赵明", "明达电子", ("Ray Zhao", "Ray")), CustomerRecord(2, "Ben Carter", "Carter Tools", ())]
+    p = NoteParser(CustomerIndex(records), strict=True)
+    out = parse(p, "Ray from 明达 came over to our office, 他说 the new PCB supplier is cheaper, 可能 switch. f/u next Tues")
+    assert out["customer"] == "赵明" and out["channel"] == "meeting" and out["risk"] == ["churn"]

@@ -801,7 +801,8 @@ class CustomerIndex(_Keys):
                             hits.append(Hit(p, p + L, g, GIVEN, STRENGTH[GIVEN]))
                     if L <= 6:
                         sh = short_d.get(sub)
-                        if sh and (n.startswith(CJK_SHORT_FOLLOWERS, p + L) or self._person_after(n, p + L)):
+                        if sh and (n.startswith(CJK_SHORT_FOLLOWERS, p + L) or self._person_after(n, p + L)
+                                   or _FROM_BEFORE.search(n, max(0, p - 6), p)):  # "Ray from 明达"
                             hits.append(Hit(p, p + L, sh, COMPANY_SHORT, STRENGTH[COMPANY_SHORT]))
                 # a one-character given name as a nickname: 芳姐, 芳哥, 阿芳 (not a surname: 王姐 is Wang)
                 g1 = self.cjk_given1.get(n[p])
@@ -1148,6 +1149,7 @@ class CustomerIndex(_Keys):
 
 
 _UNKNOWN_COMPANY = None
+_FROM_BEFORE = re.compile(r"(?<![a-z])(?:from|of|at|@)\s*$")
 DATE_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunday today tomorrow weekend january february "
                        "march april june july august september october november december".split())
 # words of greetings and holidays: a company's short form made only of them is read as the holiday
