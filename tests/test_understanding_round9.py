@@ -339,3 +339,29 @@ def test_a_person_from_a_chinese_company_named_short():
     p = NoteParser(CustomerIndex(records), strict=True)
     out = parse(p, "Ray from 明达 came over to our office, 他说 the new PCB supplier is cheaper, 可能 switch. f/u next Tues")
     assert out["customer"] == "赵明" and out["channel"] == "meeting" and out["risk"] == ["churn"]
+
+
+def test_after_a_golden_week_whose_days_off_are_not_published(zh2_parser):
+    """For a year whose schedule is not published, the holidays package projects the statutory days only; people
+    mean the golden week: National Day 1-7 October, the Spring Festival from New Year's Eve to 初七, May Day 1-5."""
+    dec = dt.datetime(2026, 12, 28, 16, 30, tzinfo=TZ)
+    assert parse(zh2_parser, "徐静说国庆节后再约", dec)["follow_up"]["date"] == "2027-10-08"
+    assert parse(zh2_parser, "徐静说过完年再付那8万", dec)["follow_up"]["date"] == "2027-02-13"
+    assert parse(zh2_parser, "五一后给徐静报价", dec)["follow_up"]["date"] == "2027-05-06"
+    # a year whose days off are published keeps them (2026: National Day off 1-7 October, the 8th back at work)
+    assert parse(zh2_parser, "国庆后给徐静报价", dt.datetime(2026, 9, 20, 10, tzinfo=TZ))["follow_up"]["date"] == "2026-10-08"
+
+
+@pytest.mark.parametrize("text, outcome, risks", [
+    ("徐静来电话说那个单子给了竞争对手，丢了", "lost", ["churn"]),
+    ("徐静话张单唔做喇，俾人抢咗", "lost", ["churn"]),
+    ("年底冲业绩！徐静那边加单8000盒，每盒45块，共36万，已确认", "won", []),
+    ("跟林芳視訊，中秋節禮盒訂單確定，共1,200盒。9/20出貨", "won", []),
+    ("赵敏说下周一之前会把欠的运费付清，一共3万2", None, ["overdue_payment"]),
+    ("徐静那边年前结不了款了，过完年再付那8万", None, ["overdue_payment"]),
+    ("下午跟徐静喝咖啡，她说不会换供应商，之前的投诉也撤了", None, []),
+    ("赵敏昨天在電話裡抱怨交期，今天已經處理好了，他說沒問題了", None, []),
+])
+def test_more_chinese_outcomes_and_risks(zh2_parser, text, outcome, risks):
+    out = parse(zh2_parser, text, dt.datetime(2026, 12, 28, 16, 30, tzinfo=TZ))
+    assert (out["outcome"], sorted(out["risk"])) == (outcome, sorted(risks))

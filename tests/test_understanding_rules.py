@@ -59,9 +59,10 @@ def date_of(out):
     ("下班前给曹芳回个电话", "2027-01-13"),
     # festivals before / after, a month alone, this month
     ("春节前把礼盒送到韩梅那里", "2027-02-05"),
-    ("过完年再跟邓总谈合同", "2027-02-11"),
-    ("年后联系孔丽", "2027-02-11"),
-    ("let's revisit pricing with Helios after Chinese New Year", "2027-02-11"),
+    ("过完年再跟邓总谈合同", "2027-02-13"),
+    # 2027's days off are not published yet: the golden week, New Year's Eve to 初七 (see festivals._golden_week_end)
+    ("年后联系孔丽", "2027-02-13"),
+    ("let's revisit pricing with Helios after Chinese New Year", "2027-02-13"),
     ("彭涛说四月份再下单", "2027-04-01"),
     ("Umbra budget opens in March, ping them then", "2027-03-01"),
     ("曹芳说这个月内付款", "2027-01-31"),
@@ -301,7 +302,7 @@ def test_garbled_and_huge_notes_never_break_the_parser(parser):
     ("曹芳的货款还欠着，先不催", None),
     ("那个 彭涛 就是 他今天上午来电话了 说 发票 开错了 要重开 就是 明天给他", "2027-01-14"),
     ("今天下午去志强五金拜访邓总", "2027-01-13"),
-    ("年前最后一次拜访韩梅，她说年后下订单", "2027-02-11"),
+    ("年前最后一次拜访韩梅，她说年后下订单", "2027-02-13"),
 ])
 def test_situations_are_no_follow_ups(parser, text, date):
     assert date_of(parse(parser, text)) == date

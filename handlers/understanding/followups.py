@@ -320,7 +320,7 @@ _ATTRIBUTE = re.compile(r"\s*(?:的|嗰|那|这|這)\s*(?:[一两二三四五六
                         r"的?(?:预算|目标|指标|考核|业绩|报表|冲量)")  # 年底预算: which budget, not when
 # a festival naming the goods or the season's business right after it ("christmas orders", "春节团的大巴")
 _FESTIVAL_ATTRIBUTE = re.compile(
-    r"\s?(?:(?:orders?|promo(?:tion)?s?|campaigns?|gifts?|gift ?(?:boxes|sets|packs)|boxes|hampers?|rush|stock|"
+    r"(?:节|\s?festival)?\s?(?:(?:orders?|promo(?:tion)?s?|campaigns?|gifts?|gift ?(?:boxes|sets|packs)|boxes|hampers?|rush|stock|"
     r"sales?|budgets?|season|menus?|catalog(?:ue)?s?|collections?|displays?|volumes?|shipments?|bonus(?:es)?|range|packaging|"
     r"bookings?|tours?|specials?)(?![a-z])|团|档期|礼盒|礼品|花礼|花篮|礼篮|月饼|订单|促销|活动|备货|套餐|包团|团购|的货|大巴|广告|专场|特卖|新品|档)")
 _BARE_WEEKDAY_EN = re.compile(r"^(?:on\s+)?(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|sday|nesday|rsday|urday)?$")

@@ -319,7 +319,7 @@ def detect_risks(n: str) -> list[str]:
 
 _NEG_RESOLUTION = _rx(
     r"(?:(?<![a-z])(?:not|never|hasn'?t|haven'?t|didn'?t|doesn'?t|won'?t|yet to|still not|not yet|if|once|when|until|before|should|will|to)|"
-    r"没|未|还没|没有|如果|等|要|会|不|别|答应|承诺|保证|前\S{0,2}|"
+    r"没|未|还没|没有|如果|等|要|会|不|别|答应|承诺|保证|前(?!的)\S{0,2}|"
     # a settlement promised for a day ("下个月10号结清") has not happened yet
     r"(?:下个?月|下周|下星期|明天|后天|月底|年底|年前|节前|\d+[号日]|周[一二三四五六日天]|星期[一二三四五六日天])\S{0,3})\s*(?:been\s+)?$"
 )

@@ -266,13 +266,14 @@ def _clock_of_a_reported_contact(mentions, text: str, now: dt.datetime):
 def _ahead(mentions, now: dt.datetime, n: str = "") -> list[tuple[int, int]]:
     """Spans of the time phrases still ahead: a later day, or later today at a stated time or part of the day.
     Not one that says which thing it is ("九月份的对账单", "下个月的订单")."""
-    from .followups import _ATTRIBUTE, later_today
+    from .followups import _ATTRIBUTE, _FESTIVAL_ATTRIBUTE, later_today
 
     out = []
     today = now.date()
     for t in mentions:
         try:
-            if getattr(t, "past", False) or t.date is None or (n and _ATTRIBUTE.match(n, t.end)):
+            if getattr(t, "past", False) or t.date is None or (n and _ATTRIBUTE.match(n, t.end)) \
+                    or (n and getattr(t, "grain", "") == "festival" and not t.deadline and _FESTIVAL_ATTRIBUTE.match(n, t.end)):
                 continue
             if t.date > today or (t.date == today and t.time is not None and t.time > now.time().replace(tzinfo=None)) \
                     or later_today(t, now):

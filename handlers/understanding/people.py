@@ -49,7 +49,8 @@ def joined_customers(index, head: str, first, prefer=None) -> list[tuple[object,
             continue  # the same customer named again another way
         strong = m.kind in _STRONG_KINDS
         if any(_joined(head, a, b) for _, ss in found for a in ss for b in done) or strong and (
-                any(_on_their_own(head, b) or _LIST_ITEM.search(head, max(0, b[0] - 6), b[0]) for b in done)
+                any(_on_their_own(head, b) or _LIST_ITEM.search(head, max(0, b[0] - 6), b[0])
+                    or _DASH_ITEM.search(head, max(0, b[0] - 4), b[0]) and _ITEM_HEAD.match(head, b[1]) for b in done)
                 or any(_listed(head, a, b) for _, ss in found for a in ss for b in done)):
             found.append((m.customer, done))
             if len(found) >= MAX_CUSTOMERS:
@@ -92,6 +93,9 @@ _LIST_GAP = re.compile(r"^\s*[,，]\s*$")
 _CJK_ONLY = re.compile(r"^[\u4e00-\u9fff]{2,4}$")
 # a list item that opens with the name: "• Michelle Obi - $1,100", "- 林芳：续约"
 _BOTH = re.compile(r"\s*(?:两位|二位|俩|两个|都|一起|一齐|\bboth\b)")
+# the same list flattened onto one line: "- 林芳：续约 - 刘洋：运费还没付" (a name then its colon)
+_DASH_ITEM = re.compile(r"\s[-•·*→▪◦]\s*$")
+_ITEM_HEAD = re.compile(r"\s*[:：]")
 _LIST_ITEM = re.compile(r"(?:^|\n)[ \t]*(?:[•·*→▪◦-]|\d+[.)、])[ \t]*$")
 
 

@@ -100,12 +100,31 @@ def first_workday_after(d: dt.date) -> dt.date:
     """"国庆后" / "after the Spring Festival": the first working day after the official days off around d
     (China's calendar with its make-up working weekends; future years are the holidays package's projection)."""
     cn = _china(d.year)
+    week = _golden_week_end(d, cn)
+    if week is not None:
+        return week + dt.timedelta(days=1)
     day = d + dt.timedelta(days=1)
     for _ in range(30):
         if cn.is_working_day(day):
             return day
         day += dt.timedelta(days=1)
     return d + dt.timedelta(days=1)
+
+
+def _golden_week_end(d: dt.date, cn) -> dt.date | None:
+    """The last day off of a golden week around d in a year whose schedule is not published yet (the holidays
+    package then projects the statutory days only, without the weekends swapped to make the week): National Day
+    is off 1-7 October, the Spring Festival from New Year's Eve to 初七, Labour Day 1-5 May, as every year lately."""
+    if any("substituted" in (cn.get(x) or "").lower() for x in cn if x.year == d.year):
+        return None  # the official schedule is known: it says
+    if d.month == 10 and d.day <= 7:
+        return dt.date(d.year, 10, 7)
+    if d.month == 5 and d.day <= 5:
+        return dt.date(d.year, 5, 5)
+    spring = festival_in("春节", d.year)
+    if spring is not None and spring - dt.timedelta(days=1) <= d <= spring + dt.timedelta(days=6):
+        return spring + dt.timedelta(days=6)
+    return None
 
 
 def next_holiday_cluster(today: dt.date, back: int = 0) -> dt.date | None:
