@@ -7,7 +7,8 @@ mostly English and mixed) came this round, at first sight 0.67 / 0.63. notes_six
 notes_seventh_en / _zh (100 + 100) were written blind in the fourth session: at first sight 0.78 / 0.78 and
 0.70 / 0.76; the seventh sets were scored after the rules learnt from the sixth. notes_eighth_en / _zh (100 + 100:
 voice dictation, forms, e-mails, Singlish/Hinglish, Taiwan and Cantonese usage) were written blind in the fifth session,
-at first sight 0.58 / 0.75. A regression floor: the parser must not
+at first sight 0.58 / 0.75; notes_ninth_en / _zh (80 + 80, phone shorthand, chat pastes, manager notes) after the rules
+learnt from the eighth, at first sight 0.74 / 0.70 (the session's start scored them 0.75 / 0.70). A regression floor: the parser must not
 fall below it, and the notes it gets wrong must mostly carry an `uncertain` flag. The newest sets have floors of
 their own, a little under what the parser reaches on them now."""
 import datetime as dt
@@ -54,7 +55,8 @@ FLOORS = {"own": (0.95, 0.02, 0.03, 0.15), "second": (0.95, 0.02, 0.03, 0.15), "
           "fourth": (0.90, 0.05, 0.09, 0.15), "fifth": (0.89, 0.07, 0.10, 0.15),
           "sixth_en": (0.95, 0.04, 0.05, 0.15), "sixth_zh": (0.93, 0.05, 0.07, 0.15),
           "seventh_en": (0.82, 0.09, 0.18, 0.15), "seventh_zh": (0.88, 0.07, 0.12, 0.15),
-          "eighth_en": (0.85, 0.06, 0.15, 0.15), "eighth_zh": (0.84, 0.06, 0.16, 0.15)}
+          "eighth_en": (0.85, 0.06, 0.15, 0.15), "eighth_zh": (0.84, 0.06, 0.16, 0.15),
+          "ninth_en": (0.82, 0.06, 0.17, 0.15), "ninth_zh": (0.80, 0.12, 0.18, 0.15)}
 
 
 @pytest.fixture(scope="module", params=list(FLOORS))

@@ -365,3 +365,25 @@ def test_after_a_golden_week_whose_days_off_are_not_published(zh2_parser):
 def test_more_chinese_outcomes_and_risks(zh2_parser, text, outcome, risks):
     out = parse(zh2_parser, text, dt.datetime(2026, 12, 28, 16, 30, tzinfo=TZ))
     assert (out["outcome"], sorted(out["risk"])) == (outcome, sorted(risks))
+
+
+@pytest.mark.parametrize("text, channel, outcome, risks", [
+    ("phone mtg with Ben Carter & Kenji, agreed the 3-way deal", "call", None, []),
+    ("Kenji email: Sato Trading confirms the order of 2 CNC units, €96.000 total", "email", "won", []),
+    ("Phone w/ Ben Carter. They went with another supplier for the labels. Lost this one, nothing further.", "call", "lost", ["churn"]),
+    ("Kenji called, the new kiln order is a go, forty units", "call", "won", []),
+    ("Ben: gift boxes 3000 sets 确认了, 单价 ¥18", "other", "won", []),
+    ("Ben not renewing, budget frozen. closed-lost, no f/u", "other", "lost", ["churn"]),
+    ("Ben rang, hinges shipment late again and he's fuming.", "call", None, ["complaint"]),
+    ("Kenji came to our office: they can't pay the Q2 invoices, the bank froze their credit line", "meeting", None, ["distress", "overdue_payment"]),
+])
+def test_outcomes_channels_and_risks_of_the_ninth_round(parser, text, channel, outcome, risks):
+    out = parse(parser, text, dt.datetime(2026, 12, 21, 18, 0, tzinfo=TZ))
+    assert (out["channel"], out["outcome"], sorted(out["risk"])) == (channel, outcome, sorted(risks))
+
+
+def test_a_pasted_chat_with_its_stamps(parser):
+    out = parse(parser, "Chat paste: [09:02] Ben Carter: Hi, can we move our call to Monday 14:00? [09:03] me: sure, talk then",
+                dt.datetime(2026, 12, 4, 9, 15, tzinfo=TZ))
+    assert out["channel"] == "message"
+    assert (out["follow_up"]["date"], out["follow_up"]["time"]) == ("2026-12-07", "14:00")

@@ -300,10 +300,15 @@ def _parts_of_today(text: str, found, now: dt.datetime):
     return out
 
 
+_CHAT_STAMP = re.compile(r"\[\d{1,2}:\d{2}(?::\d{2})?(?:\s?[ap]m)?\]", re.I)
+
+
 def _find_times(text: str, now: dt.datetime):
     try:
         from .when import find_times
 
+        # a pasted chat's stamps ("[09:02] Hannah: …") say when each line was sent, not a time to act
+        text = _CHAT_STAMP.sub(lambda m: " " * len(m.group()), text)
         return list(find_times(text, now) or [])
     except Exception:  # resolver missing or failing: no dates rather than no note
         return []
