@@ -21,10 +21,14 @@ CUSTOMERS = [("Ben Carter", "Carter Tools", ()), ("Tina Xu", "Eight Eight Cateri
              ("Michelle Obi", "Obi Textiles", ()), ("Kenji Sato", "Sato Trading", ())]
 
 
+def parser_of(customers):
+    """A strict parser over (name, company, aliases) customers."""
+    return NoteParser(CustomerIndex([CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(customers)]), strict=True)
+
+
 @pytest.fixture(scope="module")
 def parser():
-    records = [CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(CUSTOMERS)]
-    return NoteParser(CustomerIndex(records), strict=True)
+    return parser_of(CUSTOMERS)
 
 
 def parse(parser, text, now=FRI_15_JAN):
@@ -128,8 +132,7 @@ ZH_CUSTOMERS = [("陈志明", "志明五金", ("明哥",)), ("林志豪", "豪�
 
 @pytest.fixture(scope="module")
 def zh_parser():
-    records = [CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(ZH_CUSTOMERS)]
-    return NoteParser(CustomerIndex(records), strict=True)
+    return parser_of(ZH_CUSTOMERS)
 
 
 XMAS_EVE = dt.datetime(2026, 12, 24, 17, 45, tzinfo=TZ)
@@ -193,8 +196,7 @@ def test_channels_said_in_other_ways(parser, text, channel):
 
 def test_the_hour_of_a_reported_call_is_when_it_was():
     """"Call with Ben 3:15 pm. He signed!!" written at four: the call was at 3:15 today, the onboarding is the follow-up."""
-    records = [CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(CUSTOMERS)]
-    p = NoteParser(CustomerIndex(records), strict=True)
+    p = parser_of(CUSTOMERS)
     four = FRI_15_JAN.replace(hour=16)
     out = parse(p, "Call with Ben Carter 3:15 pm. He signed!! 3yr contract, $1.2M total. Onboarding call Jan 26 at 10 am", four)
     assert out["channel"] == "call" and out["outcome"] == "won"
@@ -266,8 +268,7 @@ ZH2_CUSTOMERS = [("林芳", "芳华贸易", ("Fiona",)), ("徐静", "静心茶�
 
 @pytest.fixture(scope="module")
 def zh2_parser():
-    records = [CustomerRecord(i + 1, n, c, a) for i, (n, c, a) in enumerate(ZH2_CUSTOMERS)]
-    return NoteParser(CustomerIndex(records), strict=True)
+    return parser_of(ZH2_CUSTOMERS)
 
 
 SAT_12_DEC = dt.datetime(2026, 12, 12, 10, 0, tzinfo=TZ)
