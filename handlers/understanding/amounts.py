@@ -195,11 +195,12 @@ _SPOKEN_NUMERAL_GAP = re.compile(r"(?<=[零一二两三四五六七八九十百�
 
 
 def find_amounts(n: str) -> list[Amount]:
-    if not _SPOKEN_NUMERAL_GAP.search(n):
+    from .when.normalize import without
+
+    spoken = without(n, _SPOKEN_NUMERAL_GAP)
+    if spoken is None:
         return _find_amounts(n)
-    gone = {i for m in _SPOKEN_NUMERAL_GAP.finditer(n) for i in range(m.start(), m.end())}
-    where = [i for i in range(len(n)) if i not in gone] + [len(n)]
-    tight = "".join(n[i] for i in where[:-1])
+    tight, where = spoken
     return [Amount(a.value, a.currency, where[a.start], where[a.end - 1] + 1) for a in _find_amounts(tight)]
 
 

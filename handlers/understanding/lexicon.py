@@ -84,13 +84,14 @@ def tightened(n: str):
     """``n`` without the spaces between Chinese words, and a function taking spans of ``n`` to spans of it."""
     from bisect import bisect_left
 
-    gone = {i for m in _CJK_GAP.finditer(n) for i in range(m.start(), m.end())}
-    where = [i for i in range(len(n)) if i not in gone]
+    from .when.normalize import without
+
+    tight, where = without(n, _CJK_GAP) or (n, [*range(len(n)), len(n)])
 
     def at(spans):
         return [(bisect_left(where, a), bisect_left(where, b)) for a, b in spans or ()]
 
-    return "".join(n[i] for i in where), at
+    return tight, at
 
 
 def at_clauses(at, clauses):

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from . import en, zh  # noqa: F401  (registers the rules)
 from .compose import group, resolve, select
-from .normalize import normalize
+from .normalize import normalize, without
 from .parts import Part
 from .rules import Ctx
 
@@ -98,13 +98,13 @@ _CJK_SPACES = re.compile(r"(?<=[\u4e00-\u9fff]) {1,2}(?=[\u4e00-\u9fff])(?<![一
 
 
 def _zh_parts(norm: str, ctx: Ctx, found: list[Part]) -> None:
-    if not _CJK_SPACES.search(norm):
+    spaced = without(norm, _CJK_SPACES)
+    if spaced is None:
         zh.ZH.scan(norm, ctx, found)  # each rule first checks a cheap "needs" regex
         return
-    gone = {i for m in _CJK_SPACES.finditer(norm) for i in range(m.start(), m.end())}
-    where = [i for i in range(len(norm)) if i not in gone]
+    text, where = spaced
     tight: list[Part] = []
-    zh.ZH.scan("".join(norm[i] for i in where), ctx, tight)
+    zh.ZH.scan(text, ctx, tight)
     for p in tight:
         p.start, p.end = where[p.start], where[p.end - 1] + 1
         found.append(p)

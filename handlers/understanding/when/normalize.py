@@ -52,3 +52,13 @@ def normalize(text: str) -> str:
         if _CANTONESE_DAY.search(out):
             out = _CANTONESE_DAY.sub(lambda m: _CANTONESE_AS.get(m.group(), m.group()), out)
     return out
+
+
+def without(text: str, gaps: re.Pattern) -> tuple[str, list[int]] | None:
+    """``text`` with the matches of ``gaps`` taken out, and where each character of it stands in ``text`` (plus
+    len(text) at the end); None when nothing matches. Spaces between Chinese words said one by one ("元旦 之后")."""
+    if not gaps.search(text):
+        return None
+    gone = {i for m in gaps.finditer(text) for i in range(m.start(), m.end())}
+    where = [i for i in range(len(text)) if i not in gone]
+    return "".join(text[i] for i in where), where + [len(text)]
